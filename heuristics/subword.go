@@ -1,0 +1,134 @@
+package heuristics
+
+import (
+	"context"
+	"fmt"
+
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// Combine says how Subword turns the rows of a token's pieces into one row.
+type Combine int
+
+const (
+	// CombineMean averages the pieces' rows.
+	CombineMean Combine = iota
+	// CombineFirst takes the first piece's row: for the output head, the
+	// first piece is what the model must predict to start the token.
+	CombineFirst
+	// CombineLast takes the last piece's row: for the input embedding, the
+	// last piece is where the model has read the whole token.
+	CombineLast
+	// CombineLength weighs each piece's row by the bytes it covers.
+	CombineLength
+)
+
+var combineNames = []string{"mean", "first", "last", "length"}
+
+func (c Combine) String() string {
+	if c < 0 || int(c) >= len(combineNames) {
+		return fmt.Sprintf("Combine(%d)", int(c))
+	}
+	return combineNames[c]
+}
+
+// ParseCombine reads a Combine from its name: mean, first, last or length.
+func ParseCombine(s string) (Combine, error) {
+	for i, n := range combineNames {
+		if n == s {
+			return Combine(i), nil
+		}
+	}
+	return 0, fmt.Errorf("heuristics: unknown subword combination %q (want mean, first, last or length)", s)
+}
+
+// Subword builds a token's row from the base rows of the pieces the old
+// tokenizer cuts its bytes into. Input and Output choose the combination for
+// the input embedding and the output head; the zero value averages both.
+// Tokens without usable pieces get the mean of the base rows.
+type Subword struct {
+	Input, Output Combine
+}
+
+// Name implements Method.
+func (Subword) Name() string { return "subword" }
+
+// Build implements Method.
+func (s Subword) Build(_ context.Context, p *Problem, dst blas32.General) (Counts, error) {
+	if err := p.check(dst, false); err != nil {
+		return nil, err
+	}
+	how := s.Input
+	if p.Output {
+		how = s.Output
+	}
+	var mean []float32
+	counts := Counts{}
+	for i, t := range p.Targets {
+		out := row(dst, i)
+		if !combinePieces(p.Base, t.Pieces, how, out) {
+			if mean == nil {
+				mean = columnMean(p.Base)
+			}
+			copy(out, mean)
+			counts["mean (no pieces)"]++
+			continue
+		}
+		counts["subword"]++
+	}
+	p.progress(dst.Rows)
+	return counts, nil
+}
+
+// combinePieces writes the combination of the pieces' rows into out and
+// reports whether there was any piece inside the base table to combine.
+// Pieces outside the table (ids the tokenizer has but the checkpoint lacks)
+// are left out.
+func combinePieces(base blas32.General, pieces []Piece, how Combine, out []float32) bool {
+	valid := pieces[:0:0]
+	for _, pc := range pieces {
+		if pc.ID < base.Rows {
+			valid = append(valid, pc)
+		}
+	}
+	if len(valid) == 0 {
+		return false
+	}
+	switch how {
+	case CombineFirst:
+		copy(out, row(base, valid[0].ID))
+		return true
+	case CombineLast:
+		copy(out, row(base, valid[len(valid)-1].ID))
+		return true
+	}
+	weights := make([]float64, len(valid))
+	var total float64
+	for k, pc := range valid {
+		w := 1.0
+		if how == CombineLength {
+			w = float64(max(pc.Bytes, 1))
+		}
+		weights[k] = w
+		total += w
+	}
+	for k := range weights {
+		weights[k] /= total
+	}
+	weightedRows(base, valid, weights, out)
+	return true
+}
+
+// weightedRows sets out = Σ weights[k]·base[pieces[k].ID], in float64.
+func weightedRows(base blas32.General, pieces []Piece, weights []float64, out []float32) {
+	acc := make([]float64, len(out))
+	for k, pc := range pieces {
+		w := weights[k]
+		for j, v := range row(base, pc.ID) {
+			acc[j] += w * float64(v)
+		}
+	}
+	for j, v := range acc {
+		out[j] = float32(v)
+	}
+}
