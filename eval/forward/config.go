@@ -1,0 +1,361 @@
+package forward
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Sentinel errors; callers branch on them with errors.Is.
+var (
+	// ErrUnsupported: the model_type, activation, RoPE scaling or another
+	// feature of the model is not one this package implements.
+	ErrUnsupported = errors.New("unsupported")
+	// ErrConfig: config.json lacks a field or holds an impossible value.
+	ErrConfig = errors.New("invalid config")
+	// ErrWeights: a tensor is missing or has the wrong shape.
+	ErrWeights = errors.New("invalid weights")
+	// ErrInput: token ids out of range or a window the model cannot take.
+	ErrInput = errors.New("invalid input")
+)
+
+// Config holds the hyper-parameters the forward pass needs, read from a
+// Hugging Face config.json with the defaults transformers applies.
+type Config struct {
+	ModelType     string // llama, mistral, qwen2, qwen3 or gpt2
+	VocabSize     int
+	Hidden        int // width of the residual stream
+	Layers        int
+	Heads         int // query heads
+	KVHeads       int // key/value heads; fewer than Heads for grouped-query attention
+	HeadDim       int
+	Intermediate  int     // MLP width
+	NormEps       float64 // epsilon of every RMSNorm or LayerNorm
+	Activation    string  // hidden_act / activation_function
+	MaxPositions  int     // max_position_embeddings / n_positions
+	TieEmbeddings bool    // the output head is the input embedding
+	AttentionBias bool    // biases on the q, k and v projections
+	OutputBias    bool    // a bias on the attention output projection
+	MLPBias       bool    // biases on the MLP projections
+	QKNorm        bool    // per-head RMSNorm of q and k before RoPE
+	SlidingWindow int     // a query attends to at most this many keys (itself included); 0: no limit
+	ScaleByLayer  bool    // GPT-2's scale_attn_by_inverse_layer_idx
+	RopeTheta     float64 // llama family only
+	RopeScaling   *RopeScaling
+	BOS           int // bos_token_id, or -1
+	arch          architecture
+}
+
+// RopeScaling is a config.json rope_scaling entry of a supported kind.
+type RopeScaling struct {
+	Type   string  // "linear" or "llama3"
+	Factor float64 // positions are stretched by this factor
+	// llama3 only: frequencies whose wavelength is below
+	// OriginalMaxPositions/HighFreqFactor are kept, those above
+	// OriginalMaxPositions/LowFreqFactor divided by Factor, and those in
+	// between interpolated.
+	LowFreqFactor        float64
+	HighFreqFactor       float64
+	OriginalMaxPositions int
+}
+
+// ReadConfig reads and parses the config.json at path.
+func ReadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("forward: %w", err)
+	}
+	c, err := ParseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("forward: %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// rawConfig is config.json as written by transformers; pointers tell an
+// absent or null field from a zero one.
+type rawConfig struct {
+	ModelType     string          `json:"model_type"`
+	Architectures []string        `json:"architectures"`
+	VocabSize     *int            `json:"vocab_size"`
+	HiddenSize    *int            `json:"hidden_size"`
+	Layers        *int            `json:"num_hidden_layers"`
+	Heads         *int            `json:"num_attention_heads"`
+	KVHeads       *int            `json:"num_key_value_heads"`
+	HeadDim       *int            `json:"head_dim"`
+	Intermediate  *int            `json:"intermediate_size"`
+	RMSNormEps    *float64        `json:"rms_norm_eps"`
+	HiddenAct     *string         `json:"hidden_act"`
+	MaxPositions  *int            `json:"max_position_embeddings"`
+	RopeTheta     *float64        `json:"rope_theta"`
+	RopeScaling   json.RawMessage `json:"rope_scaling"`
+	PartialRotary *float64        `json:"partial_rotary_factor"`
+	Tie           *bool           `json:"tie_word_embeddings"`
+	AttnBias      *bool           `json:"attention_bias"`
+	MLPBias       *bool           `json:"mlp_bias"`
+	SlidingWindow *int            `json:"sliding_window"`
+	UseSliding    *bool           `json:"use_sliding_window"`
+	BOS           *int            `json:"bos_token_id"`
+
+	// GPT-2 spellings.
+	NEmbd           *int     `json:"n_embd"`
+	NLayer          *int     `json:"n_layer"`
+	NHead           *int     `json:"n_head"`
+	NInner          *int     `json:"n_inner"`
+	NPositions      *int     `json:"n_positions"`
+	LayerNormEps    *float64 `json:"layer_norm_epsilon"`
+	ActivationFunc  *string  `json:"activation_function"`
+	ScaleWeights    *bool    `json:"scale_attn_weights"`
+	ScaleByLayerIdx *bool    `json:"scale_attn_by_inverse_layer_idx"`
+	ReorderUpcast   *bool    `json:"reorder_and_upcast_attn"`
+}
+
+// ParseConfig parses config.json data. Errors wrap ErrUnsupported for
+// architectures and features this package does not implement and
+// ErrConfig for missing or impossible values.
+func ParseConfig(data []byte) (*Config, error) {
+	var raw rawConfig
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	mt := raw.ModelType
+	if mt == "" {
+		for _, a := range raw.Architectures {
+			if t, ok := modelTypeOf[a]; ok {
+				mt = t
+				break
+			}
+		}
+	}
+	arch, ok := architectures[mt]
+	if !ok {
+		return nil, fmt.Errorf("%w: model_type %q (architectures %v); supported: %s",
+			ErrUnsupported, raw.ModelType, raw.Architectures, supportedTypes())
+	}
+	c := &Config{ModelType: mt, arch: arch, BOS: -1}
+	var err error
+	switch arch.family {
+	case llamaFamily:
+		err = c.fromLlama(&raw)
+	case gpt2Family:
+		err = c.fromGPT2(&raw)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if raw.BOS != nil {
+		c.BOS = *raw.BOS
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func supportedTypes() string {
+	var names []string
+	for k := range architectures {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func (c *Config) fromLlama(raw *rawConfig) error {
+	a := c.arch
+	if err := required(
+		field{raw.VocabSize, "vocab_size"}, field{raw.HiddenSize, "hidden_size"},
+		field{raw.Layers, "num_hidden_layers"}, field{raw.Heads, "num_attention_heads"},
+		field{raw.Intermediate, "intermediate_size"}, field{raw.MaxPositions, "max_position_embeddings"},
+	); err != nil {
+		return err
+	}
+	c.VocabSize, c.Hidden, c.Layers = *raw.VocabSize, *raw.HiddenSize, *raw.Layers
+	c.Heads, c.Intermediate, c.MaxPositions = *raw.Heads, *raw.Intermediate, *raw.MaxPositions
+	c.KVHeads = orInt(raw.KVHeads, c.Heads)
+	if c.Heads > 0 {
+		c.HeadDim = orInt(raw.HeadDim, c.Hidden/c.Heads)
+	}
+	c.NormEps = orFloat(raw.RMSNormEps, a.epsDefault)
+	c.Activation = orString(raw.HiddenAct, a.actDefault)
+	c.RopeTheta = orFloat(raw.RopeTheta, 10000)
+	c.TieEmbeddings = orBool(raw.Tie, a.tieDefault)
+	c.QKNorm = a.qkNorm
+	switch a.bias {
+	case biasFromConfig:
+		c.AttentionBias = orBool(raw.AttnBias, false)
+		c.OutputBias = c.AttentionBias
+	case biasQKV:
+		c.AttentionBias = true
+	}
+	if a.mlpBias {
+		c.MLPBias = orBool(raw.MLPBias, false)
+	}
+	switch {
+	case a.window:
+		c.SlidingWindow = orInt(raw.SlidingWindow, 0)
+	case a.windowOptIn && orBool(raw.UseSliding, false):
+		return fmt.Errorf("%w: use_sliding_window for %s (per-layer sliding windows)", ErrUnsupported, c.ModelType)
+	}
+	if raw.PartialRotary != nil && *raw.PartialRotary != 1 {
+		return fmt.Errorf("%w: partial_rotary_factor %g", ErrUnsupported, *raw.PartialRotary)
+	}
+	var err error
+	c.RopeScaling, err = parseRopeScaling(raw.RopeScaling)
+	return err
+}
+
+func (c *Config) fromGPT2(raw *rawConfig) error {
+	if err := required(
+		field{raw.VocabSize, "vocab_size"}, field{raw.NEmbd, "n_embd"}, field{raw.NLayer, "n_layer"},
+		field{raw.NHead, "n_head"}, field{raw.NPositions, "n_positions"},
+	); err != nil {
+		return err
+	}
+	c.VocabSize, c.Hidden, c.Layers = *raw.VocabSize, *raw.NEmbd, *raw.NLayer
+	c.Heads, c.KVHeads, c.MaxPositions = *raw.NHead, *raw.NHead, *raw.NPositions
+	if c.Heads > 0 {
+		c.HeadDim = c.Hidden / c.Heads
+	}
+	c.Intermediate = orInt(raw.NInner, 4*c.Hidden)
+	c.NormEps = orFloat(raw.LayerNormEps, c.arch.epsDefault)
+	c.Activation = orString(raw.ActivationFunc, c.arch.actDefault)
+	c.TieEmbeddings = orBool(raw.Tie, c.arch.tieDefault)
+	c.AttentionBias, c.OutputBias, c.MLPBias = true, true, true
+	c.ScaleByLayer = orBool(raw.ScaleByLayerIdx, false)
+	if !orBool(raw.ScaleWeights, true) {
+		return fmt.Errorf("%w: scale_attn_weights false", ErrUnsupported)
+	}
+	// reorder_and_upcast_attn only changes the precision of a half-precision
+	// run; in float32 the math is the same.
+	return nil
+}
+
+func (c *Config) validate() error {
+	for _, f := range []struct {
+		v    int
+		name string
+	}{{c.VocabSize, "vocabulary size"}, {c.Hidden, "hidden size"}, {c.Layers, "layer count"},
+		{c.Heads, "head count"}, {c.KVHeads, "key/value head count"}, {c.HeadDim, "head_dim"},
+		{c.Intermediate, "intermediate size"}, {c.MaxPositions, "context length"}} {
+		if f.v <= 0 {
+			return fmt.Errorf("%w: %s %d", ErrConfig, f.name, f.v)
+		}
+	}
+	if c.Heads%c.KVHeads != 0 {
+		return fmt.Errorf("%w: %d attention heads not a multiple of %d key/value heads", ErrConfig, c.Heads, c.KVHeads)
+	}
+	if c.arch.family == gpt2Family && c.Hidden%c.Heads != 0 {
+		return fmt.Errorf("%w: n_embd %d not a multiple of n_head %d", ErrConfig, c.Hidden, c.Heads)
+	}
+	if c.arch.family == llamaFamily && c.HeadDim%2 != 0 {
+		return fmt.Errorf("%w: head_dim %d is odd; rotary embeddings need pairs", ErrConfig, c.HeadDim)
+	}
+	if !(c.NormEps >= 0) || !(c.RopeTheta >= 0) || math.IsInf(c.RopeTheta, 0) {
+		return fmt.Errorf("%w: norm epsilon %g, rope_theta %g", ErrConfig, c.NormEps, c.RopeTheta)
+	}
+	if c.SlidingWindow < 0 {
+		return fmt.Errorf("%w: sliding_window %d", ErrConfig, c.SlidingWindow)
+	}
+	if _, ok := activations[c.Activation]; !ok {
+		return fmt.Errorf("%w: activation %q", ErrUnsupported, c.Activation)
+	}
+	return nil
+}
+
+// parseRopeScaling reads rope_scaling; null and "default" mean none.
+// transformers spells the kind "rope_type" now and "type" in older configs.
+func parseRopeScaling(data json.RawMessage) (*RopeScaling, error) {
+	if len(data) == 0 || string(data) == "null" {
+		return nil, nil
+	}
+	var raw struct {
+		RopeType string   `json:"rope_type"`
+		Type     string   `json:"type"`
+		Factor   *float64 `json:"factor"`
+		Low      *float64 `json:"low_freq_factor"`
+		High     *float64 `json:"high_freq_factor"`
+		Original *int     `json:"original_max_position_embeddings"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("%w: rope_scaling: %v", ErrConfig, err)
+	}
+	kind := raw.RopeType
+	if kind == "" {
+		kind = raw.Type
+	}
+	missing := func(field string) error {
+		return fmt.Errorf("%w: rope_scaling %q lacks %s", ErrConfig, kind, field)
+	}
+	switch kind {
+	case "", "default":
+		return nil, nil
+	case "linear", "llama3":
+	default:
+		return nil, fmt.Errorf("%w: rope_scaling type %q (supported: linear, llama3)", ErrUnsupported, kind)
+	}
+	if raw.Factor == nil {
+		return nil, missing("factor")
+	}
+	s := &RopeScaling{Type: kind, Factor: *raw.Factor}
+	if kind == "llama3" {
+		if raw.Low == nil || raw.High == nil || raw.Original == nil {
+			return nil, missing("low_freq_factor, high_freq_factor or original_max_position_embeddings")
+		}
+		s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositions = *raw.Low, *raw.High, *raw.Original
+		if !(s.HighFreqFactor > s.LowFreqFactor) || !(s.LowFreqFactor > 0) || s.OriginalMaxPositions <= 0 {
+			return nil, fmt.Errorf("%w: rope_scaling llama3 needs 0 < low_freq_factor < high_freq_factor and original_max_position_embeddings > 0", ErrConfig)
+		}
+	}
+	if !(s.Factor > 0) || math.IsInf(s.Factor, 0) {
+		return nil, fmt.Errorf("%w: rope_scaling factor %g", ErrConfig, s.Factor)
+	}
+	return s, nil
+}
+
+// A field is a config.json integer the model cannot do without.
+type field struct {
+	p    *int
+	name string
+}
+
+func required(fields ...field) error {
+	for _, f := range fields {
+		if f.p == nil {
+			return fmt.Errorf("%w: %s missing", ErrConfig, f.name)
+		}
+	}
+	return nil
+}
+
+func orInt(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func orFloat(p *float64, def float64) float64 {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func orBool(p *bool, def bool) bool {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func orString(p *string, def string) string {
+	if p == nil {
+		return def
+	}
+	return *p
+}

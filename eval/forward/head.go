@@ -1,0 +1,68 @@
+package forward
+
+import (
+	"fmt"
+)
+
+// Logits runs the model on one window of ids (positions 0, 1, …) and writes
+// the next-token logits of every position to dst, len(ids)×VocabSize
+// row-major.
+func (m *Model) Logits(dst []float32, ids []int) error {
+	if err := m.check(ids); err != nil {
+		return err
+	}
+	if len(dst) != len(ids)*m.cfg.VocabSize {
+		return fmt.Errorf("forward: %w: logits buffer of %d values for %d×%d", ErrInput, len(dst), len(ids), m.cfg.VocabSize)
+	}
+	r := m.runners.Get().(*runner)
+	defer m.runners.Put(r)
+	r.body(ids)
+	m.head.mul(dst, m.cfg.VocabSize, r.h, m.cfg.Hidden, len(ids), false)
+	return nil
+}
+
+// NLL runs the model on one window of ids (positions 0, 1, …) and sets
+// dst[i] to the negative log-likelihood, in nats, of targets[i] following
+// ids[:i+1]. Positions whose target is negative are skipped and dst[i] left
+// alone; the output head runs only over the rows from the first to the last
+// scored one, a block at a time, so no window needs all its logits at once.
+func (m *Model) NLL(dst []float64, ids, targets []int) error {
+	if err := m.check(ids); err != nil {
+		return err
+	}
+	if len(targets) != len(ids) || len(dst) != len(ids) {
+		return fmt.Errorf("forward: %w: %d ids, %d targets, %d outputs", ErrInput, len(ids), len(targets), len(dst))
+	}
+	first, last := -1, -1
+	for i, t := range targets {
+		if t >= m.cfg.VocabSize {
+			return fmt.Errorf("forward: %w: target %d at position %d outside the vocabulary [0, %d)", ErrInput, t, i, m.cfg.VocabSize)
+		}
+		if t >= 0 {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	r := m.runners.Get().(*runner)
+	defer m.runners.Put(r)
+	r.body(ids[:last+1]) // later positions cannot change earlier ones
+	V, H := m.cfg.VocabSize, m.cfg.Hidden
+	block := len(r.logits) / V
+	for b0 := first; b0 <= last; b0 += block {
+		b1 := min(last+1, b0+block)
+		m.head.mul(r.logits, V, r.h[b0*H:], H, b1-b0, false)
+		for i := b0; i < b1; i++ {
+			if targets[i] < 0 {
+				continue
+			}
+			row := r.logits[(i-b0)*V : (i-b0+1)*V]
+			dst[i] = logSumExp(row) - float64(row[targets[i]])
+		}
+	}
+	return nil
+}

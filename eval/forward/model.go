@@ -1,0 +1,126 @@
+package forward
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// A Source supplies named tensors widened to float32, row-major, with their
+// shapes. *checkpoint.Model is one.
+type Source interface {
+	Float32(name string) ([]float32, []int, error)
+}
+
+// A Model is a decoder-only transformer held in float32, ready to run.
+// Its methods are safe for concurrent use: each call borrows its own
+// scratch buffers.
+type Model struct {
+	cfg       Config
+	embed     []float32 // VocabSize×Hidden
+	positions []float32 // MaxPositions×Hidden, learned positions (GPT-2) only
+	layers    []layer
+	final     norm
+	head      linear    // VocabSize×Hidden; shares embed when tied
+	invFreq   []float64 // rotary inverse frequencies, HeadDim/2 (llama family)
+	runners   sync.Pool // *runner
+}
+
+// norm is an RMSNorm (b == nil) or a LayerNorm.
+type norm struct{ w, b []float32 }
+
+func (n *norm) apply(dst, x []float32, eps float64) {
+	if n.b == nil {
+		rmsNorm(dst, x, n.w, eps)
+	} else {
+		layerNorm(dst, x, n.w, n.b, eps)
+	}
+}
+
+// linear is y = x·Wᵀ + b with W stored out×in, as nn.Linear stores it.
+type linear struct {
+	w       []float32
+	b       []float32 // nil: no bias
+	out, in int
+}
+
+type layer struct {
+	attnNorm, mlpNorm norm
+	qkv               linear // q, k and v projections stacked by output rows
+	qNorm, kNorm      []float32
+	o                 linear
+	up                linear // gated MLP: gate rows, then up rows
+	down              linear
+	scale             float32 // of the attention scores
+}
+
+// Config returns the model's hyper-parameters.
+func (m *Model) Config() Config { return m.cfg }
+
+// Context is the longest window the model was built for
+// (max_position_embeddings / n_positions).
+func (m *Model) Context() int { return m.cfg.MaxPositions }
+
+// VocabSize is the number of rows of the output head.
+func (m *Model) VocabSize() int { return m.cfg.VocabSize }
+
+// New reads the model's weights from src, checking every shape against cfg.
+func New(cfg *Config, src Source) (*Model, error) {
+	if cfg == nil || cfg.arch.actDefault == "" {
+		return nil, fmt.Errorf("forward: %w: config not made by ParseConfig or ReadConfig", ErrConfig)
+	}
+	m := &Model{cfg: *cfg}
+	var err error
+	switch cfg.arch.family {
+	case llamaFamily:
+		err = m.loadLlama(src)
+	case gpt2Family:
+		err = m.loadGPT2(src)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("forward: %s model: %w", cfg.ModelType, err)
+	}
+	for i := range m.layers {
+		m.layers[i].scale = float32(1 / math.Sqrt(float64(cfg.HeadDim)))
+		if cfg.ScaleByLayer {
+			m.layers[i].scale /= float32(i + 1)
+		}
+	}
+	if cfg.arch.family == llamaFamily {
+		m.invFreq = ropeInvFreq(cfg)
+	}
+	m.runners.New = func() any { return &runner{m: m} }
+	return m, nil
+}
+
+// ropeInvFreq returns the rotary inverse frequencies θ^(-2i/d), with the
+// configured scaling applied (transformers' default, linear and llama3 rules).
+func ropeInvFreq(c *Config) []float64 {
+	half := c.HeadDim / 2
+	inv := make([]float64, half)
+	for i := range inv {
+		inv[i] = 1 / math.Pow(c.RopeTheta, float64(2*i)/float64(c.HeadDim))
+	}
+	s := c.RopeScaling
+	if s == nil {
+		return inv
+	}
+	for i, f := range inv {
+		switch s.Type {
+		case "linear":
+			inv[i] = f / s.Factor
+		case "llama3":
+			old := float64(s.OriginalMaxPositions)
+			wavelen := 2 * math.Pi / f
+			switch {
+			case wavelen < old/s.HighFreqFactor:
+			case wavelen > old/s.LowFreqFactor:
+				inv[i] = f / s.Factor
+			default:
+				t := (old/wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor)
+				inv[i] = (1-t)*f/s.Factor + t*f
+			}
+		}
+	}
+	return inv
+}

@@ -1,0 +1,141 @@
+package forward
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/transplant-dev/transplant/internal/fastblas"
+	"gonum.org/v1/gonum/blas"
+)
+
+// Scratch sizes. The output head and attention scores work on blocks of
+// rows so that memory stays bounded however long the window and however
+// large the vocabulary.
+const (
+	headBlockValues = 1 << 22 // float32 logits held at once (16 MiB)
+	queryBlock      = 128     // query rows of attention scores held at once
+)
+
+// runner holds the scratch buffers of one forward pass; a Model hands one to
+// each concurrent call.
+type runner struct {
+	m        *Model
+	n        int       // positions the buffers hold
+	x        []float32 // residual stream, n×Hidden
+	h        []float32 // normed input of a sub-layer, n×Hidden
+	qkv      []float32 // n×(Heads+2·KVHeads)·HeadDim
+	att      []float32 // attention output, n×Heads·HeadDim
+	mlp      []float32 // n×up.out
+	scores   []float32 // queryBlock×n
+	logits   []float32 // a block of head rows
+	cos, sin []float32 // rotary tables, n×HeadDim/2
+}
+
+// reserve grows the buffers to hold n positions.
+func (r *runner) reserve(n int) {
+	if n <= r.n {
+		return
+	}
+	c := &r.m.cfg
+	r.n = n
+	r.x = make([]float32, n*c.Hidden)
+	r.h = make([]float32, n*c.Hidden)
+	r.qkv = make([]float32, n*r.m.layers[0].qkv.out)
+	r.att = make([]float32, n*c.Heads*c.HeadDim)
+	r.mlp = make([]float32, n*r.m.layers[0].up.out)
+	r.scores = make([]float32, min(n, queryBlock)*n)
+	r.logits = make([]float32, max(1, min(n, headBlockValues/c.VocabSize))*c.VocabSize)
+	if r.m.invFreq != nil {
+		half := c.HeadDim / 2
+		r.cos = make([]float32, n*half)
+		r.sin = make([]float32, n*half)
+		for p := range n {
+			for i, f := range r.m.invFreq {
+				s, co := math.Sincos(float64(p) * f)
+				r.cos[p*half+i], r.sin[p*half+i] = float32(co), float32(s)
+			}
+		}
+	}
+}
+
+// check validates a window of ids against the model.
+func (m *Model) check(ids []int) error {
+	if len(ids) == 0 {
+		return fmt.Errorf("forward: %w: empty window", ErrInput)
+	}
+	if m.positions != nil && len(ids) > m.cfg.MaxPositions {
+		return fmt.Errorf("forward: %w: window of %d ids exceeds the %d learned positions", ErrInput, len(ids), m.cfg.MaxPositions)
+	}
+	for i, id := range ids {
+		if id < 0 || id >= m.cfg.VocabSize {
+			return fmt.Errorf("forward: %w: id %d at position %d outside the vocabulary [0, %d)", ErrInput, id, i, m.cfg.VocabSize)
+		}
+	}
+	return nil
+}
+
+// body runs the transformer over ids, leaving the final normed hidden
+// states in r.h.
+func (r *runner) body(ids []int) {
+	m := r.m
+	c := &m.cfg
+	H, T := c.Hidden, len(ids)
+	r.reserve(T)
+	for t, id := range ids {
+		x := r.x[t*H : (t+1)*H]
+		copy(x, m.embed[id*H:(id+1)*H])
+		if m.positions != nil {
+			addTo(x, m.positions[t*H:(t+1)*H])
+		}
+	}
+	act := activations[c.Activation]
+	for li := range m.layers {
+		ly := &m.layers[li]
+		r.normRows(&ly.attnNorm, T)
+		ly.qkv.mul(r.qkv, ly.qkv.out, r.h, H, T, false)
+		r.attention(ly, T)
+		ly.o.mul(r.x, H, r.att, c.Heads*c.HeadDim, T, true)
+
+		r.normRows(&ly.mlpNorm, T)
+		ly.up.mul(r.mlp, ly.up.out, r.h, H, T, false)
+		if c.arch.family == llamaFamily {
+			// Gated MLP: act(gate)·up into the gate half of each row.
+			I := c.Intermediate
+			for t := range T {
+				row := r.mlp[t*2*I : (t+1)*2*I]
+				gate, up := row[:I], row[I:]
+				act(gate)
+				for i, u := range up {
+					gate[i] *= u
+				}
+			}
+		} else {
+			act(r.mlp[:T*ly.up.out])
+		}
+		ly.down.mul(r.x, H, r.mlp, ly.up.out, T, true)
+	}
+	r.normRows(&m.final, T)
+}
+
+// normRows writes the norm of each of the first T rows of r.x to r.h.
+func (r *runner) normRows(n *norm, T int) {
+	H := r.m.cfg.Hidden
+	for t := range T {
+		n.apply(r.h[t*H:(t+1)*H], r.x[t*H:(t+1)*H], r.m.cfg.NormEps)
+	}
+}
+
+// mul computes dst = x·Wᵀ + b (or dst += x·Wᵀ + b with add) for rows rows of
+// x; ldDst and ldX are the row strides of dst and x.
+func (l *linear) mul(dst []float32, ldDst int, x []float32, ldX int, rows int, add bool) {
+	var beta float32
+	if add {
+		beta = 1
+	}
+	fastblas.Float32().Sgemm(blas.NoTrans, blas.Trans, rows, l.out, l.in, 1, x, ldX, l.w, l.in, beta, dst, ldDst)
+	if l.b != nil {
+		for t := range rows {
+			addTo(dst[t*ldDst:t*ldDst+l.out], l.b)
+		}
+	}
+}

@@ -1,0 +1,226 @@
+"""Makes the golden logits for eval/forward's tests.
+
+For each architecture it builds a small random checkpoint with a config.json
+shaped like the real Hugging Face ones for that model_type, writes it as
+F32 safetensors (gzipped), runs reference.py's PyTorch implementation in
+float64 on a fixed id sequence and writes the logits.
+
+    /usr/bin/python3 scripts/golden/forward/make_goldens.py
+
+Output: eval/forward/testdata/<name>/{config.json, model.safetensors.gz,
+golden.json.gz}. The Go tests need neither python nor torch.
+"""
+
+import gzip
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                   "eval", "forward", "testdata")
+
+VOCAB = 256
+HIDDEN = 64
+INTER = 128
+LAYERS = 2
+SEQ = 24
+
+
+def llama_config(model_type, arch, **over):
+    cfg = {
+        "architectures": [arch],
+        "model_type": model_type,
+        "vocab_size": VOCAB,
+        "hidden_size": HIDDEN,
+        "intermediate_size": INTER,
+        "num_hidden_layers": LAYERS,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "hidden_act": "silu",
+        "max_position_embeddings": 64,
+        "initializer_range": 0.02,
+        "rms_norm_eps": 1e-5,
+        "rope_theta": 10000.0,
+        "rope_scaling": None,
+        "tie_word_embeddings": False,
+        "bos_token_id": 1,
+        "eos_token_id": 2,
+        "use_cache": True,
+        "torch_dtype": "float32",
+    }
+    cfg.update(over)
+    return cfg
+
+
+# name -> config; each case adds a feature the others lack.
+CASES = {
+    # GQA (4 query heads over 2 key/value heads), untied head.
+    "llama": llama_config("llama", "LlamaForCausalLM", attention_bias=False, mlp_bias=False),
+    # Llama 3.1-style RoPE scaling, biases on every projection, tied head, no GQA.
+    "llama3-scaled": llama_config(
+        "llama", "LlamaForCausalLM", num_key_value_heads=4, attention_bias=True, mlp_bias=True,
+        tie_word_embeddings=True, rope_theta=500000.0,
+        # original 64 / high 8 / low 1 puts head_dim 16's frequencies in all
+        # three bands: kept, smoothed, divided by the factor.
+        rope_scaling={"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 8.0,
+                      "original_max_position_embeddings": 64, "rope_type": "llama3"}),
+    # Sliding-window attention shorter than the sequence, linear RoPE scaling
+    # in the old "type" spelling, head_dim given as null.
+    "mistral": llama_config(
+        "mistral", "MistralForCausalLM", sliding_window=5, head_dim=None,
+        rope_scaling={"type": "linear", "factor": 2.0}),
+    # Biases on q/k/v only, tied head, Qwen's large rope_theta.
+    "qwen2": llama_config(
+        "qwen2", "Qwen2ForCausalLM", rms_norm_eps=1e-6, rope_theta=1000000.0,
+        tie_word_embeddings=True, use_sliding_window=False, sliding_window=32768,
+        max_window_layers=2, bos_token_id=None, eos_token_id=0),
+    # q/k RMSNorm per head, head_dim (24) != hidden/heads (16), untied.
+    "qwen3": llama_config(
+        "qwen3", "Qwen3ForCausalLM", head_dim=24, rms_norm_eps=1e-6, rope_theta=1000000.0,
+        attention_bias=False, use_sliding_window=False, sliding_window=None),
+    # GPT-2 as on the Hub: no "transformer." prefix, tied head, gelu_new.
+    "gpt2": {
+        "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": VOCAB,
+        "n_embd": HIDDEN, "n_head": 4, "n_layer": LAYERS, "n_positions": 32, "n_ctx": 32,
+        "n_inner": None, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5,
+        "resid_pdrop": 0.1, "embd_pdrop": 0.1, "attn_pdrop": 0.1, "initializer_range": 0.02,
+        "scale_attn_weights": True, "scale_attn_by_inverse_layer_idx": False,
+        "reorder_and_upcast_attn": False, "bos_token_id": 255, "eos_token_id": 255,
+        "torch_dtype": "float32"},
+    # GPT-2 as saved by recent transformers: "transformer." prefix, lm_head
+    # stored as well, erf gelu, attention scaled by the inverse layer index.
+    "gpt2-prefixed": {
+        "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": VOCAB,
+        "n_embd": HIDDEN, "n_head": 2, "n_layer": LAYERS, "n_positions": 32, "n_inner": 96,
+        "activation_function": "gelu", "layer_norm_epsilon": 1e-5,
+        "scale_attn_by_inverse_layer_idx": True, "bos_token_id": 255, "eos_token_id": 255,
+        "torch_dtype": "float32"},
+}
+
+
+def bf16_round(a):
+    """Rounds to bfloat16-representable values (kept as float32) so the
+    gzipped checkpoints stay small; the math does not care."""
+    u = np.asarray(a, dtype=np.float32).view(np.uint32)
+    u = (u + 0x7FFF + ((u >> 16) & 1)) & 0xFFFF0000
+    return u.view(np.float32)
+
+
+def llama_weights(cfg, rng):
+    H, nh = cfg["hidden_size"], cfg["num_attention_heads"]
+    nkv = cfg["num_key_value_heads"]
+    hd = cfg.get("head_dim") or H // nh
+    I, V = cfg["intermediate_size"], cfg["vocab_size"]
+    mt = cfg["model_type"]
+    qkv_bias = mt == "qwen2" or cfg.get("attention_bias", False)
+    o_bias = mt != "qwen2" and cfg.get("attention_bias", False)
+    mlp_bias = cfg.get("mlp_bias", False)
+    w = {}
+
+    def mat(name, rows, cols, bias=False):
+        w[name + ".weight"] = rng.standard_normal((rows, cols)) / np.sqrt(cols)
+        if bias:
+            w[name + ".bias"] = 0.1 * rng.standard_normal(rows)
+
+    def norm(name, n):
+        w[name] = 1.0 + 0.2 * rng.standard_normal(n)
+
+    w["model.embed_tokens.weight"] = rng.standard_normal((V, H))
+    for l in range(cfg["num_hidden_layers"]):
+        p = "model.layers.%d." % l
+        norm(p + "input_layernorm.weight", H)
+        norm(p + "post_attention_layernorm.weight", H)
+        mat(p + "self_attn.q_proj", nh * hd, H, qkv_bias)
+        mat(p + "self_attn.k_proj", nkv * hd, H, qkv_bias)
+        mat(p + "self_attn.v_proj", nkv * hd, H, qkv_bias)
+        mat(p + "self_attn.o_proj", H, nh * hd, o_bias)
+        if mt == "qwen3":
+            norm(p + "self_attn.q_norm.weight", hd)
+            norm(p + "self_attn.k_norm.weight", hd)
+        mat(p + "mlp.gate_proj", I, H, mlp_bias)
+        mat(p + "mlp.up_proj", I, H, mlp_bias)
+        mat(p + "mlp.down_proj", H, I, mlp_bias)
+    norm("model.norm.weight", H)
+    if not cfg.get("tie_word_embeddings", False):
+        mat("lm_head", V, H)
+    return w
+
+
+def gpt2_weights(cfg, rng, prefix):
+    E, V, P = cfg["n_embd"], cfg["vocab_size"], cfg["n_positions"]
+    I = cfg.get("n_inner") or 4 * E
+    w = {}
+
+    def conv(name, n_in, n_out):
+        w[name + ".weight"] = rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
+        w[name + ".bias"] = 0.1 * rng.standard_normal(n_out)
+
+    def ln(name, n):
+        w[name + ".weight"] = 1.0 + 0.2 * rng.standard_normal(n)
+        w[name + ".bias"] = 0.1 * rng.standard_normal(n)
+
+    w["wte.weight"] = rng.standard_normal((V, E))
+    w["wpe.weight"] = 0.5 * rng.standard_normal((P, E))
+    for l in range(cfg["n_layer"]):
+        p = "h.%d." % l
+        ln(p + "ln_1", E)
+        conv(p + "attn.c_attn", E, 3 * E)
+        conv(p + "attn.c_proj", E, E)
+        ln(p + "ln_2", E)
+        conv(p + "mlp.c_fc", E, I)
+        conv(p + "mlp.c_proj", I, E)
+    ln("ln_f", E)
+    w = {prefix + k: v for k, v in w.items()}
+    if prefix:
+        w["lm_head.weight"] = w[prefix + "wte.weight"]
+    return w
+
+
+def main():
+    import torch
+    for i, (name, cfg) in enumerate(CASES.items()):
+        rng = np.random.default_rng(1000 + i)
+        if cfg["model_type"] == "gpt2":
+            w = gpt2_weights(cfg, rng, "transformer." if name == "gpt2-prefixed" else "")
+        else:
+            w = llama_weights(cfg, rng)
+        w = {k: bf16_round(v) for k, v in w.items()}
+        ids = [int(x) for x in rng.integers(0, cfg["vocab_size"], SEQ)]
+        tw = {k: torch.from_numpy(v.copy()) for k, v in w.items()}
+        out = reference.logits(cfg, tw, ids).numpy()
+
+        d = os.path.join(OUT, name)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=2)
+            f.write("\n")
+        with tempfile.TemporaryDirectory() as tmp:
+            st = os.path.join(tmp, "model.safetensors")
+            reference.write_safetensors(st, w)
+            # Round trip through the file so the golden is computed from
+            # exactly the bytes the Go test reads.
+            back = reference.read_safetensors(st)
+            again = reference.logits(cfg, back, ids).numpy()
+            assert np.array_equal(out, again), name
+            with open(st, "rb") as src, gzip.GzipFile(
+                    os.path.join(d, "model.safetensors.gz"), "wb", mtime=0) as dst:
+                shutil.copyfileobj(src, dst)
+        golden = {
+            "ids": ids,
+            "logits": [[float(v) for v in row] for row in out],
+            "generator": "scripts/golden/forward/make_goldens.py (PyTorch %s, float64)" % torch.__version__,
+        }
+        with gzip.GzipFile(os.path.join(d, "golden.json.gz"), "wb", mtime=0) as f:
+            f.write(json.dumps(golden).encode())
+        print("%-14s max|logit| %.3f" % (name, np.abs(out).max()))
+
+
+if __name__ == "__main__":
+    main()

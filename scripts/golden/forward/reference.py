@@ -1,0 +1,231 @@
+"""Straightforward PyTorch implementations of the decoder architectures that
+transplant's forward pass supports, written from the published model
+definitions (no transformers import). Used to make golden logits and as the
+side-by-side speed reference in bench/forward.
+
+Tensor names and math follow transformers' LlamaForCausalLM,
+MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM and GPT2LMHeadModel.
+"""
+
+import json
+import math
+import struct
+
+import numpy as np
+import torch
+
+
+# ---------------------------------------------------------------- safetensors
+
+_DTYPES = {"F32": np.float32, "F16": np.float16}
+
+
+def read_safetensors(path):
+    """Returns {name: float32 torch tensor}; handles F32, F16 and BF16."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = info["data_offsets"]
+        raw = data[a:b]
+        if info["dtype"] == "BF16":
+            u16 = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
+            arr = u16.view(np.float32)
+        else:
+            arr = np.frombuffer(raw, dtype=_DTYPES[info["dtype"]]).astype(np.float32)
+        out[name] = torch.from_numpy(arr.reshape(info["shape"]).copy())
+    return out
+
+
+def write_safetensors(path, tensors):
+    """Writes {name: float32 numpy array} as an F32 safetensors file."""
+    header, blobs, off = {}, [], 0
+    for name in sorted(tensors):
+        arr = np.ascontiguousarray(tensors[name], dtype="<f4")
+        blob = arr.tobytes()
+        header[name] = {"dtype": "F32", "shape": list(arr.shape),
+                        "data_offsets": [off, off + len(blob)]}
+        blobs.append(blob)
+        off += len(blob)
+    header["__metadata__"] = {"format": "pt"}
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for blob in blobs:
+            f.write(blob)
+
+
+# ---------------------------------------------------------------- building blocks
+
+def rms_norm(x, w, eps):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+
+def layer_norm(x, w, b, eps):
+    mu = x.mean(-1, keepdim=True)
+    var = (x - mu).pow(2).mean(-1, keepdim=True)
+    return (x - mu) * torch.rsqrt(var + eps) * w + b
+
+
+def gelu_new(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+
+
+def gelu_erf(x):
+    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
+
+ACTIVATIONS = {
+    "silu": torch.nn.functional.silu,
+    "swish": torch.nn.functional.silu,
+    "gelu_new": gelu_new,
+    "gelu_pytorch_tanh": gelu_new,
+    "gelu": gelu_erf,
+    "relu": torch.relu,
+}
+
+
+def rope_inv_freq(cfg, head_dim):
+    """Inverse frequencies of the rotary embedding, with rope_scaling applied."""
+    theta = cfg.get("rope_theta", 10000.0)
+    inv = 1.0 / (theta ** (np.arange(0, head_dim, 2, dtype=np.float64) / head_dim))
+    sc = cfg.get("rope_scaling")
+    kind = None if sc is None else sc.get("rope_type", sc.get("type"))
+    if kind in (None, "default"):
+        return inv
+    if kind == "linear":
+        return inv / sc["factor"]
+    if kind == "llama3":
+        factor, lo, hi = sc["factor"], sc["low_freq_factor"], sc["high_freq_factor"]
+        old = sc["original_max_position_embeddings"]
+        out = []
+        for f in inv:
+            wavelen = 2 * math.pi / f
+            if wavelen < old / hi:
+                out.append(f)
+            elif wavelen > old / lo:
+                out.append(f / factor)
+            else:
+                s = (old / wavelen - lo) / (hi - lo)
+                out.append((1 - s) * f / factor + s * f)
+        return np.array(out)
+    raise ValueError("unsupported rope_scaling %r" % kind)
+
+
+def rope(x, pos, inv_freq):
+    """Rotate-half rotary embedding; x is (T, heads, head_dim)."""
+    ang = torch.outer(pos, inv_freq)                      # (T, hd/2)
+    cos = torch.cat([ang.cos(), ang.cos()], -1)[:, None, :]
+    sin = torch.cat([ang.sin(), ang.sin()], -1)[:, None, :]
+    half = x.shape[-1] // 2
+    rot = torch.cat([-x[..., half:], x[..., :half]], -1)
+    return x * cos + rot * sin
+
+
+def attention(q, k, v, scale, window=None):
+    """Causal attention; q (T, H, d), k/v (T, Hkv, d) with Hkv dividing H."""
+    T, H, _ = q.shape
+    rep = H // k.shape[1]
+    k = k.repeat_interleave(rep, dim=1)
+    v = v.repeat_interleave(rep, dim=1)
+    s = torch.einsum("ihd,jhd->hij", q, k) * scale
+    i = torch.arange(T)[:, None]
+    j = torch.arange(T)[None, :]
+    masked = j > i
+    if window is not None:
+        masked = masked | (j <= i - window)
+    s = s.masked_fill(masked, float("-inf"))
+    p = torch.softmax(s, dim=-1)
+    return torch.einsum("hij,jhd->ihd", p, v).reshape(T, -1)
+
+
+# ---------------------------------------------------------------- architectures
+
+def llama_family(cfg, w, ids, dtype=torch.float64):
+    """Llama, Mistral, Qwen2 and Qwen3 share this body; they differ in
+    attention biases, q/k norms, the sliding window and defaults."""
+    mt = cfg["model_type"]
+    W = {k: v.to(dtype) for k, v in w.items()}
+    H = cfg["hidden_size"]
+    nh = cfg["num_attention_heads"]
+    nkv = cfg.get("num_key_value_heads") or nh
+    hd = cfg.get("head_dim") or H // nh
+    eps = cfg["rms_norm_eps"]
+    act = ACTIVATIONS[cfg.get("hidden_act", "silu")]
+    window = None
+    if mt == "mistral":
+        window = cfg.get("sliding_window")
+    inv = torch.tensor(rope_inv_freq(cfg, hd), dtype=dtype)
+    pos = torch.arange(len(ids), dtype=dtype)
+    T = len(ids)
+
+    def lin(x, name):
+        y = x @ W[name + ".weight"].T
+        if name + ".bias" in W:
+            y = y + W[name + ".bias"]
+        return y
+
+    x = W["model.embed_tokens.weight"][ids]
+    for l in range(cfg["num_hidden_layers"]):
+        p = "model.layers.%d." % l
+        h = rms_norm(x, W[p + "input_layernorm.weight"], eps)
+        q = lin(h, p + "self_attn.q_proj").reshape(T, nh, hd)
+        k = lin(h, p + "self_attn.k_proj").reshape(T, nkv, hd)
+        v = lin(h, p + "self_attn.v_proj").reshape(T, nkv, hd)
+        if mt == "qwen3":
+            q = rms_norm(q, W[p + "self_attn.q_norm.weight"], eps)
+            k = rms_norm(k, W[p + "self_attn.k_norm.weight"], eps)
+        q, k = rope(q, pos, inv), rope(k, pos, inv)
+        x = x + lin(attention(q, k, v, hd ** -0.5, window), p + "self_attn.o_proj")
+        h = rms_norm(x, W[p + "post_attention_layernorm.weight"], eps)
+        x = x + lin(act(lin(h, p + "mlp.gate_proj")) * lin(h, p + "mlp.up_proj"), p + "mlp.down_proj")
+    x = rms_norm(x, W["model.norm.weight"], eps)
+    head = W["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else W["lm_head.weight"]
+    return x @ head.T
+
+
+def gpt2(cfg, w, ids, dtype=torch.float64):
+    """GPT-2: learned positions, LayerNorm, Conv1D weights stored (in, out)."""
+    pre = "transformer." if "transformer.wte.weight" in w else ""
+    W = {k[len(pre):] if k.startswith(pre) else k: v.to(dtype) for k, v in w.items()}
+    E, nh = cfg["n_embd"], cfg["n_head"]
+    hd = E // nh
+    eps = cfg.get("layer_norm_epsilon", 1e-5)
+    act = ACTIVATIONS[cfg.get("activation_function", "gelu_new")]
+    T = len(ids)
+
+    def conv1d(x, name):
+        return x @ W[name + ".weight"] + W[name + ".bias"]
+
+    x = W["wte.weight"][ids] + W["wpe.weight"][:T]
+    for l in range(cfg["n_layer"]):
+        p = "h.%d." % l
+        h = layer_norm(x, W[p + "ln_1.weight"], W[p + "ln_1.bias"], eps)
+        q, k, v = conv1d(h, p + "attn.c_attn").split(E, dim=-1)
+        scale = hd ** -0.5 if cfg.get("scale_attn_weights", True) else 1.0
+        if cfg.get("scale_attn_by_inverse_layer_idx", False):
+            scale /= l + 1
+        a = attention(q.reshape(T, nh, hd), k.reshape(T, nh, hd), v.reshape(T, nh, hd), scale)
+        x = x + conv1d(a, p + "attn.c_proj")
+        h = layer_norm(x, W[p + "ln_2.weight"], W[p + "ln_2.bias"], eps)
+        x = x + conv1d(act(conv1d(h, p + "mlp.c_fc")), p + "mlp.c_proj")
+    x = layer_norm(x, W["ln_f.weight"], W["ln_f.bias"], eps)
+    tied = cfg.get("tie_word_embeddings", True)
+    head = W["wte.weight"] if tied else W["lm_head.weight"]
+    return x @ head.T
+
+
+def logits(cfg, weights, ids, dtype=torch.float64):
+    """Logits (T, vocab) of the model described by cfg for the id sequence."""
+    ids = torch.as_tensor(ids, dtype=torch.long)
+    if cfg["model_type"] == "gpt2":
+        return gpt2(cfg, weights, ids, dtype)
+    if cfg["model_type"] in ("llama", "mistral", "qwen2", "qwen3"):
+        return llama_family(cfg, weights, ids, dtype)
+    raise ValueError("unsupported model_type %r" % cfg["model_type"])
