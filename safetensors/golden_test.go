@@ -1,0 +1,174 @@
+package safetensors
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"slices"
+	"testing"
+)
+
+// goldenTensor is one entry of a *.golden.json written by
+// scripts/golden/checkpoints/make_fixtures.py: what torch says a tensor is.
+type goldenTensor struct {
+	Dtype    Dtype    `json:"dtype"`
+	Shape    []int    `json:"shape"`
+	F32Bits  []uint32 `json:"f32_bits"`
+	BytesHex string   `json:"bytes_hex"`
+}
+
+func readGolden(t *testing.T, path string) map[string]goldenTensor {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g map[string]goldenTensor
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestPythonWrittenFile reads a file written by an independent writer and
+// compares every tensor with the values torch widens it to, bit for bit.
+func TestPythonWrittenFile(t *testing.T) {
+	f, err := Open("testdata/python.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if md := f.Metadata(); md["format"] != "pt" || md["source"] != "make_fixtures.py" {
+		t.Errorf("metadata = %v", md)
+	}
+	golden := readGolden(t, "testdata/python.golden.json")
+	if len(f.Tensors()) != len(golden) {
+		t.Errorf("%d tensors, golden has %d", len(f.Tensors()), len(golden))
+	}
+	for name, want := range golden {
+		info, ok := f.Tensor(name)
+		if !ok {
+			t.Errorf("%s: missing", name)
+			continue
+		}
+		if info.Dtype != want.Dtype || !slices.Equal(info.Shape, want.Shape) {
+			t.Errorf("%s: %s%v, want %s%v", name, info.Dtype, info.Shape, want.Dtype, want.Shape)
+		}
+		if want.BytesHex != "" {
+			raw, err := f.Raw(name)
+			if err != nil || hex.EncodeToString(raw) != want.BytesHex {
+				t.Errorf("%s: raw %x, %v; want %s", name, raw, err, want.BytesHex)
+			}
+			if _, _, err := f.Float32(name); !errors.Is(err, ErrDtype) {
+				t.Errorf("%s: Float32 of %s: err = %v, want ErrDtype", name, info.Dtype, err)
+			}
+			continue
+		}
+		got, shape, err := f.Float32(name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !slices.Equal(shape, want.Shape) {
+			t.Errorf("%s: Float32 shape %v", name, shape)
+		}
+		if diff := firstBitDiff(got, want.F32Bits); diff >= 0 {
+			t.Errorf("%s: element %d = %#08x, torch says %#08x", name, diff, math.Float32bits(got[diff]), want.F32Bits[diff])
+		}
+	}
+}
+
+func firstBitDiff(got []float32, want []uint32) int {
+	if len(got) != len(want) {
+		return min(len(got), len(want))
+	}
+	for i := range got {
+		if math.Float32bits(got[i]) != want[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestNarrowingMatchesTorch checks float32 → F16/BF16 rounding against
+// torch's .half() and .bfloat16(), ties and NaNs included.
+func TestNarrowingMatchesTorch(t *testing.T) {
+	data, err := os.ReadFile("testdata/narrow.golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		F32  []uint32 `json:"f32_bits"`
+		F16  []uint16 `json:"f16_bits"`
+		BF16 []uint16 `json:"bf16_bits"`
+	}
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	src := make([]float32, len(g.F32))
+	for i, b := range g.F32 {
+		src[i] = math.Float32frombits(b)
+	}
+	for _, tc := range []struct {
+		dt   Dtype
+		want []uint16
+	}{{F16, g.F16}, {BF16, g.BF16}} {
+		dst := make([]byte, 2*len(src))
+		if err := FromFloat32(dst, src, tc.dt); err != nil {
+			t.Fatal(err)
+		}
+		bad := 0
+		for i := range src {
+			got := binary.LittleEndian.Uint16(dst[2*i:])
+			if src[i] != src[i] {
+				// torch's vectorised BF16 path writes 0xFFFF for every NaN,
+				// its scalar path 0x7FC0: any NaN is right.
+				if !isNaN16(got, tc.dt) {
+					t.Errorf("%s(NaN %#08x) = %#04x, not a NaN", tc.dt, g.F32[i], got)
+				}
+				continue
+			}
+			if got != tc.want[i] && bad < 5 {
+				bad++
+				t.Errorf("%s(%#08x) = %#04x, torch says %#04x", tc.dt, g.F32[i], got, tc.want[i])
+			}
+		}
+		// Widening what we narrowed gives back a value torch also produced.
+		back := make([]float32, len(src))
+		if err := ToFloat32(back, dst, tc.dt); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range back {
+			var again [2]byte
+			FromFloat32(again[:], []float32{v}, tc.dt)
+			if binary.LittleEndian.Uint16(again[:]) != binary.LittleEndian.Uint16(dst[2*i:]) {
+				t.Errorf("%s: %#08x does not survive narrow→widen→narrow", tc.dt, g.F32[i])
+				break
+			}
+		}
+	}
+}
+
+func TestWideningExact(t *testing.T) {
+	// Every F16 and BF16 bit pattern widens to a float32 that narrows back
+	// to the same pattern (NaNs aside, which narrow to the canonical NaN).
+	for u := 0; u < 1<<16; u++ {
+		h := uint16(u)
+		if f := Float16ToFloat32(h); f == f && Float32ToFloat16(f) != h {
+			t.Fatalf("F16 %#04x → %v → %#04x", h, f, Float32ToFloat16(f))
+		}
+		if f := BFloat16ToFloat32(h); f == f && Float32ToBFloat16(f) != h {
+			t.Fatalf("BF16 %#04x → %v → %#04x", h, f, Float32ToBFloat16(f))
+		}
+	}
+}
+
+func isNaN16(h uint16, dt Dtype) bool {
+	if dt == BF16 {
+		return h&0x7fff > 0x7f80
+	}
+	return h&0x7fff > 0x7c00
+}
