@@ -25,6 +25,8 @@ func TestOpenFixtures(t *testing.T) {
 		{"llama-st-sharded", Safetensors, "LlamaForCausalLM", "model.embed_tokens.weight", "lm_head.weight", false, 20, 2},
 		{"neox", Safetensors, "GPTNeoXForCausalLM", "gpt_neox.embed_in.weight", "embed_out.weight", false, 8, 1},
 		{"qwen2-tied-both", Safetensors, "Qwen2ForCausalLM", "model.embed_tokens.weight", "", true, 7, 1},
+		{"llama-pt-sharded", PyTorch, "LlamaForCausalLM", "model.embed_tokens.weight", "lm_head.weight", false, 20, 3},
+		{"gpt2-tied", PyTorch, "GPT2LMHeadModel", "transformer.wte.weight", "", true, 11, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.dir, func(t *testing.T) {
@@ -236,5 +238,32 @@ func TestBarePrefix(t *testing.T) {
 	defer m.Close()
 	if e, ok := m.Embedding(); !ok || e.Name != "wte.weight" || !m.Tied() {
 		t.Errorf("embedding %q (%v), tied %v", e.Name, ok, m.Tied())
+	}
+}
+
+// TestSharedPyTorchMatchesSafetensors opens the real model's
+// pytorch_model.bin and model.safetensors, saved from the same state dict,
+// and checks every tensor widens to the same values.
+func TestSharedPyTorchMatchesSafetensors(t *testing.T) {
+	dir := sharedModel(t, "A-mistral")
+	st, err := Open(dir) // prefers model.safetensors
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pt, err := Open(filepath.Join(dir, "pytorch_model.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pt.Close()
+	if st.Format() != Safetensors || pt.Format() != PyTorch || len(st.Tensors()) != len(pt.Tensors()) {
+		t.Fatalf("formats %s/%s, %d/%d tensors", st.Format(), pt.Format(), len(st.Tensors()), len(pt.Tensors()))
+	}
+	for _, tensor := range st.Tensors() {
+		a, _, err1 := st.Float32(tensor.Name)
+		b, _, err2 := pt.Float32(tensor.Name)
+		if err1 != nil || err2 != nil || !slices.Equal(a, b) {
+			t.Errorf("%s: values differ (%v, %v)", tensor.Name, err1, err2)
+		}
 	}
 }

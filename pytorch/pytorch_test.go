@@ -1,0 +1,215 @@
+package pytorch
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/transplant-dev/transplant/safetensors"
+)
+
+// goldenTensor is an entry of testdata/state.golden.json, written by
+// scripts/golden/checkpoints/make_fixtures.py: what torch says a tensor is.
+type goldenTensor struct {
+	Dtype    safetensors.Dtype `json:"dtype"`
+	Shape    []int             `json:"shape"`
+	F32Bits  []uint32          `json:"f32_bits"`
+	BytesHex string            `json:"bytes_hex"`
+}
+
+func TestTorchSaveGolden(t *testing.T) {
+	data, err := os.ReadFile("testdata/state.golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden map[string]goldenTensor
+	if err := json.Unmarshal(data, &golden); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{"testdata/state.bin", "testdata/state_legacy.bin"} {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			f, err := Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if f.Legacy() != strings.Contains(file, "legacy") {
+				t.Errorf("Legacy() = %v", f.Legacy())
+			}
+			if len(f.Tensors()) != len(golden) {
+				t.Errorf("%d tensors, golden has %d", len(f.Tensors()), len(golden))
+			}
+			for name, want := range golden {
+				checkTensor(t, f, name, want)
+			}
+			// Views and tied entries share one storage.
+			a, _ := f.Tensor("shared.a")
+			tr, _ := f.Tensor("view.transposed")
+			off, _ := f.Tensor("view.offset")
+			if a.Storage != tr.Storage || a.Storage != off.Storage || tr.Contiguous() || off.Contiguous() || off.Offset != 8 {
+				t.Errorf("views: %+v %+v %+v", a, tr, off)
+			}
+			e, _ := f.Tensor("tied.embed")
+			h, _ := f.Tensor("tied.head")
+			if e.Storage != h.Storage {
+				t.Error("tied entries do not share a storage")
+			}
+		})
+	}
+}
+
+func checkTensor(t *testing.T, f *File, name string, want goldenTensor) {
+	t.Helper()
+	info, ok := f.Tensor(name)
+	if !ok {
+		t.Errorf("%s: missing", name)
+		return
+	}
+	if info.Dtype != want.Dtype || !slices.Equal(info.Shape, want.Shape) {
+		t.Errorf("%s: %s%v, want %s%v", name, info.Dtype, info.Shape, want.Dtype, want.Shape)
+	}
+	if want.BytesHex != "" {
+		raw, err := f.Raw(name)
+		if err != nil || hex.EncodeToString(raw) != want.BytesHex {
+			t.Errorf("%s: raw %x (%v), want %s", name, raw, err, want.BytesHex)
+		}
+		return
+	}
+	got, _, err := f.Float32(name)
+	if err != nil {
+		t.Errorf("%s: %v", name, err)
+		return
+	}
+	if len(got) != len(want.F32Bits) {
+		t.Errorf("%s: %d values, want %d", name, len(got), len(want.F32Bits))
+		return
+	}
+	for i, v := range got {
+		if math.Float32bits(v) != want.F32Bits[i] {
+			t.Errorf("%s[%d] = %#08x, torch says %#08x", name, i, math.Float32bits(v), want.F32Bits[i])
+			return
+		}
+	}
+	// A slice from the middle reads the same values.
+	if len(got) > 2 {
+		part := make([]float32, len(got)-2)
+		same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
+		if err := f.ReadFloat32(name, part, 1); err != nil || !slices.EqualFunc(part, got[1:len(got)-1], same) {
+			t.Errorf("%s: ReadFloat32 from 1: %v", name, err)
+		}
+	}
+}
+
+func TestRefused(t *testing.T) {
+	dir := t.TempDir()
+	notTorch := filepath.Join(dir, "notes.zip")
+	{
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		w, _ := zw.Create("notes/readme.txt")
+		w.Write([]byte("hello"))
+		zw.Close()
+		os.WriteFile(notTorch, b.Bytes(), 0o644)
+	}
+	script := filepath.Join(dir, "script.zip")
+	{
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		for _, n := range []string{"m/data.pkl", "m/constants.pkl"} {
+			w, _ := zw.Create(n)
+			w.Write([]byte("\x80\x02}q\x00."))
+		}
+		zw.Close()
+		os.WriteFile(script, b.Bytes(), 0o644)
+	}
+	text := filepath.Join(dir, "text.bin")
+	os.WriteFile(text, []byte("just some text"), 0o644)
+	state, _ := os.ReadFile("testdata/state.bin")
+	truncated := filepath.Join(dir, "truncated.bin")
+	os.WriteFile(truncated, state[:len(state)/2], 0o644)
+	legacy, _ := os.ReadFile("testdata/state_legacy.bin")
+	truncatedLegacy := filepath.Join(dir, "truncated_legacy.bin")
+	os.WriteFile(truncatedLegacy, legacy[:len(legacy)-10], 0o644)
+
+	tests := []struct {
+		path, text string
+		want       error
+	}{
+		{"testdata/forbidden.bin", "posix.system", ErrForbidden},
+		{"testdata/bare_tensor.bin", "not a state dict", ErrFormat},
+		{notTorch, "data.pkl", ErrFormat},
+		{script, "TorchScript", ErrUnsupported},
+		{text, "neither a zip", ErrFormat},
+		{truncated, "zip", ErrFormat},
+		{truncatedLegacy, "storage", ErrFormat},
+		{filepath.Join(dir, "absent.bin"), "no such file", os.ErrNotExist},
+	}
+	for _, tc := range tests {
+		t.Run(filepath.Base(tc.path), func(t *testing.T) {
+			f, err := Open(tc.path)
+			if err == nil {
+				f.Close()
+				t.Fatal("no error")
+			}
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.path) || !strings.Contains(err.Error(), tc.text) {
+				t.Errorf("err = %v; want %v naming the file and saying %q", err, tc.want, tc.text)
+			}
+		})
+	}
+}
+
+// TestSharedModel checks the real pytorch_model.bin against the
+// model.safetensors saved from the same BF16 state dict: same tensors,
+// same bytes.
+func TestSharedModel(t *testing.T) {
+	dir := sharedModel(t, "A-mistral")
+	pt, err := Open(filepath.Join(dir, "pytorch_model.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pt.Close()
+	st, err := safetensors.Open(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if len(pt.Tensors()) != len(st.Tensors()) {
+		t.Fatalf("%d tensors in pytorch_model.bin, %d in model.safetensors", len(pt.Tensors()), len(st.Tensors()))
+	}
+	for _, want := range st.Tensors() {
+		got, ok := pt.Tensor(want.Name)
+		if !ok || got.Dtype != want.Dtype || !slices.Equal(got.Shape, want.Shape) {
+			t.Errorf("%s: %+v, want %+v", want.Name, got, want)
+			continue
+		}
+		a, err1 := pt.Raw(want.Name)
+		b, err2 := st.Raw(want.Name)
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s: bytes differ (%v, %v)", want.Name, err1, err2)
+		}
+	}
+}
+
+func sharedModel(t *testing.T, name string) string {
+	t.Helper()
+	dir, _ := filepath.Abs(".")
+	for {
+		p := filepath.Join(dir, "shared", "models", name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skipf("shared/models/%s not found above the package directory", name)
+		}
+		dir = parent
+	}
+}
