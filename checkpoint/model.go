@@ -57,6 +57,9 @@ type Model struct {
 	embed   string         // resolved embedding tensor name, "" if none
 	head    string         // resolved head tensor name, "" if tied or absent
 	tied    bool
+	// headless: tied only because the checkpoint stores no head, while
+	// the config (or the architecture's default) says untied.
+	headless bool
 }
 
 // Path returns the path Open was given.
@@ -250,8 +253,8 @@ func (m *Model) resolve() {
 			m.tied = tie
 		}
 	}
-	if !has(a.Head) {
-		m.tied = true
+	if !has(a.Head) && !m.tied {
+		m.tied, m.headless = true, true
 	}
 	if !m.tied {
 		m.head = a.Head

@@ -1,0 +1,259 @@
+package checkpoint
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/transplant-dev/transplant/safetensors"
+)
+
+// planTensors lists the output tensors in order: the base model's, with
+// replacements in place and a tied model's stored head left out, then the
+// tensors the replacements add.
+func planTensors(base *Model, opts WriteOptions) ([]safetensors.TensorInfo, error) {
+	dropHead := ""
+	if base.Tied() && base.archOK {
+		dropHead = base.arch.Head
+	}
+	var out []safetensors.TensorInfo
+	for _, t := range base.tensors {
+		rep, replaced := opts.Replace[t.Name]
+		switch {
+		case replaced:
+			info, err := replacementInfo(base, t, rep, opts.Dtype)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, info)
+		case t.Name != dropHead:
+			out = append(out, safetensors.TensorInfo{Name: t.Name, Dtype: t.Dtype, Shape: t.Shape})
+		}
+	}
+	for _, name := range sortedKeys(opts.Replace) {
+		if _, ok := base.index[name]; ok {
+			continue
+		}
+		info, err := replacementInfo(base, Tensor{Name: name}, opts.Replace[name], opts.Dtype)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// replacementInfo checks a replacement against the tensor it replaces (the
+// zero Tensor when it adds one) and returns the tensor to declare.
+func replacementInfo(base *Model, t Tensor, r Replacement, dtype safetensors.Dtype) (safetensors.TensorInfo, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("checkpoint: replacing tensor %q: %w: %s", t.Name, ErrShape, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case r.Rows < 0 || r.Cols <= 0:
+		return safetensors.TensorInfo{}, bad("%dx%d table", r.Rows, r.Cols)
+	case (r.Table == nil) == (r.Fill == nil):
+		return safetensors.TensorInfo{}, bad("give exactly one of Table and Fill")
+	case r.Table != nil && (r.Table.Rows != r.Rows || r.Table.Cols != r.Cols || r.Table.Stride < r.Cols ||
+		(r.Rows > 0 && len(r.Table.Data) < (r.Rows-1)*r.Table.Stride+r.Cols)):
+		return safetensors.TensorInfo{}, bad("table is %dx%d (stride %d, %d values), declared %dx%d",
+			r.Table.Rows, r.Table.Cols, r.Table.Stride, len(r.Table.Data), r.Rows, r.Cols)
+	case t.Shape != nil && (len(t.Shape) != 2 || t.Shape[1] != r.Cols):
+		return safetensors.TensorInfo{}, bad("base tensor is %v, replacement has %d columns", t.Shape, r.Cols)
+	}
+	if dtype == "" {
+		dtype = t.Dtype
+	}
+	if dtype == "" {
+		dtype = safetensors.F32
+	}
+	if !dtype.IsFloat() {
+		return safetensors.TensorInfo{}, fmt.Errorf("checkpoint: replacing tensor %q: %w: cannot write %s", t.Name, safetensors.ErrDtype, dtype)
+	}
+	return safetensors.TensorInfo{Name: t.Name, Dtype: dtype, Shape: []int{r.Rows, r.Cols}}, nil
+}
+
+// dirWriter writes the files of one output directory.
+type dirWriter struct {
+	ctx         context.Context
+	dir         string
+	base        *Model
+	opts        WriteOptions
+	done, total int64
+	wroteHead   bool
+}
+
+func (d *dirWriter) writeWeights(tensors []safetensors.TensorInfo) error {
+	maxSize := d.opts.MaxShardSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxShardSize
+	}
+	for _, t := range tensors {
+		d.total += t.ByteSize()
+		d.wroteHead = d.wroteHead || (d.base.archOK && t.Name == d.base.arch.Head)
+	}
+	shards := safetensors.PlanShards(tensors, maxSize)
+	for _, sh := range shards {
+		if err := d.writeShard(sh); err != nil {
+			return err
+		}
+	}
+	if len(shards) == 1 {
+		return nil
+	}
+	data, err := safetensors.IndexFor(shards).Marshal()
+	if err != nil {
+		return err
+	}
+	return d.writeFile(safetensors.IndexName, data)
+}
+
+func (d *dirWriter) writeShard(sh safetensors.Shard) (err error) {
+	path := filepath.Join(d.dir, sh.Name)
+	f, err := d.opts.create(path)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("checkpoint: %s: %w", path, cerr)
+		}
+	}()
+	w, err := safetensors.NewWriter(f, sh.Tensors, map[string]string{"format": "pt"})
+	if err != nil {
+		return fmt.Errorf("checkpoint: %s: %w", path, err)
+	}
+	for _, t := range sh.Tensors {
+		if err := d.ctx.Err(); err != nil {
+			return err
+		}
+		if rep, ok := d.opts.Replace[t.Name]; ok {
+			err = d.writeReplacement(w, t, rep)
+		} else {
+			err = d.copyTensor(w, t)
+		}
+		if err != nil {
+			return fmt.Errorf("checkpoint: %s: %w", path, err)
+		}
+		d.done += t.ByteSize()
+		if d.opts.Progress != nil {
+			d.opts.Progress(d.done, d.total)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("checkpoint: %s: %w", path, err)
+	}
+	return nil
+}
+
+func (d *dirWriter) copyTensor(w *safetensors.Writer, t safetensors.TensorInfo) error {
+	r, err := d.base.Reader(t.Name)
+	if err != nil {
+		return err
+	}
+	return w.WriteTensor(t.Name, r)
+}
+
+// blockBytes bounds the float32 rows a replacement converts at a time.
+const blockBytes = 4 << 20
+
+// writeReplacement converts the replacement's rows to the output dtype
+// block by block and appends them to the shard.
+func (d *dirWriter) writeReplacement(w *safetensors.Writer, t safetensors.TensorInfo, r Replacement) error {
+	per := max(1, blockBytes/(4*r.Cols))
+	rows := make([]float32, min(per, r.Rows)*r.Cols)
+	raw := make([]byte, len(rows)*t.Dtype.Size())
+	for start := 0; start < r.Rows; start += per {
+		if err := d.ctx.Err(); err != nil {
+			return err
+		}
+		end := min(start+per, r.Rows)
+		block := rows[:(end-start)*r.Cols]
+		if r.Table != nil {
+			for i := start; i < end; i++ {
+				copy(block[(i-start)*r.Cols:], r.Table.Data[i*r.Table.Stride:i*r.Table.Stride+r.Cols])
+			}
+		} else if err := r.Fill(start, end, block); err != nil {
+			return fmt.Errorf("tensor %q: rows [%d, %d): %w", t.Name, start, end, err)
+		}
+		b := raw[:len(block)*t.Dtype.Size()]
+		if err := safetensors.FromFloat32(b, block, t.Dtype); err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFiles writes config.json and the extra files.
+func (d *dirWriter) writeFiles() error {
+	cfg := d.opts.Config
+	if cfg == nil {
+		cfg = d.base.Config()
+	}
+	if cfg != nil && d.base.headless && !d.wroteHead {
+		// The base was read as tied because it stores no head; say so,
+		// or transformers would give the output a random head.
+		cfg = cfg.Clone()
+		cfg.Set("tie_word_embeddings", true)
+	}
+	if cfg != nil {
+		data, err := cfg.Marshal()
+		if err != nil {
+			return fmt.Errorf("checkpoint: config.json: %w", err)
+		}
+		if err := d.writeFile(ConfigName, data); err != nil {
+			return err
+		}
+	}
+	for _, name := range sortedKeys(d.opts.Files) {
+		if err := d.writeFile(name, d.opts.Files[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkFiles refuses extra file names that are not plain names or that
+// would clash with the files WriteDir writes itself.
+func checkFiles(files map[string][]byte) error {
+	for name := range files {
+		if !plainName(name) || name == ConfigName || name == safetensors.IndexName || strings.HasSuffix(name, ".safetensors") {
+			return fmt.Errorf("checkpoint: extra file %q: %w: not a free file name in a model directory", name, ErrFormat)
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func plainName(name string) bool {
+	return name != "" && name != "." && name != ".." && filepath.Base(name) == name && filepath.IsLocal(name)
+}
+
+func (d *dirWriter) writeFile(name string, data []byte) error {
+	path := filepath.Join(d.dir, name)
+	f, err := d.opts.create(path)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("checkpoint: %s: %w", path, err)
+	}
+	return nil
+}

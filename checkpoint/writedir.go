@@ -1,0 +1,151 @@
+package checkpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/transplant-dev/transplant/safetensors"
+)
+
+// DefaultMaxShardSize is save_pretrained's default max_shard_size, "5GB".
+const DefaultMaxShardSize = 5_000_000_000
+
+// Errors WriteDir returns for output paths it refuses.
+var (
+	ErrOutputInsideInput = errors.New("output directory is, or is inside, the input model directory")
+	ErrOutputExists      = errors.New("output directory exists and is not empty")
+)
+
+// Replacement supplies the values of a tensor WriteDir writes anew, such as
+// an embedding or head for a new vocabulary. It is a Rows×Cols table given
+// either whole (Table) or row block by row block (Fill), so a large table
+// need not be in memory.
+type Replacement struct {
+	Rows, Cols int
+	Table      *blas32.General
+	// Fill writes rows [start, end) into dst, row-major, len(dst) ==
+	// (end-start)*Cols. It is called with increasing, adjacent ranges.
+	Fill func(start, end int, dst []float32) error
+}
+
+// WriteOptions says what WriteDir writes besides the base model's tensors.
+type WriteOptions struct {
+	// Config is written as config.json; nil writes the base model's.
+	Config *Config
+	// Replace gives new values for the named tensors; a name the base
+	// model lacks adds a tensor.
+	Replace map[string]Replacement
+	// Dtype is the dtype replaced tensors are written in (F32, F16 or
+	// BF16, rounding to nearest even); "" keeps the base tensor's dtype.
+	Dtype safetensors.Dtype
+	// Files are extra files to place in the directory by name, such as
+	// tokenizer.json or generation_config.json.
+	Files map[string][]byte
+	// MaxShardSize splits the weights into model-0000i-of-0000n.safetensors
+	// files of at most this many bytes of tensor data, listed in
+	// model.safetensors.index.json; 0 means DefaultMaxShardSize.
+	MaxShardSize int64
+	// Progress, when set, is called after each tensor with the bytes of
+	// tensor data written so far and in all.
+	Progress func(done, total int64)
+
+	// create opens output files; tests replace it to inject failures.
+	create func(path string) (io.WriteCloser, error)
+}
+
+// WriteDir writes a model directory at out that transformers loads: the
+// base model's tensors as safetensors, each one copied bit for bit unless
+// opts replaces it, with config.json and the extra files. Everything is
+// written into a temporary sibling directory that is renamed to out only
+// when complete; on any error, cancellation included, it is removed and out
+// is left as it was. A tied base model is written without its head tensor.
+// out must not exist (or be an empty directory) and must not be inside the
+// base model's directory.
+func WriteDir(ctx context.Context, out string, base *Model, opts WriteOptions) (err error) {
+	if err := checkOutput(out, base.Dir()); err != nil {
+		return err
+	}
+	if err := checkFiles(opts.Files); err != nil {
+		return err
+	}
+	plan, err := planTensors(base, opts)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(out)), "."+filepath.Base(out)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if opts.create == nil {
+		opts.create = func(p string) (io.WriteCloser, error) { return os.Create(p) }
+	}
+	dw := &dirWriter{ctx: ctx, dir: tmp, base: base, opts: opts}
+	if err := dw.writeWeights(plan); err != nil {
+		return err
+	}
+	if err := dw.writeFiles(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// checkOutput refuses an output path that is the input directory or inside
+// it, or that already holds files.
+func checkOutput(out, in string) error {
+	absOut, err := resolve(out)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	absIn, err := resolve(in)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if rel, err := filepath.Rel(absIn, absOut); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return fmt.Errorf("checkpoint: %s: %w %s", out, ErrOutputInsideInput, in)
+	}
+	entries, err := os.ReadDir(out)
+	switch {
+	case err == nil && len(entries) > 0:
+		return fmt.Errorf("checkpoint: %s: %w", out, ErrOutputExists)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// resolve returns the absolute path with symbolic links of its existing
+// part resolved, so two spellings of one directory compare equal.
+func resolve(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	var rest []string
+	for {
+		real, err := filepath.EvalSymlinks(abs)
+		if err == nil {
+			return filepath.Join(append([]string{real}, rest...)...), nil
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return filepath.Clean(path), nil
+		}
+		rest = append([]string{filepath.Base(abs)}, rest...)
+		abs = parent
+	}
+}

@@ -1,0 +1,373 @@
+package checkpoint
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/transplant-dev/transplant/safetensors"
+)
+
+func openT(t *testing.T, path string) *Model {
+	t.Helper()
+	m, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// sameTensors checks that every tensor of want is in got with the same
+// dtype, shape and bytes, except the names in skip.
+func sameTensors(t *testing.T, got, want *Model, skip ...string) {
+	t.Helper()
+	for _, w := range want.Tensors() {
+		if slices.Contains(skip, w.Name) {
+			continue
+		}
+		g, ok := got.Tensor(w.Name)
+		if !ok || g.Dtype != w.Dtype || !slices.Equal(g.Shape, w.Shape) {
+			t.Errorf("%s: %+v, want %+v", w.Name, g, w)
+			continue
+		}
+		a, err1 := got.Raw(w.Name)
+		b, err2 := want.Raw(w.Name)
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s: bytes differ (%v, %v)", w.Name, err1, err2)
+		}
+	}
+}
+
+// treeHash hashes every file under dir, to show an input is unchanged.
+func treeHash(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := os.ReadFile(p)
+			fmt.Fprintf(h, "%s %d\n", p, len(data))
+			h.Write(data)
+		}
+		return nil
+	})
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+func TestWriteDirCopiesBitExact(t *testing.T) {
+	for _, dir := range []string{"llama-st", "llama-st-sharded", "llama-pt-sharded", "neox"} {
+		t.Run(dir, func(t *testing.T) {
+			in := filepath.Join("testdata", dir)
+			before := treeHash(t, in)
+			base := openT(t, in)
+			out := filepath.Join(t.TempDir(), "out")
+			var calls int
+			var last [2]int64
+			err := WriteDir(context.Background(), out, base, WriteOptions{
+				Progress: func(done, total int64) { calls++; last = [2]int64{done, total} },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := openT(t, out)
+			if got.Format() != Safetensors || len(got.Files()) != 1 {
+				t.Errorf("output: %s in %d files", got.Format(), len(got.Files()))
+			}
+			sameTensors(t, got, base)
+			if len(got.Tensors()) != len(base.Tensors()) {
+				t.Errorf("%d tensors, base has %d", len(got.Tensors()), len(base.Tensors()))
+			}
+			wantCfg, _ := base.Config().Marshal()
+			gotCfg, _ := os.ReadFile(filepath.Join(out, ConfigName))
+			if !bytes.Equal(gotCfg, wantCfg) {
+				t.Errorf("config.json changed:\n%s\nwant\n%s", gotCfg, wantCfg)
+			}
+			if calls == 0 || last[0] != last[1] {
+				t.Errorf("progress: %d calls, last %v", calls, last)
+			}
+			st, err := safetensors.Open(got.Files()[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if st.Metadata()["format"] != "pt" {
+				t.Errorf("metadata %v", st.Metadata())
+			}
+			if treeHash(t, in) != before {
+				t.Error("the input directory changed")
+			}
+		})
+	}
+}
+
+func TestWriteDirShards(t *testing.T) {
+	base := openT(t, "testdata/llama-st")
+	out := filepath.Join(t.TempDir(), "out")
+	if err := WriteDir(context.Background(), out, base, WriteOptions{MaxShardSize: 100}); err != nil {
+		t.Fatal(err)
+	}
+	got := openT(t, out)
+	if len(got.Files()) < 3 {
+		t.Fatalf("%d shards", len(got.Files()))
+	}
+	sameTensors(t, got, base)
+	ix, err := safetensors.ReadIndex(filepath.Join(out, safetensors.IndexName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, tensor := range base.Tensors() {
+		total += tensor.ByteSize()
+	}
+	if ix.Metadata["total_size"] != float64(total) || len(ix.WeightMap) != len(base.Tensors()) {
+		t.Errorf("index metadata %v, %d entries", ix.Metadata, len(ix.WeightMap))
+	}
+	for i, f := range got.Files() {
+		if want := safetensors.ShardName("model", ".safetensors", i, len(got.Files())); filepath.Base(f) != want {
+			t.Errorf("shard %d is %s, want %s", i, filepath.Base(f), want)
+		}
+	}
+}
+
+// TestWriteDirReplace writes a new vocabulary's embedding (a table) and head
+// (a row callback) in BF16, with values BF16 holds exactly.
+func TestWriteDirReplace(t *testing.T) {
+	base := openT(t, "testdata/llama-pt-sharded")
+	const rows, cols = 1000, 4
+	value := func(i, j int) float32 { return float32((i*cols+j)%97-48) / 4 }
+	table := blas32.General{Rows: rows, Cols: cols, Stride: cols + 1, Data: make([]float32, rows*(cols+1))}
+	for i := range rows {
+		for j := range cols {
+			table.Data[i*table.Stride+j] = value(i, j)
+		}
+	}
+	var fills [][2]int
+	fill := func(start, end int, dst []float32) error {
+		fills = append(fills, [2]int{start, end})
+		for i := start; i < end; i++ {
+			for j := range cols {
+				dst[(i-start)*cols+j] = -value(i, j)
+			}
+		}
+		return nil
+	}
+	cfg := base.Config().Clone()
+	cfg.SetVocabSize(rows)
+	cfg.Set("eos_token_id", 999)
+	out := filepath.Join(t.TempDir(), "out")
+	err := WriteDir(context.Background(), out, base, WriteOptions{
+		Config: cfg,
+		Dtype:  safetensors.BF16,
+		Replace: map[string]Replacement{
+			"model.embed_tokens.weight": {Rows: rows, Cols: cols, Table: &table},
+			"lm_head.weight":            {Rows: rows, Cols: cols, Fill: fill},
+		},
+		Files: map[string][]byte{"tokenizer.json": []byte(`{"model":{}}`), "transplant.json": []byte(`{}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := openT(t, out)
+	sameTensors(t, got, base, "model.embed_tokens.weight", "lm_head.weight")
+	for name, sign := range map[string]float32{"model.embed_tokens.weight": 1, "lm_head.weight": -1} {
+		vals, shape, err := got.Float32(name)
+		tensor, _ := got.Tensor(name)
+		if err != nil || tensor.Dtype != safetensors.BF16 || !slices.Equal(shape, []int{rows, cols}) {
+			t.Fatalf("%s: %s%v, %v", name, tensor.Dtype, shape, err)
+		}
+		for k, v := range vals {
+			if v != sign*value(k/cols, k%cols) {
+				t.Fatalf("%s[%d] = %v, want %v", name, k, v, sign*value(k/cols, k%cols))
+			}
+		}
+	}
+	if fills[0][0] != 0 || fills[len(fills)-1][1] != rows {
+		t.Errorf("Fill calls %v", fills)
+	}
+	if got.Config().VocabSize() != rows || !slices.Equal(got.Config().TokenIDs("eos_token_id"), []int{999}) ||
+		!slices.Equal(got.Config().Keys(), base.Config().Keys()) {
+		t.Errorf("config keys %v", got.Config().Keys())
+	}
+	if data, _ := os.ReadFile(filepath.Join(out, "tokenizer.json")); string(data) != `{"model":{}}` {
+		t.Errorf("tokenizer.json = %q", data)
+	}
+}
+
+func TestWriteDirTied(t *testing.T) {
+	t.Run("stored head dropped", func(t *testing.T) {
+		// A tied checkpoint that also stores lm_head (as pytorch files of
+		// tied models do): the output keeps only the embedding.
+		dir := t.TempDir()
+		copyFile(t, "testdata/llama-st/model.safetensors", filepath.Join(dir, "model.safetensors"))
+		os.WriteFile(filepath.Join(dir, ConfigName), []byte(`{"architectures":["LlamaForCausalLM"],"tie_word_embeddings":true}`), 0o644)
+		base := openT(t, dir)
+		out := filepath.Join(t.TempDir(), "out")
+		if err := WriteDir(context.Background(), out, base, WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		got := openT(t, out)
+		if _, ok := got.Tensor("lm_head.weight"); ok || !got.Tied() {
+			t.Error("lm_head written for a tied model")
+		}
+		sameTensors(t, got, base, "lm_head.weight")
+	})
+	t.Run("headless untied config", func(t *testing.T) {
+		base := openT(t, "testdata/gpt2-tied")
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, ConfigName), []byte(`{"architectures":["GPT2LMHeadModel"],"tie_word_embeddings":false,"vocab_size":11}`), 0o644)
+		out := filepath.Join(dir, "out")
+		cfg, _ := ReadConfig(filepath.Join(dir, ConfigName))
+		base.config = cfg
+		base.resolve()
+		if !base.Tied() {
+			t.Fatal("a checkpoint without a head reads as tied")
+		}
+		if err := WriteDir(context.Background(), out, base, WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		got := openT(t, out)
+		if tie, ok := got.Config().TieWordEmbeddings(); !ok || !tie {
+			t.Error("output config does not say tied, so transformers would make a random head")
+		}
+	})
+}
+
+// failingFS makes the n-th byte written across all output files fail with
+// ENOSPC, as a full disk does.
+type failingFS struct{ left int }
+
+type failingFile struct {
+	*os.File
+	fs *failingFS
+}
+
+func (f failingFile) Write(p []byte) (int, error) {
+	if len(p) <= f.fs.left {
+		f.fs.left -= len(p)
+		return f.File.Write(p)
+	}
+	n, _ := f.File.Write(p[:f.fs.left])
+	f.fs.left = 0
+	return n, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+}
+
+func (fsys *failingFS) create(p string) (io.WriteCloser, error) {
+	f, err := os.Create(p)
+	return failingFile{f, fsys}, err
+}
+
+// entries lists a directory, to check nothing was left behind.
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestWriteDirDiskFull(t *testing.T) {
+	base := openT(t, "testdata/llama-st")
+	// Find how much a complete write takes, then fail at points spread
+	// over it: in a header, inside tensors, in the index and config.
+	probe := &failingFS{left: 1 << 30}
+	parent := t.TempDir()
+	opts := WriteOptions{MaxShardSize: 200, Files: map[string][]byte{"tokenizer.json": []byte("{}")}}
+	opts.create = probe.create
+	if err := WriteDir(context.Background(), filepath.Join(parent, "probe"), base, opts); err != nil {
+		t.Fatal(err)
+	}
+	total := 1<<30 - probe.left
+	for _, at := range []int{0, 7, 50, total / 3, total / 2, total - 300, total - 3, total - 1} {
+		out := filepath.Join(parent, fmt.Sprintf("out%d", at))
+		opts.create = (&failingFS{left: at}).create
+		err := WriteDir(context.Background(), out, base, opts)
+		if !errors.Is(err, syscall.ENOSPC) {
+			t.Errorf("fail at byte %d of %d: err = %v", at, total, err)
+		}
+	}
+	if got := entries(t, parent); !slices.Equal(got, []string{"probe"}) {
+		t.Errorf("left behind: %v", got)
+	}
+}
+
+func TestWriteDirCancel(t *testing.T) {
+	base := openT(t, "testdata/llama-st")
+	parent := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	err := WriteDir(ctx, filepath.Join(parent, "out"), base, WriteOptions{
+		MaxShardSize: 100,
+		Progress:     func(done, total int64) { cancel() },
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v", err)
+	}
+	if got := entries(t, parent); len(got) != 0 {
+		t.Errorf("left behind: %v", got)
+	}
+}
+
+func TestWriteDirRefuses(t *testing.T) {
+	in := t.TempDir()
+	for _, f := range []string{"config.json", "model.safetensors"} {
+		copyFile(t, filepath.Join("testdata/llama-st", f), filepath.Join(in, f))
+	}
+	base := openT(t, in)
+	link := filepath.Join(t.TempDir(), "link")
+	os.Symlink(in, link)
+	full := t.TempDir()
+	os.WriteFile(filepath.Join(full, "x"), nil, 0o644)
+	table := blas32.General{Rows: 2, Cols: 3, Stride: 3, Data: make([]float32, 6)}
+	tests := []struct {
+		name string
+		out  string
+		opts WriteOptions
+		want error
+	}{
+		{"same dir", in, WriteOptions{}, ErrOutputInsideInput},
+		{"inside", filepath.Join(in, "sub", "out"), WriteOptions{}, ErrOutputInsideInput},
+		{"through symlink", filepath.Join(link, "out"), WriteOptions{}, ErrOutputInsideInput},
+		{"not empty", full, WriteOptions{}, ErrOutputExists},
+		{"wrong columns", filepath.Join(t.TempDir(), "o"), WriteOptions{Replace: map[string]Replacement{
+			"lm_head.weight": {Rows: 2, Cols: 3, Table: &table}}}, ErrShape},
+		{"no source", filepath.Join(t.TempDir(), "o"), WriteOptions{Replace: map[string]Replacement{
+			"lm_head.weight": {Rows: 2, Cols: 4}}}, ErrShape},
+		{"integer dtype", filepath.Join(t.TempDir(), "o"), WriteOptions{Dtype: safetensors.I32, Replace: map[string]Replacement{
+			"x": {Rows: 2, Cols: 3, Table: &table}}}, safetensors.ErrDtype},
+		{"bad file name", filepath.Join(t.TempDir(), "o"), WriteOptions{Files: map[string][]byte{"../x": nil}}, ErrFormat},
+		{"clashing file name", filepath.Join(t.TempDir(), "o"), WriteOptions{Files: map[string][]byte{"config.json": nil}}, ErrFormat},
+	}
+	before := treeHash(t, in)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := WriteDir(context.Background(), tc.out, base, tc.opts)
+			if !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+			if strings.Contains(tc.name, "file name") || tc.want == ErrShape {
+				if _, err := os.Stat(tc.out); err == nil {
+					t.Error("output created")
+				}
+			}
+		})
+	}
+	if treeHash(t, in) != before || !slices.Equal(entries(t, in), []string{"config.json", "model.safetensors"}) {
+		t.Error("the input directory changed")
+	}
+}
