@@ -1,0 +1,260 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// A normalizer rewrites the text of a segment (the text between added
+// tokens) before the pre-tokenizers cut it into words.
+type normalizer interface {
+	normalize(s string) string
+}
+
+// newNormalizer builds the normalizer a JSON object describes, keyed by its
+// "type"; legacy objects without one are recognized by their fields, as
+// the reference does.
+func newNormalizer(raw json.RawMessage, path string) (normalizer, error) {
+	o, err := parseObject(raw, path)
+	if err != nil {
+		return nil, err
+	}
+	typ, ok, err := o.typeName()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if typ, err = legacyNormalizerType(o); err != nil {
+			return nil, err
+		}
+	}
+	switch typ {
+	case "NFC":
+		return unicodeNormalizer{norm.NFC}, nil
+	case "NFD":
+		return unicodeNormalizer{norm.NFD}, nil
+	case "NFKC":
+		return unicodeNormalizer{norm.NFKC}, nil
+	case "NFKD":
+		return unicodeNormalizer{norm.NFKD}, nil
+	case "Lowercase":
+		return lowercase{}, nil
+	case "StripAccents":
+		return stripAccents{}, nil
+	case "Nmt":
+		return nmt{}, nil
+	case "ByteLevel":
+		return byteLevelNormalizer{}, nil
+	case "Strip":
+		return newStrip(o)
+	case "Replace":
+		return newReplace(o)
+	case "Prepend":
+		s, err := o.str("prepend")
+		return prepend(s), err
+	case "BertNormalizer":
+		return newBertNormalizer(o)
+	case "Precompiled":
+		return newPrecompiled(o)
+	case "Sequence":
+		items, err := o.array("normalizers")
+		if err != nil {
+			return nil, err
+		}
+		seq := make(normalizerSequence, len(items))
+		for i, item := range items {
+			if seq[i], err = newNormalizer(item, indexPath(o.at("normalizers"), i)); err != nil {
+				return nil, err
+			}
+		}
+		return seq, nil
+	}
+	return nil, unsupportedErr(o.at("type"), "normalizer type %q", typ)
+}
+
+// legacyNormalizerType infers the type of an untagged normalizer object from
+// the fields it has, trying the types in the reference's order.
+func legacyNormalizerType(o object) (string, error) {
+	switch {
+	case o.m["clean_text"] != nil && o.m["handle_chinese_chars"] != nil && o.m["lowercase"] != nil:
+		return "BertNormalizer", nil
+	case o.m["strip_left"] != nil && o.m["strip_right"] != nil:
+		return "Strip", nil
+	case o.m["normalizers"] != nil:
+		return "Sequence", nil
+	case o.m["precompiled_charsmap"] != nil:
+		return "Precompiled", nil
+	case o.m["pattern"] != nil && o.m["content"] != nil:
+		return "Replace", nil
+	case o.m["prepend"] != nil:
+		return "Prepend", nil
+	}
+	return "", unsupportedErr(o.path, "normalizer without a \"type\" whose fields match no known normalizer")
+}
+
+type normalizerSequence []normalizer
+
+func (seq normalizerSequence) normalize(s string) string {
+	for _, n := range seq {
+		s = n.normalize(s)
+	}
+	return s
+}
+
+type unicodeNormalizer struct{ form norm.Form }
+
+func (u unicodeNormalizer) normalize(s string) string { return u.form.String(s) }
+
+// lowercase maps each character to its full lowercase mapping, as Rust's
+// char::to_lowercase does: the one unconditional multi-character mapping,
+// U+0130, becomes "i\u0307"; no context-dependent rules (final sigma).
+type lowercase struct{}
+
+func (lowercase) normalize(s string) string {
+	if isLowerASCII(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r == 'İ' {
+			b.WriteString("i\u0307")
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+func isLowerASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || (c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// stripAccents removes combining marks (general category M).
+type stripAccents struct{}
+
+func (stripAccents) normalize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isMark(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+type strip struct{ left, right bool }
+
+func newStrip(o object) (normalizer, error) {
+	l, err := o.optBool("strip_left", true)
+	if err != nil {
+		return nil, err
+	}
+	r, err := o.optBool("strip_right", true)
+	return strip{l, r}, err
+}
+
+func (st strip) normalize(s string) string {
+	if st.left {
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	}
+	if st.right {
+		s = strings.TrimRightFunc(s, unicode.IsSpace)
+	}
+	return s
+}
+
+// prepend puts a fixed string in front of every non-empty segment.
+type prepend string
+
+func (p prepend) normalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(p) + s
+}
+
+// replace substitutes content for every match of a string or a regex.
+type replace struct {
+	m       matcher
+	literal string // the pattern when it is a plain string
+	content string
+}
+
+func newReplace(o object) (*replace, error) {
+	lit, re, isRegex, err := o.pattern("pattern")
+	if err != nil {
+		return nil, err
+	}
+	content, err := o.optStr("content", "")
+	if err != nil {
+		return nil, err
+	}
+	r := &replace{content: content}
+	switch {
+	case !isRegex:
+		if lit == "" {
+			return nil, formatErr(o.at("pattern"), "empty pattern")
+		}
+		r.m, r.literal = literalMatcher(lit), lit
+	default:
+		compiled, err := compileRegex(re, o.at("pattern.Regex"))
+		if err != nil {
+			return nil, err
+		}
+		r.m = regexMatcher{compiled}
+	}
+	return r, nil
+}
+
+func (r *replace) normalize(s string) string {
+	if r.literal != "" {
+		return strings.ReplaceAll(s, r.literal, r.content)
+	}
+	return replaceMatches(s, r.m, r.content)
+}
+
+func replaceMatches(s string, m matcher, content string) string {
+	matches := m.findAll(nil, s)
+	if len(matches) == 0 {
+		return s
+	}
+	var b strings.Builder
+	prev := 0
+	for _, mt := range matches {
+		b.WriteString(s[prev:mt[0]])
+		b.WriteString(content)
+		prev = mt[1]
+	}
+	b.WriteString(s[prev:])
+	return b.String()
+}
+
+// nmt is SentencePiece's NMT normalization: drop control characters, turn
+// a few separators into spaces.
+type nmt struct{}
+
+func (nmt) normalize(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 0x01 && r <= 0x08, r == 0x0B, r >= 0x0E && r <= 0x1F, r == 0x7F, r == 0x8F, r == 0x9F:
+			return -1
+		case r == 0x09, r == 0x0A, r == 0x0C, r == 0x0D, r == 0x1680, r >= 0x200B && r <= 0x200F,
+			r == 0x2028, r == 0x2029, r == 0x2581, r == 0xFEFF, r == 0xFFFD:
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// byteLevelNormalizer spells every byte in the byte-level alphabet.
+type byteLevelNormalizer struct{}
+
+func (byteLevelNormalizer) normalize(s string) string { return string(spellBytes(nil, s)) }

@@ -1,0 +1,164 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// Specials names special tokens by role. A role the tokenizer does not
+// fill is -1.
+type Specials struct {
+	BOS, EOS, PAD, UNK int
+	// IDs lists every special token, sorted: special added tokens, the
+	// role tokens, additional_special_tokens, and what the post-processor
+	// adds.
+	IDs []int
+}
+
+// Specials returns the special tokens by role.
+//
+// Roles come from tokenizer_config.json, then special_tokens_map.json (when
+// Load found them); a role they leave open falls back to the model's unk
+// token for UNK, and to the first token the post-processor puts before the
+// text (BOS) or the last it puts after it (EOS).
+func (t *Tokenizer) Specials() Specials {
+	s := t.specials
+	s.IDs = append([]int(nil), s.IDs...)
+	return s
+}
+
+// roleConfig holds the role entries of tokenizer_config.json and
+// special_tokens_map.json, in that order of precedence.
+type roleConfig []map[string]json.RawMessage
+
+func readRoleConfigs(dir string) (roleConfig, error) {
+	var cfg roleConfig
+	for _, name := range []string{"tokenizer_config.json", "special_tokens_map.json"} {
+		p := filepath.Join(dir, name)
+		data, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tokenizer: %w", err)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			return nil, &FileError{File: p, Err: fmt.Errorf("%w: %v", ErrFormat, err)}
+		}
+		cfg = append(cfg, m)
+	}
+	return cfg, nil
+}
+
+// tokenContent reads a role entry: a string, an AddedToken-like object
+// with "content", or null.
+func tokenContent(raw json.RawMessage) (string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, s != ""
+	}
+	var o struct {
+		Content *string `json:"content"`
+	}
+	if json.Unmarshal(raw, &o) == nil && o.Content != nil {
+		return *o.Content, *o.Content != ""
+	}
+	return "", false
+}
+
+// role returns the id of the first configured token for key.
+func (cfg roleConfig) role(t *Tokenizer, key string) int {
+	for _, m := range cfg {
+		raw, ok := m[key]
+		if !ok {
+			continue
+		}
+		if s, ok := tokenContent(raw); ok {
+			if id, ok := t.ID(s); ok {
+				return id
+			}
+		}
+		return -1 // present but null or unknown: the role is empty
+	}
+	return -2 // not configured
+}
+
+func (t *Tokenizer) resolveSpecials(cfg roleConfig) Specials {
+	s := Specials{BOS: cfg.role(t, "bos_token"), EOS: cfg.role(t, "eos_token"),
+		PAD: cfg.role(t, "pad_token"), UNK: cfg.role(t, "unk_token")}
+	var before, after []int
+	if tp, ok := t.post.(template); ok {
+		before, after = tp.before, tp.after
+	}
+	if s.BOS == -2 {
+		s.BOS = -1
+		if len(before) > 0 {
+			s.BOS = before[0]
+		}
+	}
+	if s.EOS == -2 {
+		s.EOS = -1
+		if len(after) > 0 {
+			s.EOS = after[len(after)-1]
+		}
+	}
+	if s.PAD == -2 {
+		s.PAD = -1
+	}
+	if s.UNK == -2 {
+		s.UNK = t.modelUnk()
+	}
+	set := map[int]bool{}
+	for _, a := range t.added.tokens {
+		if a.Special {
+			set[a.ID] = true
+		}
+	}
+	for _, id := range []int{s.BOS, s.EOS, s.PAD, s.UNK} {
+		if id >= 0 {
+			set[id] = true
+		}
+	}
+	if t.post != nil {
+		for _, id := range t.post.specialIDs() {
+			set[id] = true
+		}
+	}
+	for _, m := range cfg {
+		var extra []json.RawMessage
+		if json.Unmarshal(m["additional_special_tokens"], &extra) == nil {
+			for _, raw := range extra {
+				if c, ok := tokenContent(raw); ok {
+					if id, ok := t.ID(c); ok {
+						set[id] = true
+					}
+				}
+			}
+		}
+	}
+	for id := range set {
+		s.IDs = append(s.IDs, id)
+	}
+	sort.Ints(s.IDs)
+	return s
+}
+
+func (t *Tokenizer) modelUnk() int {
+	switch m := t.model.(type) {
+	case *bpe:
+		return m.unk
+	case *wordPiece:
+		return m.unk
+	case *wordLevel:
+		return m.unk
+	case *unigram:
+		return m.unk
+	}
+	return -1
+}
