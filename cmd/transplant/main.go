@@ -24,7 +24,8 @@ func newRootCmd() *cobra.Command {
 	}
 	// Each subcommand lives in its own file as a constructor.
 	root.AddCommand(
-	// subcommands are registered here, one line each
+		// subcommands are registered here, one line each
+		newInspectCmd(),
 	)
 	return root
 }
