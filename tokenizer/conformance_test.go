@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,11 +50,6 @@ func loadNamed(tb testing.TB, name string) *Tokenizer {
 		tb.Skipf("%s: not in testdata and %s is absent", name, sharedTokenizers)
 	}
 	t, err := Load(dir)
-	if errors.Is(err, ErrUnsupported) && name == "t5-small" {
-		// t5-small needs the Precompiled normalizer, which is wired in once
-		// tokenizer/internal/precompiled lands.
-		tb.Skip(err)
-	}
 	if err != nil {
 		tb.Fatal(err)
 	}

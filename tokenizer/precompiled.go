@@ -1,13 +1,34 @@
 package tokenizer
 
-// newPrecompiled builds the SentencePiece "Precompiled" normalizer.
-//
-// The charsmap interpreter lives in internal/precompiled, which is not
-// wired in yet; until it is, such files are reported as unsupported rather
-// than encoded wrongly.
+import (
+	"encoding/base64"
+
+	"github.com/transplant-dev/transplant/tokenizer/internal/precompiled"
+)
+
+// precompiledNormalizer is SentencePiece's "Precompiled" normalizer: a
+// charsmap (a trie of replacements) compiled from the model's
+// normalization rules, carried base64-encoded in the file.
+type precompiledNormalizer struct{ n *precompiled.Normalizer }
+
 func newPrecompiled(o object) (normalizer, error) {
-	if _, err := o.str("precompiled_charsmap"); err != nil {
+	s, err := o.optStr("precompiled_charsmap", "")
+	if err != nil {
 		return nil, err
 	}
-	return nil, unsupportedErr(o.at("type"), "Precompiled normalizer (charsmap interpreter not available yet)")
+	if s == "" {
+		// An empty charsmap normalizes nothing, as in the reference.
+		return normalizerSequence(nil), nil
+	}
+	blob, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, formatErr(o.at("precompiled_charsmap"), "not base64: %v", err)
+	}
+	n, err := precompiled.Parse(blob)
+	if err != nil {
+		return nil, formatErr(o.at("precompiled_charsmap"), "%v", err)
+	}
+	return precompiledNormalizer{n}, nil
 }
+
+func (p precompiledNormalizer) normalize(s string) string { return p.n.Normalize(s) }
