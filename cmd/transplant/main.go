@@ -26,6 +26,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		// subcommands are registered here, one line each
 		newInspectCmd(),
+		newTokenizeCmd(),
 	)
 	return root
 }
