@@ -41,7 +41,7 @@ func loadTestModel(t *testing.T, dir string) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(cfg, readSafetensors(t, filepath.Join(dir, "model.safetensors.gz")))
+	m, err := New(cfg, openGzipSafetensors(t, filepath.Join(dir, "model.safetensors.gz")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestGoldenSensitivity(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.mutate(cfg)
-			m, err := New(cfg, readSafetensors(t, filepath.Join(dir, "model.safetensors.gz")))
+			m, err := New(cfg, openGzipSafetensors(t, filepath.Join(dir, "model.safetensors.gz")))
 			if err != nil {
 				t.Fatal(err)
 			}

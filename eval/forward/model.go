@@ -23,6 +23,7 @@ type Model struct {
 	final     norm
 	head      linear    // VocabSize×Hidden; shares embed when tied
 	invFreq   []float64 // rotary inverse frequencies, HeadDim/2 (llama family)
+	headRows  int       // rows of logits NLL holds at once
 	runners   sync.Pool // *runner
 }
 
@@ -89,6 +90,7 @@ func New(cfg *Config, src Source) (*Model, error) {
 	if cfg.arch.family == llamaFamily {
 		m.invFreq = ropeInvFreq(cfg)
 	}
+	m.headRows = max(1, headBlockValues/cfg.VocabSize)
 	m.runners.New = func() any { return &runner{m: m} }
 	return m, nil
 }

@@ -103,7 +103,12 @@ func expf(x float32) float32 {
 	r := x - n*ln2hi - n*ln2lo
 	// Taylor series to degree 7 on |r| ≤ ln2/2: truncation error < 1e-8.
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
-	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+	e := int32(n)
+	if e > 127 { // e^x just below the float32 maximum
+		p *= 2
+		e--
+	}
+	return p * math.Float32frombits(uint32(e+127)<<23)
 }
 
 // logSumExp returns log Σ exp(x_i), computed stably around the maximum.

@@ -44,7 +44,7 @@ func (r *runner) reserve(n int) {
 	r.att = make([]float32, n*c.Heads*c.HeadDim)
 	r.mlp = make([]float32, n*r.m.layers[0].up.out)
 	r.scores = make([]float32, min(n, queryBlock)*n)
-	r.logits = make([]float32, max(1, min(n, headBlockValues/c.VocabSize))*c.VocabSize)
+	r.logits = make([]float32, min(n, r.m.headRows)*c.VocabSize)
 	if r.m.invFreq != nil {
 		half := c.HeadDim / 2
 		r.cos = make([]float32, n*half)

@@ -1,0 +1,118 @@
+package forward
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseConfig(t *testing.T) {
+	cases := []struct {
+		name string
+		json string
+		want Config // compared on the fields set here
+	}{
+		{"llama defaults", `{"model_type":"llama","vocab_size":10,"hidden_size":8,"num_hidden_layers":1,
+			"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":32}`,
+			Config{ModelType: "llama", KVHeads: 2, HeadDim: 4, NormEps: 1e-6, RopeTheta: 10000, Activation: "silu", BOS: -1}},
+		{"gqa and explicit head_dim", `{"model_type":"qwen3","vocab_size":10,"hidden_size":8,"num_hidden_layers":1,
+			"num_attention_heads":4,"num_key_value_heads":2,"head_dim":6,"intermediate_size":16,
+			"max_position_embeddings":32,"bos_token_id":3,"tie_word_embeddings":true}`,
+			Config{ModelType: "qwen3", KVHeads: 2, HeadDim: 6, NormEps: 1e-6, RopeTheta: 10000, Activation: "silu", BOS: 3, QKNorm: true, TieEmbeddings: true}},
+		{"model_type from architectures", `{"architectures":["MistralForCausalLM"],"vocab_size":10,"hidden_size":8,
+			"num_hidden_layers":1,"num_attention_heads":2,"num_key_value_heads":null,"head_dim":null,
+			"intermediate_size":16,"max_position_embeddings":32,"sliding_window":4096}`,
+			Config{ModelType: "mistral", KVHeads: 2, HeadDim: 4, NormEps: 1e-6, RopeTheta: 10000, Activation: "silu", BOS: -1, SlidingWindow: 4096}},
+		{"qwen2 biases without a config key", `{"model_type":"qwen2","vocab_size":10,"hidden_size":8,"num_hidden_layers":1,
+			"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":32,"use_sliding_window":false,"sliding_window":16}`,
+			Config{ModelType: "qwen2", KVHeads: 2, HeadDim: 4, NormEps: 1e-6, RopeTheta: 10000, Activation: "silu", BOS: -1, AttentionBias: true}},
+		{"gpt2", `{"model_type":"gpt2","vocab_size":10,"n_embd":8,"n_layer":1,"n_head":2,"n_positions":32,"n_inner":null}`,
+			Config{ModelType: "gpt2", KVHeads: 2, HeadDim: 4, NormEps: 1e-5, Activation: "gelu_new", BOS: -1,
+				TieEmbeddings: true, AttentionBias: true, OutputBias: true, MLPBias: true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ParseConfig([]byte(tc.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := tc.want
+			got := Config{ModelType: c.ModelType, KVHeads: c.KVHeads, HeadDim: c.HeadDim, NormEps: c.NormEps,
+				RopeTheta: c.RopeTheta, Activation: c.Activation, BOS: c.BOS, QKNorm: c.QKNorm,
+				TieEmbeddings: c.TieEmbeddings, SlidingWindow: c.SlidingWindow, AttentionBias: c.AttentionBias,
+				OutputBias: c.OutputBias, MLPBias: c.MLPBias}
+			if got != w {
+				t.Errorf("got  %+v\nwant %+v", got, w)
+			}
+		})
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	const base = `"vocab_size":10,"hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":32`
+	cases := []struct {
+		name string
+		json string
+		want error
+	}{
+		{"not json", `{`, ErrConfig},
+		{"unknown model_type", `{"model_type":"mamba",` + base + `}`, ErrUnsupported},
+		{"no model_type", `{` + base + `}`, ErrUnsupported},
+		{"missing hidden_size", `{"model_type":"llama","vocab_size":10,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":32}`, ErrConfig},
+		{"gpt2 missing n_embd", `{"model_type":"gpt2","vocab_size":10,"n_layer":1,"n_head":2,"n_positions":32}`, ErrConfig},
+		{"heads not a multiple of kv heads", `{"model_type":"llama","num_key_value_heads":3,` + base + `}`, ErrConfig},
+		{"odd head_dim", `{"model_type":"llama","head_dim":5,` + base + `}`, ErrConfig},
+		{"zero layers", `{"model_type":"llama","vocab_size":10,"hidden_size":8,"num_hidden_layers":0,"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":32}`, ErrConfig},
+		{"yarn scaling", `{"model_type":"llama","rope_scaling":{"rope_type":"yarn","factor":4},` + base + `}`, ErrUnsupported},
+		{"dynamic scaling, old spelling", `{"model_type":"llama","rope_scaling":{"type":"dynamic","factor":2},` + base + `}`, ErrUnsupported},
+		{"llama3 scaling without its factors", `{"model_type":"llama","rope_scaling":{"rope_type":"llama3","factor":8},` + base + `}`, ErrConfig},
+		{"linear scaling without factor", `{"model_type":"llama","rope_scaling":{"type":"linear"},` + base + `}`, ErrConfig},
+		{"qwen2 sliding windows", `{"model_type":"qwen2","use_sliding_window":true,"sliding_window":4,` + base + `}`, ErrUnsupported},
+		{"partial rotary", `{"model_type":"llama","partial_rotary_factor":0.5,` + base + `}`, ErrUnsupported},
+		{"unknown activation", `{"model_type":"llama","hidden_act":"swiglu_oai",` + base + `}`, ErrUnsupported},
+		{"negative window", `{"model_type":"mistral","sliding_window":-1,` + base + `}`, ErrConfig},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.json))
+			if !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestReadConfigNamesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(path, []byte(`{"model_type":"bert"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadConfig(path)
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), path) {
+		t.Errorf("err = %v, want ErrUnsupported naming %s", err, path)
+	}
+}
+
+// FuzzParseConfig: any input gives a config the model can be built on or an
+// error, never a panic. Seeds are in testdata/fuzz/FuzzParseConfig.
+func FuzzParseConfig(f *testing.F) {
+	for _, name := range goldenCases {
+		if b, err := os.ReadFile(filepath.Join("testdata", name, "config.json")); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig(data)
+		if err != nil {
+			return
+		}
+		if c.Hidden <= 0 || c.Heads <= 0 || c.KVHeads <= 0 || c.Heads%c.KVHeads != 0 || c.HeadDim <= 0 || c.VocabSize <= 0 {
+			t.Fatalf("accepted impossible config %+v", c)
+		}
+		if _, ok := activations[c.Activation]; !ok {
+			t.Fatalf("accepted unknown activation %q", c.Activation)
+		}
+	})
+}

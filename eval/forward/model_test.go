@@ -1,0 +1,155 @@
+package forward
+
+import (
+	"errors"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/transplant-dev/transplant/safetensors"
+)
+
+// goldenSource returns the weights of a golden case as a mapSource, for
+// tests that remove or reshape tensors.
+func goldenSource(t *testing.T, name string) (*Config, mapSource) {
+	t.Helper()
+	dir := filepath.Join("testdata", name)
+	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openGzipSafetensors(t, filepath.Join(dir, "model.safetensors.gz"))
+	return cfg, toMap(t, st)
+}
+
+func toMap(t *testing.T, st *safetensors.File) mapSource {
+	src := mapSource{}
+	for _, info := range st.Tensors() {
+		data, shape, err := st.Float32(info.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src[info.Name] = tensor{data, shape}
+	}
+	return src
+}
+
+func TestNewErrors(t *testing.T) {
+	cases := []struct {
+		model, tensor string
+		edit          func(mapSource, string)
+		want          error // nil: any error naming the tensor
+	}{
+		{"llama", "model.layers.1.mlp.up_proj.weight", func(s mapSource, n string) { delete(s, n) }, nil},
+		{"llama", "lm_head.weight", func(s mapSource, n string) { delete(s, n) }, nil},
+		{"qwen2", "model.layers.0.self_attn.k_proj.bias", func(s mapSource, n string) { delete(s, n) }, nil},
+		{"qwen3", "model.layers.0.self_attn.q_norm.weight", func(s mapSource, n string) {
+			s[n] = tensor{s[n].data[:10], []int{10}}
+		}, ErrWeights},
+		{"llama", "model.embed_tokens.weight", func(s mapSource, n string) {
+			s[n] = tensor{s[n].data, []int{64, 256}} // transposed
+		}, ErrWeights},
+		{"gpt2", "h.0.attn.c_attn.weight", func(s mapSource, n string) {
+			s[n] = tensor{s[n].data, []int{192, 64}} // nn.Linear layout instead of Conv1D
+		}, ErrWeights},
+		{"gpt2", "wte.weight", func(s mapSource, n string) { delete(s, n) }, nil},
+		{"gpt2-prefixed", "transformer.h.1.ln_2.bias", func(s mapSource, n string) { delete(s, n) }, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.model+"/"+tc.tensor, func(t *testing.T) {
+			cfg, src := goldenSource(t, tc.model)
+			tc.edit(src, tc.tensor)
+			_, err := New(cfg, src)
+			if err == nil || !strings.Contains(err.Error(), tc.tensor) {
+				t.Fatalf("err = %v, want one naming %s", err, tc.tensor)
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if _, err := New(&Config{}, mapSource{}); !errors.Is(err, ErrConfig) {
+		t.Errorf("New with a hand-made Config: err = %v, want ErrConfig", err)
+	}
+}
+
+// NLL agrees with a float64 log-softmax of Logits, skips negative targets,
+// and does not depend on how many head rows it holds at once.
+func TestNLLMatchesLogits(t *testing.T) {
+	for _, name := range []string{"llama", "gpt2"} {
+		t.Run(name, func(t *testing.T) {
+			m := loadTestModel(t, filepath.Join("testdata", name))
+			m.headRows = 3 // several blocks, the last one partial
+			g := readGolden(t, filepath.Join("testdata", name))
+			ids := g.IDs
+			V := m.VocabSize()
+			logits := make([]float32, len(ids)*V)
+			if err := m.Logits(logits, ids); err != nil {
+				t.Fatal(err)
+			}
+			targets := make([]int, len(ids))
+			for i := range targets {
+				targets[i] = (ids[i]*7 + i) % V
+			}
+			targets[0], targets[5], targets[len(ids)-1] = -1, -1, -1
+			got := make([]float64, len(ids))
+			for i := range got {
+				got[i] = -42 // must survive at skipped positions
+			}
+			if err := m.NLL(got, ids, targets); err != nil {
+				t.Fatal(err)
+			}
+			for i, tg := range targets {
+				if tg < 0 {
+					if got[i] != -42 {
+						t.Errorf("position %d skipped but written: %g", i, got[i])
+					}
+					continue
+				}
+				row := logits[i*V : (i+1)*V]
+				var mx float64 = math.Inf(-1)
+				for _, v := range row {
+					mx = math.Max(mx, float64(v))
+				}
+				var s float64
+				for _, v := range row {
+					s += math.Exp(float64(v) - mx)
+				}
+				want := mx + math.Log(s) - float64(row[tg])
+				if math.Abs(got[i]-want) > 1e-5*math.Max(1, want) {
+					t.Errorf("position %d: NLL %.7g, want %.7g", i, got[i], want)
+				}
+			}
+		})
+	}
+}
+
+func TestInputErrors(t *testing.T) {
+	m := loadTestModel(t, filepath.Join("testdata", "gpt2"))
+	V := m.VocabSize()
+	long := make([]int, m.Context()+1)
+	cases := []struct {
+		name    string
+		ids     []int
+		targets []int
+	}{
+		{"empty window", nil, nil},
+		{"id beyond vocabulary", []int{1, V}, []int{1, 2}},
+		{"negative id", []int{-1, 2}, []int{1, 2}},
+		{"target beyond vocabulary", []int{1, 2}, []int{1, V}},
+		{"window beyond learned positions", long, make([]int, len(long))},
+		{"targets shorter than ids", []int{1, 2}, []int{1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := m.NLL(make([]float64, len(tc.ids)), tc.ids, tc.targets)
+			if !errors.Is(err, ErrInput) {
+				t.Errorf("NLL: err = %v, want ErrInput", err)
+			}
+		})
+	}
+	if err := m.Logits(make([]float32, V), []int{1, 2}); !errors.Is(err, ErrInput) {
+		t.Errorf("Logits with a short buffer: err = %v, want ErrInput", err)
+	}
+}

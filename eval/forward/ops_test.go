@@ -1,0 +1,51 @@
+package forward
+
+import (
+	"math"
+	"testing"
+)
+
+func TestExpf(t *testing.T) {
+	var worst float64
+	for x := -87.0; x <= 88.5; x += 0.001 {
+		got := float64(expf(float32(x)))
+		want := math.Exp(float64(float32(x)))
+		worst = math.Max(worst, math.Abs(got-want)/want)
+	}
+	if worst > 2.5e-7 {
+		t.Errorf("expf relative error up to %.3g, want ≤ 2.5e-7 (about 2 ulp)", worst)
+	}
+	edges := []struct{ x, want float32 }{
+		{0, 1},
+		{float32(math.Inf(-1)), 0},
+		{-100, 0},
+		{100, float32(math.Inf(1))},
+	}
+	for _, e := range edges {
+		if got := expf(e.x); got != e.want {
+			t.Errorf("expf(%g) = %g, want %g", e.x, got, e.want)
+		}
+	}
+	if nan := float32(math.NaN()); expf(nan) == expf(nan) {
+		t.Error("expf(NaN) is not NaN")
+	}
+}
+
+func TestLogSumExp(t *testing.T) {
+	x := make([]float32, 50257)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i))*20 + 3)
+	}
+	var m float64 = math.Inf(-1)
+	for _, v := range x {
+		m = math.Max(m, float64(v))
+	}
+	var s float64
+	for _, v := range x {
+		s += math.Exp(float64(v) - m)
+	}
+	want := m + math.Log(s)
+	if got := logSumExp(x); math.Abs(got-want) > 1e-6 {
+		t.Errorf("logSumExp = %.9g, want %.9g", got, want)
+	}
+}
