@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,7 +80,7 @@ func WriteDir(ctx context.Context, out string, base *Model, opts WriteOptions) (
 	if err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(out)), "."+filepath.Base(out)+".tmp-")
+	tmp, err := makeTempSibling(out)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -148,4 +149,19 @@ func resolve(path string) (string, error) {
 		rest = append([]string{filepath.Base(abs)}, rest...)
 		abs = parent
 	}
+}
+
+// makeTempSibling creates a hidden directory beside out, with the
+// permissions the umask gives a new directory (os.MkdirTemp's would be
+// 0700, and they survive the rename).
+func makeTempSibling(out string) (string, error) {
+	out = filepath.Clean(out)
+	for range 100 {
+		name := filepath.Join(filepath.Dir(out), fmt.Sprintf(".%s.tmp-%d", filepath.Base(out), rand.Uint32()))
+		err := os.Mkdir(name, 0o777)
+		if !errors.Is(err, os.ErrExist) {
+			return name, err
+		}
+	}
+	return "", fmt.Errorf("cannot create a temporary directory beside %s", out)
 }
