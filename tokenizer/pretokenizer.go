@@ -15,9 +15,10 @@ type preTokenizer interface {
 
 // scratch is reusable working memory for one goroutine's pre-tokenizing.
 type scratch struct {
-	matches [][2]int
-	spans   []span
-	text    []byte
+	matches    [][2]int
+	spans      []span
+	text       []byte
+	seqA, seqB []piece // for preTokenizerSequence
 }
 
 // splitWith cuts p at the matches of m and keeps the ranges b says to keep.
@@ -121,15 +122,20 @@ func legacyPreTokenizerType(o object) (string, error) {
 type preTokenizerSequence []preTokenizer
 
 func (seq preTokenizerSequence) preTokenize(dst []piece, p piece, buf *scratch) []piece {
-	cur := []piece{p}
+	// Stages ping-pong between two buffers; a nested sequence gets fresh
+	// ones, since buf's are in use.
+	cur, next := append(buf.seqA[:0], p), buf.seqB[:0]
+	buf.seqA, buf.seqB = nil, nil
 	for _, pt := range seq {
-		var next []piece
+		next = next[:0]
 		for _, q := range cur {
 			next = pt.preTokenize(next, q, buf)
 		}
-		cur = next
+		cur, next = next, cur
 	}
-	return append(dst, cur...)
+	dst = append(dst, cur...)
+	buf.seqA, buf.seqB = cur, next
+	return dst
 }
 
 // predicateSplit cuts at every character for which is is true.

@@ -47,7 +47,8 @@ func (t *Tokenizer) EncodeSurface(b []byte) []int {
 		s = strings.ReplaceAll(s, " ", string(t.surfaceSpace))
 	}
 	ws := t.workspace()
-	ids := t.surface.encode(nil, s, ws)
+	ws.ids = t.surface.encode(ws.ids[:0], s, ws)
+	ids := append([]int(nil), ws.ids...)
 	t.workspaces.Put(ws)
 	return ids
 }

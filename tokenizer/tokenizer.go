@@ -44,6 +44,7 @@ type pipeline struct {
 type workspace struct {
 	scratch
 	segs, pieces, words []piece
+	ids                 []int
 	syms, ranks, newIDs []int32
 	nodes               []node
 	heap                []candidate
@@ -64,17 +65,20 @@ func (t *Tokenizer) workspace() *workspace {
 // UTF-8 is read as U+FFFD, one per maximal ill-formed subsequence.
 func (t *Tokenizer) Encode(text string, addSpecialTokens bool) []int {
 	ws := t.workspace()
-	ids := t.encode(nil, text, addSpecialTokens, ws)
+	ids := t.encode(text, addSpecialTokens, ws)
 	t.workspaces.Put(ws)
 	return ids
 }
 
-func (t *Tokenizer) encode(dst []int, text string, addSpecialTokens bool, ws *workspace) []int {
-	ids := t.main.encode(dst, text, ws)
+// encode returns a new slice of exactly the right size; the ids are built
+// in the workspace.
+func (t *Tokenizer) encode(text string, addSpecialTokens bool, ws *workspace) []int {
+	ws.ids = t.main.encode(ws.ids[:0], text, ws)
+	ids := ws.ids
 	if addSpecialTokens && t.post != nil {
 		ids = t.post.process(ids)
 	}
-	return ids
+	return append([]int(nil), ids...)
 }
 
 // EncodeBatch encodes every text, on all cores.
@@ -94,7 +98,7 @@ func (t *Tokenizer) EncodeBatch(texts []string, addSpecialTokens bool) [][]int {
 					return
 				}
 				for i := lo; i < min(lo+chunk, len(texts)); i++ {
-					out[i] = t.encode(nil, texts[i], addSpecialTokens, ws)
+					out[i] = t.encode(texts[i], addSpecialTokens, ws)
 				}
 			}
 		})
