@@ -49,7 +49,7 @@ type Model struct {
 	config  *Config // nil when there is no config.json
 	arch    Architecture
 	archOK  bool
-	files   []weightFile
+	files   []*weightFile
 	paths   []string // weight file paths, parallel to files
 	tensors []Tensor
 	where   map[string]int // tensor name → index into files
@@ -120,12 +120,12 @@ func (m *Model) NumParameters() int64 {
 func (m *Model) Close() error {
 	var errs []error
 	for _, f := range m.files {
-		errs = append(errs, f.Close())
+		errs = append(errs, f.close())
 	}
 	return errors.Join(errs...)
 }
 
-func (m *Model) lookup(name string) (Tensor, weightFile, error) {
+func (m *Model) lookup(name string) (Tensor, *weightFile, error) {
 	i, ok := m.index[name]
 	if !ok {
 		return Tensor{}, nil, fmt.Errorf("checkpoint: %s: tensor %q: %w", m.path, name, ErrNotFound)
@@ -214,10 +214,10 @@ func (m *Model) Raw(name string) ([]byte, error) {
 }
 
 // add registers the tensors of an opened weights file.
-func (m *Model) add(path string, f weightFile) error {
+func (m *Model) add(path string, f *weightFile) error {
 	m.files = append(m.files, f)
 	m.paths = append(m.paths, path)
-	for _, t := range f.tensors() {
+	for _, t := range f.tensors {
 		if j, dup := m.where[t.Name]; dup {
 			return fmt.Errorf("checkpoint: %s: tensor %q: %w: in both %s and %s",
 				m.path, t.Name, ErrFormat, filepath.Base(m.paths[j]), filepath.Base(path))

@@ -59,7 +59,7 @@ func (m *Model) load(weights string) error {
 	if strings.HasSuffix(weights, ".index.json") {
 		err = m.loadSharded(weights)
 	} else {
-		var f weightFile
+		var f *weightFile
 		if f, err = openWeights(weights); err == nil {
 			err = m.add(weights, f)
 		}
@@ -87,7 +87,7 @@ func formatOf(weights string) Format {
 	return PyTorch
 }
 
-func openWeights(path string) (weightFile, error) {
+func openWeights(path string) (*weightFile, error) {
 	if formatOf(path) == Safetensors {
 		return openSafetensors(path)
 	}

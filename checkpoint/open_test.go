@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/transplant-dev/transplant/safetensors"
+	"github.com/transplant-dev/transplant/safetensors/tensortest"
 )
 
 func TestOpenFixtures(t *testing.T) {
@@ -53,7 +54,11 @@ func TestOpenFixtures(t *testing.T) {
 			if got := m.Config().VocabSize(); got != tc.vocab {
 				t.Errorf("vocab_size %d, want %d", got, tc.vocab)
 			}
-			checkGolden(t, m, readGolden(t, filepath.Join(dir, "golden.json")))
+			describe := func(name string) (string, []int, bool) {
+				info, ok := m.Tensor(name)
+				return string(info.Dtype), info.Shape, ok
+			}
+			tensortest.CheckGolden(t, m, describe, len(m.Tensors()), tensortest.ReadGolden(t, filepath.Join(dir, "golden.json")))
 		})
 	}
 }
@@ -190,7 +195,7 @@ func TestSharedModels(t *testing.T) {
 		rows int
 	}{{"A-mistral", 32000}, {"B-gpt2", 50257}} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := Open(sharedModel(t, tc.name))
+			m, err := Open(tensortest.SharedModel(t, tc.name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,7 +250,7 @@ func TestBarePrefix(t *testing.T) {
 // pytorch_model.bin and model.safetensors, saved from the same state dict,
 // and checks every tensor widens to the same values.
 func TestSharedPyTorchMatchesSafetensors(t *testing.T) {
-	dir := sharedModel(t, "A-mistral")
+	dir := tensortest.SharedModel(t, "A-mistral")
 	st, err := Open(dir) // prefers model.safetensors
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,6 @@ package pytorch
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -14,26 +12,11 @@ import (
 	"testing"
 
 	"github.com/transplant-dev/transplant/safetensors"
+	"github.com/transplant-dev/transplant/safetensors/tensortest"
 )
 
-// goldenTensor is an entry of testdata/state.golden.json, written by
-// scripts/golden/checkpoints/make_fixtures.py: what torch says a tensor is.
-type goldenTensor struct {
-	Dtype    safetensors.Dtype `json:"dtype"`
-	Shape    []int             `json:"shape"`
-	F32Bits  []uint32          `json:"f32_bits"`
-	BytesHex string            `json:"bytes_hex"`
-}
-
 func TestTorchSaveGolden(t *testing.T) {
-	data, err := os.ReadFile("testdata/state.golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var golden map[string]goldenTensor
-	if err := json.Unmarshal(data, &golden); err != nil {
-		t.Fatal(err)
-	}
+	golden := tensortest.ReadGolden(t, "testdata/state.golden.json")
 	for _, file := range []string{"testdata/state.bin", "testdata/state_legacy.bin"} {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			f, err := Open(file)
@@ -44,11 +27,13 @@ func TestTorchSaveGolden(t *testing.T) {
 			if f.Legacy() != strings.Contains(file, "legacy") {
 				t.Errorf("Legacy() = %v", f.Legacy())
 			}
-			if len(f.Tensors()) != len(golden) {
-				t.Errorf("%d tensors, golden has %d", len(f.Tensors()), len(golden))
+			describe := func(name string) (string, []int, bool) {
+				info, ok := f.Tensor(name)
+				return string(info.Dtype), info.Shape, ok
 			}
-			for name, want := range golden {
-				checkTensor(t, f, name, want)
+			tensortest.CheckGolden(t, f, describe, len(f.Tensors()), golden)
+			for name := range golden {
+				checkSlice(t, f, name)
 			}
 			// Views and tied entries share one storage.
 			a, _ := f.Tensor("shared.a")
@@ -66,45 +51,18 @@ func TestTorchSaveGolden(t *testing.T) {
 	}
 }
 
-func checkTensor(t *testing.T, f *File, name string, want goldenTensor) {
+// checkSlice reads a tensor's elements from 1 to n-1 and compares them with
+// the whole tensor's.
+func checkSlice(t *testing.T, f *File, name string) {
 	t.Helper()
-	info, ok := f.Tensor(name)
-	if !ok {
-		t.Errorf("%s: missing", name)
+	all, _, err := f.Float32(name)
+	if err != nil || len(all) <= 2 {
 		return
 	}
-	if info.Dtype != want.Dtype || !slices.Equal(info.Shape, want.Shape) {
-		t.Errorf("%s: %s%v, want %s%v", name, info.Dtype, info.Shape, want.Dtype, want.Shape)
-	}
-	if want.BytesHex != "" {
-		raw, err := f.Raw(name)
-		if err != nil || hex.EncodeToString(raw) != want.BytesHex {
-			t.Errorf("%s: raw %x (%v), want %s", name, raw, err, want.BytesHex)
-		}
-		return
-	}
-	got, _, err := f.Float32(name)
-	if err != nil {
-		t.Errorf("%s: %v", name, err)
-		return
-	}
-	if len(got) != len(want.F32Bits) {
-		t.Errorf("%s: %d values, want %d", name, len(got), len(want.F32Bits))
-		return
-	}
-	for i, v := range got {
-		if math.Float32bits(v) != want.F32Bits[i] {
-			t.Errorf("%s[%d] = %#08x, torch says %#08x", name, i, math.Float32bits(v), want.F32Bits[i])
-			return
-		}
-	}
-	// A slice from the middle reads the same values.
-	if len(got) > 2 {
-		part := make([]float32, len(got)-2)
-		same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
-		if err := f.ReadFloat32(name, part, 1); err != nil || !slices.EqualFunc(part, got[1:len(got)-1], same) {
-			t.Errorf("%s: ReadFloat32 from 1: %v", name, err)
-		}
+	part := make([]float32, len(all)-2)
+	same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
+	if err := f.ReadFloat32(name, part, 1); err != nil || !slices.EqualFunc(part, all[1:len(all)-1], same) {
+		t.Errorf("%s: ReadFloat32 from 1: %v", name, err)
 	}
 }
 
@@ -170,7 +128,7 @@ func TestRefused(t *testing.T) {
 // model.safetensors saved from the same BF16 state dict: same tensors,
 // same bytes.
 func TestSharedModel(t *testing.T) {
-	dir := sharedModel(t, "A-mistral")
+	dir := tensortest.SharedModel(t, "A-mistral")
 	pt, err := Open(filepath.Join(dir, "pytorch_model.bin"))
 	if err != nil {
 		t.Fatal(err)
@@ -195,21 +153,5 @@ func TestSharedModel(t *testing.T) {
 		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
 			t.Errorf("%s: bytes differ (%v, %v)", want.Name, err1, err2)
 		}
-	}
-}
-
-func sharedModel(t *testing.T, name string) string {
-	t.Helper()
-	dir, _ := filepath.Abs(".")
-	for {
-		p := filepath.Join(dir, "shared", "models", name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skipf("shared/models/%s not found above the package directory", name)
-		}
-		dir = parent
 	}
 }

@@ -2,36 +2,14 @@ package safetensors
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math"
 	"os"
-	"slices"
 	"testing"
+
+	"github.com/transplant-dev/transplant/safetensors/tensortest"
 )
-
-// goldenTensor is one entry of a *.golden.json written by
-// scripts/golden/checkpoints/make_fixtures.py: what torch says a tensor is.
-type goldenTensor struct {
-	Dtype    Dtype    `json:"dtype"`
-	Shape    []int    `json:"shape"`
-	F32Bits  []uint32 `json:"f32_bits"`
-	BytesHex string   `json:"bytes_hex"`
-}
-
-func readGolden(t *testing.T, path string) map[string]goldenTensor {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g map[string]goldenTensor
-	if err := json.Unmarshal(data, &g); err != nil {
-		t.Fatal(err)
-	}
-	return g
-}
 
 // TestPythonWrittenFile reads a file written by an independent writer and
 // compares every tensor with the values torch widens it to, bit for bit.
@@ -44,53 +22,17 @@ func TestPythonWrittenFile(t *testing.T) {
 	if md := f.Metadata(); md["format"] != "pt" || md["source"] != "make_fixtures.py" {
 		t.Errorf("metadata = %v", md)
 	}
-	golden := readGolden(t, "testdata/python.golden.json")
-	if len(f.Tensors()) != len(golden) {
-		t.Errorf("%d tensors, golden has %d", len(f.Tensors()), len(golden))
-	}
-	for name, want := range golden {
+	golden := tensortest.ReadGolden(t, "testdata/python.golden.json")
+	describe := func(name string) (string, []int, bool) {
 		info, ok := f.Tensor(name)
-		if !ok {
-			t.Errorf("%s: missing", name)
-			continue
-		}
-		if info.Dtype != want.Dtype || !slices.Equal(info.Shape, want.Shape) {
-			t.Errorf("%s: %s%v, want %s%v", name, info.Dtype, info.Shape, want.Dtype, want.Shape)
-		}
-		if want.BytesHex != "" {
-			raw, err := f.Raw(name)
-			if err != nil || hex.EncodeToString(raw) != want.BytesHex {
-				t.Errorf("%s: raw %x, %v; want %s", name, raw, err, want.BytesHex)
-			}
-			if _, _, err := f.Float32(name); !errors.Is(err, ErrDtype) {
-				t.Errorf("%s: Float32 of %s: err = %v, want ErrDtype", name, info.Dtype, err)
-			}
-			continue
-		}
-		got, shape, err := f.Float32(name)
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		if !slices.Equal(shape, want.Shape) {
-			t.Errorf("%s: Float32 shape %v", name, shape)
-		}
-		if diff := firstBitDiff(got, want.F32Bits); diff >= 0 {
-			t.Errorf("%s: element %d = %#08x, torch says %#08x", name, diff, math.Float32bits(got[diff]), want.F32Bits[diff])
+		return string(info.Dtype), info.Shape, ok
+	}
+	tensortest.CheckGolden(t, f, describe, len(f.Tensors()), golden)
+	for name, want := range golden {
+		if _, _, err := f.Float32(name); (want.BytesHex != "") != errors.Is(err, ErrDtype) {
+			t.Errorf("%s: Float32 of %s: err = %v", name, want.Dtype, err)
 		}
 	}
-}
-
-func firstBitDiff(got []float32, want []uint32) int {
-	if len(got) != len(want) {
-		return min(len(got), len(want))
-	}
-	for i := range got {
-		if math.Float32bits(got[i]) != want[i] {
-			return i
-		}
-	}
-	return -1
 }
 
 // TestNarrowingMatchesTorch checks float32 → F16/BF16 rounding against
