@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/transplant-dev/transplant/eval/forward"
-	"github.com/transplant-dev/transplant/safetensors"
 )
 
 // sharedModels holds the two small trained models of ../shared/models
@@ -79,17 +78,7 @@ func heldoutText(t *testing.T) []byte {
 
 func loadShared(t *testing.T, name string) *forward.Model {
 	t.Helper()
-	dir := filepath.Join(sharedModels, name)
-	cfg, err := forward.ReadConfig(filepath.Join(dir, "config.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := safetensors.Open(filepath.Join(dir, "model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	m, err := forward.New(cfg, st)
+	m, err := forward.Load(filepath.Join(sharedModels, name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,8 @@ func (m *Model) NLL(dst []float64, ids, targets []int) error {
 				continue
 			}
 			row := r.logits[(i-b0)*V : (i-b0+1)*V]
-			dst[i] = logSumExp(row) - float64(row[targets[i]])
+			target := float64(row[targets[i]]) // logSumExp overwrites the row
+			dst[i] = logSumExp(row) - target
 		}
 	}
 	return nil

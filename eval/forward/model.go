@@ -3,7 +3,10 @@ package forward
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"sync"
+
+	"github.com/transplant-dev/transplant/checkpoint"
 )
 
 // A Source supplies named tensors widened to float32, row-major, with their
@@ -125,4 +128,24 @@ func ropeInvFreq(c *Config) []float64 {
 		}
 	}
 	return inv
+}
+
+// Load reads a model directory (config.json and weights in any layout
+// package checkpoint opens: safetensors or PyTorch, sharded or not) into
+// memory and builds the model.
+func Load(dir string) (*Model, error) {
+	cfg, err := ReadConfig(filepath.Join(dir, checkpoint.ConfigName))
+	if err != nil {
+		return nil, err
+	}
+	ck, err := checkpoint.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("forward: %w", err)
+	}
+	defer ck.Close()
+	m, err := New(cfg, ck)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, dir)
+	}
+	return m, nil
 }

@@ -3,6 +3,7 @@ package forward
 import (
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -151,5 +152,41 @@ func TestInputErrors(t *testing.T) {
 	}
 	if err := m.Logits(make([]float32, V), []int{1, 2}); !errors.Is(err, ErrInput) {
 		t.Errorf("Logits with a short buffer: err = %v, want ErrInput", err)
+	}
+}
+
+// Load reads a model directory through package checkpoint.
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join("testdata", "qwen3")
+	cfg, err := os.ReadFile(filepath.Join(src, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gunzip(t, filepath.Join(src, "model.safetensors.gz"), filepath.Join(dir, "model.safetensors"))
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := readGolden(t, src)
+	got := make([]float32, len(g.IDs)*m.VocabSize())
+	if err := m.Logits(got, g.IDs); err != nil {
+		t.Fatal(err)
+	}
+	if rel := maxRelErr(got, g.Logits); rel > goldenTol {
+		t.Errorf("logits of the loaded model differ by %.3g relative", rel)
+	}
+
+	if _, err := Load(t.TempDir()); err == nil {
+		t.Error("Load of an empty directory succeeded")
+	}
+	if err := os.Remove(filepath.Join(dir, "model.safetensors")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("Load without weights: err = %v, want one naming %s", err, dir)
 	}
 }

@@ -111,41 +111,47 @@ func expf(x float32) float32 {
 	return p * math.Float32frombits(uint32(e+127)<<23)
 }
 
-// logSumExp returns log Σ exp(x_i), computed stably around the maximum.
-func logSumExp(x []float32) float64 {
-	m := x[0]
-	for _, v := range x[1:] {
+// maxOf returns the largest element of x, which must not be empty.
+func maxOf(x []float32) float32 {
+	m, n := x[0], 0
+	if haveAVX2 && len(x) >= 8 {
+		n = len(x) &^ 7
+		m = maxAVX2(x[:n])
+	}
+	for _, v := range x[n:] {
 		m = max(m, v)
 	}
-	// Four float64 sums: exact enough for a 150k-entry vocabulary, and
-	// independent chains the CPU can overlap.
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += float64(expf(x[i] - m))
-		s1 += float64(expf(x[i+1] - m))
-		s2 += float64(expf(x[i+2] - m))
-		s3 += float64(expf(x[i+3] - m))
+	return m
+}
+
+// expSum sets x[i] = exp(x[i] - m) and returns their sum, accumulated in
+// float64; m must be at least every x[i]. The output head spends most of its
+// non-BLAS time here, hence the AVX2 kernel.
+func expSum(x []float32, m float32) float64 {
+	var s float64
+	n := 0
+	if haveAVX2 && len(x) >= 8 {
+		n = len(x) &^ 7
+		s = expSumAVX2(x[:n], m)
 	}
-	for ; i < len(x); i++ {
-		s0 += float64(expf(x[i] - m))
+	for i := n; i < len(x); i++ {
+		e := expf(x[i] - m)
+		x[i] = e
+		s += float64(e)
 	}
-	return float64(m) + math.Log(s0+s1+s2+s3)
+	return s
+}
+
+// logSumExp returns log Σ exp(x_i), computed around the maximum. It
+// overwrites x with exp(x_i - max).
+func logSumExp(x []float32) float64 {
+	m := maxOf(x)
+	return float64(m) + math.Log(expSum(x, m))
 }
 
 // softmaxInPlace turns x into exp(x - max) / Σ exp(x - max).
 func softmaxInPlace(x []float32) {
-	m := x[0]
-	for _, v := range x[1:] {
-		m = max(m, v)
-	}
-	var s float32
-	for i, v := range x {
-		e := expf(v - m)
-		x[i] = e
-		s += e
-	}
-	inv := 1 / s
+	inv := float32(1 / expSum(x, maxOf(x)))
 	for i := range x {
 		x[i] *= inv
 	}

@@ -49,3 +49,43 @@ func TestLogSumExp(t *testing.T) {
 		t.Errorf("logSumExp = %.9g, want %.9g", got, want)
 	}
 }
+
+// expSum, through the AVX2 kernel where the CPU has it and the scalar tail,
+// agrees with math.Exp element by element for every tail length.
+func TestExpSum(t *testing.T) {
+	for n := 1; n <= 41; n++ {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(math.Cos(float64(i*n))*30 - 10)
+		}
+		x[n/2] = -200 // underflows
+		m := maxOf(x)
+		want := make([]float64, n)
+		var wantSum float64
+		for i, v := range x {
+			// The difference is taken in float32, as everywhere in the model.
+			want[i] = math.Exp(float64(v - m))
+			wantSum += want[i]
+		}
+		if got := maxOf(x); got != m || m != slicesMax(x) {
+			t.Fatalf("n=%d: maxOf = %g, want %g", n, got, slicesMax(x))
+		}
+		sum := expSum(x, m)
+		for i, got := range x {
+			if d := math.Abs(float64(got) - want[i]); d > 2.5e-7*want[i] && d > 1e-37 {
+				t.Errorf("n=%d: exp at %d = %g, want %g", n, i, got, want[i])
+			}
+		}
+		if math.Abs(sum-wantSum) > 2.5e-7*wantSum {
+			t.Errorf("n=%d: sum %g, want %g", n, sum, wantSum)
+		}
+	}
+}
+
+func slicesMax(x []float32) float32 {
+	m := x[0]
+	for _, v := range x {
+		m = max(m, v)
+	}
+	return m
+}
