@@ -17,7 +17,7 @@ import (
 
 func TestTorchSaveGolden(t *testing.T) {
 	golden := tensortest.ReadGolden(t, "testdata/state.golden.json")
-	for _, file := range []string{"testdata/state.bin", "testdata/state_legacy.bin"} {
+	for _, file := range []string{"testdata/state.bin", "testdata/state_legacy.bin", "testdata/state_proto4.bin"} {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			f, err := Open(file)
 			if err != nil {

@@ -12,8 +12,8 @@ Run from the repository root with Debian's interpreter (torch 1.13, numpy):
 
     /usr/bin/python3 scripts/golden/checkpoints/make_fixtures.py
 
-Everything is seeded; rerunning rewrites identical files (zip timestamps
-aside).
+Everything is seeded; rerunning rewrites identical files, except the legacy
+format's storage keys, which torch derives from memory addresses.
 """
 import collections
 import json
@@ -156,6 +156,7 @@ def pytorch_fixtures(g):
     d = os.path.dirname(out("pytorch", "testdata", "x"))
     torch.save(sd, os.path.join(d, "state.bin"))
     torch.save(sd, os.path.join(d, "state_legacy.bin"), _use_new_zipfile_serialization=False)
+    torch.save(sd, os.path.join(d, "state_proto4.bin"), pickle_protocol=4)  # STACK_GLOBAL, FRAME, MEMOIZE
     golden(os.path.join(d, "state.golden.json"), sd)
     torch.save({"w": torch.ones(2), "evil": Forbidden()}, os.path.join(d, "forbidden.bin"))
     torch.save(torch.ones(3), os.path.join(d, "bare_tensor.bin"))
