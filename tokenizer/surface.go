@@ -196,7 +196,13 @@ func (t *Tokenizer) buildSurfaces() []Surface {
 	}
 	for id := range out {
 		if a, ok := t.added.byID[id]; ok {
-			out[id] = Surface{Bytes: []byte(a.Content), Special: a.Special}
+			if a.Special {
+				out[id] = Surface{Bytes: []byte(a.Content), Special: true}
+				continue
+			}
+			// An ordinary added token stands for what it decodes to, like
+			// any other token, but has no model prefix or suffix.
+			out[id] = Surface{Bytes: t.spell(a.Content, byteLevel)}
 			continue
 		}
 		tok, ok := t.model.idToToken(id)
@@ -219,18 +225,24 @@ func (t *Tokenizer) buildSurfaces() []Surface {
 				s.Continuation = true
 			}
 		}
-		if byteLevel {
-			if b, ok := unspellBytes(nil, tok); ok {
-				s.Bytes = b
-				out[id] = s
-				continue
-			}
-		}
-		if t.surfaceSpace != 0 {
-			tok = strings.ReplaceAll(tok, string(t.surfaceSpace), " ")
-		}
-		s.Bytes = []byte(tok)
+		s.Bytes = t.spell(tok, byteLevel)
 		out[id] = s
 	}
 	return out
+}
+
+// spell turns a token string into the bytes it stands for: byte-level
+// spellings decoded (a string with a character outside the alphabet
+// stands for itself, as the ByteLevel decoder has it), the space mark
+// read as a space.
+func (t *Tokenizer) spell(tok string, byteLevel bool) []byte {
+	if byteLevel {
+		if b, ok := unspellBytes(nil, tok); ok {
+			return b
+		}
+	}
+	if t.surfaceSpace != 0 {
+		tok = strings.ReplaceAll(tok, string(t.surfaceSpace), " ")
+	}
+	return []byte(tok)
 }
