@@ -37,6 +37,7 @@ type addedVocab struct {
 func parseAddedTokens(items []json.RawMessage, path string, m model, norm normalizer) (*addedVocab, error) {
 	av := &addedVocab{byID: map[int]AddedToken{}, decodeAs: map[int]string{}, special: map[string]bool{}}
 	ids := map[string]int{}
+	claims := map[int]string{}
 	next := m.size()
 	for i, item := range items {
 		p := indexPath(path, i)
@@ -56,9 +57,13 @@ func parseAddedTokens(items []json.RawMessage, path string, m model, norm normal
 				next++
 			}
 		}
-		if claimed >= 0 && claimed != id {
-			return nil, formatErr(p+".id", "added token %q has id %d in the file, but the reference tokenizer would give it id %d (duplicate or out-of-order ids)", t.Content, claimed, id)
+		// The file's own id is only a claim: the reference assigns ids as
+		// above and merely warns when they differ, so we follow it. Two
+		// different tokens claiming one id is a broken file, though.
+		if prev, dup := claims[claimed]; dup && claimed >= 0 && prev != t.Content {
+			return nil, formatErr(p+".id", "added tokens %q and %q both claim id %d", prev, t.Content, claimed)
 		}
+		claims[claimed] = t.Content
 		t.ID = id
 		ids[t.Content] = id
 		av.tokens = append(av.tokens, t)

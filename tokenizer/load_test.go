@@ -79,7 +79,7 @@ func TestBadFiles(t *testing.T) {
 		{"bad merge", `"a b", [`, `"a b c", [`, "model.merges[0]", ErrFormat},
 		{"duplicate ids", `"c": 6`, `"c": 5`, "model.vocab", ErrFormat},
 		{"negative id", `"c": 6`, `"c": -6`, "model.vocab", ErrFormat},
-		{"added token id clash", `"id": 7, "content": "<eos>"`, `"id": 3, "content": "<eos>"`, "added_tokens[0].id", ErrFormat},
+		{"added tokens share an id", `"added_tokens": [`, `"added_tokens": [{"id": 7, "content": "<bos>"}, `, "added_tokens[1].id", ErrFormat},
 		{"template names unknown token", `{"SpecialToken": {"id": "<eos>", "type_id": 0}}]`, `{"SpecialToken": {"id": "<bos>", "type_id": 0}}]`, "post_processor.single[1]", ErrFormat},
 		{"mistyped field", `"use_regex": true`, `"use_regex": "yes"`, "pre_tokenizer.use_regex", ErrFormat},
 		{"bad regex", `"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}`,
