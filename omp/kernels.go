@@ -1,0 +1,56 @@
+package omp
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/transplant-dev/transplant/internal/fastblas"
+)
+
+// float is the precision of the correlation screen.
+type float interface{ ~float32 | ~float64 }
+
+// kernels is the BLAS subset the screen needs, in one precision.
+type kernels[F float] struct {
+	// gemmT sets c = a·bᵀ for row-major a (m×k) and b (n×k).
+	gemmT func(m, n, k int, a []F, lda int, b []F, ldb int, c []F, ldc int)
+	// axpy sets y += alpha·x.
+	axpy func(alpha F, x, y []F)
+	// iamax returns the first index of the largest |x_i|.
+	iamax func(x []F) int
+	// unit is the unit roundoff.
+	unit float64
+}
+
+func kernels32() kernels[float32] {
+	impl := fastblas.Float32()
+	return kernels[float32]{
+		gemmT: func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+			impl.Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+		},
+		axpy:  func(alpha float32, x, y []float32) { impl.Saxpy(len(y), alpha, x, 1, y, 1) },
+		iamax: func(x []float32) int { return impl.Isamax(len(x), x, 1) },
+		unit:  0x1p-24,
+	}
+}
+
+// kernels64 uses gonum's pure-Go float64 BLAS: the float64 screen is the
+// careful mode, not the fast one.
+func kernels64() kernels[float64] {
+	impl := gonum.Implementation{}
+	return kernels[float64]{
+		gemmT: func(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+			impl.Dgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+		},
+		axpy:  func(alpha float64, x, y []float64) { impl.Daxpy(len(y), alpha, x, 1, y, 1) },
+		iamax: func(x []float64) int { return impl.Idamax(len(x), x, 1) },
+		unit:  0x1p-53,
+	}
+}
+
+// gammaN is Higham's γ_n = nu/(1−nu), the relative error bound of a sum of
+// n products in any order.
+func gammaN(n int, unit float64) float64 {
+	nu := float64(n) * unit
+	return nu / (1 - nu)
+}

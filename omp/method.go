@@ -1,0 +1,54 @@
+package omp
+
+import (
+	"context"
+	"fmt"
+
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/transplant-dev/transplant/heuristics"
+)
+
+// Method is OMP as a heuristics.Method, so that the run command can use it
+// beside the other initializers. It needs the problem's donor table.
+type Method struct {
+	Options Options
+	// Report, if set, receives the solution of each table built, for run
+	// reports and for explaining a token's row. Anchor j of the solution is
+	// p.Anchors[j]; target i is p.Targets[i].
+	Report func(p *heuristics.Problem, s *Solution)
+}
+
+// Name implements heuristics.Method.
+func (Method) Name() string { return "omp" }
+
+// Build implements heuristics.Method.
+func (m Method) Build(ctx context.Context, p *heuristics.Problem, dst blas32.General) (heuristics.Counts, error) {
+	if p.Donor.Rows == 0 {
+		return nil, heuristics.ErrNoDonor
+	}
+	anchors := make([]Anchor, len(p.Anchors))
+	for i, a := range p.Anchors {
+		anchors[i] = Anchor{Donor: a.New, Base: a.Old}
+	}
+	targets := make([]int, len(p.Targets))
+	for i, t := range p.Targets {
+		targets[i] = t.NewID
+	}
+	o := m.Options
+	if o.Progress == nil {
+		o.Progress = p.Progress
+	}
+	sol, err := Transplant(ctx, dst, p.Donor, p.Base, anchors, targets, o)
+	if err != nil {
+		return nil, err
+	}
+	if m.Report != nil {
+		m.Report(p, sol)
+	}
+	counts := heuristics.Counts{}
+	for i := range sol.Len() {
+		counts[fmt.Sprintf("omp (stopped by %s)", sol.Stop(i))]++
+	}
+	return counts, nil
+}
