@@ -60,7 +60,11 @@ func replacementInfo(base *Model, t Tensor, r Replacement, dtype safetensors.Dty
 		(r.Rows > 0 && len(r.Table.Data) < (r.Rows-1)*r.Table.Stride+r.Cols)):
 		return safetensors.TensorInfo{}, bad("table is %dx%d (stride %d, %d values), declared %dx%d",
 			r.Table.Rows, r.Table.Cols, r.Table.Stride, len(r.Table.Data), r.Rows, r.Cols)
-	case t.Shape != nil && (len(t.Shape) != 2 || t.Shape[1] != r.Cols):
+	case r.Vector && r.Cols != 1:
+		return safetensors.TensorInfo{}, bad("a vector has one column, not %d", r.Cols)
+	case r.Vector && t.Shape != nil && len(t.Shape) != 1:
+		return safetensors.TensorInfo{}, bad("base tensor is %v, replacement is a vector", t.Shape)
+	case !r.Vector && t.Shape != nil && (len(t.Shape) != 2 || t.Shape[1] != r.Cols):
 		return safetensors.TensorInfo{}, bad("base tensor is %v, replacement has %d columns", t.Shape, r.Cols)
 	}
 	if dtype == "" {
@@ -72,7 +76,11 @@ func replacementInfo(base *Model, t Tensor, r Replacement, dtype safetensors.Dty
 	if !dtype.IsFloat() {
 		return safetensors.TensorInfo{}, fmt.Errorf("checkpoint: replacing tensor %q: %w: cannot write %s", t.Name, safetensors.ErrDtype, dtype)
 	}
-	return safetensors.TensorInfo{Name: t.Name, Dtype: dtype, Shape: []int{r.Rows, r.Cols}}, nil
+	shape := []int{r.Rows, r.Cols}
+	if r.Vector {
+		shape = shape[:1]
+	}
+	return safetensors.TensorInfo{Name: t.Name, Dtype: dtype, Shape: shape}, nil
 }
 
 // dirWriter writes the files of one output directory.

@@ -27,9 +27,11 @@ var (
 // Replacement supplies the values of a tensor WriteDir writes anew, such as
 // an embedding or head for a new vocabulary. It is a Rows×Cols table given
 // either whole (Table) or row block by row block (Fill), so a large table
-// need not be in memory.
+// need not be in memory. A Vector replacement (Cols == 1) is written as a
+// 1-D tensor of Rows values, such as a head's bias.
 type Replacement struct {
 	Rows, Cols int
+	Vector     bool
 	Table      *blas32.General
 	// Fill writes rows [start, end) into dst, row-major, len(dst) ==
 	// (end-start)*Cols. It is called with increasing, adjacent ranges.

@@ -371,3 +371,27 @@ func TestWriteDirRefuses(t *testing.T) {
 		t.Error("the input directory changed")
 	}
 }
+
+// A head bias is replaced by a vector: a 1-D tensor of the new length.
+func TestWriteDirReplaceVector(t *testing.T) {
+	base := openT(t, "testdata/llama-pt-sharded")
+	bias := blas32.General{Rows: 5, Cols: 1, Stride: 1, Data: []float32{1, -2, 3.5, 0, 8}}
+	out := filepath.Join(t.TempDir(), "out")
+	err := WriteDir(context.Background(), out, base, WriteOptions{
+		Dtype:   safetensors.F32,
+		Replace: map[string]Replacement{"lm_head.bias": {Rows: 5, Cols: 1, Vector: true, Table: &bias}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, shape, err := openT(t, out).Float32("lm_head.bias")
+	if err != nil || !slices.Equal(shape, []int{5}) || !slices.Equal(vals, bias.Data) {
+		t.Errorf("bias %v %v, %v", vals, shape, err)
+	}
+	err = WriteDir(context.Background(), filepath.Join(t.TempDir(), "bad"), base, WriteOptions{
+		Replace: map[string]Replacement{"model.embed_tokens.weight": {Rows: 5, Cols: 1, Vector: true, Table: &bias}},
+	})
+	if !errors.Is(err, ErrShape) {
+		t.Errorf("vector over a 2-D tensor: %v", err)
+	}
+}

@@ -35,7 +35,7 @@ func (Mean) Build(_ context.Context, p *Problem, dst blas32.General) (Counts, er
 	if err := p.check(dst, false); err != nil {
 		return nil, err
 	}
-	mean := columnMean(p.Base)
+	mean := ColumnMean(p.Base)
 	for i := 0; i < dst.Rows; i++ {
 		copy(row(dst, i), mean)
 	}
@@ -43,9 +43,9 @@ func (Mean) Build(_ context.Context, p *Problem, dst blas32.General) (Counts, er
 	return Counts{"mean": dst.Rows}, nil
 }
 
-// columnMean averages the rows of m, accumulating in float64 so that the
-// result does not depend on how many rows there are.
-func columnMean(m blas32.General) []float32 {
+// ColumnMean returns the mean of the rows of m, accumulated in float64 so
+// that it stays accurate for tables of any height.
+func ColumnMean(m blas32.General) []float32 {
 	sum := make([]float64, m.Cols)
 	for i := 0; i < m.Rows; i++ {
 		for j, v := range row(m, i) {

@@ -118,7 +118,7 @@ func TestRandnMatchesMeanAndCovariance(t *testing.T) {
 	if c["randn"] != len(targets) {
 		t.Fatalf("counts %v", c)
 	}
-	wantMean, gotMean := columnMean(base), columnMean(got)
+	wantMean, gotMean := ColumnMean(base), ColumnMean(got)
 	if !near(gotMean, wantMean, 0.05) {
 		t.Errorf("sample mean %v, want %v", gotMean, wantMean)
 	}

@@ -77,7 +77,7 @@ func (h Hybrid) Build(ctx context.Context, p *Problem, dst blas32.General) (Coun
 			counts["global only"]++
 		default:
 			if mean == nil {
-				mean = columnMean(p.Base)
+				mean = ColumnMean(p.Base)
 			}
 			copy(out, mean)
 			counts["mean (no pieces, no neighbours)"]++

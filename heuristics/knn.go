@@ -55,6 +55,9 @@ type KNN struct {
 // Name implements Method.
 func (KNN) Name() string { return "knn" }
 
+// NeedsDonor reports that KNN cannot run without a donor table.
+func (KNN) NeedsDonor() bool { return true }
+
 // Build implements Method.
 func (m KNN) Build(ctx context.Context, p *Problem, dst blas32.General) (Counts, error) {
 	if err := p.check(dst, true); err != nil {
@@ -74,7 +77,7 @@ func (m KNN) Build(ctx context.Context, p *Problem, dst blas32.General) (Counts,
 		out := row(dst, i)
 		if len(idx) == 0 {
 			if mean == nil {
-				mean = columnMean(p.Base)
+				mean = ColumnMean(p.Base)
 			}
 			copy(out, mean)
 			counts["mean (no anchors)"]++

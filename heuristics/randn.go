@@ -31,7 +31,7 @@ func (r Randn) Build(ctx context.Context, p *Problem, dst blas32.General) (Count
 	if err := p.check(dst, false); err != nil {
 		return nil, err
 	}
-	mean := columnMean(p.Base)
+	mean := ColumnMean(p.Base)
 	chol, ok := choleskyOfCovariance(p.Base, mean, r.Scale)
 	if !ok {
 		for i := 0; i < dst.Rows; i++ {

@@ -68,7 +68,7 @@ func (s Subword) Build(_ context.Context, p *Problem, dst blas32.General) (Count
 		out := row(dst, i)
 		if !combinePieces(p.Base, t.Pieces, how, out) {
 			if mean == nil {
-				mean = columnMean(p.Base)
+				mean = ColumnMean(p.Base)
 			}
 			copy(out, mean)
 			counts["mean (no pieces)"]++

@@ -27,6 +27,8 @@ func newRootCmd() *cobra.Command {
 		// subcommands are registered here, one line each
 		newInspectCmd(),
 		newTokenizeCmd(),
+		newAlignCmd(),
+		newRunCmd(),
 	)
 	return root
 }

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/transplant-dev/transplant/heuristics"
+)
+
+// methodFlags are the knobs of the initialization methods. Knobs several
+// methods share (--k, --temperature) take each method's own default when
+// the user leaves them alone.
+type methodFlags struct {
+	method, headMethod            string
+	combine, headCombine          string
+	k                             int
+	temperature                   float64
+	weighting                     string
+	hybridWeight, hybridThreshold float64
+	randnScale                    float64
+}
+
+func (f *methodFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.method, "method", "subword", "how to build rows for new tokens: zero, mean, randn, subword, knn, hybrid")
+	fl.StringVar(&f.headMethod, "head-method", "", "method for the output head (default: --method)")
+	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
+	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
+	fl.IntVar(&f.k, "k", 0, fmt.Sprintf("neighbours for knn (default %d) and hybrid (default %d)", heuristics.DefaultKNNK, heuristics.DefaultHybrid().K))
+	fl.Float64Var(&f.temperature, "temperature", 0, fmt.Sprintf("softmax temperature for knn (default %g) and hybrid (default %g)", heuristics.DefaultKNNTemperature, heuristics.DefaultHybrid().Temperature))
+	fl.StringVar(&f.weighting, "weighting", "softmax", "knn: softmax or sparsemax (FOCUS)")
+	fl.Float64Var(&f.hybridWeight, "hybrid-weight", heuristics.DefaultHybrid().GlobalWeight, "hybrid: weight of the global (nearest-neighbour) estimate")
+	fl.Float64Var(&f.hybridThreshold, "hybrid-threshold", heuristics.DefaultHybrid().Threshold, "hybrid: least cosine similarity that counts")
+	fl.Float64Var(&f.randnScale, "randn-scale", heuristics.DefaultRandnScale, "randn: factor on the embedding covariance")
+}
+
+// methods returns the methods for the input embedding and the output head.
+func (f *methodFlags) methods() (input, output heuristics.Method, err error) {
+	if input, err = f.build(f.method); err != nil {
+		return nil, nil, err
+	}
+	head := f.headMethod
+	if head == "" {
+		head = f.method
+	}
+	if output, err = f.build(head); err != nil {
+		return nil, nil, err
+	}
+	return input, output, nil
+}
+
+func (f *methodFlags) build(name string) (heuristics.Method, error) {
+	switch name {
+	case "subword":
+		in, err := heuristics.ParseCombine(f.combine)
+		if err != nil {
+			return nil, err
+		}
+		out, err := heuristics.ParseCombine(f.headCombine)
+		if err != nil {
+			return nil, err
+		}
+		return heuristics.Subword{Input: in, Output: out}, nil
+	case "randn":
+		return heuristics.Randn{Scale: f.randnScale}, nil
+	case "knn":
+		w, err := heuristics.ParseWeighting(f.weighting)
+		if err != nil {
+			return nil, err
+		}
+		return heuristics.KNN{K: orInt(f.k, heuristics.DefaultKNNK), Temperature: orFloat(f.temperature, heuristics.DefaultKNNTemperature), Weighting: w}, nil
+	case "hybrid":
+		d := heuristics.DefaultHybrid()
+		return heuristics.Hybrid{GlobalWeight: f.hybridWeight, K: orInt(f.k, d.K), Temperature: orFloat(f.temperature, d.Temperature), Threshold: f.hybridThreshold}, nil
+	}
+	return heuristics.ByName(name)
+}
+
+func orInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orFloat(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,359 @@
+package transplant
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/transplant-dev/transplant/align"
+	"github.com/transplant-dev/transplant/checkpoint"
+	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/safetensors"
+	"github.com/transplant-dev/transplant/tokenizer"
+)
+
+// tokenizerDir is one of the tokenizers the tokenizer package keeps.
+func tokenizerDir(name string) string {
+	return filepath.Join("tokenizer", "testdata", "tokenizers", name)
+}
+
+// tinyModel describes a small Llama-style model built for a test.
+type tinyModel struct {
+	tokenizer string // name under tokenizer/testdata/tokenizers
+	rows      int    // embedding rows (0: one per token id)
+	hidden    int
+	tied      bool
+	headBias  bool
+	config    map[string]any // extra config.json keys
+}
+
+// write builds the model directory: random BF16 tables, a body tensor, the
+// tokenizer's files, config.json and generation_config.json.
+func (m tinyModel) write(t *testing.T, dir string) string {
+	t.Helper()
+	files, err := tokenizer.Files(tokenizerDir(m.tokenizer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.Load(tokenizerDir(m.tokenizer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := m.rows
+	if rows == 0 {
+		rows = tok.VocabSize()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files {
+		writeFile(t, filepath.Join(dir, name), data)
+	}
+	rng := rand.New(rand.NewPCG(1, uint64(rows)))
+	tensors := map[string][]int{"model.embed_tokens.weight": {rows, m.hidden}, "model.norm.weight": {m.hidden}}
+	if !m.tied {
+		tensors["lm_head.weight"] = []int{rows, m.hidden}
+	}
+	if m.headBias {
+		tensors["lm_head.bias"] = []int{rows}
+	}
+	writeSafetensors(t, filepath.Join(dir, "model.safetensors"), tensors, rng)
+	sp := tok.Specials()
+	cfg := map[string]any{
+		"architectures": []string{"LlamaForCausalLM"}, "model_type": "llama", "hidden_size": m.hidden,
+		"vocab_size": rows, "tie_word_embeddings": m.tied, "bos_token_id": sp.BOS, "eos_token_id": sp.EOS,
+		"torch_dtype": "bfloat16",
+	}
+	if m.headBias {
+		cfg["architectures"], cfg["model_type"] = []string{"PhiForCausalLM"}, "phi"
+	}
+	for k, v := range m.config {
+		cfg[k] = v
+	}
+	writeJSON(t, filepath.Join(dir, "config.json"), cfg)
+	writeJSON(t, filepath.Join(dir, "generation_config.json"), map[string]any{"bos_token_id": sp.BOS, "eos_token_id": sp.EOS})
+	return dir
+}
+
+func writeSafetensors(t *testing.T, path string, shapes map[string][]int, rng *rand.Rand) {
+	t.Helper()
+	var infos []safetensors.TensorInfo
+	for _, name := range sortedNames(shapes) {
+		infos = append(infos, safetensors.TensorInfo{Name: name, Dtype: safetensors.BF16, Shape: shapes[name]})
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := safetensors.NewWriter(f, infos, map[string]string{"format": "pt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, info := range infos {
+		n := 1
+		for _, d := range info.Shape {
+			n *= d
+		}
+		vals := make([]float32, n)
+		for i := range vals {
+			vals[i] = float32(rng.NormFloat64())
+		}
+		buf := make([]byte, 2*n)
+		if err := safetensors.FromFloat32(buf, vals, safetensors.BF16); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteTensor(info.Name, bytes.NewReader(buf)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sortedNames(m map[string][]int) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, data)
+}
+
+func transplantT(t *testing.T, opts Options) (string, *Report) {
+	t.Helper()
+	if opts.Input == nil {
+		opts.Input = heuristics.Subword{}
+	}
+	job, err := Prepare(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer job.Close()
+	out := filepath.Join(t.TempDir(), "out")
+	rep, err := job.Run(context.Background(), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, rep
+}
+
+func open(t *testing.T, dir string) *checkpoint.Model {
+	t.Helper()
+	m, err := checkpoint.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func raw(t *testing.T, m *checkpoint.Model, name string) []byte {
+	t.Helper()
+	b, err := m.Raw(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A transplant onto the base's own tokenizer reproduces the base: every
+// tensor byte for byte.
+func TestOwnTokenizerReproducesBase(t *testing.T) {
+	for _, tm := range []tinyModel{
+		{tokenizer: "gpt2", hidden: 8},
+		{tokenizer: "mistral-7b-v0.1", hidden: 8, tied: true},
+	} {
+		t.Run(tm.tokenizer, func(t *testing.T) {
+			base := tm.write(t, filepath.Join(t.TempDir(), "base"))
+			out, _ := transplantT(t, Options{Base: base, Tokenizer: base})
+			got, want := open(t, out), open(t, base)
+			if len(got.Tensors()) != len(want.Tensors()) {
+				t.Fatalf("%d tensors, want %d", len(got.Tensors()), len(want.Tensors()))
+			}
+			for _, tn := range want.Tensors() {
+				if !bytes.Equal(raw(t, got, tn.Name), raw(t, want, tn.Name)) {
+					t.Errorf("%s differs", tn.Name)
+				}
+			}
+			if got.Config().VocabSize() != want.Config().VocabSize() {
+				t.Errorf("vocab_size %d, want %d", got.Config().VocabSize(), want.Config().VocabSize())
+			}
+		})
+	}
+}
+
+// Across families, shared rows are the base's rows bit for bit, the rest
+// of the body is copied, and config, generation config and tokenizer files
+// describe the new vocabulary.
+func TestAcrossFamilies(t *testing.T) {
+	base := tinyModel{tokenizer: "mistral-7b-v0.1", hidden: 8}.write(t, filepath.Join(t.TempDir(), "base"))
+	out, rep := transplantT(t, Options{Base: base, Tokenizer: tokenizerDir("gpt2")})
+	got, old := open(t, out), open(t, base)
+	newTok, _ := tokenizer.Load(out)
+	oldTok, _ := tokenizer.Load(base)
+	if newTok.VocabSize() != 50257 {
+		t.Fatalf("output tokenizer has %d ids", newTok.VocabSize())
+	}
+	a, err := align.Align(align.FromTokenizer(oldTok), align.FromTokenizer(newTok), align.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"model.embed_tokens.weight", "lm_head.weight"} {
+		g, _, err := got.Float32(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _, _ := old.Float32(name)
+		const h = 8
+		if len(g) != 50257*h {
+			t.Fatalf("%s has %d values", name, len(g))
+		}
+		for id, k := range a.Kind {
+			if k.Copied() && !slices.Equal(g[id*h:(id+1)*h], o[a.Source[id]*h:(a.Source[id]+1)*h]) {
+				t.Fatalf("%s: shared row %d is not old row %d", name, id, a.Source[id])
+			}
+		}
+	}
+	if !bytes.Equal(raw(t, got, "model.norm.weight"), raw(t, old, "model.norm.weight")) {
+		t.Error("body tensor changed")
+	}
+	cfg := got.Config()
+	eos := newTok.Specials().EOS
+	if cfg.VocabSize() != 50257 || !slices.Equal(cfg.TokenIDs("eos_token_id"), []int{eos}) {
+		t.Errorf("config vocab_size %d, eos %v; want 50257, [%d]", cfg.VocabSize(), cfg.TokenIDs("eos_token_id"), eos)
+	}
+	gen, err := checkpoint.ReadConfig(filepath.Join(out, "generation_config.json"))
+	if err != nil || !slices.Equal(gen.TokenIDs("eos_token_id"), []int{eos}) {
+		t.Errorf("generation_config eos %v (%v)", gen.TokenIDs("eos_token_id"), err)
+	}
+	for _, name := range []string{"tokenizer.json", "tokenizer_config.json", "transplant.json"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "special_tokens_map.json")); err == nil {
+		t.Error("the base's special_tokens_map.json came along")
+	}
+	if n := rep.Tables[0].Counts["copied"] + rep.Tables[0].Counts["subword"] + rep.Tables[0].Counts["mean (no pieces)"]; n != 50257 {
+		t.Errorf("counts %v do not add up to the vocabulary", rep.Tables[0].Counts)
+	}
+}
+
+// A base padded past its vocabulary gets a padded output, and a head bias
+// is rebuilt with its head.
+func TestPaddingAndBias(t *testing.T) {
+	base := tinyModel{tokenizer: "gpt2", rows: 50304, hidden: 4, headBias: true}.write(t, filepath.Join(t.TempDir(), "base"))
+	out, rep := transplantT(t, Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Input: heuristics.Mean{}})
+	got := open(t, out)
+	emb, _ := got.Embedding()
+	if emb.Shape[0] != 32000 || got.Config().VocabSize() != 32000 {
+		t.Errorf("rows %d, vocab_size %d; want 32000 (a multiple of 128)", emb.Shape[0], got.Config().VocabSize())
+	}
+	bias, ok := got.Tensor("lm_head.bias")
+	if !ok || !slices.Equal(bias.Shape, []int{32000}) {
+		t.Errorf("bias %+v", bias)
+	}
+	if rep.Tables[1].Counts["mean"] == 0 {
+		t.Errorf("head counts %v", rep.Tables[1].Counts)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	base := tinyModel{tokenizer: "gpt2", hidden: 4}.write(t, filepath.Join(dir, "base"))
+	donor := tinyModel{tokenizer: "mistral-7b-v0.1", hidden: 4}.write(t, filepath.Join(dir, "donor"))
+	short := tinyModel{tokenizer: "mistral-7b-v0.1", rows: 100, hidden: 4}.write(t, filepath.Join(dir, "short"))
+	// A donor whose tokenizer is some other one: copy the gpt2 tokenizer over it.
+	liar := tinyModel{tokenizer: "mistral-7b-v0.1", hidden: 4}.write(t, filepath.Join(dir, "liar"))
+	files, _ := tokenizer.Files(tokenizerDir("gpt2"))
+	writeFile(t, filepath.Join(liar, "tokenizer.json"), files["tokenizer.json"])
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"no method", Options{Base: base, Tokenizer: base}, "no method"},
+		{"knn without donor", Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Input: heuristics.KNN{K: 2, Temperature: 1}}, "needs a donor"},
+		{"donor rows short of its tokenizer", Options{Base: base, Donor: short, Input: heuristics.Mean{}}, "100 rows"},
+		{"donor tokenizer is not the new one", Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Donor: liar, Input: heuristics.Mean{}}, "not the new tokenizer"},
+		{"map names a missing token", Options{Base: base, Donor: donor, Input: heuristics.Mean{}, Map: map[string]string{"<|nope|>": "</s>"}}, "<|nope|>"},
+		{"no base", Options{Base: filepath.Join(dir, "missing"), Tokenizer: base, Input: heuristics.Mean{}}, "missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			job, err := Prepare(context.Background(), tt.opts)
+			if err == nil {
+				job.Close()
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+		})
+	}
+	// An output inside the input is refused, and nothing appears there.
+	job, err := Prepare(context.Background(), Options{Base: base, Tokenizer: base, Input: heuristics.Mean{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer job.Close()
+	inside := filepath.Join(base, "out")
+	if _, err := job.Run(context.Background(), inside); !errors.Is(err, checkpoint.ErrOutputInsideInput) {
+		t.Errorf("output inside input: %v", err)
+	}
+	if _, err := os.Stat(inside); err == nil {
+		t.Error("output appeared inside the input")
+	}
+}
+
+// The report names its inputs with checksums and says how each table was
+// built; a run repeated with the same seed writes the same bytes.
+func TestReportAndDeterminism(t *testing.T) {
+	base := tinyModel{tokenizer: "gpt2", hidden: 4}.write(t, filepath.Join(t.TempDir(), "base"))
+	opts := Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Input: heuristics.Randn{Scale: 1}, Seed: 3}
+	out1, rep := transplantT(t, opts)
+	out2, _ := transplantT(t, opts)
+	for _, name := range []string{"model.safetensors", "transplant.json", "config.json"} {
+		a, _ := os.ReadFile(filepath.Join(out1, name))
+		b, _ := os.ReadFile(filepath.Join(out2, name))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between identical runs", name)
+		}
+	}
+	if len(rep.Inputs) == 0 {
+		t.Fatal("no inputs in the report")
+	}
+	for _, in := range rep.Inputs {
+		if len(in.SHA256) != 64 {
+			t.Errorf("%s: checksum %q", in.Path, in.SHA256)
+		}
+	}
+	if rep.Tables[0].Method != "randn" || rep.Tables[0].Counts["randn"] == 0 {
+		t.Errorf("table report %+v", rep.Tables[0])
+	}
+}
