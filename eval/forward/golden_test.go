@@ -37,6 +37,13 @@ func readGolden(t *testing.T, dir string) golden {
 
 func loadTestModel(t *testing.T, dir string) *Model {
 	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err == nil {
+		m, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
 	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +74,7 @@ func maxRelErr(got []float32, want [][]float64) float64 {
 // tighter bound tells apart variants that 1e-4 cannot (gelu vs gelu_new).
 const goldenTol = 1e-5
 
-var goldenCases = []string{"llama", "llama3-scaled", "mistral", "qwen2", "qwen3", "gpt2", "gpt2-prefixed"}
+var goldenCases = []string{"llama", "llama3-scaled", "mistral", "qwen2", "qwen3", "gpt2", "gpt2-prefixed", "tiny"}
 
 // TestGoldenLogits checks the logits of every architecture against the
 // PyTorch reference on small random checkpoints.

@@ -8,7 +8,7 @@ float64 on a fixed id sequence and writes the logits.
     /usr/bin/python3 scripts/golden/forward/make_goldens.py
 
 Output: eval/forward/testdata/<name>/{config.json, model.safetensors.gz,
-golden.json.gz}. The Go tests need neither python nor torch.
+golden.json.gz} (model.safetensors uncompressed for the tiny example model). The Go tests need neither python nor torch.
 """
 
 import gzip
@@ -102,7 +102,14 @@ CASES = {
         "activation_function": "gelu", "layer_norm_epsilon": 1e-5,
         "scale_attn_by_inverse_layer_idx": True, "bos_token_id": 255, "eos_token_id": 255,
         "torch_dtype": "float32"},
+    # A very small byte-level Llama stored uncompressed, for the Example
+    # functions (ids are bytes, so no tokenizer is needed).
+    "tiny": llama_config("llama", "LlamaForCausalLM", hidden_size=16, intermediate_size=32,
+                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1),
 }
+
+# Cases whose model.safetensors is written as it is rather than gzipped.
+PLAIN = {"tiny"}
 
 
 def bf16_round(a):
@@ -209,9 +216,12 @@ def main():
             back = reference.read_safetensors(st)
             again = reference.logits(cfg, back, ids).numpy()
             assert np.array_equal(out, again), name
-            with open(st, "rb") as src, gzip.GzipFile(
-                    os.path.join(d, "model.safetensors.gz"), "wb", mtime=0) as dst:
-                shutil.copyfileobj(src, dst)
+            if name in PLAIN:
+                shutil.copy(st, os.path.join(d, "model.safetensors"))
+            else:
+                with open(st, "rb") as src, gzip.GzipFile(
+                        os.path.join(d, "model.safetensors.gz"), "wb", mtime=0) as dst:
+                    shutil.copyfileobj(src, dst)
         golden = {
             "ids": ids,
             "logits": [[float(v) for v in row] for row in out],
