@@ -47,8 +47,10 @@ type Config struct {
 	RopeTheta     float64 // llama family only
 	RopeScaling   *RopeScaling
 	BOS           int // bos_token_id, or -1
-	arch          architecture
 }
+
+// family is the transformer body of the config's model_type.
+func (c *Config) family() family { return architectures[c.ModelType].family }
 
 // RopeScaling is a config.json rope_scaling entry of a supported kind.
 type RopeScaling struct {
@@ -136,13 +138,13 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, fmt.Errorf("%w: model_type %q (architectures %v); supported: %s",
 			ErrUnsupported, raw.ModelType, raw.Architectures, supportedTypes())
 	}
-	c := &Config{ModelType: mt, arch: arch, BOS: -1}
+	c := &Config{ModelType: mt, BOS: -1}
 	var err error
 	switch arch.family {
 	case llamaFamily:
-		err = c.fromLlama(&raw)
+		err = c.fromLlama(&raw, arch)
 	case gpt2Family:
-		err = c.fromGPT2(&raw)
+		err = c.fromGPT2(&raw, arch)
 	}
 	if err != nil {
 		return nil, err
@@ -165,8 +167,7 @@ func supportedTypes() string {
 	return strings.Join(names, ", ")
 }
 
-func (c *Config) fromLlama(raw *rawConfig) error {
-	a := c.arch
+func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 	if err := required(
 		field{raw.VocabSize, "vocab_size"}, field{raw.HiddenSize, "hidden_size"},
 		field{raw.Layers, "num_hidden_layers"}, field{raw.Heads, "num_attention_heads"},
@@ -209,7 +210,7 @@ func (c *Config) fromLlama(raw *rawConfig) error {
 	return err
 }
 
-func (c *Config) fromGPT2(raw *rawConfig) error {
+func (c *Config) fromGPT2(raw *rawConfig, a architecture) error {
 	if err := required(
 		field{raw.VocabSize, "vocab_size"}, field{raw.NEmbd, "n_embd"}, field{raw.NLayer, "n_layer"},
 		field{raw.NHead, "n_head"}, field{raw.NPositions, "n_positions"},
@@ -222,9 +223,9 @@ func (c *Config) fromGPT2(raw *rawConfig) error {
 		c.HeadDim = c.Hidden / c.Heads
 	}
 	c.Intermediate = orInt(raw.NInner, 4*c.Hidden)
-	c.NormEps = orFloat(raw.LayerNormEps, c.arch.epsDefault)
-	c.Activation = orString(raw.ActivationFunc, c.arch.actDefault)
-	c.TieEmbeddings = orBool(raw.Tie, c.arch.tieDefault)
+	c.NormEps = orFloat(raw.LayerNormEps, a.epsDefault)
+	c.Activation = orString(raw.ActivationFunc, a.actDefault)
+	c.TieEmbeddings = orBool(raw.Tie, a.tieDefault)
 	c.AttentionBias, c.OutputBias, c.MLPBias = true, true, true
 	c.ScaleByLayer = orBool(raw.ScaleByLayerIdx, false)
 	if !orBool(raw.ScaleWeights, true) {
@@ -235,7 +236,12 @@ func (c *Config) fromGPT2(raw *rawConfig) error {
 	return nil
 }
 
+// validate checks what the forward pass relies on, so that a Config built
+// or edited by hand gets the same checks as a parsed one.
 func (c *Config) validate() error {
+	if _, ok := architectures[c.ModelType]; !ok {
+		return fmt.Errorf("%w: model_type %q; supported: %s", ErrUnsupported, c.ModelType, supportedTypes())
+	}
 	for _, f := range []struct {
 		v    int
 		name string
@@ -249,14 +255,26 @@ func (c *Config) validate() error {
 	if c.Heads%c.KVHeads != 0 {
 		return fmt.Errorf("%w: %d attention heads not a multiple of %d key/value heads", ErrConfig, c.Heads, c.KVHeads)
 	}
-	if c.arch.family == gpt2Family && c.Hidden%c.Heads != 0 {
-		return fmt.Errorf("%w: n_embd %d not a multiple of n_head %d", ErrConfig, c.Hidden, c.Heads)
+	if !(c.NormEps >= 0) {
+		return fmt.Errorf("%w: norm epsilon %g", ErrConfig, c.NormEps)
 	}
-	if c.arch.family == llamaFamily && c.HeadDim%2 != 0 {
-		return fmt.Errorf("%w: head_dim %d is odd; rotary embeddings need pairs", ErrConfig, c.HeadDim)
-	}
-	if !(c.NormEps >= 0) || !(c.RopeTheta >= 0) || math.IsInf(c.RopeTheta, 0) {
-		return fmt.Errorf("%w: norm epsilon %g, rope_theta %g", ErrConfig, c.NormEps, c.RopeTheta)
+	switch c.family() {
+	case gpt2Family:
+		if c.Hidden != c.Heads*c.HeadDim {
+			return fmt.Errorf("%w: n_embd %d is not n_head %d × head size %d", ErrConfig, c.Hidden, c.Heads, c.HeadDim)
+		}
+	case llamaFamily:
+		if c.HeadDim%2 != 0 {
+			return fmt.Errorf("%w: head_dim %d is odd; rotary embeddings need pairs", ErrConfig, c.HeadDim)
+		}
+		if !(c.RopeTheta > 0) || math.IsInf(c.RopeTheta, 0) {
+			return fmt.Errorf("%w: rope_theta %g", ErrConfig, c.RopeTheta)
+		}
+		if c.RopeScaling != nil {
+			if err := c.RopeScaling.validate(); err != nil {
+				return err
+			}
+		}
 	}
 	if c.SlidingWindow < 0 {
 		return fmt.Errorf("%w: sliding_window %d", ErrConfig, c.SlidingWindow)
@@ -307,14 +325,24 @@ func parseRopeScaling(data json.RawMessage) (*RopeScaling, error) {
 			return nil, missing("low_freq_factor, high_freq_factor or original_max_position_embeddings")
 		}
 		s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositions = *raw.Low, *raw.High, *raw.Original
+	}
+	return s, s.validate()
+}
+
+func (s *RopeScaling) validate() error {
+	switch s.Type {
+	case "linear":
+	case "llama3":
 		if !(s.HighFreqFactor > s.LowFreqFactor) || !(s.LowFreqFactor > 0) || s.OriginalMaxPositions <= 0 {
-			return nil, fmt.Errorf("%w: rope_scaling llama3 needs 0 < low_freq_factor < high_freq_factor and original_max_position_embeddings > 0", ErrConfig)
+			return fmt.Errorf("%w: rope_scaling llama3 needs 0 < low_freq_factor < high_freq_factor and original_max_position_embeddings > 0", ErrConfig)
 		}
+	default:
+		return fmt.Errorf("%w: rope_scaling type %q (supported: linear, llama3)", ErrUnsupported, s.Type)
 	}
 	if !(s.Factor > 0) || math.IsInf(s.Factor, 0) {
-		return nil, fmt.Errorf("%w: rope_scaling factor %g", ErrConfig, s.Factor)
+		return fmt.Errorf("%w: rope_scaling factor %g", ErrConfig, s.Factor)
 	}
-	return s, nil
+	return nil
 }
 
 // A field is a config.json integer the model cannot do without.

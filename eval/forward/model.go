@@ -70,12 +70,12 @@ func (m *Model) VocabSize() int { return m.cfg.VocabSize }
 
 // New reads the model's weights from src, checking every shape against cfg.
 func New(cfg *Config, src Source) (*Model, error) {
-	if cfg == nil || cfg.arch.actDefault == "" {
-		return nil, fmt.Errorf("forward: %w: config not made by ParseConfig or ReadConfig", ErrConfig)
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("forward: %w", err)
 	}
 	m := &Model{cfg: *cfg}
 	var err error
-	switch cfg.arch.family {
+	switch cfg.family() {
 	case llamaFamily:
 		err = m.loadLlama(src)
 	case gpt2Family:
@@ -90,7 +90,7 @@ func New(cfg *Config, src Source) (*Model, error) {
 			m.layers[i].scale /= float32(i + 1)
 		}
 	}
-	if cfg.arch.family == llamaFamily {
+	if cfg.family() == llamaFamily {
 		m.invFreq = ropeInvFreq(cfg)
 	}
 	m.headRows = max(1, headBlockValues/cfg.VocabSize)

@@ -70,8 +70,13 @@ func TestNewErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(&Config{}, mapSource{}); !errors.Is(err, ErrConfig) {
-		t.Errorf("New with a hand-made Config: err = %v, want ErrConfig", err)
+	if _, err := New(&Config{}, mapSource{}); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("New with an empty Config: err = %v, want ErrUnsupported", err)
+	}
+	cfg, src := goldenSource(t, "llama")
+	cfg.RopeScaling = &RopeScaling{Type: "yarn", Factor: 2}
+	if _, err := New(cfg, src); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("New with yarn scaling set by hand: err = %v, want ErrUnsupported", err)
 	}
 }
 

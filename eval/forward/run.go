@@ -98,7 +98,7 @@ func (r *runner) body(ids []int) {
 
 		r.normRows(&ly.mlpNorm, T)
 		ly.up.mul(r.mlp, ly.up.out, r.h, H, T, false)
-		if c.arch.family == llamaFamily {
+		if c.family() == llamaFamily {
 			// Gated MLP: act(gate)·up into the gate half of each row.
 			I := c.Intermediate
 			for t := range T {
