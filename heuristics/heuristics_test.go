@@ -2,6 +2,7 @@ package heuristics
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -298,5 +299,21 @@ func TestShapeErrors(t *testing.T) {
 	p.Anchors = []Anchor{{Old: 5}}
 	if _, err := (Mean{}).Build(context.Background(), p, table(1, 2)); err == nil {
 		t.Error("anchor outside the base accepted")
+	}
+}
+
+// Reports record parameters by name.
+func TestParamsMarshal(t *testing.T) {
+	b, err := json.Marshal(struct {
+		S Subword
+		K KNN
+	}{Subword{Input: CombineLast, Output: CombineLength}, KNN{K: 3, Temperature: 0.5, Weighting: Sparsemax}})
+	want := `{"S":{"Input":"last","Output":"length"},"K":{"K":3,"Temperature":0.5,"Weighting":"sparsemax"}}`
+	if err != nil || string(b) != want {
+		t.Errorf("got %s (%v), want %s", b, err, want)
+	}
+	var back struct{ S Subword }
+	if err := json.Unmarshal(b, &back); err != nil || back.S.Output != CombineLength {
+		t.Errorf("round trip: %+v %v", back, err)
 	}
 }

@@ -35,6 +35,22 @@ func ParseWeighting(s string) (Weighting, error) {
 	return 0, fmt.Errorf("heuristics: unknown weighting %q (want softmax or sparsemax)", s)
 }
 
+func (w Weighting) String() string {
+	if w == Sparsemax {
+		return "sparsemax"
+	}
+	return "softmax"
+}
+
+// MarshalText writes the weighting's name.
+func (w Weighting) MarshalText() ([]byte, error) { return []byte(w.String()), nil }
+
+// UnmarshalText reads a weighting's name.
+func (w *Weighting) UnmarshalText(b []byte) (err error) {
+	*w, err = ParseWeighting(string(b))
+	return err
+}
+
 func (w Weighting) weights(sim []float32, temperature float64) []float64 {
 	if w == Sparsemax {
 		return sparsemax(sim, temperature)

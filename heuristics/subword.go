@@ -32,6 +32,15 @@ func (c Combine) String() string {
 	return combineNames[c]
 }
 
+// MarshalText writes the combination's name, so that reports say "mean".
+func (c Combine) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a combination's name.
+func (c *Combine) UnmarshalText(b []byte) (err error) {
+	*c, err = ParseCombine(string(b))
+	return err
+}
+
 // ParseCombine reads a Combine from its name: mean, first, last or length.
 func ParseCombine(s string) (Combine, error) {
 	for i, n := range combineNames {

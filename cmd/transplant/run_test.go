@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	exampleBase = "../../testdata/example/base"
+	exampleTok  = "../../testdata/example/new-tokenizer"
+)
+
+func runCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out, errOut bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+// The README's main command, on the bundled example.
+func TestRunExample(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	stdout, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "subword", "--out", out, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Alignment struct {
+			Shared int            `json:"shared"`
+			Kinds  map[string]int `json:"kinds"`
+		} `json:"alignment"`
+		Tables []struct {
+			Tensor string         `json:"tensor"`
+			Counts map[string]int `json:"counts"`
+		} `json:"tables"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	// Independent counts from the shared models' README.
+	if rep.Alignment.Kinds["new"] != 29016 || len(rep.Tables) != 2 || rep.Tables[1].Counts["subword"] != 29016 {
+		t.Errorf("report %+v", rep)
+	}
+	for _, f := range []string{"model.safetensors", "config.json", "tokenizer.json", "transplant.json", "generation_config.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestRunDryRunAndErrors(t *testing.T) {
+	stdout, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--dry-run")
+	if err != nil || !strings.Contains(stdout, "memory needed") || !strings.Contains(stdout, "29016") {
+		t.Errorf("dry run: %v\n%s", err, stdout)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "magic", "--dry-run"}, "magic"},
+		{[]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "knn", "--dry-run"}, "donor"},
+		{[]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--map", "<s>", "--dry-run"}, "OLD=NEW"},
+		{[]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--map", "<nope>=<|endoftext|>", "--dry-run"}, "<nope>"},
+		{[]string{"run", "--base", exampleBase, "--tokenizer", exampleTok}, "--out"},
+		{[]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--out", filepath.Join(exampleBase, "x")}, "inside"},
+	} {
+		if _, err := runCLI(t, tt.args...); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: error %v, want one mentioning %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+func TestAlignCommand(t *testing.T) {
+	stdout, err := runCLI(t, "align", "--base", exampleBase, "--tokenizer", exampleTok, "--examples", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"21241", "byte alignment: +13221", "same bytes, other spelling", `"\xa1"  ← 164 "<0xA1>"`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("align output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"5GB": 5e9, "500MB": 5e8, "2GiB": 2 << 30, "1024": 1024, "1.5 kb": 1500} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "GB", "-1MB", "ten"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) accepted", in)
+		}
+	}
+}
