@@ -12,7 +12,8 @@
 //  2. the caller's tokenizer encodes each chunk without special tokens;
 //  3. Stream joins the chunks' ids into one stream, each chunk preceded by
 //     the model's BOS id, and marks the BOS positions as never scored;
-//  4. Score runs the model over windows of its context length (non-overlapping
+//  4. Score runs the model over windows of its context length (at most
+//     MaxDefaultContext unless Options.Context says otherwise; non-overlapping
 //     unless Options.Stride says otherwise), in parallel, and sums the
 //     negative log-likelihood of every scored target;
 //  5. bits-per-byte = that sum in bits / bytes of the whole text.

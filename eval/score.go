@@ -9,6 +9,11 @@ import (
 	"sync"
 )
 
+// MaxDefaultContext caps the default window: models with contexts of 32k
+// ids and more would otherwise need quadratic attention over windows no CPU
+// scores in reasonable time. Options.Context can ask for more.
+const MaxDefaultContext = 2048
+
 // ErrNothingToScore is returned when the text yields no token to score.
 var ErrNothingToScore = errors.New("eval: nothing to score")
 
@@ -28,7 +33,7 @@ type LanguageModel interface {
 // model's context, not overlapping, on all cores.
 type Options struct {
 	// Context is the number of ids a window holds; 0 means the model's
-	// Context().
+	// Context(), capped at MaxDefaultContext.
 	Context int
 	// Stride is the distance between window starts, at most Context; 0
 	// means Context. A smaller stride gives every scored token at least
@@ -173,7 +178,7 @@ feed:
 func windowing(m LanguageModel, opts Options) (ctxLen, stride int, err error) {
 	ctxLen = opts.Context
 	if ctxLen <= 0 {
-		ctxLen = m.Context()
+		ctxLen = min(m.Context(), MaxDefaultContext)
 	}
 	stride = opts.Stride
 	if stride <= 0 {

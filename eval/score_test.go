@@ -218,6 +218,14 @@ func TestScoreErrors(t *testing.T) {
 			t.Errorf("%d targets scored after cancelling at window 2 of 100", len(m.context))
 		}
 	})
+	t.Run("default context capped", func(t *testing.T) {
+		n := 2*MaxDefaultContext + 2 // targets 1 … n-1 need three windows of MaxDefaultContext
+		m := newRecorder(1 << 20)
+		res, err := Score(context.Background(), m, positions(n), slices.Repeat([]bool{true}, n), Options{})
+		if err != nil || res.Windows != 3 || len(m.context[n-1]) != 1 || m.context[n-1][0] != 1 {
+			t.Errorf("%d windows (err %v), want 3 of MaxDefaultContext ids", res.Windows, err)
+		}
+	})
 	t.Run("stride beyond context", func(t *testing.T) {
 		if _, err := Score(context.Background(), newRecorder(10), ids, scored, Options{Stride: 11}); err == nil {
 			t.Error("no error for stride 11 > context 10")

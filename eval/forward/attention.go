@@ -26,8 +26,8 @@ func (r *runner) attention(ly *layer, T int) {
 	for h := range nh {
 		g := h / (nh / nkv) // the key/value head this query head shares
 		qOff, kOff, vOff := h*hd, (nh+g)*hd, (nh+nkv+g)*hd
-		for r0 := 0; r0 < T; r0 += queryBlock {
-			r1 := min(T, r0+queryBlock)
+		for r0 := 0; r0 < T; r0 += r.m.blocks.query {
+			r1 := min(T, r0+r.m.blocks.query)
 			k0 := 0 // first key any query of the block may see
 			if w := c.SlidingWindow; w > 0 {
 				k0 = max(0, r0-w+1)

@@ -26,7 +26,7 @@ type Model struct {
 	final     norm
 	head      linear    // VocabSize×Hidden; shares embed when tied
 	invFreq   []float64 // rotary inverse frequencies, HeadDim/2 (llama family)
-	headRows  int       // rows of logits NLL holds at once
+	blocks    blocks    // rows processed at once; see the constants in run.go
 	runners   sync.Pool // *runner
 }
 
@@ -93,7 +93,7 @@ func New(cfg *Config, src Source) (*Model, error) {
 	if cfg.family() == llamaFamily {
 		m.invFreq = ropeInvFreq(cfg)
 	}
-	m.headRows = max(1, headBlockValues/cfg.VocabSize)
+	m.blocks = blocks{head: max(1, headBlockValues/cfg.VocabSize), query: queryBlock, mlp: mlpBlock}
 	m.runners.New = func() any { return &runner{m: m} }
 	return m, nil
 }

@@ -86,7 +86,7 @@ func TestNLLMatchesLogits(t *testing.T) {
 	for _, name := range []string{"llama", "gpt2"} {
 		t.Run(name, func(t *testing.T) {
 			m := loadTestModel(t, filepath.Join("testdata", name))
-			m.headRows = 3 // several blocks, the last one partial
+			m.blocks.head = 3 // several blocks, the last one partial
 			g := readGolden(t, filepath.Join("testdata", name))
 			ids := g.IDs
 			V := m.VocabSize()
@@ -193,5 +193,41 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), dir) {
 		t.Errorf("Load without weights: err = %v, want one naming %s", err, dir)
+	}
+}
+
+// Processing rows in blocks changes memory, not results: logits with blocks
+// of a few rows equal those with every row at once, for windows long enough
+// to cross sliding-window and block boundaries.
+func TestBlocksDoNotChangeResults(t *testing.T) {
+	for _, name := range []string{"mistral", "qwen3", "gpt2"} {
+		t.Run(name, func(t *testing.T) {
+			m := loadTestModel(t, filepath.Join("testdata", name))
+			T := min(m.Context(), 29)
+			if m.positions == nil {
+				T = 150 // RoPE models run past max_position_embeddings
+			}
+			ids := make([]int, T)
+			for i := range ids {
+				ids[i] = (i*37 + 11) % m.VocabSize()
+			}
+			V := m.VocabSize()
+			m.blocks = blocks{head: T, query: T, mlp: T}
+			whole := make([]float32, T*V)
+			if err := m.Logits(whole, ids); err != nil {
+				t.Fatal(err)
+			}
+			small := loadTestModel(t, filepath.Join("testdata", name))
+			small.blocks = blocks{head: 4, query: 7, mlp: 5}
+			blocked := make([]float32, T*V)
+			if err := small.Logits(blocked, ids); err != nil {
+				t.Fatal(err)
+			}
+			for i := range whole {
+				if d := math.Abs(float64(whole[i] - blocked[i])); d > 1e-5*math.Max(1, math.Abs(float64(whole[i]))) {
+					t.Fatalf("logit %d (position %d): %g whole, %g in blocks", i, i/V, whole[i], blocked[i])
+				}
+			}
+		})
 	}
 }

@@ -14,7 +14,12 @@ import (
 const (
 	headBlockValues = 1 << 22 // float32 logits held at once (16 MiB)
 	queryBlock      = 128     // query rows of attention scores held at once
+	mlpBlock        = 256     // rows of MLP activations held at once
 )
+
+// blocks are the row counts a model processes at once: output head rows,
+// attention query rows, MLP rows. They change memory, never results.
+type blocks struct{ head, query, mlp int }
 
 // runner holds the scratch buffers of one forward pass; a Model hands one to
 // each concurrent call.
@@ -25,8 +30,8 @@ type runner struct {
 	h        []float32 // normed input of a sub-layer, n×Hidden
 	qkv      []float32 // n×(Heads+2·KVHeads)·HeadDim
 	att      []float32 // attention output, n×Heads·HeadDim
-	mlp      []float32 // n×up.out
-	scores   []float32 // queryBlock×n
+	mlp      []float32 // blocks.mlp×up.out
+	scores   []float32 // blocks.query×n
 	logits   []float32 // a block of head rows
 	cos, sin []float32 // rotary tables, n×HeadDim/2
 }
@@ -42,9 +47,10 @@ func (r *runner) reserve(n int) {
 	r.h = make([]float32, n*c.Hidden)
 	r.qkv = make([]float32, n*r.m.layers[0].qkv.out)
 	r.att = make([]float32, n*c.Heads*c.HeadDim)
-	r.mlp = make([]float32, n*r.m.layers[0].up.out)
-	r.scores = make([]float32, min(n, queryBlock)*n)
-	r.logits = make([]float32, min(n, r.m.headRows)*c.VocabSize)
+	b := r.m.blocks
+	r.mlp = make([]float32, min(n, b.mlp)*r.m.layers[0].up.out)
+	r.scores = make([]float32, min(n, b.query)*n)
+	r.logits = make([]float32, min(n, b.head)*c.VocabSize)
 	if r.m.invFreq != nil {
 		half := c.HeadDim / 2
 		r.cos = make([]float32, n*half)
@@ -97,24 +103,31 @@ func (r *runner) body(ids []int) {
 		ly.o.mul(r.x, H, r.att, c.Heads*c.HeadDim, T, true)
 
 		r.normRows(&ly.mlpNorm, T)
-		ly.up.mul(r.mlp, ly.up.out, r.h, H, T, false)
-		if c.family() == llamaFamily {
-			// Gated MLP: act(gate)·up into the gate half of each row.
-			I := c.Intermediate
-			for t := range T {
-				row := r.mlp[t*2*I : (t+1)*2*I]
-				gate, up := row[:I], row[I:]
-				act(gate)
-				for i, u := range up {
-					gate[i] *= u
-				}
-			}
-		} else {
-			act(r.mlp[:T*ly.up.out])
+		for t0 := 0; t0 < T; t0 += m.blocks.mlp {
+			r.mlpRows(ly, act, t0, min(T, t0+m.blocks.mlp))
 		}
-		ly.down.mul(r.x, H, r.mlp, ly.up.out, T, true)
 	}
 	r.normRows(&m.final, T)
+}
+
+// mlpRows adds the MLP of rows [t0, t1) of r.h to the residual stream.
+func (r *runner) mlpRows(ly *layer, act func([]float32), t0, t1 int) {
+	H, n, w := r.m.cfg.Hidden, t1-t0, ly.up.out
+	ly.up.mul(r.mlp, w, r.h[t0*H:], H, n, false)
+	if r.m.cfg.family() == llamaFamily {
+		// Gated MLP: act(gate)·up into the gate half of each row.
+		I := r.m.cfg.Intermediate
+		for t := range n {
+			gate, up := r.mlp[t*w:t*w+I], r.mlp[t*w+I:(t+1)*w]
+			act(gate)
+			for i, u := range up {
+				gate[i] *= u
+			}
+		}
+	} else {
+		act(r.mlp[:n*w])
+	}
+	ly.down.mul(r.x[t0*H:], H, r.mlp, w, n, true)
 }
 
 // normRows writes the norm of each of the first T rows of r.x to r.h.
