@@ -10,11 +10,8 @@ import (
 	"testing"
 
 	"github.com/transplant-dev/transplant/eval/forward"
+	"github.com/transplant-dev/transplant/safetensors/tensortest"
 )
-
-// sharedModels holds the two small trained models of ../shared/models
-// (README.md there gives their bits-per-byte); CI may not have it.
-var sharedModels = filepath.Join("..", "..", "shared", "models")
 
 // The README's numbers, measured by an independent PyTorch scorer.
 var readmeNumbers = []struct {
@@ -64,12 +61,13 @@ func readJSON(t *testing.T, path string, v any) {
 	}
 }
 
+// The two small trained models of shared/models (its README gives their
+// bits-per-byte) are looked for above the repository; tests that need them
+// skip when they are absent, as on CI.
+
 func heldoutText(t *testing.T) []byte {
 	t.Helper()
-	text, err := os.ReadFile(filepath.Join(sharedModels, "heldout.txt"))
-	if os.IsNotExist(err) {
-		t.Skipf("skipping: %s absent (the shared models are not in this checkout)", sharedModels)
-	}
+	text, err := os.ReadFile(tensortest.SharedModel(t, "heldout.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +76,7 @@ func heldoutText(t *testing.T) []byte {
 
 func loadShared(t *testing.T, name string) *forward.Model {
 	t.Helper()
-	m, err := forward.Load(filepath.Join(sharedModels, name))
+	m, err := forward.Load(tensortest.SharedModel(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,10 +129,7 @@ func TestScoreWindows(t *testing.T) {
 // for any number of workers.
 func TestScoreDeterministic(t *testing.T) {
 	ids := positions(5000)
-	scored := make([]bool, len(ids))
-	for i := range scored {
-		scored[i] = true
-	}
+	scored := slices.Repeat([]bool{true}, len(ids))
 	var results []float64
 	for _, w := range []int{1, 2, 7} {
 		res, err := Score(context.Background(), newRecorder(50), ids, scored, Options{Workers: w})
@@ -170,10 +167,7 @@ func TestStream(t *testing.T) {
 
 func TestScoreProgress(t *testing.T) {
 	ids := positions(1000)
-	scored := make([]bool, len(ids))
-	for i := range scored {
-		scored[i] = true
-	}
+	scored := slices.Repeat([]bool{true}, len(ids))
 	var calls []int
 	total := -1
 	opts := Options{Workers: 3, Progress: func(done, n int) {
@@ -191,10 +185,7 @@ func TestScoreProgress(t *testing.T) {
 
 func TestScoreErrors(t *testing.T) {
 	ids := positions(1000)
-	scored := make([]bool, len(ids))
-	for i := range scored {
-		scored[i] = true
-	}
+	scored := slices.Repeat([]bool{true}, len(ids))
 	t.Run("model error", func(t *testing.T) {
 		m := newRecorder(100)
 		m.fail = 300

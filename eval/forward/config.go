@@ -177,29 +177,29 @@ func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 	}
 	c.VocabSize, c.Hidden, c.Layers = *raw.VocabSize, *raw.HiddenSize, *raw.Layers
 	c.Heads, c.Intermediate, c.MaxPositions = *raw.Heads, *raw.Intermediate, *raw.MaxPositions
-	c.KVHeads = orInt(raw.KVHeads, c.Heads)
+	c.KVHeads = or(raw.KVHeads, c.Heads)
 	if c.Heads > 0 {
-		c.HeadDim = orInt(raw.HeadDim, c.Hidden/c.Heads)
+		c.HeadDim = or(raw.HeadDim, c.Hidden/c.Heads)
 	}
-	c.NormEps = orFloat(raw.RMSNormEps, a.epsDefault)
-	c.Activation = orString(raw.HiddenAct, a.actDefault)
-	c.RopeTheta = orFloat(raw.RopeTheta, 10000)
-	c.TieEmbeddings = orBool(raw.Tie, a.tieDefault)
+	c.NormEps = or(raw.RMSNormEps, a.epsDefault)
+	c.Activation = or(raw.HiddenAct, a.actDefault)
+	c.RopeTheta = or(raw.RopeTheta, 10000)
+	c.TieEmbeddings = or(raw.Tie, a.tieDefault)
 	c.QKNorm = a.qkNorm
 	switch a.bias {
 	case biasFromConfig:
-		c.AttentionBias = orBool(raw.AttnBias, false)
+		c.AttentionBias = or(raw.AttnBias, false)
 		c.OutputBias = c.AttentionBias
 	case biasQKV:
 		c.AttentionBias = true
 	}
 	if a.mlpBias {
-		c.MLPBias = orBool(raw.MLPBias, false)
+		c.MLPBias = or(raw.MLPBias, false)
 	}
 	switch {
 	case a.window:
-		c.SlidingWindow = orInt(raw.SlidingWindow, 0)
-	case a.windowOptIn && orBool(raw.UseSliding, false):
+		c.SlidingWindow = or(raw.SlidingWindow, 0)
+	case a.windowOptIn && or(raw.UseSliding, false):
 		return fmt.Errorf("%w: use_sliding_window for %s (per-layer sliding windows)", ErrUnsupported, c.ModelType)
 	}
 	if raw.PartialRotary != nil && *raw.PartialRotary != 1 {
@@ -222,13 +222,13 @@ func (c *Config) fromGPT2(raw *rawConfig, a architecture) error {
 	if c.Heads > 0 {
 		c.HeadDim = c.Hidden / c.Heads
 	}
-	c.Intermediate = orInt(raw.NInner, 4*c.Hidden)
-	c.NormEps = orFloat(raw.LayerNormEps, a.epsDefault)
-	c.Activation = orString(raw.ActivationFunc, a.actDefault)
-	c.TieEmbeddings = orBool(raw.Tie, a.tieDefault)
+	c.Intermediate = or(raw.NInner, 4*c.Hidden)
+	c.NormEps = or(raw.LayerNormEps, a.epsDefault)
+	c.Activation = or(raw.ActivationFunc, a.actDefault)
+	c.TieEmbeddings = or(raw.Tie, a.tieDefault)
 	c.AttentionBias, c.OutputBias, c.MLPBias = true, true, true
-	c.ScaleByLayer = orBool(raw.ScaleByLayerIdx, false)
-	if !orBool(raw.ScaleWeights, true) {
+	c.ScaleByLayer = or(raw.ScaleByLayerIdx, false)
+	if !or(raw.ScaleWeights, true) {
 		return fmt.Errorf("%w: scale_attn_weights false", ErrUnsupported)
 	}
 	// reorder_and_upcast_attn only changes the precision of a half-precision
@@ -360,28 +360,8 @@ func required(fields ...field) error {
 	return nil
 }
 
-func orInt(p *int, def int) int {
-	if p == nil {
-		return def
-	}
-	return *p
-}
-
-func orFloat(p *float64, def float64) float64 {
-	if p == nil {
-		return def
-	}
-	return *p
-}
-
-func orBool(p *bool, def bool) bool {
-	if p == nil {
-		return def
-	}
-	return *p
-}
-
-func orString(p *string, def string) string {
+// or returns *p, or def when the field is absent or null.
+func or[T any](p *T, def T) T {
 	if p == nil {
 		return def
 	}

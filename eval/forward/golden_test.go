@@ -55,6 +55,16 @@ func loadTestModel(t *testing.T, dir string) *Model {
 	return m
 }
 
+// logitsOf runs m on ids and returns the logits, len(ids)×VocabSize.
+func logitsOf(t *testing.T, m *Model, ids []int) []float32 {
+	t.Helper()
+	got := make([]float32, len(ids)*m.VocabSize())
+	if err := m.Logits(got, ids); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // maxRelErr is max |got - want| over max |want|: the error relative to the
 // scale of the logits, which individual near-zero logits cannot inflate.
 func maxRelErr(got []float32, want [][]float64) float64 {
@@ -84,10 +94,7 @@ func TestGoldenLogits(t *testing.T) {
 			dir := filepath.Join("testdata", name)
 			m := loadTestModel(t, dir)
 			g := readGolden(t, dir)
-			got := make([]float32, len(g.IDs)*m.VocabSize())
-			if err := m.Logits(got, g.IDs); err != nil {
-				t.Fatal(err)
-			}
+			got := logitsOf(t, m, g.IDs)
 			rel := maxRelErr(got, g.Logits)
 			t.Logf("%s: max relative error %.2g", name, rel)
 			if rel > goldenTol {
@@ -127,10 +134,7 @@ func TestGoldenSensitivity(t *testing.T) {
 				t.Fatal(err)
 			}
 			g := readGolden(t, dir)
-			got := make([]float32, len(g.IDs)*m.VocabSize())
-			if err := m.Logits(got, g.IDs); err != nil {
-				t.Fatal(err)
-			}
+			got := logitsOf(t, m, g.IDs)
 			if rel := maxRelErr(got, g.Logits); rel <= goldenTol {
 				t.Errorf("without %s the logits still agree to %.2g: the golden does not exercise it", tc.feature, rel)
 			}

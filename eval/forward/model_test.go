@@ -90,10 +90,7 @@ func TestNLLMatchesLogits(t *testing.T) {
 			g := readGolden(t, filepath.Join("testdata", name))
 			ids := g.IDs
 			V := m.VocabSize()
-			logits := make([]float32, len(ids)*V)
-			if err := m.Logits(logits, ids); err != nil {
-				t.Fatal(err)
-			}
+			logits := logitsOf(t, m, ids)
 			targets := make([]int, len(ids))
 			for i := range targets {
 				targets[i] = (ids[i]*7 + i) % V
@@ -114,15 +111,7 @@ func TestNLLMatchesLogits(t *testing.T) {
 					continue
 				}
 				row := logits[i*V : (i+1)*V]
-				var mx float64 = math.Inf(-1)
-				for _, v := range row {
-					mx = math.Max(mx, float64(v))
-				}
-				var s float64
-				for _, v := range row {
-					s += math.Exp(float64(v) - mx)
-				}
-				want := mx + math.Log(s) - float64(row[tg])
+				want := refLogSumExp(row) - float64(row[tg])
 				if math.Abs(got[i]-want) > 1e-5*math.Max(1, want) {
 					t.Errorf("position %d: NLL %.7g, want %.7g", i, got[i], want)
 				}
@@ -171,16 +160,16 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	gunzip(t, filepath.Join(src, "model.safetensors.gz"), filepath.Join(dir, "model.safetensors"))
+	weights := readGzip(t, filepath.Join(src, "model.safetensors.gz"))
+	if err := os.WriteFile(filepath.Join(dir, "model.safetensors"), weights, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	m, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := readGolden(t, src)
-	got := make([]float32, len(g.IDs)*m.VocabSize())
-	if err := m.Logits(got, g.IDs); err != nil {
-		t.Fatal(err)
-	}
+	got := logitsOf(t, m, g.IDs)
 	if rel := maxRelErr(got, g.Logits); rel > goldenTol {
 		t.Errorf("logits of the loaded model differ by %.3g relative", rel)
 	}
@@ -213,16 +202,10 @@ func TestBlocksDoNotChangeResults(t *testing.T) {
 			}
 			V := m.VocabSize()
 			m.blocks = blocks{head: T, query: T, mlp: T}
-			whole := make([]float32, T*V)
-			if err := m.Logits(whole, ids); err != nil {
-				t.Fatal(err)
-			}
+			whole := logitsOf(t, m, ids)
 			small := loadTestModel(t, filepath.Join("testdata", name))
 			small.blocks = blocks{head: 4, query: 7, mlp: 5}
-			blocked := make([]float32, T*V)
-			if err := small.Logits(blocked, ids); err != nil {
-				t.Fatal(err)
-			}
+			blocked := logitsOf(t, small, ids)
 			for i := range whole {
 				if d := math.Abs(float64(whole[i] - blocked[i])); d > 1e-5*math.Max(1, math.Abs(float64(whole[i]))) {
 					t.Fatalf("logit %d (position %d): %g whole, %g in blocks", i, i/V, whole[i], blocked[i])

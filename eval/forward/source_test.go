@@ -27,32 +27,8 @@ func (s mapSource) Float32(name string) ([]float32, []int, error) {
 	return append([]float32(nil), t.data...), t.shape, nil
 }
 
-// gunzip decompresses the file src to dst.
-func gunzip(t testing.TB, src, dst string) {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatalf("%s: %v", src, err)
-	}
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// openGzipSafetensors reads a gzipped safetensors file into memory.
-func openGzipSafetensors(t testing.TB, path string) *safetensors.File {
+// readGzip returns the decompressed contents of a gzip file.
+func readGzip(t testing.TB, path string) []byte {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -67,6 +43,13 @@ func openGzipSafetensors(t testing.TB, path string) *safetensors.File {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+	return raw
+}
+
+// openGzipSafetensors reads a gzipped safetensors file into memory.
+func openGzipSafetensors(t testing.TB, path string) *safetensors.File {
+	t.Helper()
+	raw := readGzip(t, path)
 	st, err := safetensors.NewReader(bytes.NewReader(raw), int64(len(raw)))
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
