@@ -66,7 +66,9 @@ func (j *Job) makePlan() Plan {
 		p.Donor = &d
 	}
 	rows := int64(j.alignment.Rows)
-	var held int64 // new tables stay in float32 until written
+	// The run keeps one widened base table and one donor table in reusable
+	// buffers, and every new table in float32 until it is written.
+	var scratch, donor, fresh, work int64
 	for _, t := range j.tables {
 		tp := TablePlan{
 			Tensor: t.name, Role: t.stageLabel, Method: t.method.Name(),
@@ -79,15 +81,13 @@ func (j *Job) makePlan() Plan {
 		if t.biasName != "" {
 			cols++
 		}
-		old, fresh := int64(t.baseRows)*cols*4, rows*cols*4
-		donor := int64(t.donorRows) * int64(t.donorCols) * 4
-		work := int64(len(j.targets))*cols*4 + methodWorkspace(t, len(j.targets), len(j.anchors))
-		if peak := held + old + fresh + donor + work; peak > p.MemoryBytes {
-			p.MemoryBytes = peak
-		}
-		held += fresh
+		scratch = max(scratch, int64(t.baseRows)*cols*4)
+		donor = max(donor, int64(t.donorRows)*int64(t.donorCols)*4)
+		fresh += rows * cols * 4
+		work = max(work, methodWorkspace(t, len(j.targets), len(j.anchors)))
 		p.OutputBytes += rows * int64(t.cols) * int64(tp.Dtype.Size())
 	}
+	p.MemoryBytes = scratch + donor + fresh + work
 	for _, t := range j.base.Tensors() {
 		if !j.replaced(t.Name) && !(j.base.Tied() && t.Name == j.headName()) {
 			p.OutputBytes += t.ByteSize()
@@ -97,12 +97,17 @@ func (j *Job) makePlan() Plan {
 }
 
 // methodWorkspace estimates what a method allocates beyond its inputs and
-// output: donor methods copy the donor rows of targets and anchors.
+// output: randn a covariance matrix, donor methods normalized copies of
+// the donor rows of targets and anchors.
 func methodWorkspace(t table, targets, anchors int) int64 {
-	if t.donorName == "" {
-		return 0
+	var w int64
+	if t.method.Name() == "randn" {
+		w = int64(t.cols) * int64(t.cols) * 16
 	}
-	return int64(targets+anchors) * int64(t.donorCols) * 4
+	if t.donorName != "" {
+		w += int64(targets+anchors) * int64(t.donorCols) * 4
+	}
+	return w
 }
 
 func summarize(path string, m *checkpoint.Model) ModelSummary {

@@ -20,8 +20,9 @@ func (j *Job) Run(ctx context.Context, out string) (*Report, error) {
 	go func() { hashed <- hashFiles(hashCtx, rep.Inputs) }()
 
 	replace := map[string]checkpoint.Replacement{}
+	var s scratch
 	for _, t := range j.tables {
-		fresh, counts, err := j.build(ctx, t)
+		fresh, counts, err := j.build(ctx, t, &s)
 		if err != nil {
 			cancelHash()
 			<-hashed
@@ -39,6 +40,7 @@ func (j *Job) Run(ctx context.Context, out string) (*Report, error) {
 			Rows: j.alignment.Rows, Cols: t.cols, Dtype: j.dtype(t.name), Counts: counts,
 		})
 	}
+	s = scratch{} // the widened inputs are not needed for writing
 	if err := <-hashed; err != nil {
 		return nil, fmt.Errorf("transplant: checksums: %w", err)
 	}

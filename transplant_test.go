@@ -281,6 +281,33 @@ func TestPaddingAndBias(t *testing.T) {
 	if rep.Tables[1].Counts["mean"] == 0 {
 		t.Errorf("head counts %v", rep.Tables[1].Counts)
 	}
+	// Shared rows keep their bias and weights; new rows get the mean of both.
+	old := open(t, base)
+	oldBias, _, _ := old.Float32("lm_head.bias")
+	newBias, _, _ := got.Float32("lm_head.bias")
+	oldW, _, _ := old.Float32("lm_head.weight")
+	newW, _, _ := got.Float32("lm_head.weight")
+	oldTok, _ := tokenizer.Load(base)
+	newTok, _ := tokenizer.Load(out)
+	a, _ := align.Align(align.FromTokenizer(oldTok), align.FromTokenizer(newTok), align.Options{OldRows: 50304})
+	var sum float64
+	for _, b := range oldBias[:oldTok.VocabSize()] {
+		sum += float64(b)
+	}
+	mean := float32(sum / float64(oldTok.VocabSize()))
+	for id, k := range a.Kind[:32000] {
+		switch {
+		case k.Copied():
+			if newBias[id] != oldBias[a.Source[id]] || !slices.Equal(newW[id*4:id*4+4], oldW[a.Source[id]*4:a.Source[id]*4+4]) {
+				t.Fatalf("row %d: bias %v, want %v", id, newBias[id], oldBias[a.Source[id]])
+			}
+		case k == align.New:
+			// BF16 rounding of the mean.
+			if d := newBias[id] - mean; d > 0.01 || d < -0.01 {
+				t.Fatalf("new row %d: bias %v, want the mean %v", id, newBias[id], mean)
+			}
+		}
+	}
 }
 
 func TestBadInput(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -89,6 +90,7 @@ appears only when complete; the inputs are only read.`,
 			if !asJSON && !quiet {
 				printPlan(cmd.ErrOrStderr(), plan)
 			}
+			limitMemory(plan.MemoryBytes)
 			rep, err := job.Run(cmd.Context(), out)
 			p.done()
 			if err != nil {
@@ -118,6 +120,16 @@ appears only when complete; the inputs are only read.`,
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress or plan on stderr")
 	cmd.MarkFlagRequired("base")
 	return cmd
+}
+
+// limitMemory tells the garbage collector how much the run should need, so
+// that a table let go of is collected before the next one is allocated
+// rather than when the heap has doubled. GOMEMLIMIT, when set, wins.
+func limitMemory(planned int64) {
+	if os.Getenv("GOMEMLIMIT") != "" || planned <= 0 {
+		return
+	}
+	debug.SetMemoryLimit(planned + planned/8 + 256<<20)
 }
 
 func writeJSON(w io.Writer, v any) error {
