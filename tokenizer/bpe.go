@@ -90,54 +90,88 @@ func newBPE(o object) (*bpe, error) {
 
 // readMerges accepts merges as "a b" strings or as [a, b] pairs.
 func (m *bpe) readMerges(o object) error {
-	items, err := o.array("merges")
+	pairs, err := parseMerges(o)
 	if err != nil {
 		return err
 	}
-	m.merges = make(map[uint64]mergeRule, len(items))
+	m.merges = make(map[uint64]mergeRule, len(pairs))
 	path := o.at("merges")
 	var buf []byte
-	rank := 0
-	for i, item := range items {
-		var a, b string
-		var pair []string
-		var line string
-		switch {
-		case json.Unmarshal(item, &line) == nil:
-			if strings.HasPrefix(line, "#version") {
-				continue
-			}
-			parts := strings.Split(line, " ")
-			if len(parts) != 2 {
-				return formatErr(indexPath(path, i), "merge %q is not two tokens separated by one space", line)
-			}
-			a, b = parts[0], parts[1]
-		case json.Unmarshal(item, &pair) == nil && len(pair) == 2:
-			a, b = pair[0], pair[1]
-		default:
-			return formatErr(indexPath(path, i), "want \"a b\" or [\"a\", \"b\"], have %s", describeJSON(item))
-		}
+	for rank, p := range pairs {
+		a, b := p.a, p.b
 		ida, ok := m.tokenToID(a)
 		if !ok {
-			return formatErr(indexPath(path, i), "merge names %q, which is not in the vocabulary", a)
+			return formatErr(indexPath(path, p.index), "merge names %q, which is not in the vocabulary", a)
 		}
 		idb, ok := m.tokenToID(b)
 		if !ok {
-			return formatErr(indexPath(path, i), "merge names %q, which is not in the vocabulary", b)
+			return formatErr(indexPath(path, p.index), "merge names %q, which is not in the vocabulary", b)
 		}
 		if len(b) < len(m.prefix) {
-			return formatErr(indexPath(path, i), "merge token %q is shorter than the continuing-subword prefix", b)
+			return formatErr(indexPath(path, p.index), "merge token %q is shorter than the continuing-subword prefix", b)
 		}
 		buf = append(append(buf[:0], a...), b[len(m.prefix):]...)
 		id, ok := m.ids[string(buf)]
 		if !ok {
-			return formatErr(indexPath(path, i), "merge result %q is not in the vocabulary", buf)
+			return formatErr(indexPath(path, p.index), "merge result %q is not in the vocabulary", buf)
 		}
 		// A repeated pair takes its later rank, as in the reference.
 		m.merges[pairKey(int32(ida), int32(idb))] = mergeRule{rank: int32(rank), id: int32(id)}
-		rank++
 	}
 	return nil
+}
+
+type mergePair struct {
+	a, b  string
+	index int // position in the file's list, for errors
+}
+
+// parseMerges reads the merge list in one of its two forms; "#version"
+// lines of old files are skipped.
+func parseMerges(o object) ([]mergePair, error) {
+	if o.null("merges") {
+		return nil, formatErr(o.at("merges"), "missing array field")
+	}
+	raw := o.m["merges"]
+	var lines []string
+	if json.Unmarshal(raw, &lines) == nil {
+		out := make([]mergePair, 0, len(lines))
+		for i, line := range lines {
+			if strings.HasPrefix(line, "#version") {
+				continue
+			}
+			a, b, ok := strings.Cut(line, " ")
+			if !ok || strings.Contains(b, " ") {
+				return nil, formatErr(indexPath(o.at("merges"), i), "merge %q is not two tokens separated by one space", line)
+			}
+			out = append(out, mergePair{a, b, i})
+		}
+		return out, nil
+	}
+	var pairs [][]string
+	if json.Unmarshal(raw, &pairs) == nil {
+		out := make([]mergePair, len(pairs))
+		for i, p := range pairs {
+			if len(p) != 2 {
+				return nil, formatErr(indexPath(o.at("merges"), i), "want a pair of tokens, have %d", len(p))
+			}
+			out[i] = mergePair{p[0], p[1], i}
+		}
+		return out, nil
+	}
+	// Neither form: find the first bad element for the error.
+	items, err := o.array("merges")
+	if err != nil {
+		return nil, err
+	}
+	for i, item := range items {
+		var s string
+		var p []string
+		if json.Unmarshal(item, &s) != nil && json.Unmarshal(item, &p) != nil {
+			return nil, formatErr(indexPath(o.at("merges"), i), "want \"a b\" or [\"a\", \"b\"], have %s", describeJSON(item))
+		}
+	}
+	return nil, formatErr(o.at("merges"), "mixes \"a b\" strings and [a, b] pairs")
 }
 
 // index builds the lookup tables the encoder uses.

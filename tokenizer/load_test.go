@@ -21,7 +21,7 @@ const tinyBPE = `{
     "pair": [], "special_tokens": {"<eos>": {"id": "<eos>", "ids": [7], "tokens": ["<eos>"]}}},
   "decoder": {"type": "ByteLevel"},
   "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "Ġ": 2, "ab": 3, "Ġa": 4, "Ġab": 5, "c": 6, "<eos>": 7},
-            "merges": ["a b", ["Ġ", "a"], "Ġa b"]}
+            "merges": ["a b", "Ġ a", "Ġa b"]}
 }`
 
 func TestParseTiny(t *testing.T) {
@@ -74,9 +74,11 @@ func TestBadFiles(t *testing.T) {
 		{"unknown decoder", `{"type": "ByteLevel"}`, `{"type": "Fancy"}`, "decoder.type", ErrUnsupported},
 		{"unknown post-processor", `"type": "TemplateProcessing"`, `"type": "Templating"`, "post_processor.type", ErrUnsupported},
 		{"unknown normalizer", `"normalizer": null`, `"normalizer": {"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "Magic"}]}`, "normalizer.normalizers[1].type", ErrUnsupported},
-		{"merge token not in vocab", `"a b", [`, `"a x", [`, "model.merges[0]", ErrFormat},
+		{"merge token not in vocab", `"a b", "Ġ a"`, `"a x", "Ġ a"`, "model.merges[0]", ErrFormat},
 		{"merge result not in vocab", `"Ġa b"]`, `"b a"]`, "model.merges[2]", ErrFormat},
-		{"bad merge", `"a b", [`, `"a b c", [`, "model.merges[0]", ErrFormat},
+		{"bad merge", `"a b", "Ġ a"`, `"a b c", "Ġ a"`, "model.merges[0]", ErrFormat},
+		{"mixed merge forms", `"Ġ a"`, `["Ġ", "a"]`, "model.merges", ErrFormat},
+		{"bad merge pair", `"merges": ["a b", "Ġ a", "Ġa b"]`, `"merges": [["a", "b"], ["Ġ"]]`, "model.merges[1]", ErrFormat},
 		{"duplicate ids", `"c": 6`, `"c": 5`, "model.vocab", ErrFormat},
 		{"negative id", `"c": 6`, `"c": -6`, "model.vocab", ErrFormat},
 		{"added tokens share an id", `"added_tokens": [`, `"added_tokens": [{"id": 7, "content": "<bos>"}, `, "added_tokens[1].id", ErrFormat},
