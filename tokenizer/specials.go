@@ -23,9 +23,11 @@ type Specials struct {
 // Specials returns the special tokens by role.
 //
 // Roles come from tokenizer_config.json, then special_tokens_map.json (when
-// Load found them); a role they leave open falls back to the model's unk
-// token for UNK, and to the first token the post-processor puts before the
-// text (BOS) or the last it puts after it (EOS).
+// Load found them; a null entry leaves the role empty). A role neither
+// file mentions falls back to the model's unk token for UNK, to the first
+// token the post-processor puts before the text for BOS and the last it
+// puts after it for EOS, and for PAD and UNK to a special added token
+// spelled "<pad>"/"[PAD]" or "<unk>"/"[UNK]".
 func (t *Tokenizer) Specials() Specials {
 	s := t.specials
 	s.IDs = append([]int(nil), s.IDs...)
@@ -109,10 +111,12 @@ func (t *Tokenizer) resolveSpecials(cfg roleConfig) Specials {
 		}
 	}
 	if s.PAD == -2 {
-		s.PAD = -1
+		s.PAD = t.specialNamed("<pad>", "[PAD]", "<|pad|>")
 	}
 	if s.UNK == -2 {
-		s.UNK = t.modelUnk()
+		if s.UNK = t.modelUnk(); s.UNK < 0 {
+			s.UNK = t.specialNamed("<unk>", "[UNK]", "<|unk|>")
+		}
 	}
 	set := map[int]bool{}
 	for _, a := range t.added.tokens {
@@ -147,6 +151,18 @@ func (t *Tokenizer) resolveSpecials(cfg roleConfig) Specials {
 	}
 	sort.Ints(s.IDs)
 	return s
+}
+
+// specialNamed returns the id of the first special added token spelled as
+// one of names, or -1: the conventional spellings stand in for a missing
+// tokenizer_config.json.
+func (t *Tokenizer) specialNamed(names ...string) int {
+	for _, n := range names {
+		if id, ok := t.added.ids[n]; ok && t.added.byID[id].Special {
+			return id
+		}
+	}
+	return -1
 }
 
 func (t *Tokenizer) modelUnk() int {
