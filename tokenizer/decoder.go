@@ -15,16 +15,9 @@ type decoder interface {
 }
 
 func newDecoder(raw json.RawMessage, path string) (decoder, error) {
-	o, err := parseObject(raw, path)
+	o, typ, err := component(raw, path, "decoder", nil)
 	if err != nil {
 		return nil, err
-	}
-	typ, ok, err := o.typeName()
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, unsupportedErr(o.path, "decoder without a \"type\"")
 	}
 	switch typ {
 	case "ByteLevel":
@@ -69,17 +62,8 @@ func newDecoder(raw json.RawMessage, path string) (decoder, error) {
 	case "CTC":
 		return newCTCDecoder(o)
 	case "Sequence":
-		items, err := o.array("decoders")
-		if err != nil {
-			return nil, err
-		}
-		seq := make(decoderSequence, len(items))
-		for i, item := range items {
-			if seq[i], err = newDecoder(item, indexPath(o.at("decoders"), i)); err != nil {
-				return nil, err
-			}
-		}
-		return seq, nil
+		seq, err := list(o, "decoders", newDecoder)
+		return decoderSequence(seq), err
 	}
 	return nil, unsupportedErr(o.at("type"), "decoder type %q", typ)
 }

@@ -166,3 +166,39 @@ func (o object) pattern(key string) (literal string, regex string, isRegex bool,
 	}
 	return "", "", false, formatErr(p.path, `want {"String": ...} or {"Regex": ...}`)
 }
+
+// component parses a pipeline component's object and returns it with its
+// "type". Objects without one (legacy files) get the type legacy infers
+// from their fields; legacy may be nil where the reference requires "type".
+func component(raw json.RawMessage, path, kind string, legacy func(object) (string, error)) (object, string, error) {
+	o, err := parseObject(raw, path)
+	if err != nil {
+		return o, "", err
+	}
+	typ, ok, err := o.typeName()
+	switch {
+	case err != nil:
+		return o, "", err
+	case ok:
+		return o, typ, nil
+	case legacy == nil:
+		return o, "", unsupportedErr(o.path, "%s without a \"type\"", kind)
+	}
+	typ, err = legacy(o)
+	return o, typ, err
+}
+
+// list builds each element of an array field, for Sequence components.
+func list[T any](o object, key string, build func(json.RawMessage, string) (T, error)) ([]T, error) {
+	items, err := o.array(key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(items))
+	for i, item := range items {
+		if out[i], err = build(item, indexPath(o.at(key), i)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

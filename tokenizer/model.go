@@ -16,16 +16,9 @@ type model interface {
 }
 
 func newModel(raw json.RawMessage, path string) (model, error) {
-	o, err := parseObject(raw, path)
+	o, typ, err := component(raw, path, "model", func(o object) (string, error) { return legacyModelType(o), nil })
 	if err != nil {
 		return nil, err
-	}
-	typ, ok, err := o.typeName()
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		typ = legacyModelType(o)
 	}
 	switch typ {
 	case "BPE":

@@ -18,18 +18,9 @@ type normalizer interface {
 // "type"; legacy objects without one are recognized by their fields, as
 // the reference does.
 func newNormalizer(raw json.RawMessage, path string) (normalizer, error) {
-	o, err := parseObject(raw, path)
+	o, typ, err := component(raw, path, "normalizer", legacyNormalizerType)
 	if err != nil {
 		return nil, err
-	}
-	typ, ok, err := o.typeName()
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		if typ, err = legacyNormalizerType(o); err != nil {
-			return nil, err
-		}
 	}
 	switch typ {
 	case "NFC":
@@ -60,17 +51,8 @@ func newNormalizer(raw json.RawMessage, path string) (normalizer, error) {
 	case "Precompiled":
 		return newPrecompiled(o)
 	case "Sequence":
-		items, err := o.array("normalizers")
-		if err != nil {
-			return nil, err
-		}
-		seq := make(normalizerSequence, len(items))
-		for i, item := range items {
-			if seq[i], err = newNormalizer(item, indexPath(o.at("normalizers"), i)); err != nil {
-				return nil, err
-			}
-		}
-		return seq, nil
+		seq, err := list(o, "normalizers", newNormalizer)
+		return normalizerSequence(seq), err
 	}
 	return nil, unsupportedErr(o.at("type"), "normalizer type %q", typ)
 }

@@ -14,16 +14,9 @@ type postProcessor interface {
 }
 
 func newPostProcessor(raw json.RawMessage, path string) (postProcessor, error) {
-	o, err := parseObject(raw, path)
+	o, typ, err := component(raw, path, "post-processor", nil)
 	if err != nil {
 		return nil, err
-	}
-	typ, ok, err := o.typeName()
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, unsupportedErr(o.path, "post-processor without a \"type\"")
 	}
 	switch typ {
 	case "ByteLevel":
@@ -38,17 +31,8 @@ func newPostProcessor(raw json.RawMessage, path string) (postProcessor, error) {
 	case "TemplateProcessing":
 		return newTemplate(o)
 	case "Sequence":
-		items, err := o.array("processors")
-		if err != nil {
-			return nil, err
-		}
-		seq := make(processorSequence, len(items))
-		for i, item := range items {
-			if seq[i], err = newPostProcessor(item, indexPath(o.at("processors"), i)); err != nil {
-				return nil, err
-			}
-		}
-		return seq, nil
+		seq, err := list(o, "processors", newPostProcessor)
+		return processorSequence(seq), err
 	}
 	return nil, unsupportedErr(o.at("type"), "post-processor type %q", typ)
 }

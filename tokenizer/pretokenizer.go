@@ -34,18 +34,9 @@ func splitWith(dst []piece, p piece, m matcher, b behavior, invert bool, buf *sc
 }
 
 func newPreTokenizer(raw json.RawMessage, path string) (preTokenizer, error) {
-	o, err := parseObject(raw, path)
+	o, typ, err := component(raw, path, "pre-tokenizer", legacyPreTokenizerType)
 	if err != nil {
 		return nil, err
-	}
-	typ, ok, err := o.typeName()
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		if typ, err = legacyPreTokenizerType(o); err != nil {
-			return nil, err
-		}
 	}
 	switch typ {
 	case "ByteLevel":
@@ -86,17 +77,8 @@ func newPreTokenizer(raw json.RawMessage, path string) (preTokenizer, error) {
 		}
 		return fixedLength(n), err
 	case "Sequence":
-		items, err := o.array("pretokenizers")
-		if err != nil {
-			return nil, err
-		}
-		seq := make(preTokenizerSequence, len(items))
-		for i, item := range items {
-			if seq[i], err = newPreTokenizer(item, indexPath(o.at("pretokenizers"), i)); err != nil {
-				return nil, err
-			}
-		}
-		return seq, nil
+		seq, err := list(o, "pretokenizers", newPreTokenizer)
+		return preTokenizerSequence(seq), err
 	}
 	return nil, unsupportedErr(o.at("type"), "pre-tokenizer type %q", typ)
 }

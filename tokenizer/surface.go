@@ -85,96 +85,75 @@ func spaceSpelling(n normalizer, pt preTokenizer, d decoder) rune {
 		}
 		return 0
 	}
-	var fromNorm func(normalizer) rune
-	fromNorm = func(n normalizer) rune {
-		switch n := n.(type) {
-		case *replace:
-			if n.literal == " " {
-				return single(n.content)
-			}
-		case normalizerSequence:
-			for _, c := range n {
-				if r := fromNorm(c); r != 0 {
-					return r
-				}
+	for _, p := range flatten(pt) {
+		if m, ok := p.(*metaspace); ok {
+			return m.replacement
+		}
+	}
+	for _, n := range flatten(n) {
+		if r, ok := n.(*replace); ok && r.literal == " " {
+			if c := single(r.content); c != 0 {
+				return c
 			}
 		}
-		return 0
 	}
-	var fromPre func(preTokenizer) rune
-	fromPre = func(pt preTokenizer) rune {
-		switch p := pt.(type) {
-		case *metaspace:
-			return p.replacement
-		case preTokenizerSequence:
-			for _, c := range p {
-				if r := fromPre(c); r != 0 {
-					return r
-				}
-			}
-		}
-		return 0
-	}
-	var fromDec func(decoder) rune
-	fromDec = func(d decoder) rune {
+	for _, d := range flatten(d) {
 		switch d := d.(type) {
 		case metaspaceDecoder:
 			return d.m.replacement
 		case replaceDecoder:
 			if d.r.content == " " {
-				return single(d.r.literal)
-			}
-		case decoderSequence:
-			for _, c := range d {
-				if r := fromDec(c); r != 0 {
-					return r
+				if c := single(d.r.literal); c != 0 {
+					return c
 				}
 			}
 		}
-		return 0
 	}
-	if r := fromPre(pt); r != 0 {
-		return r
+	return 0
+}
+
+// flatten lists the stages of a component, looking into sequences.
+func flatten[T any](c T) []T {
+	var out []T
+	switch s := any(c).(type) {
+	case nil:
+	case normalizerSequence:
+		for _, x := range s {
+			out = append(out, flatten(any(x).(T))...)
+		}
+	case preTokenizerSequence:
+		for _, x := range s {
+			out = append(out, flatten(any(x).(T))...)
+		}
+	case decoderSequence:
+		for _, x := range s {
+			out = append(out, flatten(any(x).(T))...)
+		}
+	default:
+		out = append(out, c)
 	}
-	if r := fromNorm(n); r != 0 {
-		return r
-	}
-	return fromDec(d)
+	return out
 }
 
 // usesByteLevel reports whether the vocabulary is spelled in the
 // byte-level alphabet.
 func (t *Tokenizer) usesByteLevel() bool {
-	var pre func(preTokenizer) bool
-	pre = func(pt preTokenizer) bool {
-		switch p := pt.(type) {
-		case *byteLevelPre:
+	for _, p := range flatten(t.pre) {
+		if _, ok := p.(*byteLevelPre); ok {
 			return true
-		case preTokenizerSequence:
-			for _, c := range p {
-				if pre(c) {
-					return true
-				}
-			}
 		}
-		return false
 	}
-	var dec func(decoder) bool
-	dec = func(d decoder) bool {
-		switch d := d.(type) {
-		case byteLevelDecoder:
+	for _, d := range flatten(t.dec) {
+		if _, ok := d.(byteLevelDecoder); ok {
 			return true
-		case decoderSequence:
-			for _, c := range d {
-				if dec(c) {
-					return true
-				}
-			}
 		}
-		return false
 	}
-	_, norm := t.norm.(byteLevelNormalizer)
-	return pre(t.pre) || dec(t.dec) || norm
+	for _, n := range flatten(t.norm) {
+		if _, ok := n.(byteLevelNormalizer); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *Tokenizer) buildSurfaces() []Surface {
