@@ -199,8 +199,9 @@ func startsWithWord(s string) bool {
 	return w > 0 && isWordChar(r)
 }
 
-// tokenTrie finds added tokens leftmost-longest, as an Aho-Corasick
-// automaton with that match kind does.
+// tokenTrie is a byte trie of tokens. It finds added tokens
+// leftmost-longest, as an Aho-Corasick automaton with that match kind
+// does, and Unigram pieces by common prefix.
 type tokenTrie struct {
 	nodes []ttNode
 	first [256]bool // bytes some token starts with
@@ -260,4 +261,20 @@ func (t *tokenTrie) next(s string, pos int) (start, stop, id int, ok bool) {
 		}
 	}
 	return 0, 0, 0, false
+}
+
+// walk calls f(length, id) for every token that is a prefix of s,
+// shortest first.
+func (t *tokenTrie) walk(s string, f func(n int, id int32)) {
+	cur := int32(0)
+	for i := 0; i < len(s); i++ {
+		nx, ok := t.nodes[cur].next[s[i]]
+		if !ok {
+			return
+		}
+		cur = nx
+		if id := t.nodes[cur].id; id >= 0 {
+			f(i+1, int32(id))
+		}
+	}
 }

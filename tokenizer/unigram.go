@@ -16,7 +16,7 @@ type unigram struct {
 	unk          int // -1 when there is none
 	byteFallback bool
 	minScore     float64
-	trie         trie
+	trie         *tokenTrie // the pieces, for common-prefix search
 	byteIDs      [256]int32 // "<0xNN>" ids, or -1
 }
 
@@ -25,7 +25,7 @@ func newUnigram(o object) (*unigram, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &unigram{unk: -1, minScore: math.Inf(1)}
+	u := &unigram{unk: -1, minScore: math.Inf(1), trie: newTokenTrie()}
 	ids := make(map[string]int, len(items))
 	tokens := make([]string, len(items))
 	u.scores = make([]float64, len(items))
@@ -44,7 +44,7 @@ func newUnigram(o object) (*unigram, error) {
 		tokens[i] = tok
 		u.scores[i] = score
 		u.minScore = min(u.minScore, score)
-		u.trie.insert(tok, int32(i))
+		u.trie.add(tok, i)
 	}
 	known := make([]bool, len(items))
 	for i := range known {
@@ -153,53 +153,4 @@ func (u *unigram) appendPiece(dst []int, piece string) []int {
 		dst = append(dst, u.unk)
 	}
 	return dst
-}
-
-// trie is a byte trie of the vocabulary for common-prefix search.
-type trie struct {
-	nodes []trieNode
-}
-
-type trieNode struct {
-	next map[byte]int32
-	id   int32 // -1 when no piece ends here
-}
-
-func (t *trie) insert(s string, id int32) {
-	if len(t.nodes) == 0 {
-		t.nodes = append(t.nodes, trieNode{id: -1})
-	}
-	cur := int32(0)
-	for i := 0; i < len(s); i++ {
-		nx, ok := t.nodes[cur].next[s[i]]
-		if !ok {
-			nx = int32(len(t.nodes))
-			t.nodes = append(t.nodes, trieNode{id: -1})
-			if t.nodes[cur].next == nil {
-				t.nodes[cur].next = make(map[byte]int32, 1)
-			}
-			t.nodes[cur].next[s[i]] = nx
-		}
-		cur = nx
-	}
-	t.nodes[cur].id = id
-}
-
-// walk calls f(length, id) for every piece that is a prefix of s, shortest
-// first.
-func (t *trie) walk(s string, f func(n int, id int32)) {
-	if len(t.nodes) == 0 {
-		return
-	}
-	cur := int32(0)
-	for i := 0; i < len(s); i++ {
-		nx, ok := t.nodes[cur].next[s[i]]
-		if !ok {
-			return
-		}
-		cur = nx
-		if id := t.nodes[cur].id; id >= 0 {
-			f(i+1, id)
-		}
-	}
 }
