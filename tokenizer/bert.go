@@ -3,8 +3,6 @@ package tokenizer
 import (
 	"strings"
 	"unicode"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // bertNormalizer is BERT's text cleaning: drop control characters, turn
@@ -62,7 +60,7 @@ func (b bertNormalizer) normalize(s string) string {
 				return -1
 			}
 			return r
-		}, norm.NFD.String(s))
+		}, nfd.normalize(s))
 	}
 	if b.lowercase {
 		s = lowercase{}.normalize(s)

@@ -2,8 +2,10 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -24,13 +26,13 @@ func newNormalizer(raw json.RawMessage, path string) (normalizer, error) {
 	}
 	switch typ {
 	case "NFC":
-		return unicodeNormalizer{norm.NFC}, nil
+		return nfc, nil
 	case "NFD":
-		return unicodeNormalizer{norm.NFD}, nil
+		return nfd, nil
 	case "NFKC":
-		return unicodeNormalizer{norm.NFKC}, nil
+		return nfkc, nil
 	case "NFKD":
-		return unicodeNormalizer{norm.NFKD}, nil
+		return nfkd, nil
 	case "Lowercase":
 		return lowercase{}, nil
 	case "StripAccents":
@@ -86,13 +88,54 @@ func (seq normalizerSequence) normalize(s string) string {
 	return s
 }
 
-type unicodeNormalizer struct{ form norm.Form }
+// unicodeNormalizer applies a Unicode normalization form. The reference's
+// tables are older than Go's: characters assigned since, which it leaves
+// alone, are kept as they are and the text is normalized around them.
+type unicodeNormalizer struct {
+	form   norm.Form
+	frozen *unicode.RangeTable
+}
 
-func (u unicodeNormalizer) normalize(s string) string { return u.form.String(s) }
+var (
+	nfc  = unicodeNormalizer{norm.NFC, frozenNFC}
+	nfd  = unicodeNormalizer{norm.NFD, frozenNFD}
+	nfkc = unicodeNormalizer{norm.NFKC, frozenNFKC}
+	nfkd = unicodeNormalizer{norm.NFKD, frozenNFKD}
+)
 
-// lowercase maps each character to its full lowercase mapping, as Rust's
-// char::to_lowercase does: the one unconditional multi-character mapping,
-// U+0130, becomes "i\u0307"; no context-dependent rules (final sigma).
+func (u unicodeNormalizer) normalize(s string) string {
+	if isASCII(s) {
+		return s
+	}
+	var b strings.Builder
+	start := 0
+	for i, r := range s {
+		if r >= 0x80 && unicode.Is(u.frozen, r) {
+			b.WriteString(u.form.String(s[start:i]))
+			b.WriteRune(r)
+			start = i + utf8.RuneLen(r)
+		}
+	}
+	if start == 0 {
+		return u.form.String(s)
+	}
+	b.WriteString(u.form.String(s[start:]))
+	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// lowercase maps each character to its full lowercase mapping as the
+// reference (Rust's char::to_lowercase) has it: refLower, measured on the
+// reference, so that Go's Unicode version does not matter; "İ" becomes
+// "i\u0307", and there are no context rules (final sigma).
 type lowercase struct{}
 
 func (lowercase) normalize(s string) string {
@@ -102,13 +145,24 @@ func (lowercase) normalize(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
-		if r == 'İ' {
-			b.WriteString("i\u0307")
-			continue
+		switch {
+		case r >= 'A' && r <= 'Z':
+			b.WriteByte(byte(r) + 'a' - 'A')
+		case r < 0x80:
+			b.WriteByte(byte(r))
+		default:
+			b.WriteString(lowerRune(r))
 		}
-		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
+}
+
+func lowerRune(r rune) string {
+	i := sort.Search(len(refLower), func(i int) bool { return refLower[i].r >= r })
+	if i < len(refLower) && refLower[i].r == r {
+		return refLower[i].to
+	}
+	return string(r)
 }
 
 func isLowerASCII(s string) bool {

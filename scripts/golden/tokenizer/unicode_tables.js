@@ -9,7 +9,8 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { bertNormalizer, bertPreTokenizer, stripAccentsNormalizer } = require('tokenizers');
+const tk = require('tokenizers');
+const { bertNormalizer, bertPreTokenizer, stripAccentsNormalizer } = tk;
 
 const pre = bertPreTokenizer();
 const clean = bertNormalizer({ cleanText: true, handleChineseChars: false, stripAccents: false, lowercase: false });
@@ -30,6 +31,26 @@ for (const [lo, hi] of planes) {
   }
 }
 
+// Unicode normalization: the reference's tables are older than Go's, so
+// characters assigned since are left alone there. frozen[form] lists the
+// characters the reference leaves unchanged that a current Unicode (the
+// JavaScript engine's) changes; Go keeps them as they are and normalizes
+// around them. lower lists every character the reference's Lowercase
+// changes, with the result.
+const forms = { NFC: tk.nfcNormalizer(), NFD: tk.nfdNormalizer(), NFKC: tk.nfkcNormalizer(), NFKD: tk.nfkdNormalizer() };
+const frozen = { NFC: [], NFD: [], NFKC: [], NFKD: [] };
+const lower = [];
+const lc = tk.lowercase();
+for (let cp = 0; cp < 0xf0000; cp++) {
+  if (cp >= 0xd800 && cp <= 0xdfff) continue;
+  const c = String.fromCodePoint(cp);
+  for (const [name, n] of Object.entries(forms)) {
+    if (n.normalizeString(c) === c && c.normalize(name) !== c) frozen[name].push(cp);
+  }
+  const l = lc.normalizeString(c);
+  if (l !== c) lower.push([cp, l]);
+}
+
 function ranges(cps) {
   const out = [];
   for (const cp of cps) {
@@ -47,7 +68,7 @@ function table(name, doc, cps) {
     (hi <= 0xffff ? r16 : r32).push(line);
   }
   let s = `// ${name} ${doc}\nvar ${name} = &unicode.RangeTable{\n`;
-  s += `\tR16: []unicode.Range16{\n${r16.join('\n')}\n\t},\n`;
+  s += r16.length ? `\tR16: []unicode.Range16{\n${r16.join('\n')}\n\t},\n` : '\tR16: []unicode.Range16{},\n';
   if (r32.length) s += `\tR32: []unicode.Range32{\n${r32.join('\n')}\n\t},\n`;
   return s + '}\n';
 }
@@ -57,7 +78,13 @@ src += 'package tokenizer\n\nimport "unicode"\n\n';
 src += table('refPunct', 'is what BertPreTokenizer and Punctuation isolate.', sets.punct) + '\n';
 src += table('refControl', "is what BertNormalizer's clean_text removes (besides NUL and U+FFFD).", sets.control) + '\n';
 src += table('refNonspacing', "is what BertNormalizer's strip_accents removes after NFD.", sets.nonspacing) + '\n';
-src += table('refMark', 'is what the StripAccents normalizer removes.', sets.mark);
+src += table('refMark', 'is what the StripAccents normalizer removes.', sets.mark) + '\n';
+for (const name of Object.keys(frozen)) {
+  src += table('frozen' + name, `is what the reference's ${name} leaves alone though current Unicode changes it.`, frozen[name]) + '\n';
+}
+src += '// refLower maps every character the reference\'s Lowercase changes, sorted.\nvar refLower = []struct {\n\tr  rune\n\tto string\n}{\n';
+for (const [cp, l] of lower) src += `\t{0x${cp.toString(16)}, ${JSON.stringify(l)}},\n`;
+src += '}\n';
 const out = path.resolve(__dirname, '..', '..', '..', 'tokenizer', 'unicode_tables.go');
 fs.writeFileSync(out, src);
 console.error(`unicode_tables: ${Object.entries(sets).map(([k, v]) => k + ' ' + v.length).join(', ')} -> ${out}`);
