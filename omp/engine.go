@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
 const (
-	// fillBatch is the most Gram columns one matrix product computes.
+	// fillBatch is the most Gram columns, or rebased targets, one matrix
+	// product computes.
 	fillBatch = 256
 	// chunk is the length of the pieces the correlation update works on:
 	// short enough to stay in cache, and under OpenBLAS's threshold for
@@ -76,7 +78,7 @@ func newEngine[F float](k kernels[F], dct blas32.General, opt Options, batch, ca
 	n, hid, K := dct.Rows, dct.Cols, opt.K
 	e := &engine[F]{
 		k: k, opt: opt, n: n, hid: hid, batch: batch,
-		d:       &dict{data: dct.Data, stride: dct.Stride, cols: hid, norm2: make([]float64, n)},
+		d:       &dict{data: dct.Data, stride: dct.Stride, cols: hid, norm2: make([]float64, n), dot: dsdot()},
 		rowNorm: make([]float64, n),
 		norm:    make([]float64, n),
 		cache:   newGramCache[F](n, capacity),
@@ -85,8 +87,8 @@ func newEngine[F float](k kernels[F], dct blas32.General, opt Options, batch, ca
 		zbuf:    make([]float64, batch*K),
 		bbuf:    make([]float64, batch*K),
 		tgs:     make([]target, batch),
-		fillIn:  make([]F, min(fillBatch, n)*hid),
-		fillOut: make([]F, min(fillBatch, n)*n),
+		fillIn:  make([]F, fillBatch*hid),
+		fillOut: make([]F, fillBatch*n),
 		mark:    make([]bool, n),
 	}
 	for j := range n {
@@ -171,7 +173,9 @@ func (e *engine[F]) solve(ctx context.Context, X blas32.General, sol *Solution) 
 
 func (e *engine[F]) solveBatch(ctx context.Context, X blas32.General, b0, b1 int, sol *Solution, done *int) error {
 	m, K := b1-b0, e.opt.K
+	start := time.Now()
 	e.initialCorrelations(X, b0, b1)
+	e.stats.InitialTime += time.Since(start)
 	active := make([]int, m)
 	for i := range m {
 		id := b0 + i
@@ -199,12 +203,18 @@ func (e *engine[F]) solveBatch(ctx context.Context, X blas32.General, b0, b1 int
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("omp: %w", err)
 		}
+		start := time.Now()
 		e.advance(ctx, active, sol)
+		e.stats.StepTime += time.Since(start)
 		e.stats.Rounds++
+		start = time.Now()
 		e.rebase()
+		e.stats.RebaseTime += time.Since(start)
+		start = time.Now()
 		if err := e.serviceMisses(); err != nil {
 			return err
 		}
+		e.stats.GramTime += time.Since(start)
 		still := active[:0]
 		for _, i := range active {
 			if e.tgs[i].done {

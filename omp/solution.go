@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"time"
 
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -79,6 +80,9 @@ type Stats struct {
 	// Bytes is the working memory allocated: correlations, Gram cache and
 	// copies of the tables.
 	Bytes int64
+	// Time spent in the matrix products for the initial correlations, the
+	// Gram columns and the rebases, and advancing targets between them.
+	InitialTime, GramTime, RebaseTime, StepTime time.Duration
 }
 
 func newSolution(targets, k int) *Solution {

@@ -65,7 +65,7 @@ const minFullCacheBatch = 256
 func plan(anchors, hidden, targets int, size int64, o Options) (batch, capacity int, err error) {
 	col := int64(anchors) * size
 	perTarget := col + int64(o.K*(o.K+1)/2+o.K)*8
-	fixed := int64(min(fillBatch, anchors))*(col+int64(hidden)*size) + int64(o.Threads)*col
+	fixed := int64(fillBatch)*(col+int64(hidden)*size) + int64(o.Threads)*col
 	budget := o.MaxMemory - fixed
 	if o.BatchSize > 0 {
 		batch = min(o.BatchSize, targets)

@@ -354,6 +354,19 @@ func TestEdgeSizes(t *testing.T) {
 	if err != nil || sol.Len() != 0 {
 		t.Errorf("no targets: %v, %v", sol, err)
 	}
+	// A zero target needs no anchor; zero anchors are never chosen.
+	x := gaussian(18, 2, 8)
+	clear(x.Data[:8])
+	clear(d.Data[2*8 : 3*8])
+	for _, norm := range []bool{false, true} {
+		sol, err = Solve(context.Background(), d, x, Options{Normalize: norm})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sol.Support(0)) != 0 || sol.Stop(0) != StopOrthogonal || slices.Contains(sol.Support(1), 2) || len(sol.Support(1)) != 4 {
+			t.Errorf("normalize=%v: zero target: %v (%v); other: %v", norm, sol.Support(0), sol.Stop(0), sol.Support(1))
+		}
+	}
 }
 
 func TestProgress(t *testing.T) {
@@ -368,5 +381,50 @@ func TestProgress(t *testing.T) {
 	}})
 	if err != nil || last != 50 {
 		t.Fatalf("last progress %d, err %v", last, err)
+	}
+}
+
+func TestIamax(t *testing.T) {
+	for _, tc := range []struct {
+		x    []float32
+		want int
+	}{
+		{[]float32{0, 0, 0}, 0},
+		{[]float32{1, -3, 2, 3}, 1},
+		{[]float32{-0.5, 0.25, float32(math.Inf(-1)), 7}, 2},
+		{[]float32{1e-40, -2e-40}, 1},
+	} {
+		x64 := make([]float64, len(tc.x))
+		for i, v := range tc.x {
+			x64[i] = float64(v)
+		}
+		if got, got64 := iamax32(tc.x), iamax64(x64); got != tc.want || got64 != tc.want {
+			t.Errorf("iamax(%v) = %d, %d; want %d", tc.x, got, got64, tc.want)
+		}
+	}
+}
+
+// Nearly low-rank anchors make coefficients large next to the residual, so
+// the float32 screen cancels badly and targets must rebase, hundreds at a
+// time here, with fewer anchors than targets in a rebase group. The
+// choices still match the float64 screen's.
+func TestRebase(t *testing.T) {
+	d := structured(30, 60, 64, 6)
+	x := structured(31, 300, 64, 6)
+	sol, err := Solve(context.Background(), d, x, Options{K: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sol.Stats.Rebases < fillBatch {
+		t.Fatalf("%d rebases: the problem does not exercise them", sol.Stats.Rebases)
+	}
+	ref, err := Solve(context.Background(), d, x, Options{K: 60, Float64: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range x.Rows {
+		if !slices.Equal(sol.Support(i), ref.Support(i)) {
+			t.Fatalf("target %d: %v, float64 screen %v", i, sol.Support(i), ref.Support(i))
+		}
 	}
 }

@@ -46,6 +46,9 @@ type dict struct {
 	stride int
 	cols   int
 	norm2  []float64 // ‖d_j‖²
+	// dot is the inner product of two float32 vectors accumulated in
+	// float64, where every product is exact (BLAS dsdot).
+	dot func(a, b []float32) float64
 }
 
 func (d *dict) row(j int) []float32 { return d.data[j*d.stride : j*d.stride+d.cols] }
@@ -58,7 +61,7 @@ func (tg *target) add(d *dict, j int, scratch []float64) bool {
 	dj := d.row(j)
 	w := scratch[:t]
 	for i, s := range tg.support[:t] {
-		w[i] = dot64(d.row(int(s)), dj)
+		w[i] = d.dot(d.row(int(s)), dj)
 	}
 	// Forward substitution L w = D_S d_j, in place.
 	var ww float64
@@ -79,7 +82,7 @@ func (tg *target) add(d *dict, j int, scratch []float64) bool {
 	row := tg.l[t*(t+1)/2:]
 	copy(row, w)
 	row[t] = ltt
-	v := dot64(dj, tg.x)
+	v := d.dot(dj, tg.x)
 	for i, wi := range w {
 		v -= wi * tg.z[i]
 	}

@@ -1,6 +1,9 @@
 package omp
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // maxCandidates is the most near-equal anchors a stale screen settles by
 // exact recomputation; past it, a rebase is cheaper.
@@ -39,7 +42,7 @@ type verdict uint8
 const (
 	picked       verdict = iota
 	orthogonal           // no correlation distinguishable from zero
-	inconclusive         // rounding swamps the screen: rebase
+	inconclusive         // rounding swamps the screen
 )
 
 // run advances tg, at batch position pos, until it finishes, needs a Gram
@@ -56,11 +59,15 @@ func (w *worker[F]) run(tg *target, pos int, alpha0 []F, sol *Solution) {
 		}
 		w.correlate(tg, alpha0)
 		j, v := w.pick(tg)
-		switch {
-		case v == inconclusive:
+		if v == inconclusive && !tg.fresh {
 			tg.rebase = true
 			w.rebases = append(w.rebases, pos)
 			return
+		}
+		if v == inconclusive {
+			j, v = w.exhaustive(tg)
+		}
+		switch {
 		case v == orthogonal:
 			w.finish(tg, StopOrthogonal, sol)
 		case !tg.add(e.d, j, w.b):
@@ -109,19 +116,15 @@ func (w *worker[F]) correlate(tg *target, alpha0 []F) {
 // pick returns the anchor with the largest exact correlation. It trusts
 // the screened value unless another anchor lies within the rounding error
 // bound, in which case it recomputes the contenders exactly from the
-// residual. When the bound swamps the best correlation, or lets too many
-// contenders in, it asks for a rebase, unless the base is fresh, in which
-// case a best correlation within the bound means the residual is
-// orthogonal to every anchor as far as the precision can tell.
+// residual. It gives up when the bound swamps the best correlation, or
+// lets in more contenders than a rebase costs (not counting a fresh base,
+// which no rebase would improve).
 func (w *worker[F]) pick(tg *target) (int, verdict) {
 	e, acc := w.e, w.acc
 	c := e.errorScale(tg)
 	i := e.k.iamax(acc)
 	top := math.Abs(float64(acc[i]))
 	if top <= c*e.rowNorm[i] {
-		if tg.fresh {
-			return -1, orthogonal
-		}
 		return -1, inconclusive
 	}
 	keep := acc[i]
@@ -132,9 +135,12 @@ func (w *worker[F]) pick(tg *target) (int, verdict) {
 		return i, picked
 	}
 	floor := top - c*e.rowNorm[i]
+	// A float32 pass with the widest allowance finds a superset of the
+	// contenders; the exact test then runs on few.
+	loose := F(0.999 * (floor - c*e.rowNormMax))
 	w.cand = w.cand[:0]
 	for j, v := range acc {
-		if math.Abs(float64(v))+c*e.rowNorm[j] >= floor {
+		if (v >= loose || v <= -loose) && math.Abs(float64(v))+c*e.rowNorm[j] >= floor {
 			w.cand = append(w.cand, j)
 		}
 	}
@@ -142,7 +148,60 @@ func (w *worker[F]) pick(tg *target) (int, verdict) {
 		return -1, inconclusive
 	}
 	w.rechecks++
-	return w.exactBest(tg), picked
+	tg.residual(e.d, w.r)
+	return w.exactBest(w.cand), picked
+}
+
+// exhaustive decides from every correlation computed exactly, in float64,
+// from the residual: the screen's last resort when even fresh base
+// correlations cannot resolve the choice. The residual then correlates
+// with no anchor beyond float32 resolution. Correlations within float64
+// rounding of zero mean the residual is orthogonal to every anchor.
+func (w *worker[F]) exhaustive(tg *target) (int, verdict) {
+	e := w.e
+	tg.residual(e.d, w.r)
+	s, rr := math.Sqrt(tg.xx), 0.0
+	for i, a := range tg.support[:tg.t] {
+		s += math.Abs(tg.coef[i]) * e.norm[a]
+	}
+	for _, v := range w.r {
+		rr += v * v
+	}
+	u := 0x1p-53
+	tol := 1.1 * (gammaN(e.hid, u)*math.Sqrt(rr) + gammaN(tg.t+1, u)*s)
+	w.cand = w.cand[:0]
+	for j := range e.n {
+		if !slices.Contains(tg.support[:tg.t], int32(j)) && e.rowNorm[j] > 0 {
+			w.cand = append(w.cand, j)
+		}
+	}
+	j := w.exactBest(w.cand)
+	if j < 0 || w.exactCorrelation(j) <= tol*e.rowNorm[j] {
+		return -1, orthogonal
+	}
+	return j, picked
+}
+
+// exactBest returns the candidate with the largest correlation with the
+// residual in w.r, computed in float64; ties go to the lowest index.
+func (w *worker[F]) exactBest(cand []int) int {
+	best, bestV := -1, -1.0
+	for _, j := range cand {
+		if v := w.exactCorrelation(j); v > bestV {
+			best, bestV = j, v
+		}
+	}
+	return best
+}
+
+// exactCorrelation is |⟨R_j, r⟩| in float64 for the residual r in w.r.
+func (w *worker[F]) exactCorrelation(j int) float64 {
+	e := w.e
+	v := math.Abs(dot64r(e.d.row(j), w.r))
+	if e.opt.Normalize {
+		v /= e.norm[j]
+	}
+	return v
 }
 
 // exactFit reports whether tg's residual is below the resolution of the
@@ -164,24 +223,6 @@ func (w *worker[F]) exactFit(tg *target) bool {
 		rr += v * v
 	}
 	return rr <= limit*limit
-}
-
-// exactBest returns the candidate with the largest correlation computed in
-// float64 from the residual itself; ties go to the lowest index.
-func (w *worker[F]) exactBest(tg *target) int {
-	e := w.e
-	tg.residual(e.d, w.r)
-	best, bestV := -1, -1.0
-	for _, j := range w.cand {
-		v := math.Abs(dot64r(e.d.row(j), w.r))
-		if e.opt.Normalize {
-			v /= e.norm[j]
-		}
-		if v > bestV {
-			best, bestV = j, v
-		}
-	}
-	return best
 }
 
 // finish records tg's outcome in sol.
