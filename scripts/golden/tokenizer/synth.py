@@ -172,6 +172,24 @@ def main():
         pre={"type": "Split", "pattern": {"Regex": "Ġ"}, "behavior": "Removed", "invert": False},
         decoder={"type": "Sequence", "decoders": [{"type": "BPEDecoder", "suffix": "</w>"}, {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False}]})
 
+    # Prefix-style BPE (continuing_subword_prefix "##") with unk fusing off,
+    # behind BertPreTokenizer, decoded by the WordPiece decoder.
+    pv, pm = {"[UNK]": 0}, []
+    for tok in vocab:
+        pv.setdefault(tok, len(pv))
+        pv.setdefault("##" + tok, len(pv))
+    for m in merges:
+        a, b = m.split(" ")
+        pm.append(a + " ##" + b)
+        pm.append("##" + a + " ##" + b)
+    out["synth-prefix-bpe"] = tokenizer(
+        bpe(pv, pm, continuing_subword_prefix="##", unk_token="[UNK]", fuse_unk=False),
+        normalizer={"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
+                    "strip_accents": False, "lowercase": False},
+        pre={"type": "BertPreTokenizer"},
+        decoder={"type": "WordPiece", "prefix": "##", "cleanup": False},
+        added_tokens=[added(0, "[UNK]", special=True)])
+
     # Legacy Llama pipeline with the cl100k split in front and ignore_merges.
     out["synth-split-bytelevel"] = tokenizer(
         bpe(vocab, merges, ignore_merges=True),
