@@ -133,8 +133,17 @@ func parseMerges(o object) ([]mergePair, error) {
 		return nil, formatErr(o.at("merges"), "missing array field")
 	}
 	raw := o.m["merges"]
-	var lines []string
-	if json.Unmarshal(raw, &lines) == nil {
+	lines, pairs, ok := fastStrings(raw, false)
+	if !ok {
+		_, pairs, ok = fastStrings(raw, true)
+	}
+	if !ok && json.Unmarshal(raw, &lines) != nil {
+		lines = nil
+		if json.Unmarshal(raw, &pairs) != nil {
+			pairs = nil
+		}
+	}
+	if lines != nil {
 		out := make([]mergePair, 0, len(lines))
 		for i, line := range lines {
 			if strings.HasPrefix(line, "#version") {
@@ -148,8 +157,7 @@ func parseMerges(o object) ([]mergePair, error) {
 		}
 		return out, nil
 	}
-	var pairs [][]string
-	if json.Unmarshal(raw, &pairs) == nil {
+	if pairs != nil {
 		out := make([]mergePair, len(pairs))
 		for i, p := range pairs {
 			if len(p) != 2 {

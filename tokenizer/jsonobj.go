@@ -14,6 +14,9 @@ type object struct {
 }
 
 func parseObject(raw json.RawMessage, path string) (object, error) {
+	if m, ok := skimObject(raw); ok {
+		return object{path: path, m: m}, nil
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return object{}, formatErr(path, "want a JSON object, have %s", describeJSON(raw))

@@ -104,15 +104,17 @@ func parse(data []byte, file string) (*Tokenizer, error) {
 }
 
 func build(data []byte) (*Tokenizer, error) {
+	// The fast readers of fastjson.go rely on this check of the whole file.
+	if !json.Valid(data) {
+		e := json.Unmarshal(data, new(any))
+		var syntax *json.SyntaxError
+		if asSyntax(e, &syntax) {
+			return nil, &FileError{Err: fmt.Errorf("%w: not valid JSON at byte %d: %v", ErrFormat, syntax.Offset, e)}
+		}
+		return nil, &FileError{Err: fmt.Errorf("%w: not valid JSON: %v", ErrFormat, e)}
+	}
 	root, err := parseObject(bytes.TrimSpace(data), "")
 	if err != nil {
-		var syntax *json.SyntaxError
-		if e := json.Unmarshal(data, new(any)); e != nil {
-			if asSyntax(e, &syntax) {
-				return nil, &FileError{Err: fmt.Errorf("%w: not valid JSON at byte %d: %v", ErrFormat, syntax.Offset, e)}
-			}
-			return nil, &FileError{Err: fmt.Errorf("%w: not valid JSON: %v", ErrFormat, e)}
-		}
 		return nil, err
 	}
 	if v, err := root.optStr("version", "1.0"); err != nil {

@@ -57,10 +57,13 @@ func duplicateIDError(m map[string]int, path string) error {
 
 // parseVocabMap reads a {"token": id, ...} object.
 func parseVocabMap(o object, key string) (vocab, error) {
-	var m map[string]int
 	if o.null(key) {
 		return vocab{}, formatErr(o.at(key), "missing vocabulary")
 	}
+	if m, ok := fastVocab(o.m[key]); ok {
+		return newVocab(m, o.at(key))
+	}
+	var m map[string]int
 	if err := json.Unmarshal(o.m[key], &m); err != nil {
 		return vocab{}, formatErr(o.at(key), "want an object of token ids: %v", err)
 	}
