@@ -45,7 +45,7 @@ def main():
         windows += 1
     secs = time.perf_counter() - start
     print(json.dumps({
-        "impl": "pytorch", "threads": args.threads, "windows": windows, "tokens": inputs,
+        "impl": "pytorch", "intra_op_threads": args.threads, "windows": windows, "tokens": inputs,
         "scored": count, "seconds": secs, "tokens_per_second": inputs / secs, "nll": nll,
     }))
 
