@@ -35,15 +35,23 @@ type architecture struct {
 	windowOptIn bool     // sliding_window applies only with use_sliding_window (Qwen2/3): unsupported
 	epsDefault  float64  // rms_norm_eps / layer_norm_epsilon when absent
 	actDefault  string   // hidden_act / activation_function when absent
+	bosDefault  int      // bos_token_id when absent; -1: none
+	// sliding_window when absent (Mistral); null means no window.
+	windowDefault int
 }
 
 // architectures maps config.json's model_type to its architecture.
 var architectures = map[string]architecture{
-	"llama":   {family: llamaFamily, bias: biasFromConfig, mlpBias: true, epsDefault: 1e-6, actDefault: "silu"},
-	"mistral": {family: llamaFamily, bias: biasNone, window: true, epsDefault: 1e-6, actDefault: "silu"},
-	"qwen2":   {family: llamaFamily, bias: biasQKV, windowOptIn: true, epsDefault: 1e-6, actDefault: "silu"},
-	"qwen3":   {family: llamaFamily, bias: biasFromConfig, qkNorm: true, windowOptIn: true, epsDefault: 1e-6, actDefault: "silu"},
-	"gpt2":    {family: gpt2Family, tieDefault: true, epsDefault: 1e-5, actDefault: "gelu_new"},
+	"llama": {family: llamaFamily, bias: biasFromConfig, mlpBias: true,
+		epsDefault: 1e-6, actDefault: "silu", bosDefault: 1},
+	"mistral": {family: llamaFamily, bias: biasNone, window: true, windowDefault: 4096,
+		epsDefault: 1e-6, actDefault: "silu", bosDefault: 1},
+	"qwen2": {family: llamaFamily, bias: biasQKV, windowOptIn: true,
+		epsDefault: 1e-6, actDefault: "silu", bosDefault: -1},
+	"qwen3": {family: llamaFamily, bias: biasFromConfig, qkNorm: true, windowOptIn: true,
+		epsDefault: 1e-6, actDefault: "silu", bosDefault: -1},
+	"gpt2": {family: gpt2Family, tieDefault: true,
+		epsDefault: 1e-5, actDefault: "gelu_new", bosDefault: 50256},
 }
 
 // modelTypeOf maps the "architectures" class names of configs that lack a

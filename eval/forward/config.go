@@ -46,7 +46,7 @@ type Config struct {
 	ScaleByLayer  bool    // GPT-2's scale_attn_by_inverse_layer_idx
 	RopeTheta     float64 // llama family only
 	RopeScaling   *RopeScaling
-	BOS           int // bos_token_id, or -1
+	BOS           int // bos_token_id (transformers' default when absent), or -1 when null
 }
 
 // family is the transformer body of the config's model_type.
@@ -99,9 +99,9 @@ type rawConfig struct {
 	Tie           *bool           `json:"tie_word_embeddings"`
 	AttnBias      *bool           `json:"attention_bias"`
 	MLPBias       *bool           `json:"mlp_bias"`
-	SlidingWindow *int            `json:"sliding_window"`
+	SlidingWindow json.RawMessage `json:"sliding_window"`
 	UseSliding    *bool           `json:"use_sliding_window"`
-	BOS           *int            `json:"bos_token_id"`
+	BOS           json.RawMessage `json:"bos_token_id"`
 
 	// GPT-2 spellings.
 	NEmbd           *int     `json:"n_embd"`
@@ -149,8 +149,8 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if raw.BOS != nil {
-		c.BOS = *raw.BOS
+	if c.BOS, err = nullableInt(raw.BOS, arch.bosDefault, -1); err != nil {
+		return nil, fmt.Errorf("%w: bos_token_id: %v", ErrConfig, err)
 	}
 	if err := c.validate(); err != nil {
 		return nil, err
@@ -198,7 +198,11 @@ func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 	}
 	switch {
 	case a.window:
-		c.SlidingWindow = or(raw.SlidingWindow, 0)
+		w, err := nullableInt(raw.SlidingWindow, a.windowDefault, 0)
+		if err != nil {
+			return fmt.Errorf("%w: sliding_window: %v", ErrConfig, err)
+		}
+		c.SlidingWindow = w
 	case a.windowOptIn && or(raw.UseSliding, false):
 		return fmt.Errorf("%w: use_sliding_window for %s (per-layer sliding windows)", ErrUnsupported, c.ModelType)
 	}
@@ -358,6 +362,20 @@ func required(fields ...field) error {
 		}
 	}
 	return nil
+}
+
+// nullableInt reads an integer field that transformers defaults when absent
+// and that null switches off.
+func nullableInt(raw json.RawMessage, ifAbsent, ifNull int) (int, error) {
+	if len(raw) == 0 {
+		return ifAbsent, nil
+	}
+	if string(raw) == "null" {
+		return ifNull, nil
+	}
+	var v int
+	err := json.Unmarshal(raw, &v)
+	return v, err
 }
 
 // or returns *p, or def when the field is absent or null.

@@ -16,7 +16,13 @@ func TestParseConfig(t *testing.T) {
 	}{
 		{"llama defaults", `{"model_type":"llama","vocab_size":10,"hidden_size":8,"num_hidden_layers":1,
 			"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":32}`,
-			Config{ModelType: "llama", KVHeads: 2, HeadDim: 4, NormEps: 1e-6, RopeTheta: 10000, Activation: "silu", BOS: -1}},
+			Config{ModelType: "llama", KVHeads: 2, HeadDim: 4, NormEps: 1e-6, RopeTheta: 10000, Activation: "silu", BOS: 1}},
+		{"null bos, mistral's default window", `{"model_type":"mistral","vocab_size":10,"hidden_size":8,"num_hidden_layers":1,
+			"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":32,"bos_token_id":null}`,
+			Config{ModelType: "mistral", KVHeads: 2, HeadDim: 4, NormEps: 1e-6, RopeTheta: 10000, Activation: "silu", BOS: -1, SlidingWindow: 4096}},
+		{"null window", `{"model_type":"mistral","vocab_size":10,"hidden_size":8,"num_hidden_layers":1,
+			"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":32,"sliding_window":null}`,
+			Config{ModelType: "mistral", KVHeads: 2, HeadDim: 4, NormEps: 1e-6, RopeTheta: 10000, Activation: "silu", BOS: 1}},
 		{"gqa and explicit head_dim", `{"model_type":"qwen3","vocab_size":10,"hidden_size":8,"num_hidden_layers":1,
 			"num_attention_heads":4,"num_key_value_heads":2,"head_dim":6,"intermediate_size":16,
 			"max_position_embeddings":32,"bos_token_id":3,"tie_word_embeddings":true}`,
@@ -24,12 +30,12 @@ func TestParseConfig(t *testing.T) {
 		{"model_type from architectures", `{"architectures":["MistralForCausalLM"],"vocab_size":10,"hidden_size":8,
 			"num_hidden_layers":1,"num_attention_heads":2,"num_key_value_heads":null,"head_dim":null,
 			"intermediate_size":16,"max_position_embeddings":32,"sliding_window":4096}`,
-			Config{ModelType: "mistral", KVHeads: 2, HeadDim: 4, NormEps: 1e-6, RopeTheta: 10000, Activation: "silu", BOS: -1, SlidingWindow: 4096}},
+			Config{ModelType: "mistral", KVHeads: 2, HeadDim: 4, NormEps: 1e-6, RopeTheta: 10000, Activation: "silu", BOS: 1, SlidingWindow: 4096}},
 		{"qwen2 biases without a config key", `{"model_type":"qwen2","vocab_size":10,"hidden_size":8,"num_hidden_layers":1,
 			"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":32,"use_sliding_window":false,"sliding_window":16}`,
 			Config{ModelType: "qwen2", KVHeads: 2, HeadDim: 4, NormEps: 1e-6, RopeTheta: 10000, Activation: "silu", BOS: -1, AttentionBias: true}},
 		{"gpt2", `{"model_type":"gpt2","vocab_size":10,"n_embd":8,"n_layer":1,"n_head":2,"n_positions":32,"n_inner":null}`,
-			Config{ModelType: "gpt2", KVHeads: 2, HeadDim: 4, NormEps: 1e-5, Activation: "gelu_new", BOS: -1,
+			Config{ModelType: "gpt2", KVHeads: 2, HeadDim: 4, NormEps: 1e-5, Activation: "gelu_new", BOS: 50256,
 				TieEmbeddings: true, AttentionBias: true, OutputBias: true, MLPBias: true}},
 	}
 	for _, tc := range cases {
@@ -72,6 +78,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"qwen2 sliding windows", `{"model_type":"qwen2","use_sliding_window":true,"sliding_window":4,` + base + `}`, ErrUnsupported},
 		{"partial rotary", `{"model_type":"llama","partial_rotary_factor":0.5,` + base + `}`, ErrUnsupported},
 		{"unknown activation", `{"model_type":"llama","hidden_act":"swiglu_oai",` + base + `}`, ErrUnsupported},
+		{"bos not an integer", `{"model_type":"llama","bos_token_id":"<s>",` + base + `}`, ErrConfig},
+		{"window not an integer", `{"model_type":"mistral","sliding_window":[4],` + base + `}`, ErrConfig},
 		{"negative window", `{"model_type":"mistral","sliding_window":-1,` + base + `}`, ErrConfig},
 	}
 	for _, tc := range cases {

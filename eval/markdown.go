@@ -1,0 +1,144 @@
+package eval
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// How each evaluation was measured, for readers of the Markdown report.
+var sectionNotes = map[string]string{
+	"Bits per byte": "Zero-shot negative log-likelihood of the text in bits over its UTF-8 bytes, " +
+		"so models with different tokenizers compare fairly. The text is cut after blank lines into chunks " +
+		"of at most 64 KiB, each encoded without special tokens and preceded by BOS; windows of the context " +
+		"length, a stride apart, score each token once; BOS positions are never scored.",
+	"Tokenization efficiency": "Both tokenizers encode the text in the same chunks, without special tokens. " +
+		"Byte-fallback tokens are `<0xNN>` pieces; the last row is the share of the text's bytes carried by tokens " +
+		"the other vocabulary lacks: for the new tokenizer, the rows a transplant has to build.",
+	"Reconstruction": "A seeded sample of ordinary tokens both vocabularies share is held out: each method builds " +
+		"their rows as if they were new (pieces cut by the old tokenizer without the token, anchors without any held-out token), " +
+		"and the rows are compared with the base model's true rows. Cosine: higher is better; relative L2 error " +
+		"‖built − true‖ / ‖true‖: lower is better. The mean vector is the baseline.",
+}
+
+// WriteMarkdown writes the report as Markdown: one section per table, with
+// a note on how it was measured and, for the charts given, an image link
+// (charts are looked up by Section and linked by File).
+func (r *Report) WriteMarkdown(w io.Writer, charts []Chart) error {
+	var b bytes.Buffer
+	b.WriteString("# Transplant evaluation\n")
+	noted := map[string]bool{}
+	for _, t := range r.Tables() {
+		fmt.Fprintf(&b, "\n## %s\n\n", t.Title)
+		kind, _, _ := strings.Cut(t.Title, ":")
+		if note := sectionNotes[kind]; note != "" && !noted[kind] {
+			noted[kind] = true
+			b.WriteString(note + "\n\n")
+		}
+		if t.Note != "" {
+			b.WriteString(t.Note + "\n\n")
+		}
+		writeMarkdownTable(&b, t)
+		for _, c := range charts {
+			if c.Section == t.Title {
+				fmt.Fprintf(&b, "\n![%s](%s)\n", c.Alt, c.File)
+			}
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func writeMarkdownTable(b *bytes.Buffer, t Table) {
+	cell := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+	b.WriteString("|")
+	for _, h := range t.Header {
+		b.WriteString(" " + cell(h) + " |")
+	}
+	b.WriteString("\n|")
+	for i := range t.Header {
+		if i == 0 {
+			b.WriteString(" --- |")
+		} else {
+			b.WriteString(" ---: |")
+		}
+	}
+	b.WriteString("\n")
+	for _, row := range t.Rows {
+		b.WriteString("|")
+		for _, c := range row {
+			b.WriteString(" " + cell(c) + " |")
+		}
+		b.WriteString("\n")
+	}
+}
+
+// WriteDir writes the report into dir, creating it if needed: report.md,
+// report.json and the charts as PNG files. Each file is written to a
+// temporary name and renamed, so none is ever seen half-written.
+func (r *Report) WriteDir(dir string) error {
+	charts, err := r.Charts()
+	if err != nil {
+		return err
+	}
+	var md bytes.Buffer
+	if err := r.WriteMarkdown(&md, charts); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("eval: report: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return fmt.Errorf("eval: report: %w", err)
+	}
+	files := []struct {
+		name string
+		data []byte
+	}{{"report.md", md.Bytes()}, {"report.json", append(js, '\n')}}
+	for _, c := range charts {
+		files = append(files, struct {
+			name string
+			data []byte
+		}{c.File, c.PNG})
+	}
+	for _, f := range files {
+		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+			return fmt.Errorf("eval: report: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a new file beside path and renames it
+// over path. The file is created with mode 0666, so the umask applies as
+// for any new file (os.CreateTemp's 0600 would survive the rename).
+func writeFileAtomic(path string, data []byte) error {
+	var tmp *os.File
+	var err error
+	for range 100 {
+		name := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp-%d", filepath.Base(path), rand.Uint32()))
+		tmp, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, os.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,182 @@
+package eval
+
+import (
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// A Report gathers the evaluations of one run for printing: bits-per-byte
+// of models on a text, tokenization efficiency, reconstruction. Any part
+// may be absent.
+type Report struct {
+	// Text names the file scored and measured.
+	Text           string                `json:"text,omitempty"`
+	Models         []ModelScore          `json:"bits_per_byte,omitempty"`
+	Efficiency     *Efficiency           `json:"efficiency,omitempty"`
+	Reconstruction *ReconstructionReport `json:"reconstruction,omitempty"`
+}
+
+// ModelScore is one model's bits-per-byte on the text.
+type ModelScore struct {
+	// Name labels the model in tables and charts: a method name, or the
+	// directory's base name.
+	Name string `json:"name"`
+	Path string `json:"path,omitempty"`
+	// Baseline marks the model the others are compared with.
+	Baseline bool `json:"baseline,omitempty"`
+	// Context and Stride are the windowing used.
+	Context int `json:"context"`
+	Stride  int `json:"stride"`
+	Result
+	BitsPerByte  float64 `json:"bits_per_byte"`
+	BitsPerToken float64 `json:"bits_per_token"`
+	// Ratio is BitsPerByte over the baseline's; 0 without a baseline.
+	Ratio float64 `json:"ratio_to_baseline,omitempty"`
+}
+
+func newModelScore(path string, res Result, ctxLen, stride int) ModelScore {
+	return ModelScore{
+		Name:         filepath.Base(filepath.Clean(path)),
+		Path:         path,
+		Context:      ctxLen,
+		Stride:       stride,
+		Result:       res,
+		BitsPerByte:  res.BitsPerByte(),
+		BitsPerToken: res.BitsPerToken(),
+	}
+}
+
+// AddModel appends a score, marked as the baseline when baseline is set,
+// and recomputes every ratio to the baseline.
+func (r *Report) AddModel(s ModelScore, baseline bool) {
+	s.Baseline = baseline
+	if baseline {
+		for i := range r.Models {
+			r.Models[i].Baseline = false
+		}
+	}
+	r.Models = append(r.Models, s)
+	var base float64
+	for _, m := range r.Models {
+		if m.Baseline {
+			base = m.BitsPerByte
+		}
+	}
+	for i := range r.Models {
+		r.Models[i].Ratio = 0
+		if base > 0 {
+			r.Models[i].Ratio = r.Models[i].BitsPerByte / base
+		}
+	}
+}
+
+// A Table is one table of a report, already formatted: the terminal and
+// Markdown renderings share it.
+type Table struct {
+	Title  string
+	Note   string // one line under the title, may be empty
+	Header []string
+	Rows   [][]string
+}
+
+// Tables returns the report's tables in the order they are printed.
+func (r *Report) Tables() []Table {
+	var ts []Table
+	if len(r.Models) > 0 {
+		ts = append(ts, r.bitsPerByteTable())
+	}
+	if r.Efficiency != nil {
+		ts = append(ts, r.Efficiency.table())
+	}
+	if r.Reconstruction != nil {
+		ts = append(ts, r.Reconstruction.tables()...)
+	}
+	return ts
+}
+
+func (r *Report) bitsPerByteTable() Table {
+	t := Table{
+		Title:  "Bits per byte",
+		Header: []string{"model", "bits/byte", "ratio", "bits/token", "tokens", "windows", "context/stride"},
+	}
+	if r.Text != "" {
+		t.Note = "on " + r.Text
+	}
+	for _, m := range r.Models {
+		name, ratio := m.Name, "—"
+		if m.Baseline {
+			name += " (baseline)"
+		}
+		if m.Ratio > 0 {
+			ratio = fmt.Sprintf("%.3f", m.Ratio)
+		}
+		t.Rows = append(t.Rows, []string{name, fmt.Sprintf("%.4f", m.BitsPerByte), ratio,
+			fmt.Sprintf("%.4f", m.BitsPerToken), fmt.Sprint(m.Tokens), fmt.Sprint(m.Windows), fmt.Sprintf("%d/%d", m.Context, m.Stride)})
+	}
+	return t
+}
+
+func (e *Efficiency) table() Table {
+	row := func(name string, f func(TokenizerEfficiency) string) []string {
+		return []string{name, f(e.Old), f(e.New)}
+	}
+	return Table{
+		Title:  "Tokenization efficiency",
+		Note:   fmt.Sprintf("%d bytes, %d words (runs of non-space characters)", e.Bytes, e.Words),
+		Header: []string{"", "old", "new"},
+		Rows: [][]string{
+			row("tokens", func(t TokenizerEfficiency) string { return fmt.Sprint(t.Tokens) }),
+			row("bytes per token", func(t TokenizerEfficiency) string { return fmt.Sprintf("%.3f", t.BytesPerToken) }),
+			row("tokens per word", func(t TokenizerEfficiency) string { return fmt.Sprintf("%.3f", t.TokensPerWord) }),
+			row("byte-fallback tokens", func(t TokenizerEfficiency) string { return percent(t.ByteFallbackFraction) }),
+			row("unknown tokens", func(t TokenizerEfficiency) string { return fmt.Sprint(t.Unknown) }),
+			row("text in tokens the other lacks", func(t TokenizerEfficiency) string { return percent(t.NotSharedShare) }),
+		},
+	}
+}
+
+func percent(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
+
+func (rr *ReconstructionReport) tables() []Table {
+	var ts []Table
+	for _, tr := range rr.Tables {
+		t := Table{
+			Title: "Reconstruction: " + tr.Table,
+			Note: fmt.Sprintf("%d of %d shared tokens held out (seed %d), %d anchors left; %s",
+				len(rr.HeldOut), rr.Eligible, rr.Seed, rr.Anchors, tr.Tensor),
+			Header: []string{"method", "cos mean", "cos median", "cos p10", "rel L2 mean", "rel L2 median", "rel L2 p90", "rows built by"},
+		}
+		for _, m := range tr.Methods {
+			name := m.Method
+			if m.Baseline {
+				name += " (baseline)"
+			}
+			c, e := m.Cosine, m.RelativeL2
+			t.Rows = append(t.Rows, []string{name,
+				f3(c.Mean), f3(c.Median), f3(c.P10), f3(e.Mean), f3(e.Median), f3(e.P90), countsString(m.Counts)})
+		}
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+func f3(v float64) string { return fmt.Sprintf("%.3f", v) }
+
+// countsString lists counts largest first: "subword 990, mean (no pieces) 10".
+func countsString(c map[string]int) string {
+	keys := slices.Collect(maps.Keys(c))
+	slices.SortFunc(keys, func(a, b string) int {
+		if c[a] != c[b] {
+			return c[b] - c[a]
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, c[k])
+	}
+	return strings.Join(parts, ", ")
+}
