@@ -114,6 +114,23 @@ func TestBadFiles(t *testing.T) {
 	}
 }
 
+// TestSequenceProcessor: Llama 3.1 style Sequence[ByteLevel, Template].
+func TestSequenceProcessor(t *testing.T) {
+	data := strings.Replace(tinyBPE, `"post_processor": {"type": "TemplateProcessing",`,
+		`"post_processor": {"type": "Sequence", "processors": [{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true}, {"type": "TemplateProcessing",`, 1)
+	data = strings.Replace(data, `"tokens": ["<eos>"]}}},`, `"tokens": ["<eos>"]}}}]},`, 1)
+	tk, err := Parse([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tk.Encode("ab", true); !slices.Equal(got, []int{3, 7}) {
+		t.Errorf("Encode = %v", got)
+	}
+	if s := tk.Specials(); s.EOS != 7 {
+		t.Errorf("EOS = %d", s.EOS)
+	}
+}
+
 func TestLoadForms(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), []byte(tinyBPE), 0o644); err != nil {

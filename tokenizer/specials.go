@@ -95,8 +95,10 @@ func (t *Tokenizer) resolveSpecials(cfg roleConfig) Specials {
 	s := Specials{BOS: cfg.role(t, "bos_token"), EOS: cfg.role(t, "eos_token"),
 		PAD: cfg.role(t, "pad_token"), UNK: cfg.role(t, "unk_token")}
 	var before, after []int
-	if tp, ok := t.post.(template); ok {
-		before, after = tp.before, tp.after
+	for _, p := range flatten(t.post) {
+		if tp, ok := p.(template); ok {
+			before, after = append(before, tp.before...), append(tp.after, after...)
+		}
 	}
 	if s.BOS == -2 {
 		s.BOS = -1

@@ -129,6 +129,10 @@ func flatten[T any](c T) []T {
 		for _, x := range s {
 			out = append(out, flatten(any(x).(T))...)
 		}
+	case processorSequence:
+		for _, x := range s {
+			out = append(out, flatten(any(x).(T))...)
+		}
 	default:
 		out = append(out, c)
 	}
