@@ -1,6 +1,8 @@
 package tokenizer
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -51,14 +53,95 @@ type regexMatcher struct {
 }
 
 // compileRegex compiles a pattern written for the reference's Oniguruma
-// engine. regexp2 shares its syntax for everything tokenizer files use:
-// Unicode classes, lookaround, inline flags.
+// engine. regexp2 shares its syntax for what tokenizer files use (Unicode
+// classes, lookaround, inline flags); the few Oniguruma-only forms are
+// translated, or refused when regexp2 would read them differently.
 func compileRegex(pattern, path string) (*regexp2.Regexp, error) {
-	re, err := regexp2.Compile(pattern, regexp2.None)
+	translated, err := fromOniguruma(pattern)
+	if err != nil {
+		return nil, unsupportedErr(path, "regular expression %q: %v", pattern, err)
+	}
+	re, err := regexp2.Compile(translated, regexp2.None)
 	if err != nil {
 		return nil, unsupportedErr(path, "regular expression %q: %v", pattern, err)
 	}
 	return re, nil
+}
+
+// posixClasses are Oniguruma's bracket expressions, with Unicode meaning.
+var posixClasses = map[string]string{
+	"alpha": `\p{L}\p{Nl}\p{Mn}\p{Mc}`, "digit": `\p{Nd}`, "alnum": `\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}`,
+	"upper": `\p{Lu}`, "lower": `\p{Ll}`, "space": `\s`, "punct": `\p{P}`, "xdigit": `0-9A-Fa-f`,
+	"word": `\w`, "cntrl": `\p{Cc}`, "blank": `\p{Zs}\t`,
+}
+
+// fromOniguruma rewrites Oniguruma-only syntax for regexp2: \h and \H (hex
+// digits), POSIX bracket expressions such as [[:alpha:]], and nested
+// character classes, which Oniguruma reads as unions ([a[bc]] is [abc]) and
+// regexp2 as literal brackets. Negated nested classes and intersections
+// (&&) are refused.
+func fromOniguruma(p string) (string, error) {
+	var b strings.Builder
+	inClass := false
+	nested := 0 // depth of nested classes inside the current one
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			switch p[i+1] {
+			case 'h':
+				b.WriteString(map[bool]string{true: "0-9a-fA-F", false: "[0-9a-fA-F]"}[inClass])
+			case 'H':
+				if inClass {
+					return "", errors.New("\\H inside a character class")
+				}
+				b.WriteString("[^0-9a-fA-F]")
+			default:
+				b.WriteString(p[i : i+2])
+			}
+			i++
+		case c == '[' && !inClass:
+			inClass = true
+			b.WriteByte(c)
+			if strings.HasPrefix(p[i+1:], "^") {
+				b.WriteByte('^')
+				i++
+			}
+			if strings.HasPrefix(p[i+1:], "]") { // a leading ] is literal
+				b.WriteString(`\]`)
+				i++
+			}
+		case c == '[' && strings.HasPrefix(p[i:], "[:"):
+			end := strings.Index(p[i:], ":]")
+			if end < 0 {
+				return "", errors.New("unterminated POSIX bracket expression")
+			}
+			name := p[i+2 : i+end]
+			class, ok := posixClasses[name]
+			if !ok {
+				return "", fmt.Errorf("POSIX bracket expression [:%s:]", name)
+			}
+			b.WriteString(class)
+			i += end + 1
+		case c == '[':
+			// A nested class is a union in Oniguruma: its members join the
+			// outer class. A negated one cannot be written that way.
+			if strings.HasPrefix(p[i+1:], "^") {
+				return "", errors.New("negated nested character class")
+			}
+			nested++
+		case c == '&' && inClass && strings.HasPrefix(p[i:], "&&"):
+			return "", errors.New("character class intersection (&&)")
+		case c == ']' && nested > 0:
+			nested--
+		case c == ']' && inClass:
+			inClass = false
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
 }
 
 func (m regexMatcher) findAll(dst [][2]int, s string) [][2]int {
