@@ -61,7 +61,8 @@ func compileRegex(pattern, path string) (*regexp2.Regexp, error) {
 	if err != nil {
 		return nil, unsupportedErr(path, "regular expression %q: %v", pattern, err)
 	}
-	re, err := regexp2.Compile(translated, regexp2.None)
+	// ^ and $ match at line breaks in Oniguruma's Ruby syntax.
+	re, err := regexp2.Compile(translated, regexp2.Multiline)
 	if err != nil {
 		return nil, unsupportedErr(path, "regular expression %q: %v", pattern, err)
 	}
@@ -75,8 +76,8 @@ var posixClasses = map[string]string{
 	"word": `\w`, "cntrl": `\p{Cc}`, "blank": `\p{Zs}\t`,
 }
 
-// fromOniguruma rewrites Oniguruma-only syntax for regexp2: \h and \H (hex
-// digits), POSIX bracket expressions such as [[:alpha:]], and nested
+// fromOniguruma rewrites Oniguruma-only syntax for regexp2: the inline
+// option m (dot matches newline, regexp2's s), \h and \H (hex digits), POSIX bracket expressions such as [[:alpha:]], and nested
 // character classes, which Oniguruma reads as unions ([a[bc]] is [abc]) and
 // regexp2 as literal brackets. Negated nested classes and intersections
 // (&&) are refused.
@@ -100,6 +101,18 @@ func fromOniguruma(p string) (string, error) {
 				b.WriteString(p[i : i+2])
 			}
 			i++
+		case c == '(' && !inClass && strings.HasPrefix(p[i:], "(?"):
+			// Ruby's option m is dot-matches-newline, .NET's s.
+			j := i + 2
+			for j < len(p) && strings.IndexByte("imx-", p[j]) >= 0 {
+				j++
+			}
+			if j < len(p) && (p[j] == ':' || p[j] == ')') {
+				b.WriteString("(?" + strings.ReplaceAll(p[i+2:j], "m", "s"))
+				i = j - 1
+			} else {
+				b.WriteByte(c)
+			}
 		case c == '[' && !inClass:
 			inClass = true
 			b.WriteByte(c)

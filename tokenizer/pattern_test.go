@@ -18,6 +18,9 @@ func TestOnigurumaSyntax(t *testing.T) {
 		{`\d+`, text, []string{"ab ", "٣٤", " é x\u00a0y ", "12", " ǆ Ǆ fA"}},
 		{`[[:alpha:]]+`, text, []string{"ab", " ٣٤ ", "é", " ", "x", "\u00a0", "y", " 12 ", "ǆ", " ", "Ǆ", " ", "fA"}},
 		{`\h+`, text, []string{"ab", " ٣٤ é x\u00a0y ", "12", " ǆ Ǆ ", "fA"}},
+		{`^a`, "ab\nab\na", []string{"a", "b\n", "a", "b\n", "a"}},
+		{`(?m:.)+`, "ab\nab\na", []string{"ab\nab\na"}},
+		{`.+`, "ab\nab\na", []string{"ab", "\n", "ab", "\n", "a"}},
 		{` ?[^(\s|[.,!?…。，、।۔،])]+`, "Hello, world! (x|y) 数学。テスト…ok", // BLOOM
 			[]string{"Hello", ",", " world", "! (", "x", "|", "y", ")", " 数学", "。", "テスト", "…", "ok"}},
 	}
