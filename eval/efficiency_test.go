@@ -3,7 +3,11 @@ package eval
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/transplant-dev/transplant/tokenizer"
 )
 
 // Counted by hand: the old tokenizer cuts "abcd ab x\n\ncd z" into
@@ -76,5 +80,42 @@ func TestCompareEfficiencyCancelled(t *testing.T) {
 	cancel()
 	if _, err := CompareEfficiency(ctx, []byte("aaa"), tok, tok, EfficiencyOptions{}); err == nil {
 		t.Error("a cancelled context gave a result")
+	}
+}
+
+// TestEfficiencyGolden compares the counts on the bundled example with
+// those of scripts/golden/eval/efficiency.js, which encodes with the
+// official tokenizers library and derives token bytes on its own.
+func TestEfficiencyGolden(t *testing.T) {
+	var want Efficiency
+	readJSON(t, filepath.Join("testdata", "efficiency", "example.json"), &want)
+	text, err := os.ReadFile(filepath.Join("..", "testdata", "example", "heldout.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := tokenizer.Load(filepath.Join("..", "testdata", "example", "base"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.Load(filepath.Join("..", "testdata", "example", "new-tokenizer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := CompareEfficiency(context.Background(), text, old, tok, EfficiencyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Bytes != want.Bytes || got.Words != want.Words {
+		t.Errorf("%d bytes, %d words; want %d, %d", got.Bytes, got.Words, want.Bytes, want.Words)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want TokenizerEfficiency
+	}{{"old", got.Old, want.Old}, {"new", got.New, want.New}} {
+		g, w := c.got, c.want
+		if g.Tokens != w.Tokens || g.ByteFallback != w.ByteFallback || g.Unknown != w.Unknown || g.SurfaceBytes != w.SurfaceBytes ||
+			g.NotShared != w.NotShared || g.NotSharedBytes != w.NotSharedBytes {
+			t.Errorf("%s tokenizer: %+v\nreference %+v", c.name, g, w)
+		}
 	}
 }

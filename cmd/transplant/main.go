@@ -29,6 +29,7 @@ func newRootCmd() *cobra.Command {
 		newTokenizeCmd(),
 		newAlignCmd(),
 		newRunCmd(),
+		newEvalCmd(),
 	)
 	return root
 }

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/transplant-dev/transplant"
+	"github.com/transplant-dev/transplant/eval"
+	"github.com/transplant-dev/transplant/heuristics"
+)
+
+// scoreFlags are the bits-per-byte options.
+type scoreFlags struct {
+	text                    string
+	context, stride, thread int
+}
+
+func (s *scoreFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&s.text, "text", "", "UTF-8 text file to score")
+	f.IntVar(&s.context, "context", 0, fmt.Sprintf("ids per window (default: the model's context, at most %d)", eval.MaxDefaultContext))
+	f.IntVar(&s.stride, "stride", 0, "distance between window starts (default: --context, i.e. no overlap)")
+	f.IntVar(&s.thread, "threads", 0, "windows scored at once (default: all cores)")
+}
+
+func (s *scoreFlags) options(p *progress, stage string) eval.Options {
+	return eval.Options{
+		Context: s.context, Stride: s.stride, Workers: s.thread,
+		Progress: func(done, total int) { p.update(stage, int64(done), int64(total)) },
+	}
+}
+
+func newEvalCmd() *cobra.Command {
+	var (
+		sf       scoreFlags
+		out      evalOutput
+		mf       methodFlags
+		models   []string
+		baseline string
+		cmp      comparison
+	)
+	cmd := &cobra.Command{
+		Use:   "eval --model DIR --text FILE",
+		Short: "Measure quality: bits-per-byte on a text, reconstruction of known rows, tokenization efficiency",
+		Long: `Eval makes the quality of a model, or of a transplant, a number on your own text.
+
+With --model it scores each model's zero-shot bits-per-byte on --text: the
+negative log-likelihood of the text in bits over its UTF-8 bytes, so models
+with different tokenizers compare fairly. The text is cut after blank lines
+into chunks of at most 64 KiB, each encoded without special tokens and
+preceded by BOS; windows of --context ids, --stride apart, score every token
+once. --baseline adds a model to compare the others with (their ratio).
+
+With --base and --methods it compares initialization methods end to end:
+each method transplants the base onto the new tokenizer (--tokenizer, or the
+donor's), the result is scored like a --model, and the base is the baseline;
+the report adds the reconstruction and efficiency evaluations below.
+
+Subcommands:
+  reconstruct   rebuild held-out shared tokens' rows with each method, compare with the true rows
+  efficiency    how an old and a new tokenizer cut a text
+
+Results print as tables; --json prints JSON; --report DIR also writes a
+Markdown report with PNG charts.`,
+		Example: `  transplant eval --model ./A-on-B --baseline ./A --text heldout.txt
+  transplant eval --base ./A --donor ./B --methods mean,subword,omp --text heldout.txt --report ./eval-report
+  transplant eval reconstruct --base ./A --donor ./B --methods subword,knn,hybrid,omp
+  transplant eval efficiency --old ./A --new ./B --text heldout.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if sf.text == "" {
+				return fmt.Errorf("--text is required")
+			}
+			if len(models) == 0 && baseline == "" && cmp.base == "" {
+				return fmt.Errorf("nothing to score: give --model DIR (or --base DIR --methods LIST)")
+			}
+			text, err := os.ReadFile(sf.text)
+			if err != nil {
+				return err
+			}
+			p := newProgress(cmd.ErrOrStderr(), out.quiet)
+			defer p.done()
+			rep := &eval.Report{Text: filepath.Base(sf.text)}
+			if cmp.base != "" {
+				if err := cmp.run(cmd.Context(), rep, &mf, &sf, text, p); err != nil {
+					return err
+				}
+			}
+			if baseline != "" {
+				if err := scoreInto(cmd.Context(), rep, baseline, "", true, text, &sf, p); err != nil {
+					return err
+				}
+			}
+			for _, m := range models {
+				if err := scoreInto(cmd.Context(), rep, m, "", false, text, &sf, p); err != nil {
+					return err
+				}
+			}
+			p.done()
+			return out.emit(cmd, rep)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&models, "model", nil, "model directory to score (repeatable)")
+	f.StringVar(&baseline, "baseline", "", "model directory to compare with, e.g. the base of a transplant")
+	sf.register(cmd)
+	cmp.register(cmd)
+	mf.register(cmd)
+	hideMethodChoice(cmd)
+	out.register(cmd)
+	cmd.AddCommand(newEvalReconstructCmd(), newEvalEfficiencyCmd())
+	return cmd
+}
+
+// hideMethodChoice hides methodFlags' --method and --head-method: eval
+// commands take a list of methods instead, but share the methods' knobs.
+func hideMethodChoice(cmd *cobra.Command) {
+	for _, name := range []string{"method", "head-method"} {
+		cmd.Flags().MarkHidden(name)
+	}
+}
+
+// parseMethods builds the methods of a comma-separated list.
+func parseMethods(list string, mf *methodFlags) ([]heuristics.Method, error) {
+	var ms []heuristics.Method
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		m, err := mf.build(name)
+		if err != nil {
+			return nil, fmt.Errorf("--methods: %w", err)
+		}
+		ms = append(ms, m)
+	}
+	if len(ms) == 0 {
+		return nil, fmt.Errorf("--methods: no method given")
+	}
+	return ms, nil
+}
+
+// scoreInto scores the model in dir and adds it to the report, labelled
+// name (the directory's name when empty).
+func scoreInto(ctx context.Context, rep *eval.Report, dir, name string, baseline bool, text []byte, sf *scoreFlags, p *progress) error {
+	label := name
+	if label == "" {
+		label = filepath.Base(filepath.Clean(dir))
+	}
+	s, err := eval.ScoreDir(ctx, dir, text, sf.options(p, "scoring "+label))
+	if err != nil {
+		return err
+	}
+	s.Name = label
+	rep.AddModel(s, baseline)
+	return nil
+}
+
+// comparison is the --base --methods form of eval: transplant with each
+// method, score each result.
+type comparison struct {
+	base, tokenizer, donor string
+	methods                string
+	seed                   uint64
+	holdOut                string
+	keep                   string
+}
+
+func (c *comparison) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&c.base, "base", "", "compare methods: the base model directory to transplant")
+	f.StringVar(&c.tokenizer, "tokenizer", "", "compare methods: the new tokenizer (default: the donor's)")
+	f.StringVar(&c.donor, "donor", "", "compare methods: a donor model that uses the new tokenizer")
+	f.StringVar(&c.methods, "methods", "", "compare methods: comma-separated list, e.g. mean,subword,knn,hybrid,omp")
+	f.Uint64Var(&c.seed, "seed", 0, "seed for random methods and the reconstruction sample")
+	f.StringVar(&c.holdOut, "holdout", "", fmt.Sprintf("reconstruction: tokens to hold out, a count or a percentage (default %d)", eval.DefaultHoldOut))
+	f.StringVar(&c.keep, "keep", "", "compare methods: keep each transplanted model in DIR/METHOD instead of a temporary directory")
+}
+
+// run transplants the base with each method into a scratch directory,
+// scores the result, and adds the reconstruction and efficiency
+// evaluations of the same inputs.
+func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags, sf *scoreFlags, text []byte, p *progress) error {
+	if c.methods == "" {
+		return fmt.Errorf("--base needs --methods")
+	}
+	methods, err := parseMethods(c.methods, mf)
+	if err != nil {
+		return err
+	}
+	files := eval.ReconstructionFiles{Base: c.base, Tokenizer: c.tokenizer, Donor: c.donor}
+	if err := reconstructInto(ctx, rep, files, methods, c.seed, c.holdOut, p); err != nil {
+		return err
+	}
+	if err := efficiencyInto(ctx, rep, c.base, newTokenizerPath(files), text, p); err != nil {
+		return err
+	}
+	if err := scoreInto(ctx, rep, c.base, "", true, text, sf, p); err != nil {
+		return err
+	}
+	scratch := c.keep
+	if scratch == "" {
+		if scratch, err = os.MkdirTemp("", "transplant-eval-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(scratch)
+	}
+	for _, m := range methods {
+		dir := filepath.Join(scratch, m.Name())
+		if err := c.transplant(ctx, m, dir, p); err != nil {
+			return err
+		}
+		if err := scoreInto(ctx, rep, dir, m.Name(), false, text, sf, p); err != nil {
+			return err
+		}
+		if c.keep == "" {
+			os.RemoveAll(dir)
+		}
+	}
+	return nil
+}
+
+func (c *comparison) transplant(ctx context.Context, m heuristics.Method, out string, p *progress) error {
+	job, err := transplant.Prepare(ctx, transplant.Options{
+		Base: c.base, Tokenizer: c.tokenizer, Donor: c.donor,
+		Input: m, Seed: c.seed, ToolVersion: version,
+		Progress: func(stage string, done, total int64) { p.update(m.Name()+": "+stage, done, total) },
+	})
+	if err != nil {
+		return err
+	}
+	defer job.Close()
+	_, err = job.Run(ctx, out)
+	return err
+}
+
+// newTokenizerPath is where the new tokenizer of a reconstruction is.
+func newTokenizerPath(f eval.ReconstructionFiles) string {
+	switch {
+	case f.Tokenizer != "":
+		return f.Tokenizer
+	case f.Donor != "":
+		return f.Donor
+	}
+	return f.Base
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/transplant-dev/transplant/tokenizer"
+)
+
+const exampleText = "../../testdata/example/heldout.txt"
+
+// exampleSlice writes the first paragraphs of the example text, about
+// size bytes, to a temporary file: enough for a window or two.
+func exampleSlice(t *testing.T, size int) (path string, text []byte) {
+	t.Helper()
+	all, err := os.ReadFile(exampleText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := bytes.Index(all[size:], []byte("\n\n"))
+	text = all[:size+end+2]
+	path = filepath.Join(t.TempDir(), "slice.txt")
+	if err := os.WriteFile(path, text, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	return path, text
+}
+
+// evalJSON is the part of eval's JSON output the tests read.
+type evalJSON struct {
+	Models []struct {
+		Name        string  `json:"name"`
+		Baseline    bool    `json:"baseline"`
+		Tokens      int     `json:"Tokens"`
+		Windows     int     `json:"Windows"`
+		Context     int     `json:"context"`
+		Stride      int     `json:"stride"`
+		BitsPerByte float64 `json:"bits_per_byte"`
+		Ratio       float64 `json:"ratio_to_baseline"`
+	} `json:"bits_per_byte"`
+	Efficiency *struct {
+		Old, New struct {
+			Tokens int `json:"tokens"`
+		}
+	} `json:"efficiency"`
+	Reconstruction *struct {
+		HeldOut []int `json:"held_out"`
+		Tables  []struct {
+			Table   string `json:"table"`
+			Methods []struct {
+				Method string `json:"method"`
+				Cosine struct {
+					Mean float64 `json:"mean"`
+				} `json:"cosine"`
+			} `json:"methods"`
+		} `json:"tables"`
+	} `json:"reconstruction"`
+}
+
+func runEvalJSON(t *testing.T, args ...string) evalJSON {
+	t.Helper()
+	stdout, err := runCLI(t, append(args, "--json")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out evalJSON
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	return out
+}
+
+// The README's command form, with a baseline: the same model twice has
+// ratio 1, and every token of the text is scored once.
+func TestEvalModel(t *testing.T) {
+	slice, text := exampleSlice(t, 600)
+	report := filepath.Join(t.TempDir(), "report")
+	out := runEvalJSON(t, "eval", "--model", exampleBase, "--baseline", exampleBase, "--text", slice, "--context", "64", "--stride", "48", "--threads", "2", "--report", report)
+	tok, err := tokenizer.Load(exampleBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := len(tok.Encode(string(text), false))
+	if len(out.Models) != 2 || !out.Models[0].Baseline || out.Models[1].Baseline {
+		t.Fatalf("models %+v, want the baseline then the model", out.Models)
+	}
+	for _, m := range out.Models {
+		if m.Tokens != tokens || m.Context != 64 || m.Stride != 48 || m.Ratio != 1 || m.BitsPerByte < 0.5 || m.BitsPerByte > 5 {
+			t.Errorf("%+v; want %d tokens, context 64/48, ratio 1, a trained model's bits per byte", m, tokens)
+		}
+	}
+	for _, f := range []string{"report.md", "report.json", "bits-per-byte.png"} {
+		if _, err := os.Stat(filepath.Join(report, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	stdout, err := runCLI(t, "eval", "--model", exampleBase, "--text", slice, "--context", "64")
+	if err != nil || !strings.Contains(stdout, "bits/byte") || !strings.Contains(stdout, "base") {
+		t.Errorf("table output: %v\n%s", err, stdout)
+	}
+}
+
+// The token counts are the README's, measured by an independent
+// implementation of the scoring protocol (every token but BOS is scored).
+func TestEvalEfficiency(t *testing.T) {
+	out := runEvalJSON(t, "eval", "efficiency", "--old", exampleBase, "--new", exampleTok, "--text", exampleText)
+	if e := out.Efficiency; e == nil || e.Old.Tokens != 55604 || e.New.Tokens != 53273 {
+		t.Errorf("efficiency %+v, want 55604 and 53273 tokens", out.Efficiency)
+	}
+}
+
+func TestEvalReconstruct(t *testing.T) {
+	args := []string{"eval", "reconstruct", "--base", exampleBase, "--tokenizer", exampleTok, "--methods", "subword", "--holdout", "200", "--seed", "3"}
+	out := runEvalJSON(t, args...)
+	r := out.Reconstruction
+	if r == nil || len(r.HeldOut) != 200 || len(r.Tables) != 2 {
+		t.Fatalf("reconstruction %+v, want 200 tokens held out of 2 tables", r)
+	}
+	for _, tb := range r.Tables {
+		if len(tb.Methods) != 2 || tb.Methods[0].Method != "mean" || tb.Methods[1].Method != "subword" {
+			t.Errorf("%s: methods %+v, want the mean baseline and subword", tb.Table, tb.Methods)
+		}
+	}
+	again := runEvalJSON(t, args...)
+	if again.Reconstruction.Tables[1].Methods[1].Cosine != r.Tables[1].Methods[1].Cosine {
+		t.Error("the same seed gave another result")
+	}
+}
+
+// Comparing methods end to end: each one transplants the base and is
+// scored against it. Zero-shot, a transplant does worse than its base.
+func TestEvalCompareMethods(t *testing.T) {
+	slice, _ := exampleSlice(t, 600)
+	out := runEvalJSON(t, "eval", "--base", exampleBase, "--tokenizer", exampleTok, "--methods", "mean,subword", "--text", slice, "--holdout", "50", "--context", "128")
+	names := []string{}
+	for _, m := range out.Models {
+		names = append(names, m.Name)
+	}
+	if strings.Join(names, ",") != "base,mean,subword" || !out.Models[0].Baseline {
+		t.Fatalf("models %v, want the base as baseline, then mean and subword", names)
+	}
+	for _, m := range out.Models[1:] {
+		if m.Ratio <= 1 || m.Tokens == out.Models[0].Tokens {
+			t.Errorf("%s: %v bits per byte over %d tokens, ratio %v to the base's %v over %d",
+				m.Name, m.BitsPerByte, m.Tokens, m.Ratio, out.Models[0].BitsPerByte, out.Models[0].Tokens)
+		}
+	}
+	if out.Efficiency == nil || out.Reconstruction == nil || len(out.Reconstruction.HeldOut) != 50 {
+		t.Error("the comparison lacks the efficiency or reconstruction evaluation")
+	}
+}
+
+func TestEvalErrors(t *testing.T) {
+	slice, _ := exampleSlice(t, 100)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "--model", exampleBase}, "--text"},
+		{[]string{"eval", "--text", slice}, "nothing to score"},
+		{[]string{"eval", "--model", "nowhere", "--text", slice}, "nowhere"},
+		{[]string{"eval", "--model", exampleBase, "--text", "missing.txt"}, "missing.txt"},
+		{[]string{"eval", "--model", exampleBase, "--text", slice, "--context", "8", "--stride", "16"}, "stride"},
+		{[]string{"eval", "--base", exampleBase, "--text", slice}, "--methods"},
+		{[]string{"eval", "reconstruct", "--base", exampleBase, "--tokenizer", exampleTok, "--methods", "knn"}, "donor"},
+		{[]string{"eval", "reconstruct", "--base", exampleBase, "--methods", "magic"}, "magic"},
+		{[]string{"eval", "reconstruct", "--base", exampleBase, "--holdout", "120%"}, "holdout"},
+		{[]string{"eval", "reconstruct", "--base", exampleBase, "--holdout", "-3"}, "holdout"},
+		{[]string{"eval", "efficiency", "--old", exampleBase, "--new", "nowhere", "--text", slice}, "new tokenizer"},
+		{[]string{"eval", "bogus"}, "bogus"},
+	} {
+		if _, err := runCLI(t, tt.args...); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: error %v, want one mentioning %q", tt.args, err, tt.want)
+		}
+	}
+}
