@@ -114,7 +114,7 @@ func TestConformance(t *testing.T) {
 			}
 			step := 1
 			if testing.Short() {
-				step = 7 // a sample keeps -short -race fast
+				step = 13 // a sample keeps -short -race fast
 			}
 			var bad, total int
 			for i := 0; i < len(lines); i += step {

@@ -45,6 +45,9 @@ func TestSpecials(t *testing.T) {
 // -race, for data races).
 func TestEncodeBatch(t *testing.T) {
 	lines := corpus(t)
+	if testing.Short() {
+		lines = lines[:len(lines)/4]
+	}
 	for _, name := range []string{"gpt2", "t5-small", "synth-unigram"} {
 		tk := loadNamed(t, name)
 		got := tk.EncodeBatch(lines, true)

@@ -45,7 +45,7 @@ func TestEncodeSurfaceRoundTrip(t *testing.T) {
 				t.Logf("%s: the vocabulary lacks some bytes; ill-formed UTF-8 not checked", name)
 			}
 			for i, s := range inputs {
-				if testing.Short() && i%5 != 0 {
+				if testing.Short() && i%20 != 0 {
 					continue
 				}
 				if tk.surfaceSpace != 0 && strings.ContainsRune(s, tk.surfaceSpace) {
@@ -95,7 +95,7 @@ func TestEncodeSurfaceOfTokens(t *testing.T) {
 			var examples []string
 			step := 1
 			if testing.Short() {
-				step = 5
+				step = 25
 			}
 			for id := 0; id < tk.VocabSize(); id += step {
 				s := tk.Surface(id)
