@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/omp"
 )
 
 // methodFlags are the knobs of the initialization methods. Knobs several
@@ -19,20 +20,25 @@ type methodFlags struct {
 	weighting                     string
 	hybridWeight, hybridThreshold float64
 	randnScale                    float64
+	tolerance                     float64
+	ompNormalize, ompFloat64      bool
 }
 
 func (f *methodFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.method, "method", "subword", "how to build rows for new tokens: zero, mean, randn, subword, knn, hybrid")
+	fl.StringVar(&f.method, "method", "subword", "how to build rows for new tokens: zero, mean, randn, subword, knn, hybrid, omp")
 	fl.StringVar(&f.headMethod, "head-method", "", "method for the output head (default: --method)")
 	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
 	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
-	fl.IntVar(&f.k, "k", 0, fmt.Sprintf("neighbours for knn (default %d) and hybrid (default %d)", heuristics.DefaultKNNK, heuristics.DefaultHybrid().K))
+	fl.IntVar(&f.k, "k", 0, fmt.Sprintf("neighbours for knn (default %d) and hybrid (default %d), anchors per token for omp (default %d)", heuristics.DefaultKNNK, heuristics.DefaultHybrid().K, omp.DefaultK))
 	fl.Float64Var(&f.temperature, "temperature", 0, fmt.Sprintf("softmax temperature for knn (default %g) and hybrid (default %g)", heuristics.DefaultKNNTemperature, heuristics.DefaultHybrid().Temperature))
 	fl.StringVar(&f.weighting, "weighting", "softmax", "knn: softmax or sparsemax (FOCUS)")
 	fl.Float64Var(&f.hybridWeight, "hybrid-weight", heuristics.DefaultHybrid().GlobalWeight, "hybrid: weight of the global (nearest-neighbour) estimate")
 	fl.Float64Var(&f.hybridThreshold, "hybrid-threshold", heuristics.DefaultHybrid().Threshold, "hybrid: least cosine similarity that counts")
 	fl.Float64Var(&f.randnScale, "randn-scale", heuristics.DefaultRandnScale, "randn: factor on the embedding covariance")
+	fl.Float64Var(&f.tolerance, "tolerance", 0, "omp: stop a token early once its residual is this fraction of its norm")
+	fl.BoolVar(&f.ompNormalize, "omp-normalize", false, "omp: select anchors by correlation with unit-length anchors")
+	fl.BoolVar(&f.ompFloat64, "omp-float64", false, "omp: screen correlations in float64")
 }
 
 // methods returns the methods for the input embedding and the output head.
@@ -70,6 +76,8 @@ func (f *methodFlags) build(name string) (heuristics.Method, error) {
 			return nil, err
 		}
 		return heuristics.KNN{K: orInt(f.k, heuristics.DefaultKNNK), Temperature: orFloat(f.temperature, heuristics.DefaultKNNTemperature), Weighting: w}, nil
+	case "omp":
+		return omp.Method{Options: omp.Options{K: f.k, Tolerance: f.tolerance, Normalize: f.ompNormalize, Float64: f.ompFloat64}}, nil
 	case "hybrid":
 		d := heuristics.DefaultHybrid()
 		return heuristics.Hybrid{GlobalWeight: f.hybridWeight, K: orInt(f.k, d.K), Temperature: orFloat(f.temperature, d.Temperature), Threshold: f.hybridThreshold}, nil

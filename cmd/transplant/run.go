@@ -40,6 +40,8 @@ the bytes they stand for) keep their rows; special tokens move by role
   subword      the rows of the pieces the old tokenizer cuts the token into
   knn          the nearest shared tokens in a donor model's embedding space (FOCUS)
   hybrid       TokenAdapt's blend of subword pieces and nearest neighbours
+  omp          Orthogonal Matching Pursuit: the token's donor row as a sparse
+               combination of shared tokens' donor rows, applied to their base rows
 
 A donor (--donor) is a model that already uses the new tokenizer; knn needs
 one, hybrid uses one when given. The output directory holds the new tables in
