@@ -98,15 +98,9 @@ func (r *Report) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return fmt.Errorf("eval: report: %w", err)
 	}
-	files := []struct {
-		name string
-		data []byte
-	}{{"report.md", md.Bytes()}, {"report.json", append(js, '\n')}}
+	files := []reportFile{{"report.md", md.Bytes()}, {"report.json", append(js, '\n')}}
 	for _, c := range charts {
-		files = append(files, struct {
-			name string
-			data []byte
-		}{c.File, c.PNG})
+		files = append(files, reportFile{c.File, c.PNG})
 	}
 	for _, f := range files {
 		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
@@ -114,6 +108,11 @@ func (r *Report) WriteDir(dir string) error {
 		}
 	}
 	return nil
+}
+
+type reportFile struct {
+	name string
+	data []byte
 }
 
 // writeFileAtomic writes data to a new file beside path and renames it

@@ -17,7 +17,7 @@ import (
 // scoreFlags are the bits-per-byte options.
 type scoreFlags struct {
 	text                    string
-	context, stride, thread int
+	context, stride, threads int
 }
 
 func (s *scoreFlags) register(cmd *cobra.Command) {
@@ -25,12 +25,12 @@ func (s *scoreFlags) register(cmd *cobra.Command) {
 	f.StringVar(&s.text, "text", "", "UTF-8 text file to score")
 	f.IntVar(&s.context, "context", 0, fmt.Sprintf("ids per window (default: the model's context, at most %d)", eval.MaxDefaultContext))
 	f.IntVar(&s.stride, "stride", 0, "distance between window starts (default: --context, i.e. no overlap)")
-	f.IntVar(&s.thread, "threads", 0, "windows scored at once (default: all cores)")
+	f.IntVar(&s.threads, "threads", 0, "windows scored at once (default: all cores)")
 }
 
 func (s *scoreFlags) options(p *progress, stage string) eval.Options {
 	return eval.Options{
-		Context: s.context, Stride: s.stride, Workers: s.thread,
+		Context: s.context, Stride: s.stride, Workers: s.threads,
 		Progress: func(done, total int) { p.update(stage, int64(done), int64(total)) },
 	}
 }
