@@ -16,7 +16,7 @@ import (
 
 // scoreFlags are the bits-per-byte options.
 type scoreFlags struct {
-	text                    string
+	text                     string
 	context, stride, threads int
 }
 
