@@ -40,7 +40,10 @@ type Options struct {
 	// Context-Stride ids of left context, at the price of more windows.
 	Stride int
 	// Workers is the number of windows scored at once; 0 means
-	// runtime.GOMAXPROCS(0).
+	// runtime.GOMAXPROCS(0). Each worker's matrix products run on its own
+	// goroutine: with the openblas build, OpenBLAS's own threads should be
+	// off (OPENBLAS_NUM_THREADS=1), or the two kinds of parallelism fight
+	// over the cores.
 	Workers int
 	// ChunkBytes is the largest chunk BitsPerByte cuts the text into; 0
 	// means DefaultChunkBytes.
