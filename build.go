@@ -8,6 +8,7 @@ import (
 
 	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/omp"
 )
 
 // scratch holds the float32 buffers a run reuses from one table to the
@@ -30,10 +31,10 @@ func grow(buf []float32, n int) []float32 {
 //
 // The method writes its rows straight into the new table, packed at the top,
 // and they are then moved down to their ids: no third table is needed.
-func (j *Job) build(ctx context.Context, t table, s *scratch) (blas32.General, heuristics.Counts, error) {
+func (j *Job) build(ctx context.Context, t table, s *scratch) (blas32.General, heuristics.Counts, *omp.Solution, error) {
 	base, err := j.readBase(t, s)
 	if err != nil {
-		return blas32.General{}, nil, err
+		return blas32.General{}, nil, nil, err
 	}
 	p := &heuristics.Problem{
 		Base:     blas32.General{Rows: t.realRows, Cols: base.Cols, Stride: base.Stride, Data: base.Data},
@@ -46,16 +47,21 @@ func (j *Job) build(ctx context.Context, t table, s *scratch) (blas32.General, h
 	if t.donorName != "" {
 		s.donor = grow(s.donor, t.donorRows*t.donorCols)
 		if err := j.donor.ReadRows(t.donorName, 0, t.donorRows, s.donor); err != nil {
-			return blas32.General{}, nil, fmt.Errorf("transplant: donor: %w", err)
+			return blas32.General{}, nil, nil, fmt.Errorf("transplant: donor: %w", err)
 		}
 		p.Donor = blas32.General{Rows: t.donorRows, Cols: t.donorCols, Stride: t.donorCols, Data: s.donor}
 	}
 	a := j.alignment
 	fresh := newTable(a.Rows, base.Cols)
 	packed := blas32.General{Rows: len(j.targets), Cols: base.Cols, Stride: base.Cols, Data: fresh.Data[:len(j.targets)*base.Cols]}
-	counts, err := t.method.Build(ctx, p, packed)
+	method, sol := t.method, (*omp.Solution)(nil)
+	if m, ok := method.(omp.Method); ok {
+		m.Report = func(_ *heuristics.Problem, s *omp.Solution) { sol = s }
+		method = m
+	}
+	counts, err := method.Build(ctx, p, packed)
 	if err != nil {
-		return blas32.General{}, nil, fmt.Errorf("transplant: %s: %s: %w", t.stageLabel, t.method.Name(), err)
+		return blas32.General{}, nil, nil, fmt.Errorf("transplant: %s: %s: %w", t.stageLabel, t.method.Name(), err)
 	}
 	// Target i goes to row NewID ≥ i (ids ascend); moving the last first
 	// never overwrites a row still to be moved.
@@ -73,7 +79,7 @@ func (j *Job) build(ctx context.Context, t table, s *scratch) (blas32.General, h
 	if n := fillPadding(fresh, base, t.realRows, a); n > 0 {
 		counts["padding"] = n
 	}
-	return fresh, counts, nil
+	return fresh, counts, sol, nil
 }
 
 // readBase widens t's base tensor into the scratch buffer, with the head

@@ -34,6 +34,14 @@ type Options struct {
 	// MaxShardSize splits the output weights; 0 is transformers' default.
 	MaxShardSize int64
 
+	// Explain names new tokens (by spelling, text or "#ID") whose rows the
+	// report explains: copied from which old token, or built from which
+	// rows with which weights.
+	Explain []string
+	// TokenRows asks for the same details for every row a method builds,
+	// in Report.Tokens (not written to transplant.json: it can be large).
+	TokenRows bool
+
 	// ToolVersion is recorded in transplant.json.
 	ToolVersion string
 	// Progress, when set, hears about long stages: stage names a step

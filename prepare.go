@@ -24,6 +24,7 @@ type Job struct {
 	targets   []heuristics.Target
 	anchors   []heuristics.Anchor
 	tables    []table
+	explain   map[int]bool // new ids to explain
 	plan      Plan
 }
 
@@ -65,6 +66,14 @@ func Prepare(ctx context.Context, opts Options) (_ *Job, err error) {
 	}
 	if err := j.planTables(); err != nil {
 		return nil, err
+	}
+	ids, err := j.resolveTokens(opts.Explain)
+	if err != nil {
+		return nil, err
+	}
+	j.explain = map[int]bool{}
+	for _, id := range ids {
+		j.explain[id] = true
 	}
 	j.plan = j.makePlan()
 	return j, ctx.Err()

@@ -26,6 +26,10 @@ type Report struct {
 	Seed      uint64        `json:"seed"`
 	Alignment align.Report  `json:"alignment"`
 	Tables    []TableReport `json:"tables"`
+	// Explanations details the rows of the tokens Options.Explain named.
+	Explanations []TokenRow `json:"explanations,omitempty"`
+	// Tokens details every built row when Options.TokenRows is set.
+	Tokens []TokenRow `json:"-"`
 }
 
 // InputFile identifies one file the run read.
@@ -48,6 +52,8 @@ type TableReport struct {
 	// Counts says how many rows each way of building produced, copies and
 	// padding included.
 	Counts heuristics.Counts `json:"counts"`
+	// Residual summarizes OMP's relative residuals, for an OMP table.
+	Residual *ResidualSummary `json:"omp_residual,omitempty"`
 }
 
 // inputFiles lists what the run reads: the base's weights, config and

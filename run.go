@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/checkpoint"
 )
 
@@ -22,7 +23,7 @@ func (j *Job) Run(ctx context.Context, out string) (*Report, error) {
 	replace := map[string]checkpoint.Replacement{}
 	var s scratch
 	for _, t := range j.tables {
-		fresh, counts, err := j.build(ctx, t, &s)
+		fresh, counts, sol, err := j.build(ctx, t, &s)
 		if err != nil {
 			cancelHash()
 			<-hashed
@@ -38,7 +39,13 @@ func (j *Job) Run(ctx context.Context, out string) (*Report, error) {
 		rep.Tables = append(rep.Tables, TableReport{
 			Tensor: t.name, Role: t.stageLabel, Method: t.method.Name(), Params: t.method,
 			Rows: j.alignment.Rows, Cols: t.cols, Dtype: j.dtype(t.name), Counts: counts,
+			Residual: summarizeResiduals(sol),
 		})
+		rep.Explanations = append(rep.Explanations, j.tableDetails(t, func(id int) bool { return j.explain[id] }, sol)...)
+		if j.opts.TokenRows {
+			built := func(id int) bool { k := j.alignment.Kind[id]; return k == align.New || k == align.NewSpecial }
+			rep.Tokens = append(rep.Tokens, j.tableDetails(t, built, sol)...)
+		}
 	}
 	s = scratch{} // the widened inputs are not needed for writing
 	if err := <-hashed; err != nil {

@@ -384,3 +384,33 @@ func TestReportAndDeterminism(t *testing.T) {
 		t.Errorf("table report %+v", rep.Tables[0])
 	}
 }
+
+// Explanations name the old rows a new row comes from, with weights that
+// match the method.
+func TestExplain(t *testing.T) {
+	base := tinyModel{tokenizer: "mistral-7b-v0.1", hidden: 4}.write(t, filepath.Join(t.TempDir(), "base"))
+	opts := Options{Base: base, Tokenizer: tokenizerDir("gpt2"), Input: heuristics.Subword{Output: heuristics.CombineFirst},
+		Explain: []string{"Ġthe", " transplant", "#50256"}}
+	_, rep := transplantT(t, opts)
+	got := map[string]TokenRow{}
+	for _, r := range rep.Explanations {
+		got[r.Table+" "+r.Token] = r
+	}
+	if r := got["input embedding Ġthe"]; r.How != "copied" || r.From == nil || r.From.Token != "▁the" {
+		t.Errorf("Ġthe: %+v", r)
+	}
+	if r := got["input embedding <|endoftext|>"]; r.How != "copied" || r.From == nil || r.From.Token != "</s>" {
+		t.Errorf("<|endoftext|>: %+v", r)
+	}
+	in, out := got["input embedding Ġtransplant"], got["output head Ġtransplant"]
+	if len(in.Terms) != 2 || in.Terms[0].Token != "▁trans" || in.Terms[1].Token != "plant" || in.Terms[0].Weight != 0.5 {
+		t.Errorf("input Ġtransplant: %+v", in)
+	}
+	if len(out.Terms) != 1 || out.Terms[0].Token != "▁trans" || out.Terms[0].Weight != 1 {
+		t.Errorf("output Ġtransplant (first piece): %+v", out)
+	}
+	opts.Explain = []string{"no such token here"}
+	if _, err := Prepare(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "no such token") {
+		t.Errorf("unknown token: %v", err)
+	}
+}

@@ -67,10 +67,7 @@ func (s Subword) Build(_ context.Context, p *Problem, dst blas32.General) (Count
 	if err := p.check(dst, false); err != nil {
 		return nil, err
 	}
-	how := s.Input
-	if p.Output {
-		how = s.Output
-	}
+	how := s.For(p.Output)
 	var mean []float32
 	counts := Counts{}
 	for i, t := range p.Targets {
@@ -91,27 +88,37 @@ func (s Subword) Build(_ context.Context, p *Problem, dst blas32.General) (Count
 
 // combinePieces writes the combination of the pieces' rows into out and
 // reports whether there was any piece inside the base table to combine.
-// Pieces outside the table (ids the tokenizer has but the checkpoint lacks)
-// are left out.
 func combinePieces(base blas32.General, pieces []Piece, how Combine, out []float32) bool {
-	valid := pieces[:0:0]
-	for _, pc := range pieces {
-		if pc.ID < base.Rows {
-			valid = append(valid, pc)
-		}
-	}
+	valid, weights := PieceWeights(pieces, how, base.Rows)
 	if len(valid) == 0 {
 		return false
 	}
-	switch how {
-	case CombineFirst:
-		copy(out, row(base, valid[0].ID))
-		return true
-	case CombineLast:
-		copy(out, row(base, valid[len(valid)-1].ID))
-		return true
+	weightedRows(base, valid, weights, out)
+	return true
+}
+
+// PieceWeights returns the pieces Subword uses, those with a row among the
+// first rows of the base table (ids the tokenizer has but the checkpoint
+// lacks are left out), and the weight of each in the combination how.
+func PieceWeights(pieces []Piece, how Combine, rows int) ([]Piece, []float64) {
+	var valid []Piece
+	for _, pc := range pieces {
+		if pc.ID < rows {
+			valid = append(valid, pc)
+		}
 	}
 	weights := make([]float64, len(valid))
+	if len(valid) == 0 {
+		return nil, nil
+	}
+	switch how {
+	case CombineFirst:
+		weights[0] = 1
+		return valid[:1], weights[:1]
+	case CombineLast:
+		weights[len(valid)-1] = 1
+		return valid[len(valid)-1:], weights[len(valid)-1:]
+	}
 	var total float64
 	for k, pc := range valid {
 		w := 1.0
@@ -124,8 +131,7 @@ func combinePieces(base blas32.General, pieces []Piece, how Combine, out []float
 	for k := range weights {
 		weights[k] /= total
 	}
-	weightedRows(base, valid, weights, out)
-	return true
+	return valid, weights
 }
 
 // weightedRows sets out = Σ weights[k]·base[pieces[k].ID], in float64.
@@ -140,4 +146,13 @@ func weightedRows(base blas32.General, pieces []Piece, weights []float64, out []
 	for j, v := range acc {
 		out[j] = float32(v)
 	}
+}
+
+// For returns the combination Subword uses for the input embedding, or for
+// the output head when output is set.
+func (s Subword) For(output bool) Combine {
+	if output {
+		return s.Output
+	}
+	return s.Input
 }

@@ -24,6 +24,7 @@ func newRunCmd() *cobra.Command {
 		dtype     string
 		shardSize string
 		dryRun    bool
+		tokenFile string
 		asJSON    bool
 		quiet     bool
 	)
@@ -74,6 +75,7 @@ appears only when complete; the inputs are only read.`,
 				return fmt.Errorf("--out is required (or --dry-run)")
 			}
 			opts.ToolVersion = version
+			opts.TokenRows = tokenFile != ""
 			p := newProgress(cmd.ErrOrStderr(), quiet)
 			opts.Progress = p.update
 			job, err := transplant.Prepare(cmd.Context(), opts)
@@ -101,7 +103,13 @@ appears only when complete; the inputs are only read.`,
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), rep)
 			}
+			if tokenFile != "" {
+				if err := writeTokenRows(tokenFile, rep.Tokens); err != nil {
+					return err
+				}
+			}
 			printRunReport(cmd.OutOrStdout(), out, rep)
+			printExplanations(cmd.OutOrStdout(), rep.Explanations)
 			return nil
 		},
 	}
@@ -118,6 +126,8 @@ appears only when complete; the inputs are only read.`,
 	f.StringVar(&dtype, "dtype", "", "dtype of the new tables: f32, f16, bf16 (default: the base's)")
 	f.StringVar(&shardSize, "max-shard-size", "5GB", "largest weights file, as transformers' max_shard_size")
 	f.BoolVar(&dryRun, "dry-run", false, "print the plan and the memory it needs, write nothing")
+	f.StringArrayVar(&opts.Explain, "explain", nil, "show how a new token's rows were made (its spelling, its text, or #ID; repeatable)")
+	f.StringVar(&tokenFile, "token-report", "", "write how every built row was made to this JSON-lines file (.gz to compress)")
 	f.BoolVar(&asJSON, "json", false, "print the plan or report as JSON")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress or plan on stderr")
 	cmd.MarkFlagRequired("base")

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -128,4 +133,62 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func printExplanations(w io.Writer, rows []transplant.TokenRow) {
+	for _, r := range rows {
+		fmt.Fprintf(w, "\n%q (#%d), %s: %s", r.Token, r.ID, r.Table, r.How)
+		if r.From != nil {
+			fmt.Fprintf(w, " from %q (#%d)", r.From.Token, r.From.ID)
+		}
+		if r.Residual != nil {
+			fmt.Fprintf(w, ", residual %.3f of the donor row's norm", *r.Residual)
+		}
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, t := range r.Terms {
+			fmt.Fprintf(tw, "  %+.4f\t%q\t#%d\n", t.Weight, t.Token, t.ID)
+		}
+		tw.Flush()
+	}
+}
+
+// writeTokenRows writes one JSON object per row, gzipped when the name
+// ends in .gz; the file appears only when complete.
+func writeTokenRows(path string, rows []transplant.TokenRow) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".token-report-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	var w io.Writer = tmp
+	var zw *gzip.Writer
+	if strings.HasSuffix(path, ".gz") {
+		zw = gzip.NewWriter(tmp)
+		w = zw
+	}
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return err
+		}
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
