@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/checkpoint"
@@ -146,6 +147,10 @@ func (j *Job) openNewSide() error {
 		return fmt.Errorf("transplant: new tokenizer: %w", err)
 	}
 	j.newTok, j.newTokDir = tok, path
+	if m := tok.Specials().Missing; len(m) > 0 {
+		return fmt.Errorf("transplant: new tokenizer %s: its configuration names special tokens its vocabulary lacks (%s); transformers would add them with new ids, so fix tokenizer_config.json or special_tokens_map.json first",
+			path, strings.Join(m, ", "))
+	}
 	if j.donor == nil {
 		return nil
 	}

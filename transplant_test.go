@@ -319,6 +319,11 @@ func TestBadInput(t *testing.T) {
 	liar := tinyModel{tokenizer: "mistral-7b-v0.1", hidden: 4}.write(t, filepath.Join(dir, "liar"))
 	files, _ := tokenizer.Files(tokenizerDir("gpt2"))
 	writeFile(t, filepath.Join(liar, "tokenizer.json"), files["tokenizer.json"])
+	// A tokenizer whose config names special tokens it does not have.
+	broken := filepath.Join(dir, "broken")
+	os.MkdirAll(broken, 0o755)
+	writeFile(t, filepath.Join(broken, "tokenizer.json"), files["tokenizer.json"])
+	writeFile(t, filepath.Join(broken, "tokenizer_config.json"), []byte(`{"bos_token": "<s>", "eos_token": "</s>"}`))
 	tests := []struct {
 		name string
 		opts Options
@@ -329,6 +334,7 @@ func TestBadInput(t *testing.T) {
 		{"donor rows short of its tokenizer", Options{Base: base, Donor: short, Input: heuristics.Mean{}}, "100 rows"},
 		{"donor tokenizer is not the new one", Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Donor: liar, Input: heuristics.Mean{}}, "not the new tokenizer"},
 		{"map names a missing token", Options{Base: base, Donor: donor, Input: heuristics.Mean{}, Map: map[string]string{"<|nope|>": "</s>"}}, "<|nope|>"},
+		{"special tokens missing", Options{Base: base, Tokenizer: broken, Input: heuristics.Mean{}}, "eos_token: </s>"},
 		{"no base", Options{Base: filepath.Join(dir, "missing"), Tokenizer: base, Input: heuristics.Mean{}}, "missing"},
 	}
 	for _, tt := range tests {

@@ -18,6 +18,11 @@ type Specials struct {
 	// role tokens, additional_special_tokens, and what the post-processor
 	// adds.
 	IDs []int
+	// Missing lists the roles whose token the configuration files name but
+	// the vocabulary lacks, as "eos_token: </s>". transformers would add
+	// such a token with a new id, so a model's tables cannot follow the
+	// files as they are.
+	Missing []string
 }
 
 // Specials returns the special tokens by role.
@@ -31,6 +36,7 @@ type Specials struct {
 func (t *Tokenizer) Specials() Specials {
 	s := t.specials
 	s.IDs = append([]int(nil), s.IDs...)
+	s.Missing = append([]string(nil), s.Missing...)
 	return s
 }
 
@@ -74,8 +80,9 @@ func tokenContent(raw json.RawMessage) (string, bool) {
 	return "", false
 }
 
-// role returns the id of the first configured token for key.
-func (cfg roleConfig) role(t *Tokenizer, key string) int {
+// role returns the id of the first configured token for key, and the
+// token's content when the vocabulary lacks it.
+func (cfg roleConfig) role(t *Tokenizer, key string) (int, string) {
 	for _, m := range cfg {
 		raw, ok := m[key]
 		if !ok {
@@ -83,17 +90,26 @@ func (cfg roleConfig) role(t *Tokenizer, key string) int {
 		}
 		if s, ok := tokenContent(raw); ok {
 			if id, ok := t.ID(s); ok {
-				return id
+				return id, ""
 			}
+			return -1, s
 		}
-		return -1 // present but null or unknown: the role is empty
+		return -1, "" // present but null: the role is empty
 	}
-	return -2 // not configured
+	return -2, "" // not configured
 }
 
 func (t *Tokenizer) resolveSpecials(cfg roleConfig) Specials {
-	s := Specials{BOS: cfg.role(t, "bos_token"), EOS: cfg.role(t, "eos_token"),
-		PAD: cfg.role(t, "pad_token"), UNK: cfg.role(t, "unk_token")}
+	var s Specials
+	for _, r := range []struct {
+		key string
+		id  *int
+	}{{"bos_token", &s.BOS}, {"eos_token", &s.EOS}, {"pad_token", &s.PAD}, {"unk_token", &s.UNK}} {
+		var missing string
+		if *r.id, missing = cfg.role(t, r.key); missing != "" {
+			s.Missing = append(s.Missing, r.key+": "+missing)
+		}
+	}
 	var before, after []int
 	for _, p := range flatten(t.post) {
 		if tp, ok := p.(template); ok {

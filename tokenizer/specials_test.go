@@ -1,6 +1,8 @@
 package tokenizer
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -56,5 +58,35 @@ func TestEncodeBatch(t *testing.T) {
 				t.Fatalf("%s line %d: EncodeBatch %v, Encode %v", name, i, got[i], want)
 			}
 		}
+	}
+}
+
+// A role naming a token the vocabulary lacks is reported, not dropped.
+func TestSpecialsMissing(t *testing.T) {
+	dir := t.TempDir()
+	files, err := Files("testdata/tokenizers/gpt2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), files["tokenizer.json"], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `{"bos_token": "<s>", "eos_token": {"content": "<|endoftext|>"}, "pad_token": null, "unk_token": "<unk>"}`
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tk.Specials()
+	if s.BOS != -1 || s.EOS != 50256 || s.PAD != -1 || s.UNK != -1 {
+		t.Errorf("roles %+v", s)
+	}
+	if want := []string{"bos_token: <s>", "unk_token: <unk>"}; !slices.Equal(s.Missing, want) {
+		t.Errorf("missing %q, want %q", s.Missing, want)
+	}
+	if m := loadNamed(t, "gpt2").Specials().Missing; len(m) != 0 {
+		t.Errorf("gpt2 reports missing roles %q", m)
 	}
 }
