@@ -122,23 +122,32 @@ func Reconstruct(ctx context.Context, r *Reconstruction, methods []heuristics.Me
 	}
 	methods = withBaseline(methods)
 	for _, t := range r.Tables {
-		tr := TableReconstruction{Table: t.Name, Tensor: t.Tensor}
-		for _, m := range methods {
-			p := &heuristics.Problem{Base: t.Base, Output: t.Output, Targets: targets, Anchors: anchors, Donor: t.Donor, Seed: opts.Seed}
-			if opts.Progress != nil {
-				stage := t.Name + ": " + m.Name()
-				p.Progress = func(done, total int) { opts.Progress(stage, done, total) }
-			}
-			mr, err := rebuild(ctx, m, p, t.Base, truth)
-			if err != nil {
-				return nil, fmt.Errorf("eval: reconstruction: %s: %s: %w", t.Name, m.Name(), err)
-			}
-			_, mr.Baseline = m.(heuristics.Mean)
-			tr.Methods = append(tr.Methods, mr)
+		tr, err := reconstructTable(ctx, t, methods, targets, truth, anchors, opts)
+		if err != nil {
+			return nil, err
 		}
 		rep.Tables = append(rep.Tables, tr)
 	}
 	return rep, nil
+}
+
+// reconstructTable runs every method on one table.
+func reconstructTable(ctx context.Context, t ReconstructionTable, methods []heuristics.Method, targets []heuristics.Target, truth []int, anchors []heuristics.Anchor, opts ReconstructOptions) (TableReconstruction, error) {
+	tr := TableReconstruction{Table: t.Name, Tensor: t.Tensor}
+	for _, m := range methods {
+		p := &heuristics.Problem{Base: t.Base, Output: t.Output, Targets: targets, Anchors: anchors, Donor: t.Donor, Seed: opts.Seed}
+		if opts.Progress != nil {
+			stage := t.Name + ": " + m.Name()
+			p.Progress = func(done, total int) { opts.Progress(stage, done, total) }
+		}
+		mr, err := rebuild(ctx, m, p, t.Base, truth)
+		if err != nil {
+			return tr, fmt.Errorf("eval: reconstruction: %s: %s: %w", t.Name, m.Name(), err)
+		}
+		_, mr.Baseline = m.(heuristics.Mean)
+		tr.Methods = append(tr.Methods, mr)
+	}
+	return tr, nil
 }
 
 func (r *Reconstruction) check(methods []heuristics.Method) error {

@@ -77,7 +77,7 @@ func runEvalJSON(t *testing.T, args ...string) evalJSON {
 // The README's command form, with a baseline: the same model twice has
 // ratio 1, and every token of the text is scored once.
 func TestEvalModel(t *testing.T) {
-	slice, text := exampleSlice(t, 600)
+	slice, text := exampleSlice(t, 200)
 	report := filepath.Join(t.TempDir(), "report")
 	out := runEvalJSON(t, "eval", "--model", exampleBase, "--baseline", exampleBase, "--text", slice, "--context", "64", "--stride", "48", "--threads", "2", "--report", report)
 	tok, err := tokenizer.Load(exampleBase)
@@ -98,9 +98,9 @@ func TestEvalModel(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	stdout, err := runCLI(t, "eval", "--model", exampleBase, "--text", slice, "--context", "64")
-	if err != nil || !strings.Contains(stdout, "bits/byte") || !strings.Contains(stdout, "base") {
-		t.Errorf("table output: %v\n%s", err, stdout)
+	md, err := os.ReadFile(filepath.Join(report, "report.md"))
+	if err != nil || !bytes.Contains(md, []byte("| base (baseline) |")) {
+		t.Errorf("report.md: %v\n%s", err, md)
 	}
 }
 
@@ -129,19 +129,25 @@ func TestEvalReconstruct(t *testing.T) {
 	if again.Reconstruction.Tables[1].Methods[1].Cosine != r.Tables[1].Methods[1].Cosine {
 		t.Error("the same seed gave another result")
 	}
+	stdout, err := runCLI(t, args...)
+	for _, want := range []string{"Reconstruction: output head", "mean (baseline)", "rel L2 p90", "subword 200"} {
+		if err != nil || !strings.Contains(stdout, want) {
+			t.Errorf("table output lacks %q: %v\n%s", want, err, stdout)
+		}
+	}
 }
 
 // Comparing methods end to end: each one transplants the base and is
 // scored against it. Zero-shot, a transplant does worse than its base.
 func TestEvalCompareMethods(t *testing.T) {
-	slice, _ := exampleSlice(t, 600)
-	out := runEvalJSON(t, "eval", "--base", exampleBase, "--tokenizer", exampleTok, "--methods", "mean,subword", "--text", slice, "--holdout", "50", "--context", "128")
+	slice, _ := exampleSlice(t, 200)
+	out := runEvalJSON(t, "eval", "--base", exampleBase, "--tokenizer", exampleTok, "--methods", "subword", "--text", slice, "--holdout", "20", "--context", "64")
 	names := []string{}
 	for _, m := range out.Models {
 		names = append(names, m.Name)
 	}
-	if strings.Join(names, ",") != "base,mean,subword" || !out.Models[0].Baseline {
-		t.Fatalf("models %v, want the base as baseline, then mean and subword", names)
+	if strings.Join(names, ",") != "base,subword" || !out.Models[0].Baseline {
+		t.Fatalf("models %v, want the base as baseline, then subword", names)
 	}
 	for _, m := range out.Models[1:] {
 		if m.Ratio <= 1 || m.Tokens == out.Models[0].Tokens {
@@ -149,7 +155,7 @@ func TestEvalCompareMethods(t *testing.T) {
 				m.Name, m.BitsPerByte, m.Tokens, m.Ratio, out.Models[0].BitsPerByte, out.Models[0].Tokens)
 		}
 	}
-	if out.Efficiency == nil || out.Reconstruction == nil || len(out.Reconstruction.HeldOut) != 50 {
+	if out.Efficiency == nil || out.Reconstruction == nil || len(out.Reconstruction.HeldOut) != 20 {
 		t.Error("the comparison lacks the efficiency or reconstruction evaluation")
 	}
 }
