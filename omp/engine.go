@@ -331,7 +331,7 @@ func (e *engine[F]) rebase() {
 			}
 			tg.baseNorm = math.Sqrt(rr)
 			copy(tg.base, tg.coef[:tg.t])
-			tg.fresh, tg.rebase = true, false
+			tg.fresh = true
 		}
 		e.k.gemmT(len(group), e.n, e.hid, e.fillIn, e.hid, e.rows, e.rowStride, e.fillOut, e.n)
 		for i, a := range group {

@@ -206,5 +206,6 @@ func (fc *fullCorr) finish(tg *gsTarget, why Stop, sol *Solution) {
 	tg.done = true
 	sol.count[tg.id] = int32(t)
 	sol.residual[tg.id] = math.Sqrt(rr)
+	sol.norm[tg.id] = math.Sqrt(tg.xx)
 	sol.stop[tg.id] = why
 }

@@ -55,6 +55,7 @@ type Solution struct {
 	support  []int32   // k per target
 	coef     []float64 // k per target
 	residual []float64
+	norm     []float64 // ‖x‖
 	stop     []Stop
 
 	// Stats describes the work done.
@@ -92,6 +93,7 @@ func newSolution(targets, k int) *Solution {
 		support:  make([]int32, targets*k),
 		coef:     make([]float64, targets*k),
 		residual: make([]float64, targets),
+		norm:     make([]float64, targets),
 		stop:     make([]Stop, targets),
 	}
 }
@@ -127,6 +129,15 @@ func (s *Solution) Terms(i int) []Term {
 
 // Residual returns ‖x − Σ γ_j d_j‖ for target i.
 func (s *Solution) Residual(i int) float64 { return s.residual[i] }
+
+// RelativeResidual returns Residual(i) over the norm of target i, or 0 for
+// a zero target.
+func (s *Solution) RelativeResidual(i int) float64 {
+	if s.norm[i] == 0 {
+		return 0
+	}
+	return s.residual[i] / s.norm[i]
+}
 
 // Stop returns why target i's pursuit ended.
 func (s *Solution) Stop(i int) Stop { return s.stop[i] }

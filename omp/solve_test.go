@@ -187,7 +187,7 @@ func TestSolutionProperties(t *testing.T) {
 				r := residualOf(d, x, sol, i)
 				xn := norm64(x.Data[i*96 : (i+1)*96])
 				rn := math.Sqrt(dot(r, r))
-				if math.Abs(rn-sol.Residual(i)) > 1e-9*xn {
+				if math.Abs(rn-sol.Residual(i)) > 1e-9*xn || math.Abs(sol.RelativeResidual(i)-rn/xn) > 1e-9 {
 					t.Errorf("%s tol=%g target %d: Residual %g, recomputed %g", p.name, tol, i, sol.Residual(i), rn)
 				}
 				seen := map[int32]bool{}
@@ -426,5 +426,19 @@ func TestRebase(t *testing.T) {
 		if !slices.Equal(sol.Support(i), ref.Support(i)) {
 			t.Fatalf("target %d: %v, float64 screen %v", i, sol.Support(i), ref.Support(i))
 		}
+	}
+}
+
+// The inner products of the Cholesky update must be float64-accurate in
+// every build: the coefficients and the dependence test rest on them.
+func TestDotIsFloat64(t *testing.T) {
+	g := gaussian(40, 2, 1024)
+	a, b := g.Data[:1024], g.Data[1024:]
+	var want float64
+	for i := range a {
+		want += float64(a[i]) * float64(b[i])
+	}
+	if got := dsdot()(a, b); math.Abs(got-want) > 1e-12*math.Abs(want) {
+		t.Fatalf("dsdot = %.17g, want %.17g", got, want)
 	}
 }

@@ -34,7 +34,6 @@ type target struct {
 	base     []float64 // γ_b, zero past the support it was taken at
 	baseNorm float64   // ‖r_b‖
 	fresh    bool      // γ = γ_b: no atom added since the base was taken
-	rebase   bool      // waiting for new base correlations
 
 	need int32 // atom whose Gram column the next step needs, or -1
 	done bool

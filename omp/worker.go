@@ -60,7 +60,6 @@ func (w *worker[F]) run(tg *target, pos int, alpha0 []F, sol *Solution) {
 		w.correlate(tg, alpha0)
 		j, v := w.pick(tg)
 		if v == inconclusive && !tg.fresh {
-			tg.rebase = true
 			w.rebases = append(w.rebases, pos)
 			return
 		}
@@ -235,5 +234,6 @@ func (w *worker[F]) finish(tg *target, why Stop, sol *Solution) {
 	}
 	sol.count[tg.id] = int32(tg.t)
 	sol.residual[tg.id] = math.Sqrt(rr)
+	sol.norm[tg.id] = math.Sqrt(tg.xx)
 	sol.stop[tg.id] = why
 }

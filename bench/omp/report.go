@@ -51,9 +51,9 @@ func printReport(files []string) error {
 	fmt.Printf("OMP, problem %q: %d anchors × %d hidden, %d targets, k = %d, float32 (rank-%d structure + noise)\n\n",
 		p.Name, p.Anchors, p.Hidden, n, p.K, p.Rank)
 	row := func(label string, f func(r *result) string) {
-		fmt.Printf("%-44s", label)
+		fmt.Printf("%-42s", label)
 		for _, r := range runs {
-			fmt.Printf("%26s", f(r))
+			fmt.Printf("%28s", f(r))
 		}
 		fmt.Println()
 	}
@@ -74,7 +74,7 @@ func printReport(files []string) error {
 	})
 	row("  initial / Gram / rebase / steps (s)", func(r *result) string {
 		s := r.Stats
-		return fmt.Sprintf("%.1f / %.1f / %.1f / %.1f", s.InitialTime.Seconds(), s.GramTime.Seconds(), s.RebaseTime.Seconds(), s.StepTime.Seconds())
+		return fmt.Sprintf("%.0f / %.0f / %.0f / %.0f", s.InitialTime.Seconds(), s.GramTime.Seconds(), s.RebaseTime.Seconds(), s.StepTime.Seconds())
 	})
 	row("  Gram columns computed", func(r *result) string { return fmt.Sprintf("%d of %d", r.Stats.GramColumns, p.Anchors) })
 	row("  rechecks / rebases per target", func(r *result) string {
@@ -94,10 +94,10 @@ func printReport(files []string) error {
 	}
 	row("  Solve is faster by", func(r *result) string { return fmt.Sprintf("%.1f×", base(r)/ours(r)) })
 	if sk != nil {
-		fmt.Printf("%-44s%26s\n", "scikit-learn orthogonal_mp_gram "+sk.Version, fmt.Sprintf("%.0f s", sk.Extrapolated))
-		fmt.Printf("%-44s%26s\n", "  Gram + per target ("+sk.Dtype+", numpy BLAS)",
+		fmt.Printf("%-42s%28s\n", "scikit-learn orthogonal_mp_gram "+sk.Version, fmt.Sprintf("%.0f s", sk.Extrapolated))
+		fmt.Printf("%-42s%28s\n", "  Gram + per target ("+sk.Dtype+", numpy BLAS)",
 			fmt.Sprintf("%.1f s + %.2f s × %d", sk.GramSeconds, sk.SecondsPerTarget, n))
-		fmt.Printf("%-44s%26s\n", "  measured on", fmt.Sprintf("%d targets", sk.Targets))
+		fmt.Printf("%-42s%28s\n", "  measured on", fmt.Sprintf("%d targets", sk.Targets))
 		row("  Solve is faster by", func(r *result) string { return fmt.Sprintf("%.0f×", sk.Extrapolated/ours(r)) })
 	}
 	row("supports identical to baseline (ordered)", func(r *result) string {
