@@ -16,7 +16,7 @@ type Method struct {
 	// Report, if set, receives the solution of each table built, for run
 	// reports and for explaining a token's row. Anchor j of the solution is
 	// p.Anchors[j]; target i is p.Targets[i].
-	Report func(p *heuristics.Problem, s *Solution)
+	Report func(p *heuristics.Problem, s *Solution) `json:"-"`
 }
 
 // Name implements heuristics.Method.

@@ -65,7 +65,7 @@ type Options struct {
 
 	// Progress, if set, is called from a single goroutine with the number
 	// of targets finished so far.
-	Progress func(done, total int)
+	Progress func(done, total int) `json:"-"`
 }
 
 // resolved returns o with defaults filled in for a problem with the given

@@ -1,0 +1,23 @@
+package omp
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/transplant-dev/transplant/heuristics"
+)
+
+// Run reports record a method's parameters as JSON; the callbacks are not
+// parameters.
+func TestMethodMarshalsParameters(t *testing.T) {
+	m := Method{Options: Options{K: 8, Tolerance: 0.1, Progress: func(int, int) {}},
+		Report: func(*heuristics.Problem, *Solution) {}}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Method
+	if err := json.Unmarshal(b, &back); err != nil || back.Options.K != 8 || back.Options.Tolerance != 0.1 {
+		t.Errorf("%s → %+v, %v", b, back.Options, err)
+	}
+}
