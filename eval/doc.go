@@ -21,5 +21,19 @@
 // BitsPerByte does all five given an encode callback; Score takes an id
 // stream directly. The model is anything with a per-window NLL method
 // (LanguageModel): package eval/forward provides the float32 forward pass of
-// Llama, Mistral, Qwen2, Qwen3 and GPT-2 checkpoints.
+// Llama, Mistral, Qwen2, Qwen3 and GPT-2 checkpoints; ScoreDir loads a model
+// directory and its tokenizer and scores it in one call.
+//
+// Two cheaper measures need no forward pass. Reconstruct (with
+// LoadReconstruction) holds out a seeded sample of tokens both vocabularies
+// share, rebuilds their rows with each initialization method as if they were
+// new (their own ids excluded from their subword pieces and from the
+// anchors), and compares them with the true rows by cosine similarity and
+// relative L2 error, per table. CompareEfficiency encodes a text with the old
+// and the new tokenizer and reports bytes per token, tokens per word,
+// byte-fallback tokens and how much of the text falls in tokens the other
+// vocabulary lacks.
+//
+// A Report gathers any of these and renders them as terminal tables,
+// Markdown and PNG charts (gonum/plot).
 package eval
