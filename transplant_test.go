@@ -15,12 +15,17 @@ import (
 	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/checkpoint"
 	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/omp"
 	"github.com/transplant-dev/transplant/safetensors"
 	"github.com/transplant-dev/transplant/tokenizer"
 )
 
-// tokenizerDir is one of the tokenizers the tokenizer package keeps.
+// tokenizerDir is one of the tokenizers the tokenizer package keeps: real
+// ones, and small synthetic ones ("synth-...") for fast tests.
 func tokenizerDir(name string) string {
+	if strings.HasPrefix(name, "synth-") {
+		return filepath.Join("tokenizer", "testdata", "synthetic", name)
+	}
 	return filepath.Join("tokenizer", "testdata", "tokenizers", name)
 }
 
@@ -418,5 +423,39 @@ func TestExplain(t *testing.T) {
 	opts.Explain = []string{"no such token here"}
 	if _, err := Prepare(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "no such token") {
 		t.Errorf("unknown token: %v", err)
+	}
+}
+
+// Donor methods run end to end, with donor and base of different widths;
+// OMP's explanations and residuals reach the report.
+func TestDonorMethods(t *testing.T) {
+	dir := t.TempDir()
+	base := tinyModel{tokenizer: "synth-unigram", hidden: 4}.write(t, filepath.Join(dir, "base"))
+	donor := tinyModel{tokenizer: "synth-bytelevel-added", hidden: 6}.write(t, filepath.Join(dir, "donor"))
+	for _, m := range []heuristics.Method{
+		omp.Method{Options: omp.Options{K: 3}},
+		heuristics.KNN{K: 4, Temperature: 0.1},
+		heuristics.DefaultHybrid(),
+	} {
+		t.Run(m.Name(), func(t *testing.T) {
+			out, rep := transplantT(t, Options{Base: base, Donor: donor, Input: m, TokenRows: true})
+			if got := open(t, out).Config().VocabSize(); got != 3263 {
+				t.Errorf("vocab_size %d", got)
+			}
+			if m.Name() != "omp" {
+				return
+			}
+			if rep.Tables[0].Residual == nil || rep.Tables[0].Residual.Max > 1 {
+				t.Errorf("residual summary %+v", rep.Tables[0].Residual)
+			}
+			if len(rep.Tokens) == 0 {
+				t.Fatal("no token rows")
+			}
+			for _, e := range rep.Tokens {
+				if e.How != "omp" || len(e.Terms) > 3 || e.Residual == nil || *e.Residual > 1 {
+					t.Fatalf("token row %+v", e)
+				}
+			}
+		})
 	}
 }
