@@ -1,0 +1,176 @@
+// Command transplant-bench measures the peak memory and wall time of a
+// transplant of a large generated checkpoint, against the budget issue 4
+// sets: the float32 size of the tables the run must hold (old and new
+// embedding and head) plus 1 GiB.
+//
+// It generates (once, kept under -dir) a Llama-style BF16 checkpoint whose
+// embedding and head have one row per id of -base-tokenizer and -hidden
+// columns, with body tensors filling it up to -total bytes; builds the
+// transplant command; runs it as a child process for each -methods entry;
+// and prints peak RSS (getrusage), wall time and the budget.
+//
+//	go run ./bench/transplant -dir /tmp/tbench
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/transplant-dev/transplant/safetensors"
+	"github.com/transplant-dev/transplant/tokenizer"
+)
+
+func main() {
+	dir := flag.String("dir", filepath.Join(os.TempDir(), "transplant-bench"), "where to generate the checkpoint and write outputs")
+	baseTok := flag.String("base-tokenizer", "../shared/tokenizers/llama3", "the base model's tokenizer (its id count sets the table rows)")
+	newTok := flag.String("new-tokenizer", "tokenizer/testdata/tokenizers/qwen3", "the tokenizer to transplant onto")
+	hidden := flag.Int("hidden", 4096, "hidden size")
+	total := flag.Int64("total", 8<<30, "total checkpoint size in bytes")
+	methods := flag.String("methods", "subword", "comma-separated methods to run")
+	flag.Parse()
+	if err := run(*dir, *baseTok, *newTok, *hidden, *total, strings.Split(*methods, ",")); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(dir, baseTok, newTok string, hidden int, total int64, methods []string) error {
+	old, err := tokenizer.Load(baseTok)
+	if err != nil {
+		return err
+	}
+	fresh, err := tokenizer.Load(newTok)
+	if err != nil {
+		return err
+	}
+	base := filepath.Join(dir, "base")
+	if err := generate(base, baseTok, old.VocabSize(), hidden, total); err != nil {
+		return err
+	}
+	bin := filepath.Join(dir, "transplant")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/transplant").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	const gib = 1 << 30
+	budget := int64(4*hidden)*int64(2*old.VocabSize()+2*fresh.VocabSize()) + gib
+	fmt.Printf("base: %d × %d BF16 embedding and head, %.1f GiB checkpoint; new tokenizer %d ids\n",
+		old.VocabSize(), hidden, float64(dirSize(base))/gib, fresh.VocabSize())
+	fmt.Printf("budget: float32 tables %.2f GiB + 1 GiB = %.2f GiB\n\n", float64(budget-gib)/gib, float64(budget)/gib)
+	fmt.Printf("%-10s %12s %12s %10s\n", "method", "peak RSS", "of budget", "wall")
+	for _, m := range methods {
+		out := filepath.Join(dir, "out-"+m)
+		os.RemoveAll(out)
+		cmd := exec.Command(bin, "run", "--base", base, "--tokenizer", newTok, "--method", m, "--out", out, "-q")
+		cmd.Stderr = os.Stderr
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s: %w", m, err)
+		}
+		wall := time.Since(start)
+		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
+		fmt.Printf("%-10s %9.2f GiB %11.0f%% %9.1fs\n", m, float64(rss)/gib, 100*float64(rss)/float64(budget), wall.Seconds())
+		os.RemoveAll(out)
+	}
+	return nil
+}
+
+// generate writes a Llama-style checkpoint of about total bytes, unless a
+// previous run left one.
+func generate(dir, tokDir string, rows, hidden int, total int64) error {
+	if _, err := os.Stat(filepath.Join(dir, "model.safetensors.index.json")); err == nil {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	files, err := tokenizer.Files(tokDir)
+	if err != nil {
+		return err
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	tensors := []safetensors.TensorInfo{
+		{Name: "model.embed_tokens.weight", Dtype: safetensors.BF16, Shape: []int{rows, hidden}},
+		{Name: "lm_head.weight", Dtype: safetensors.BF16, Shape: []int{rows, hidden}},
+		{Name: "model.norm.weight", Dtype: safetensors.BF16, Shape: []int{hidden}},
+	}
+	left := total - int64(2*rows*hidden*2)
+	layer := int64(hidden) * int64(hidden) * 2 * 4 // a square matrix pair per mlp block
+	for i := 0; left > 0; i++ {
+		for _, name := range []string{"gate_proj", "up_proj", "down_proj", "o_proj"} {
+			tensors = append(tensors, safetensors.TensorInfo{Name: fmt.Sprintf("model.layers.%d.mlp.%s.weight", i, name), Dtype: safetensors.BF16, Shape: []int{hidden, hidden}})
+		}
+		left -= layer
+	}
+	f, err := os.Create(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 8<<20)
+	w, err := safetensors.NewWriter(bw, tensors, map[string]string{"format": "pt"})
+	if err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, t := range tensors {
+		n := int64(2)
+		for _, d := range t.Shape {
+			n *= int64(d)
+		}
+		if err := w.WriteTensor(t.Name, io.LimitReader(bf16Noise{rng}, n)); err != nil {
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	cfg := map[string]any{
+		"architectures": []string{"LlamaForCausalLM"}, "model_type": "llama", "hidden_size": hidden,
+		"vocab_size": rows, "tie_word_embeddings": false, "torch_dtype": "bfloat16",
+	}
+	data, _ := json.MarshalIndent(cfg, "", "  ")
+	return os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644)
+}
+
+// bf16Noise reads as BF16 values of small random magnitude, fast enough to
+// write gigabytes.
+type bf16Noise struct{ rng *rand.Rand }
+
+func (b bf16Noise) Read(p []byte) (int, error) {
+	for i := 0; i+1 < len(p); i += 2 {
+		v := safetensors.Float32ToBFloat16(float32(b.rng.NormFloat64() * 0.02))
+		p[i], p[i+1] = byte(v), byte(v>>8)
+	}
+	return len(p) &^ 1, nil
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil {
+			n += info.Size()
+		}
+	}
+	return n
+}
