@@ -1,9 +1,3 @@
-// Package fastblas chooses the float32 BLAS implementation that hot paths
-// call: gonum's pure-Go one by default, OpenBLAS through cgo when the program
-// is built with the "openblas" build tag (Debian: libopenblas-dev).
-//
-// Callers take the implementation as a value instead of calling blas32.Use,
-// so no package changes global state behind another's back.
 package fastblas
 
 import "gonum.org/v1/gonum/blas"
@@ -12,5 +6,14 @@ import "gonum.org/v1/gonum/blas"
 func Float32() blas.Float32 { return impl }
 
 // Name reports which implementation Float32 returns ("gonum" or "openblas"),
-// for benchmark and run reports.
+// for benchmark and run reports. The pure-Go build keeps the name "gonum":
+// every routine but Sgemm is gonum's.
 func Name() string { return name }
+
+// PureGo returns the pure-Go implementation in either build, so that
+// benchmarks and tests can set it beside OpenBLAS.
+func PureGo() blas.Float32 { return goBLAS{} }
+
+// Accelerated reports whether the pure-Go Sgemm runs the AVX2/FMA kernel on
+// this CPU; without it every product goes to gonum's Sgemm.
+func Accelerated() bool { return hasKernel }

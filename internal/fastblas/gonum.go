@@ -2,8 +2,10 @@
 
 package fastblas
 
-import "gonum.org/v1/gonum/blas/gonum"
-
-var impl = gonum.Implementation{}
+var impl = goBLAS{}
 
 const name = "gonum"
+
+// setLibraryThreads has nothing to tell in the pure-Go build: its Sgemm
+// reads Threads on every call.
+func setLibraryThreads(int) {}

@@ -2,11 +2,15 @@
 
 package fastblas
 
-// #cgo LDFLAGS: -lopenblas
-import "C"
+import (
+	"gonum.org/v1/netlib/blas/netlib"
 
-import "gonum.org/v1/netlib/blas/netlib"
+	"github.com/transplant-dev/transplant/internal/fastblas/openblas"
+)
 
 var impl = netlib.Implementation{}
 
 const name = "openblas"
+
+// setLibraryThreads sizes OpenBLAS's thread pool.
+func setLibraryThreads(n int) { openblas.SetThreads(n) }
