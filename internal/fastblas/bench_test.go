@@ -2,6 +2,7 @@ package fastblas
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -22,20 +23,46 @@ func BenchmarkKernel(b *testing.B) {
 	b.ReportMetric(2*mr*nr*kc*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 }
 
-// BenchmarkSgemm compares gonum's Sgemm and ours on one thread, on a
-// forward-pass layer (256 rows, hidden 1024) and on a product small enough
-// to be near the fallback threshold. bench/fastblas has the full table.
+// BenchmarkSgemm compares gonum's Sgemm and the kernel on one core, on a
+// forward-pass layer (256 rows, hidden 1024) and on products near the
+// bounds of worthPacking. bench/fastblas has the full table.
 func BenchmarkSgemm(b *testing.B) {
-	for _, s := range [][3]int{{256, 1024, 1024}, {48, 48, 48}} {
-		m, n, k := s[0], s[1], s[2]
-		x, y, c := make([]float32, m*k), make([]float32, n*k), make([]float32, m*n)
-		for _, im := range []subject{{"gonum", goBLAS{fallback: true}}, {"ours", goBLAS{threads: 1}}} {
-			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, n, k, im.name), func(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	cases := []struct {
+		tB      blas.Transpose
+		m, n, k int
+	}{
+		{blas.Trans, 256, 1024, 1024},
+		{blas.Trans, 48, 48, 48},
+		{blas.Trans, 8, 32, 256},
+		{blas.Trans, 8, 48, 256},
+		{blas.Trans, 12, 16, 64},
+		{blas.NoTrans, 6, 8, 256},
+		{blas.NoTrans, 6, 64, 4},
+	}
+	for _, s := range cases {
+		m, n, k := s.m, s.n, s.k
+		ldb := n
+		if s.tB == blas.Trans {
+			ldb = k
+		}
+		x, y, c := filled(m*k), filled(n*k), make([]float32, m*n)
+		for _, im := range []subject{{"gonum", goBLAS{fallback: true}}, {"kernel", goBLAS{always: true, threads: 1}}} {
+			b.Run(fmt.Sprintf("N%s-%dx%dx%d/%s", tname(s.tB), m, n, k, im.name), func(b *testing.B) {
 				for b.Loop() {
-					im.blas.Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, x, k, y, k, 0, c, n)
+					im.blas.Sgemm(blas.NoTrans, s.tB, m, n, k, 1, x, k, y, ldb, 0, c, n)
 				}
 				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 			})
 		}
 	}
+}
+
+// filled returns n nonzero floats: gonum skips zeros of A in some loops.
+func filled(n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(i%7) - 3.5
+	}
+	return x
 }

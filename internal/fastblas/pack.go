@@ -16,8 +16,14 @@ func (p *product) packX(ws *workspace, i, m, l, k int, inPlace bool) []float32 {
 		sl := dst[(s-first)*k : (s-first+mr)*k]
 		rows := min(mr, m-s)
 		switch {
-		case x.trans:
+		case x.trans && rows == mr:
 			// Step q of the sliver is contiguous in X's storage.
+			for q := range k {
+				off := (l+q)*x.ld + i + s
+				*(*[mr]float32)(sl[q*mr:]) = *(*[mr]float32)(x.data[off:])
+			}
+			continue
+		case x.trans:
 			for q := range k {
 				src := x.data[(l+q)*x.ld+i+s:]
 				out := sl[q*mr : q*mr+mr]
@@ -57,6 +63,13 @@ func (p *product) packY(ws *workspace, j, n, l, k int) []float32 {
 	for t := 0; t < n; t += nr {
 		sl := dst[t*k : (t+nr)*k]
 		cols := min(nr, n-t)
+		if !y.trans && cols == nr {
+			for q := range k {
+				off := (l+q)*y.ld + j + t
+				*(*[nr]float32)(sl[q*nr:]) = *(*[nr]float32)(y.data[off:])
+			}
+			continue
+		}
 		if !y.trans {
 			for q := range k {
 				src := y.data[(l+q)*y.ld+j+t:]

@@ -17,13 +17,6 @@ const (
 	nc     = 2048
 )
 
-// Products smaller than these go to gonum (see worthPacking).
-const (
-	minRows = 4
-	minCols = 16
-	minWork = 32 * 32 * 32
-)
-
 // operand is one factor of a product as stored: element (r, l) of a left
 // factor, or (l, r) of a right one, is data[r·ld+l] when trans is false
 // and data[l·ld+r] when it is true. For the left factor trans false means
@@ -117,11 +110,16 @@ func (p *product) split(threads int) []piece {
 	return ps
 }
 
-// chunks cuts [0, n) into about 2·threads parts of at least minSide (as long
-// as there are two), each a multiple of unit but the last, and returns the
-// cut points.
+// chunks cuts [0, n) into 2·threads parts, or threads, or as many as
+// there is room for: parts are at least minSide long, each a multiple of
+// unit but the last. It returns the cut points. A whole number of parts
+// per goroutine keeps them finishing together on idle cores; two each let
+// one that is slowed by other work hand its second part over.
 func chunks(n, unit, minSide, threads int) []int {
 	parts := max(1, min(2*threads, n/minSide))
+	if parts > threads {
+		parts = parts / threads * threads
+	}
 	size := roundUp(ceilDiv(n, parts), unit)
 	cuts := []int{0}
 	for at := size; at < n; at += size {

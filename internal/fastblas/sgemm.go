@@ -38,7 +38,7 @@ func (g goBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []flo
 		scale(m, n, beta, c, ldc)
 		return
 	}
-	if g.fallback || !hasKernel || (!g.always && !worthPacking(m, n, k)) {
+	if g.fallback || !hasKernel || (!g.always && !worthPacking(aT, bT, m, n, k)) {
 		g.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -67,10 +67,20 @@ func newProduct(aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, b
 }
 
 // worthPacking reports whether the kernel beats gonum on an m×k by k×n
-// product: packing costs O(mk + kn), which pays only when both m and n are
-// large enough to reuse the packed panels.
-func worthPacking(m, n, k int) bool {
-	return m >= minRows && n >= minCols && m*n*k >= minWork
+// product. Packing costs O((m+n)k) and a product thinner than the 6×16
+// tile wastes lanes, so small products stay with gonum. How small depends
+// on gonum's loop. A·Bᵀ is dot products of contiguous rows, quick on small
+// shapes; there the shorter side counts twice, as it becomes the tile's
+// 16-lane width (newProduct swaps it there). The other cases are axpy
+// updates, slow on all but the thinnest products. The bounds are where the
+// two measured even on one core, for k from 4 to 256 (BenchmarkSgemm
+// samples them).
+func worthPacking(aT, bT bool, m, n, k int) bool {
+	if !aT && bT {
+		s, l := min(m, n), max(m, n)
+		return s >= 6 && s*s*l >= 48*48
+	}
+	return m >= 6 && m*k >= 48
 }
 
 // scale sets C = beta·C, and C = 0 without reading it when beta is 0.
