@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -11,28 +12,32 @@ import (
 )
 
 const (
-	// fillBatch is the most Gram columns, or rebased targets, one matrix
-	// product computes.
+	// fillBatch is the most Gram columns, or targets' correlations, one
+	// matrix product computes.
 	fillBatch = 256
-	// chunk is the length of the pieces the correlation update works on:
-	// short enough to stay in cache, and under OpenBLAS's threshold for
-	// threading an axpy (10000), so that workers do not fight over its
-	// threads.
-	chunk = 8192
+	// chunkBlocks is the number of blocks a goroutine updates at a time:
+	// its blocks' maxima of one target fill a cache line or two.
+	chunkBlocks = 16
 )
 
 // engine runs Batch-OMP in precision F over one dictionary.
 //
-// Targets advance in batches. A batch starts with one matrix product, the
-// correlations α⁰ = R x of every target with every screening row R_j
-// (the anchors, normalized when Options.Normalize). After t steps a
-// target's correlations with its residual are α⁰ − Σ_s γ_s g_s, where g_s
-// = R d_s is the Gram column of a chosen atom s. Gram columns come from a
-// cache shared by all targets; a target whose next step needs a column
-// the cache lacks waits for the end of the round, when the columns every
-// waiting target needs are computed by one matrix product. A target with
-// every column it needs at hand runs on, so once the cache is warm a
-// target does all its steps in one go while its columns are hot.
+// Targets advance in batches, all of a batch's targets one step at a time
+// together. A batch starts with one matrix product, the correlations
+// α⁰ = R x of every target with every screening row R_j (the anchors,
+// normalized when Options.Normalize). After t steps a target's
+// correlations with its residual are α⁰ − Σ_s γ_s g_s, where g_s = R d_s
+// is the Gram column of a chosen atom s. Gram columns come from a cache
+// shared by all targets; before each step the columns of the atoms chosen
+// in the last one are computed, those the cache lacks by one matrix
+// product for all targets.
+//
+// The update α⁰ − Σ_s γ_s g_s then runs block by block of anchors for all
+// targets (update): a block's slices of the Gram columns in use are read
+// from cache by every target that uses them, instead of each target
+// streaming its columns from memory. It keeps only the largest magnitude
+// of each block; a target's choice (worker.pick) recomputes the few blocks
+// that can hold it.
 //
 // The screen is float32 (or float64) arithmetic with cancellation: when a
 // target's coefficients are large next to its residual, the subtraction
@@ -49,6 +54,7 @@ type engine[F float] struct {
 	opt Options
 	d   *dict
 	n   int // anchors
+	nb  int // blocks of tileRows anchors; the last is padded with zeros
 	hid int // hidden size
 
 	rows, atoms  []F // n×hid, row stride hid or the dictionary's stride
@@ -59,36 +65,80 @@ type engine[F float] struct {
 	norm         []float64 // ‖d_j‖
 	roundingBase float64   // (γ_hid + 3u)·1.1, see errorScale
 
-	batch   int
-	cache   *gramCache[F]
-	alpha0  []F
+	batch int
+	cache *gramCache[F]
+	// alpha0 holds the base correlations by block, then target: block b
+	// of the target at batch position a starts at (b·batch + a)·tileRows.
+	alpha0 []F
+	// bmax holds the largest screened correlation outside the support
+	// by block, then target: b·batch + a.
+	bmax    []F
+	tgs     []target
+	scr     []screen[F]
 	xbuf    []F
 	lbuf    []float64
 	zbuf    []float64
 	bbuf    []float64
-	tgs     []target
+	slotBuf []int32
+	gamBuf  []F
+	sortBuf []int32
 	fillIn  []F
-	fillOut []F
+	fillOut []F // fillBatch rows of nb·tileRows, zero past the anchors
 	mark    []bool
 	workers []*worker[F]
 	stats   Stats
 }
 
+// A screen is what the update reads and writes for one target.
+type screen[F float] struct {
+	slots []int32 // cache slots of the support's columns with γ_s ≠ γ_b,s
+	gam   []F     // −(γ_s − γ_b,s) for those columns
+	zero  []int32 // the support, sorted: its correlations are zeroed
+	top   blockTop[F]
+}
+
+// blockTop summarizes block maxima: the largest, the first block holding
+// it, and the largest of the other blocks' maxima.
+type blockTop[F float] struct {
+	best   F
+	block  int // -1 when empty
+	second F
+}
+
+// merge combines two summaries of disjoint sets of blocks.
+func (a blockTop[F]) merge(b blockTop[F]) blockTop[F] {
+	switch {
+	case b.block < 0:
+		return a
+	case a.block < 0:
+		return b
+	case b.best > a.best || (b.best == a.best && b.block < a.block):
+		return blockTop[F]{b.best, b.block, max(b.second, a.best, a.second)}
+	}
+	return blockTop[F]{a.best, a.block, max(a.second, b.best, b.second)}
+}
+
 func newEngine[F float](k kernels[F], dct blas32.General, opt Options, batch, capacity int) *engine[F] {
 	n, hid, K := dct.Rows, dct.Cols, opt.K
+	nb := (n + tileRows - 1) / tileRows
 	e := &engine[F]{
-		k: k, opt: opt, n: n, hid: hid, batch: batch,
+		k: k, opt: opt, n: n, nb: nb, hid: hid, batch: batch,
 		d:       &dict{data: dct.Data, stride: dct.Stride, cols: hid, norm2: make([]float64, n), dot: dsdot()},
 		rowNorm: make([]float64, n),
 		norm:    make([]float64, n),
 		cache:   newGramCache[F](n, capacity),
-		alpha0:  make([]F, batch*n),
+		alpha0:  make([]F, batch*nb*tileRows),
+		bmax:    make([]F, batch*nb),
+		tgs:     make([]target, batch),
+		scr:     make([]screen[F], batch),
 		lbuf:    make([]float64, batch*K*(K+1)/2),
 		zbuf:    make([]float64, batch*K),
 		bbuf:    make([]float64, batch*K),
-		tgs:     make([]target, batch),
+		slotBuf: make([]int32, batch*K),
+		gamBuf:  make([]F, batch*K),
+		sortBuf: make([]int32, batch*K),
 		fillIn:  make([]F, fillBatch*hid),
-		fillOut: make([]F, fillBatch*n),
+		fillOut: make([]F, fillBatch*nb*tileRows),
 		mark:    make([]bool, n),
 	}
 	for j := range n {
@@ -114,7 +164,7 @@ func newEngine[F float](k kernels[F], dct blas32.General, opt Options, batch, ca
 		e.rowNormMax = max(e.rowNormMax, v)
 	}
 	if _, ok := any(dct.Data).([]F); !ok {
-		e.xbuf = make([]F, batch*hid)
+		e.xbuf = make([]F, fillBatch*hid)
 	}
 	e.roundingBase = 1.1 * (gammaN(hid, k.unit) + 3*k.unit)
 	for range opt.Threads {
@@ -144,15 +194,16 @@ func asFloat[F float](data []float32, stride, rows, cols int) ([]F, int) {
 func (e *engine[F]) bytes() int64 {
 	var zero F
 	size := int64(unsafe.Sizeof(zero))
-	b := size * int64(len(e.cache.data)+len(e.alpha0)+len(e.xbuf)+len(e.fillIn)+len(e.fillOut))
+	b := size * int64(len(e.cache.data)+len(e.alpha0)+len(e.bmax)+len(e.gamBuf)+len(e.xbuf)+len(e.fillIn)+len(e.fillOut))
 	b += 8 * int64(len(e.lbuf)+len(e.zbuf)+len(e.bbuf))
+	b += 4 * int64(len(e.slotBuf)+len(e.sortBuf))
 	if len(e.rows) > 0 && &e.rows[0] != &e.atoms[0] {
 		b += size * int64(len(e.rows))
 	}
 	if _, ok := any(e.d.data).([]F); !ok {
 		b += size * int64(len(e.atoms))
 	}
-	return b + int64(len(e.workers))*int64(e.n)*size
+	return b + int64(len(e.workers))*int64(e.batch)*workerBytesPerTarget(size)
 }
 
 // solve runs every target of X, batch by batch, into sol.
@@ -197,6 +248,11 @@ func (e *engine[F]) solveBatch(ctx context.Context, X blas32.General, b0, b1 int
 			baseNorm: math.Sqrt(xx),
 			fresh:    true,
 		}
+		e.scr[i] = screen[F]{
+			slots: e.slotBuf[i*K : i*K : (i+1)*K],
+			gam:   e.gamBuf[i*K : i*K : (i+1)*K],
+			zero:  e.sortBuf[i*K : i*K : (i+1)*K],
+		}
 		active[i] = i
 	}
 	for len(active) > 0 {
@@ -204,17 +260,22 @@ func (e *engine[F]) solveBatch(ctx context.Context, X blas32.General, b0, b1 int
 			return fmt.Errorf("omp: %w", err)
 		}
 		start := time.Now()
+		if err := e.serviceMisses(active); err != nil {
+			return err
+		}
+		e.stats.GramTime += time.Since(start)
+		start = time.Now()
+		e.update(ctx, active)
+		e.stats.UpdateTime += time.Since(start)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("omp: %w", err)
+		}
 		e.advance(ctx, active, sol)
 		e.stats.StepTime += time.Since(start)
 		e.stats.Rounds++
 		start = time.Now()
 		e.rebase()
 		e.stats.RebaseTime += time.Since(start)
-		start = time.Now()
-		if err := e.serviceMisses(); err != nil {
-			return err
-		}
-		e.stats.GramTime += time.Since(start)
 		still := active[:0]
 		for _, i := range active {
 			if e.tgs[i].done {
@@ -232,56 +293,59 @@ func (e *engine[F]) solveBatch(ctx context.Context, X blas32.General, b0, b1 int
 	return nil
 }
 
-// initialCorrelations fills α⁰ for targets [b0, b1) of X.
+// initialCorrelations fills α⁰ for targets [b0, b1) of X, by one matrix
+// product per fillBatch targets.
 func (e *engine[F]) initialCorrelations(X blas32.General, b0, b1 int) {
-	m := b1 - b0
-	x, ldx := any(X.Data).([]F)
-	if ldx {
-		x = x[b0*X.Stride:]
-	} else {
-		for i := range m {
-			row := X.Data[(b0+i)*X.Stride : (b0+i)*X.Stride+X.Cols]
-			for c, v := range row {
-				e.xbuf[i*e.hid+c] = F(v)
+	for g0 := b0; g0 < b1; g0 += fillBatch {
+		g1 := min(g0+fillBatch, b1)
+		x, ldx := any(X.Data).([]F)
+		stride := X.Stride
+		if ldx {
+			x = x[g0*X.Stride:]
+		} else {
+			for i := range g1 - g0 {
+				row := X.Data[(g0+i)*X.Stride : (g0+i)*X.Stride+X.Cols]
+				for c, v := range row {
+					e.xbuf[i*e.hid+c] = F(v)
+				}
 			}
+			x, stride = e.xbuf, e.hid
 		}
-		x = e.xbuf
+		e.k.gemmT(g1-g0, e.n, e.hid, x, stride, e.rows, e.rowStride, e.fillOut, e.nb*tileRows)
+		for i := range g1 - g0 {
+			e.setBase(g0-b0+i, i)
+		}
 	}
-	stride := e.hid
-	if ldx {
-		stride = X.Stride
-	}
-	e.k.gemmT(m, e.n, e.hid, x, stride, e.rows, e.rowStride, e.alpha0, e.n)
 }
 
-// advance runs every active target as far as the cached Gram columns
-// allow, on opt.Threads goroutines.
-func (e *engine[F]) advance(ctx context.Context, active []int, sol *Solution) {
-	forEach(ctx, e.workers, len(active), func(w *worker[F], i int) {
-		a := active[i]
-		w.run(&e.tgs[a], a, e.alpha0[a*e.n:(a+1)*e.n], sol)
-	})
+// setBase copies row i of fillOut into the base correlations of the
+// target at batch position a.
+func (e *engine[F]) setBase(a, i int) {
+	row := e.fillOut[i*e.nb*tileRows : (i+1)*e.nb*tileRows]
+	for b := range e.nb {
+		copy(e.alpha0[(b*e.batch+a)*tileRows:(b*e.batch+a+1)*tileRows], row[b*tileRows:(b+1)*tileRows])
+	}
 }
 
-// serviceMisses pins the atoms chosen this round and computes the Gram
-// columns targets wait for.
-func (e *engine[F]) serviceMisses() error {
+// serviceMisses pins the Gram columns of the atoms chosen in the last
+// step, computes those the cache lacks, and sets every active target's
+// screen for the next step.
+func (e *engine[F]) serviceMisses(active []int) error {
 	var missing []int32
-	for _, w := range e.workers {
-		for _, a := range w.added {
-			e.cache.pin(a)
-		}
-		for _, a := range w.missing {
-			if !e.mark[a] {
-				e.mark[a] = true
-				missing = append(missing, a)
-			}
-		}
-		w.added, w.missing = w.added[:0], w.missing[:0]
-	}
 	e.cache.round++
-	for _, a := range missing {
-		e.mark[a] = false
+	for _, a := range active {
+		j := e.tgs[a].need
+		switch {
+		case j < 0:
+		case e.cache.slot(j) >= 0:
+			e.cache.pin(j)
+		case !e.mark[j]:
+			e.mark[j] = true
+			missing = append(missing, j)
+		}
+	}
+	for _, j := range missing {
+		e.mark[j] = false
 	}
 	for start := 0; start < len(missing); start += fillBatch {
 		if err := e.fill(missing[start:min(start+fillBatch, len(missing))]); err != nil {
@@ -289,24 +353,79 @@ func (e *engine[F]) serviceMisses() error {
 		}
 	}
 	e.stats.GramColumns += len(missing)
+	for _, a := range active {
+		e.tgs[a].need = -1
+		e.prepare(a)
+	}
 	return nil
 }
 
 // fill computes the Gram columns of atoms with one matrix product.
 func (e *engine[F]) fill(atoms []int32) error {
-	m, hid := len(atoms), e.hid
+	m, hid, np := len(atoms), e.hid, e.nb*tileRows
 	for i, a := range atoms {
 		copy(e.fillIn[i*hid:(i+1)*hid], e.atoms[int(a)*e.atomStride:int(a)*e.atomStride+hid])
 	}
-	e.k.gemmT(m, e.n, hid, e.fillIn, hid, e.rows, e.rowStride, e.fillOut, e.n)
+	e.k.gemmT(m, e.n, hid, e.fillIn, hid, e.rows, e.rowStride, e.fillOut, np)
 	for i, a := range atoms {
-		col, err := e.cache.insert(a)
-		if err != nil {
+		if err := e.cache.insert(a, e.fillOut[i*np:(i+1)*np]); err != nil {
 			return err
 		}
-		copy(col, e.fillOut[i*e.n:(i+1)*e.n])
 	}
 	return nil
+}
+
+// prepare sets the screen of the target at batch position a from its
+// support and coefficients.
+func (e *engine[F]) prepare(a int) {
+	tg, sc := &e.tgs[a], &e.scr[a]
+	for _, s := range tg.support[len(sc.zero):tg.t] {
+		i, _ := slices.BinarySearch(sc.zero, s)
+		sc.zero = slices.Insert(sc.zero, i, s)
+	}
+	sc.slots, sc.gam = sc.slots[:0], sc.gam[:0]
+	for i, s := range tg.support[:tg.t] {
+		if d := tg.coef[i] - tg.base[i]; d != 0 {
+			slot := e.cache.slot(s)
+			if slot < 0 || int(slot) >= e.cache.cap {
+				panic("omp: internal error: support column not cached")
+			}
+			sc.slots = append(sc.slots, slot)
+			sc.gam = append(sc.gam, F(-d))
+		}
+	}
+}
+
+// update sets bmax and the block summary of every active target's
+// screened correlations, α_b − Σ_s (γ_s − γ_b,s) g_s with the support
+// zeroed (it is zero in exact arithmetic: the residual is orthogonal to
+// the support), on opt.Threads goroutines taking chunkBlocks blocks at a
+// time.
+func (e *engine[F]) update(ctx context.Context, active []int) {
+	for _, w := range e.workers {
+		for p := range active {
+			w.top[p] = blockTop[F]{block: -1}
+		}
+	}
+	forEach(ctx, e.workers, (e.nb+chunkBlocks-1)/chunkBlocks, func(w *worker[F], c int) {
+		w.update(active, c*chunkBlocks, min((c+1)*chunkBlocks, e.nb))
+	})
+	for p, a := range active {
+		top := blockTop[F]{block: -1}
+		for _, w := range e.workers {
+			top = top.merge(w.top[p])
+		}
+		e.scr[a].top = top
+	}
+}
+
+// advance takes one step of every active target, on opt.Threads
+// goroutines.
+func (e *engine[F]) advance(ctx context.Context, active []int, sol *Solution) {
+	forEach(ctx, e.workers, len(active), func(w *worker[F], i int) {
+		a := active[i]
+		w.step(&e.tgs[a], a, sol)
+	})
 }
 
 // rebase recomputes the base correlations of the targets that asked for
@@ -333,9 +452,9 @@ func (e *engine[F]) rebase() {
 			copy(tg.base, tg.coef[:tg.t])
 			tg.fresh = true
 		}
-		e.k.gemmT(len(group), e.n, e.hid, e.fillIn, e.hid, e.rows, e.rowStride, e.fillOut, e.n)
+		e.k.gemmT(len(group), e.n, e.hid, e.fillIn, e.hid, e.rows, e.rowStride, e.fillOut, e.nb*tileRows)
 		for i, a := range group {
-			copy(e.alpha0[a*e.n:(a+1)*e.n], e.fillOut[i*e.n:(i+1)*e.n])
+			e.setBase(a, i)
 		}
 	}
 	e.stats.Rebases += len(waiting)

@@ -2,17 +2,29 @@ package omp
 
 import "errors"
 
+// tileRows is the number of anchors in a block: the unit in which the
+// correlation update reads Gram columns and the screen keeps maxima. 64
+// float32 values are eight AVX registers.
+const tileRows = 64
+
 // gramCache holds Gram columns g_s = R d_s (the correlation of every
 // screening row with atom s) for the atoms targets have chosen. Targets of
 // one batch pin the columns of their supports; when the cache is full, the
 // least recently pinned unpinned column makes room.
 //
-// Methods that change the cache run while no target advances; col is safe
-// for concurrent use in between.
+// Columns are stored by block of tileRows anchors: the slices of every
+// cached column for one block lie together, one after another by slot. The
+// update works block by block for all targets at once, so that a block's
+// slices of the columns in use stay in cache while every target reads
+// them.
+//
+// Methods that change the cache run while no target advances; slot and
+// block are safe for concurrent use in between.
 type gramCache[F float] struct {
-	n      int // column length: the number of anchors
-	data   []F
-	slot   []int32 // by atom: its slot, or -1
+	blocks int // ⌈anchors/tileRows⌉
+	cap    int // slots
+	data   []F // blocks × cap × tileRows; rows past the anchors stay zero
+	slots  []int32
 	atom   []int32 // by slot: its atom, or -1
 	pinned []bool  // by slot
 	used   []int64 // by slot: the round it was last pinned in
@@ -23,16 +35,18 @@ type gramCache[F float] struct {
 var errCacheFull = errors.New("omp: internal error: Gram cache full of pinned columns")
 
 func newGramCache[F float](anchors, capacity int) *gramCache[F] {
+	blocks := (anchors + tileRows - 1) / tileRows
 	c := &gramCache[F]{
-		n:      anchors,
-		data:   make([]F, capacity*anchors),
-		slot:   make([]int32, anchors),
+		blocks: blocks,
+		cap:    capacity,
+		data:   make([]F, blocks*capacity*tileRows),
+		slots:  make([]int32, anchors),
 		atom:   make([]int32, capacity),
 		pinned: make([]bool, capacity),
 		used:   make([]int64, capacity),
 	}
-	for i := range c.slot {
-		c.slot[i] = -1
+	for i := range c.slots {
+		c.slots[i] = -1
 	}
 	for i := range c.atom {
 		c.atom[i] = -1
@@ -40,18 +54,20 @@ func newGramCache[F float](anchors, capacity int) *gramCache[F] {
 	return c
 }
 
-// col returns atom a's column, or nil when the cache does not hold it.
-func (c *gramCache[F]) col(a int32) []F {
-	s := int(c.slot[a])
-	if s < 0 {
-		return nil
-	}
-	return c.data[s*c.n : (s+1)*c.n]
+// slot returns the slot of atom a's column, or -1 when the cache does not
+// hold it.
+func (c *gramCache[F]) slot(a int32) int32 { return c.slots[a] }
+
+// block returns the cached columns' values for anchors [b·tileRows,
+// (b+1)·tileRows): the tileRows values of the column in slot s start at
+// s·tileRows.
+func (c *gramCache[F]) block(b int) []F {
+	return c.data[b*c.cap*tileRows : (b+1)*c.cap*tileRows]
 }
 
 // pin keeps atom a's column, if held, until unpinAll.
 func (c *gramCache[F]) pin(a int32) {
-	if s := c.slot[a]; s >= 0 {
+	if s := c.slots[a]; s >= 0 {
 		c.pinned[s] = true
 		c.used[s] = c.round
 	}
@@ -64,9 +80,10 @@ func (c *gramCache[F]) unpinAll() {
 	}
 }
 
-// insert makes room for atom a's column, pinned, and returns it for the
-// caller to fill.
-func (c *gramCache[F]) insert(a int32) ([]F, error) {
+// insert stores col, atom a's column padded to a whole number of blocks,
+// pinned, in a free slot or in place of the least recently used unpinned
+// column.
+func (c *gramCache[F]) insert(a int32, col []F) error {
 	s := c.next
 	if s < len(c.atom) {
 		c.next++
@@ -78,13 +95,16 @@ func (c *gramCache[F]) insert(a int32) ([]F, error) {
 			}
 		}
 		if s < 0 {
-			return nil, errCacheFull
+			return errCacheFull
 		}
-		c.slot[c.atom[s]] = -1
+		c.slots[c.atom[s]] = -1
 	}
 	c.atom[s] = a
-	c.slot[a] = int32(s)
+	c.slots[a] = int32(s)
 	c.pinned[s] = true
 	c.used[s] = c.round
-	return c.data[s*c.n : (s+1)*c.n], nil
+	for b := range c.blocks {
+		copy(c.data[(b*c.cap+s)*tileRows:(b*c.cap+s+1)*tileRows], col[b*tileRows:(b+1)*tileRows])
+	}
+	return nil
 }

@@ -16,8 +16,8 @@ type float interface{ ~float32 | ~float64 }
 type kernels[F float] struct {
 	// gemmT sets c = a·bᵀ for row-major a (m×k) and b (n×k).
 	gemmT func(m, n, k int, a []F, lda int, b []F, ldb int, c []F, ldc int)
-	// axpy sets y += alpha·x.
-	axpy func(alpha F, x, y []F)
+	// tile is the block update of the correlations.
+	tile tileFunc[F]
 	// iamax returns the first index of the largest |x_i|.
 	iamax func(x []F) int
 	// unit is the unit roundoff.
@@ -26,18 +26,12 @@ type kernels[F float] struct {
 
 func kernels32() kernels[float32] {
 	impl := fastblas.Float32()
-	iamax := func(x []float32) int { return impl.Isamax(len(x), x, 1) }
-	if fastblas.Name() == "gonum" {
-		// gonum's Isamax takes every |x_i| through float64; comparing the
-		// sign-masked bits is several times faster.
-		iamax = iamax32
-	}
 	return kernels[float32]{
 		gemmT: func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 			impl.Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
 		},
-		axpy:  func(alpha float32, x, y []float32) { impl.Saxpy(len(y), alpha, x, 1, y, 1) },
-		iamax: iamax,
+		tile:  tile32(),
+		iamax: iamax32,
 		unit:  0x1p-24,
 	}
 }
@@ -50,7 +44,7 @@ func kernels64() kernels[float64] {
 		gemmT: func(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 			impl.Dgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
 		},
-		axpy:  func(alpha float64, x, y []float64) { impl.Daxpy(len(y), alpha, x, 1, y, 1) },
+		tile:  tile64(),
 		iamax: iamax64,
 		unit:  0x1p-53,
 	}
@@ -58,7 +52,7 @@ func kernels64() kernels[float64] {
 
 // iamax32 returns the first index of the largest |x_i|. For finite
 // floats, clearing the sign bit leaves bit patterns that order as the
-// magnitudes do.
+// magnitudes do. It runs on one block, too short to repay a BLAS call.
 func iamax32(x []float32) int {
 	var best uint32
 	at := 0

@@ -22,6 +22,10 @@ type Method struct {
 // Name implements heuristics.Method.
 func (Method) Name() string { return "omp" }
 
+// NeedsDonor reports that OMP cannot run without a donor table: its
+// coefficients come from the donor's embedding space.
+func (Method) NeedsDonor() bool { return true }
+
 // Build implements heuristics.Method.
 func (m Method) Build(ctx context.Context, p *heuristics.Problem, dst blas32.General) (heuristics.Counts, error) {
 	if p.Donor.Rows == 0 {

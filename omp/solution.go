@@ -84,6 +84,9 @@ type Stats struct {
 	// Time spent in the matrix products for the initial correlations, the
 	// Gram columns and the rebases, and advancing targets between them.
 	InitialTime, GramTime, RebaseTime, StepTime time.Duration
+	// UpdateTime is the part of StepTime spent updating correlations,
+	// α⁰ − Σγ_s g_s; the rest chooses atoms and refits coefficients.
+	UpdateTime time.Duration
 }
 
 func newSolution(targets, k int) *Solution {

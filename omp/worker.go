@@ -3,34 +3,39 @@ package omp
 import (
 	"math"
 	"slices"
+	"unsafe"
 )
 
 // maxCandidates is the most near-equal anchors a stale screen settles by
 // exact recomputation; past it, a rebase is cheaper.
 const maxCandidates = 64
 
-// A worker advances targets, one at a time, with its own scratch space.
+// A worker updates blocks of correlations and advances targets, with its
+// own scratch space.
 type worker[F float] struct {
 	e    *engine[F]
-	acc  []F   // the current correlations, one per anchor
-	gam  []F   // −(γ − γ_b) in F
-	cols [][]F // the Gram columns of the support
+	tile []F     // one block of correlations
+	zoff []int32 // the support's rows within a block
+	cur  []int32 // by position in the active list: next support entry to zero
+	top  []blockTop[F]
 	b    []float64
 	r    []float64
 	cand []int
 
-	added    []int32 // atoms chosen this round, to pin
-	missing  []int32 // Gram columns waited for
-	rebases  []int   // targets (batch positions) waiting for a rebase
+	rebases  []int // targets (batch positions) waiting for a rebase
 	rechecks int
 }
+
+// workerBytesPerTarget is what a worker keeps per target of a batch.
+func workerBytesPerTarget(size int64) int64 { return 4 + 2*size + 8 }
 
 func newWorker[F float](e *engine[F]) *worker[F] {
 	return &worker[F]{
 		e:    e,
-		acc:  make([]F, e.n),
-		gam:  make([]F, e.opt.K),
-		cols: make([][]F, e.opt.K),
+		tile: make([]F, tileRows),
+		zoff: make([]int32, 0, tileRows),
+		cur:  make([]int32, e.batch),
+		top:  make([]blockTop[F], e.batch),
 		b:    make([]float64, e.opt.K),
 		r:    make([]float64, e.hid),
 	}
@@ -45,71 +50,81 @@ const (
 	inconclusive         // rounding swamps the screen
 )
 
-// run advances tg, at batch position pos, until it finishes, needs a Gram
-// column the cache lacks, or needs a rebase.
-func (w *worker[F]) run(tg *target, pos int, alpha0 []F, sol *Solution) {
+// update computes blocks [b0, b1) of every active target's correlations,
+// block by block so that the block's slices of the Gram columns stay in
+// cache across targets, recording each block's largest magnitude in bmax
+// and folding it into w.top.
+func (w *worker[F]) update(active []int, b0, b1 int) {
 	e := w.e
-	for !tg.done {
-		if tg.need >= 0 {
-			if e.cache.col(tg.need) == nil {
-				w.missing = append(w.missing, tg.need)
-				return
+	cur := w.cur[:len(active)]
+	for p, a := range active {
+		i, _ := slices.BinarySearch(e.scr[a].zero, int32(b0*tileRows))
+		cur[p] = int32(i)
+	}
+	var zero F
+	used := min(e.cache.next, e.cache.cap) * tileRows * int(unsafe.Sizeof(zero))
+	for b := b0; b < b1; b++ {
+		base := e.cache.block(b)
+		prefetch(unsafe.Pointer(unsafe.SliceData(base)), used)
+		lo, hi := int32(b*tileRows), int32((b+1)*tileRows)
+		for p, a := range active {
+			sc := &e.scr[a]
+			z, k := w.zoff[:0], cur[p]
+			for int(k) < len(sc.zero) && sc.zero[k] < hi {
+				z = append(z, sc.zero[k]-lo)
+				k++
 			}
-			tg.need = -1
-		}
-		w.correlate(tg, alpha0)
-		j, v := w.pick(tg)
-		if v == inconclusive && !tg.fresh {
-			w.rebases = append(w.rebases, pos)
-			return
-		}
-		if v == inconclusive {
-			j, v = w.exhaustive(tg)
-		}
-		switch {
-		case v == orthogonal:
-			w.finish(tg, StopOrthogonal, sol)
-		case !tg.add(e.d, j, w.b):
-			w.finish(tg, StopDependent, sol)
-		case w.exactFit(tg):
-			w.finish(tg, StopOrthogonal, sol)
-		case tg.tol2 >= 0 && tg.res2 <= tg.tol2:
-			w.finish(tg, StopTolerance, sol)
-		case tg.t == e.opt.K:
-			w.finish(tg, StopK, sol)
-		default:
-			w.added = append(w.added, int32(j))
-			tg.need = int32(j)
+			cur[p] = k
+			m := e.k.tile(w.tile, e.alpha0[(b*e.batch+a)*tileRows:], base, sc.slots, sc.gam, z)
+			e.bmax[b*e.batch+a] = m
+			w.top[p] = w.top[p].merge(blockTop[F]{best: m, block: b})
 		}
 	}
 }
 
-// correlate sets acc to α_b − Σ_s (γ_s − γ_b,s) g_s, the correlations of
-// every screening row with tg's residual, and zeroes the support's entries
-// (they are zero in exact arithmetic: the residual is orthogonal to the
-// support).
-func (w *worker[F]) correlate(tg *target, alpha0 []F) {
+// step advances tg, at batch position a, by one atom, or finishes it, or
+// queues it for a rebase.
+func (w *worker[F]) step(tg *target, a int, sol *Solution) {
 	e := w.e
-	sup := tg.support[:tg.t]
-	cols := w.cols[:0]
-	gam := w.gam[:0]
-	for i, s := range sup {
-		if d := tg.coef[i] - tg.base[i]; d != 0 {
-			cols = append(cols, e.cache.col(s))
-			gam = append(gam, F(-d))
+	j, v := w.pick(tg, a)
+	if v == inconclusive && !tg.fresh {
+		w.rebases = append(w.rebases, a)
+		return
+	}
+	if v == inconclusive {
+		j, v = w.exhaustive(tg)
+	}
+	switch {
+	case v == orthogonal:
+		w.finish(tg, StopOrthogonal, sol)
+	case !tg.add(e.d, j, w.b):
+		w.finish(tg, StopDependent, sol)
+	case w.exactFit(tg):
+		w.finish(tg, StopOrthogonal, sol)
+	case tg.tol2 >= 0 && tg.res2 <= tg.tol2:
+		w.finish(tg, StopTolerance, sol)
+	case tg.t == e.opt.K:
+		w.finish(tg, StopK, sol)
+	default:
+		tg.need = int32(j)
+	}
+}
+
+// block recomputes block b of the screened correlations of the target at
+// batch position a into w.tile, exactly as update did.
+func (w *worker[F]) block(a, b int) []F {
+	e, sc := w.e, &w.e.scr[a]
+	lo, hi := int32(b*tileRows), int32((b+1)*tileRows)
+	i, _ := slices.BinarySearch(sc.zero, lo)
+	z := w.zoff[:0]
+	for _, s := range sc.zero[i:] {
+		if s >= hi {
+			break
 		}
+		z = append(z, s-lo)
 	}
-	for c0 := 0; c0 < e.n; c0 += chunk {
-		c1 := min(c0+chunk, e.n)
-		a := w.acc[c0:c1]
-		copy(a, alpha0[c0:c1])
-		for i, col := range cols {
-			e.k.axpy(gam[i], col[c0:c1], a)
-		}
-	}
-	for _, s := range sup {
-		w.acc[s] = 0
-	}
+	e.k.tile(w.tile, e.alpha0[(b*e.batch+a)*tileRows:], e.cache.block(b), sc.slots, sc.gam, z)
+	return w.tile
 }
 
 // pick returns the anchor with the largest exact correlation. It trusts
@@ -118,33 +133,46 @@ func (w *worker[F]) correlate(tg *target, alpha0 []F) {
 // residual. It gives up when the bound swamps the best correlation, or
 // lets in more contenders than a rebase costs (not counting a fresh base,
 // which no rebase would improve).
-func (w *worker[F]) pick(tg *target) (int, verdict) {
-	e, acc := w.e, w.acc
+//
+// The update left only block maxima; pick recomputes the block holding
+// the best and, when the best is not clear, the blocks whose maxima reach
+// the contenders' threshold.
+func (w *worker[F]) pick(tg *target, a int) (int, verdict) {
+	e := w.e
+	top := e.scr[a].top
 	c := e.errorScale(tg)
-	i := e.k.iamax(acc)
-	top := math.Abs(float64(acc[i]))
-	if top <= c*e.rowNorm[i] {
+	tile := w.block(a, top.block)
+	k := e.k.iamax(tile)
+	i := top.block*tileRows + k
+	best := math.Abs(float64(tile[k]))
+	if best <= c*e.rowNorm[i] {
 		return -1, inconclusive
 	}
-	keep := acc[i]
-	acc[i] = 0
-	second := math.Abs(float64(acc[e.k.iamax(acc)]))
-	acc[i] = keep
-	if second < top-c*(e.rowNorm[i]+e.rowNormMax) {
+	keep := tile[k]
+	tile[k] = 0
+	second := math.Max(float64(top.second), math.Abs(float64(tile[e.k.iamax(tile)])))
+	if second < best-c*(e.rowNorm[i]+e.rowNormMax) {
 		return i, picked
 	}
-	floor := top - c*e.rowNorm[i]
-	// A float32 pass with the widest allowance finds a superset of the
+	tile[k] = keep
+	floor := best - c*e.rowNorm[i]
+	// A pass in F with the widest allowance finds a superset of the
 	// contenders; the exact test then runs on few.
 	loose := F(0.999 * (floor - c*e.rowNormMax))
 	w.cand = w.cand[:0]
-	for j, v := range acc {
-		if (v >= loose || v <= -loose) && math.Abs(float64(v))+c*e.rowNorm[j] >= floor {
-			w.cand = append(w.cand, j)
+	for b := range e.nb {
+		if e.bmax[b*e.batch+a] < loose {
+			continue
 		}
-	}
-	if len(w.cand) > maxCandidates && !tg.fresh {
-		return -1, inconclusive
+		for r, v := range w.block(a, b)[:min(tileRows, e.n-b*tileRows)] {
+			j := b*tileRows + r
+			if (v >= loose || v <= -loose) && math.Abs(float64(v))+c*e.rowNorm[j] >= floor {
+				w.cand = append(w.cand, j)
+			}
+		}
+		if len(w.cand) > maxCandidates && !tg.fresh {
+			return -1, inconclusive
+		}
 	}
 	w.rechecks++
 	tg.residual(e.d, w.r)

@@ -16,8 +16,10 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -55,8 +57,20 @@ func main() {
 	keep := flag.Int("keep", 64, "targets whose supports go into the result, for the scikit-learn comparison")
 	maxMem := flag.Int64("max-memory", 8<<30, "omp.Options.MaxMemory in bytes")
 	out := flag.String("out", "", "write the result as JSON to this file")
+	solFile := flag.String("solution", "", "write Solve's supports and coefficients to this file, to compare versions and builds byte for byte")
 	report := flag.Bool("report", false, "print the comparison of the result files given as arguments")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *report {
 		if err := printReport(flag.Args()); err != nil {
 			log.Fatal(err)
@@ -70,9 +84,14 @@ func main() {
 	if *dir == "" {
 		*dir = filepath.Join(os.TempDir(), "omp-bench", p.Name)
 	}
-	res, err := run(p, *dir, *oursN, *baseN, *keep, *maxMem)
+	res, sol, err := run(p, *dir, *oursN, *baseN, *keep, *maxMem)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if *solFile != "" {
+		if err := writeSolution(*solFile, sol); err != nil {
+			log.Fatal(err)
+		}
 	}
 	b, _ := json.MarshalIndent(res, "", " ")
 	if *out != "" {
@@ -84,7 +103,7 @@ func main() {
 		res.BLAS, res.Ours.Targets, res.Ours.Seconds, res.Stats, res.Baseline.Targets, res.Baseline.Seconds, res.Agreement)
 }
 
-func run(p problem, dir string, oursN, baseN, keep int, maxMem int64) (*result, error) {
+func run(p problem, dir string, oursN, baseN, keep int, maxMem int64) (*result, *omp.Solution, error) {
 	if _, err := os.Stat(filepath.Join(dir, "problem.json")); err != nil {
 		stored := p.Targets
 		if p.Name == "large" {
@@ -92,12 +111,12 @@ func run(p problem, dir string, oursN, baseN, keep int, maxMem int64) (*result, 
 		}
 		log.Printf("generating %s into %s", p.Name, dir)
 		if err := generate(dir, p, stored); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	p, dict, targets, err := load(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if oursN == 0 || oursN > targets.Rows {
 		oursN = targets.Rows
@@ -110,7 +129,7 @@ func run(p problem, dir string, oursN, baseN, keep int, maxMem int64) (*result, 
 	start := time.Now()
 	sol, err := omp.Solve(ctx, dict, rowsOf(targets, oursN), opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res.Ours = timing{oursN, time.Since(start).Seconds()}
 	res.Stats = sol.Stats
@@ -119,7 +138,7 @@ func run(p problem, dir string, oursN, baseN, keep int, maxMem int64) (*result, 
 	start = time.Now()
 	base, err := omp.SolveFullCorrelation(ctx, dict, rowsOf(targets, baseN), opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res.Baseline = timing{baseN, time.Since(start).Seconds()}
 	log.Printf("%s: baseline: %d targets in %.1fs", res.BLAS, baseN, res.Baseline.Seconds)
@@ -133,11 +152,26 @@ func run(p problem, dir string, oursN, baseN, keep int, maxMem int64) (*result, 
 	for i := range min(keep, oursN) {
 		res.Supports = append(res.Supports, slices.Clone(sol.Support(i)))
 	}
-	return res, nil
+	return res, sol, nil
 }
 
 func rowsOf(m blas32.General, n int) blas32.General {
 	m.Rows = n
 	m.Data = m.Data[:n*m.Stride]
 	return m
+}
+
+// writeSolution writes every target's support and coefficients, one text
+// line per target with the coefficients' exact bits, so that two versions
+// or builds of Solve can be compared with cmp or diff.
+func writeSolution(path string, sol *omp.Solution) error {
+	var b []byte
+	for i := range sol.Len() {
+		b = fmt.Appendf(b, "%d %v:", i, sol.Stop(i))
+		for j, a := range sol.Support(i) {
+			b = fmt.Appendf(b, " %d %x", a, math.Float64bits(sol.Coef(i)[j]))
+		}
+		b = append(b, '\n')
+	}
+	return os.WriteFile(path, b, 0o644)
 }

@@ -29,11 +29,11 @@
 	ADDQ         R11, R10           \
 	ADDQ         $64, DI
 
-// ACCUMULATE loads the arguments common to both kernels and runs the k
-// loop, leaving X·Y for the tile in Y4–Y15 (row r in Y(4+2r), Y(5+2r)),
-// scaled by alpha, C's address in DX, its row stride in bytes in R8, beta
-// broadcast in Y1 and the load flag in BX.
-#define ACCUMULATE \
+// ARGS and MULTIPLY are the part both kernels share: they leave alpha·X·Y
+// for the tile in Y4–Y15 (row r in Y(4+2r), Y(5+2r)), C's address in DX,
+// its row stride in bytes in R8, beta broadcast in Y1 and the load flag in
+// BX.
+#define ARGS \
 	MOVQ kc+0(FP), CX           \
 	MOVQ a+8(FP), SI            \
 	MOVQ rsA+16(FP), R9         \
@@ -43,7 +43,10 @@
 	MOVQ ldc+48(FP), R8         \
 	SHLQ $2, R8                 \
 	LEAQ (SI)(R9*2), R10        \
-	ADDQ R9, R10                \
+	ADDQ R9, R10
+
+// MULTIPLY runs the k loop and scales the products by alpha: see ARGS.
+#define MULTIPLY \
 	VXORPS Y4, Y4, Y4           \
 	VXORPS Y5, Y5, Y5           \
 	VXORPS Y6, Y6, Y6           \
@@ -101,9 +104,55 @@ scale:                          \
 	VMOVUPS hi, 32(DX)         \
 	ADDQ   R8, DX
 
+// PREFETCH6 asks for the six rows of sixteen floats of a tile of C (two
+// lines each unless aligned) while the k loop runs. R12 walks the rows.
+#define PREFETCH6 \
+	MOVQ       DX, R12       \
+	PREFETCHT0 (R12)         \
+	PREFETCHT0 60(R12)       \
+	ADDQ       R8, R12       \
+	PREFETCHT0 (R12)         \
+	PREFETCHT0 60(R12)       \
+	ADDQ       R8, R12       \
+	PREFETCHT0 (R12)         \
+	PREFETCHT0 60(R12)       \
+	ADDQ       R8, R12       \
+	PREFETCHT0 (R12)         \
+	PREFETCHT0 60(R12)       \
+	ADDQ       R8, R12       \
+	PREFETCHT0 (R12)         \
+	PREFETCHT0 60(R12)       \
+	ADDQ       R8, R12       \
+	PREFETCHT0 (R12)         \
+	PREFETCHT0 60(R12)
+
+// PREFETCH2 asks for two rows of six floats of a transposed tile of C
+// (two lines each unless aligned) and moves R12 down two rows.
+#define PREFETCH2 \
+	PREFETCHT0 (R12)         \
+	PREFETCHT0 20(R12)       \
+	ADDQ       R8, R12       \
+	PREFETCHT0 (R12)         \
+	PREFETCHT0 20(R12)       \
+	ADDQ       R8, R12
+
+// PREFETCH16 asks for the sixteen rows of six floats of a transposed tile.
+#define PREFETCH16 \
+	MOVQ DX, R12 \
+	PREFETCH2    \
+	PREFETCH2    \
+	PREFETCH2    \
+	PREFETCH2    \
+	PREFETCH2    \
+	PREFETCH2    \
+	PREFETCH2    \
+	PREFETCH2
+
 // func kernel6x16(kc int, a *float32, rsA, ksA int, b, c *float32, ldc int, alpha, beta float32, load int)
 TEXT ·kernel6x16(SB), NOSPLIT, $0-72
-	ACCUMULATE
+	ARGS
+	PREFETCH6
+	MULTIPLY
 	STORE(Y4, Y5)
 	STORE(Y6, Y7)
 	STORE(Y8, Y9)
@@ -169,7 +218,9 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-72
 
 // func kernel6x16T(kc int, a *float32, rsA, ksA int, b, c *float32, ldc int, alpha, beta float32, load int)
 TEXT ·kernel6x16T(SB), NOSPLIT, $192-72
-	ACCUMULATE
+	ARGS
+	PREFETCH16
+	MULTIPLY
 	// Columns 8–15 wait on the stack while 0–7 are transposed.
 	VMOVUPS Y5, 0(SP)
 	VMOVUPS Y7, 32(SP)

@@ -6,7 +6,9 @@ package fastblas
 // for the kernel to read from X itself and only a partial last one is
 // packed.
 func (p *product) packX(ws *workspace, i, m, l, k int, inPlace bool) []float32 {
-	x := p.x
+	if p.x.trans {
+		return p.packXTrans(grow(&ws.x, roundUp(m, mr)*k), i, m, l, k)
+	}
 	first := 0
 	if inPlace {
 		first = m / mr * mr
@@ -15,28 +17,11 @@ func (p *product) packX(ws *workspace, i, m, l, k int, inPlace bool) []float32 {
 	for s := first; s < m; s += mr {
 		sl := dst[(s-first)*k : (s-first+mr)*k]
 		rows := min(mr, m-s)
-		switch {
-		case x.trans && rows == mr:
-			// Step q of the sliver is contiguous in X's storage.
-			for q := range k {
-				off := (l+q)*x.ld + i + s
-				*(*[mr]float32)(sl[q*mr:]) = *(*[mr]float32)(x.data[off:])
-			}
-			continue
-		case x.trans:
-			for q := range k {
-				src := x.data[(l+q)*x.ld+i+s:]
-				out := sl[q*mr : q*mr+mr]
-				copy(out, src[:rows])
-				clear(out[rows:])
-			}
-			continue
-		case rows == mr && k >= 8:
-			packN6(&sl[0], &x.data[(i+s)*x.ld+l], x.ld, k&^7)
-		}
 		q0 := 0
-		if rows == mr {
+		if rows == mr && k >= 8 {
+			// The transpose of eight steps at a time, in assembly.
 			q0 = k &^ 7
+			packN6(&sl[0], &p.x.data[(i+s)*p.x.ld+l], p.x.ld, q0)
 		}
 		for r := range mr {
 			if r >= rows {
@@ -45,9 +30,44 @@ func (p *product) packX(ws *workspace, i, m, l, k int, inPlace bool) []float32 {
 				}
 				continue
 			}
-			src := x.data[(i+s+r)*x.ld+l : (i+s+r)*x.ld+l+k]
+			src := p.x.data[(i+s+r)*p.x.ld+l : (i+s+r)*p.x.ld+l+k]
 			for q := q0; q < k; q++ {
 				sl[q*mr+r] = src[q]
+			}
+		}
+	}
+	return dst
+}
+
+// packXTrans is packX for an X stored transposed, where step q of every
+// sliver lies in row l+q of the storage. It goes through the rows sixteen
+// at a time, so that it reads a few lines of each row and writes runs of
+// each sliver rather than one short piece of every sliver per row (slivers
+// lie a multiple of 2 KiB apart and would fight over cache sets).
+func (p *product) packXTrans(dst []float32, i, m, l, k int) []float32 {
+	const group = 16
+	whole := m / mr * mr
+	for q0 := 0; q0 < k; q0 += group {
+		q1 := min(k, q0+group)
+		for s := 0; s < whole; s += mr {
+			for q := q0; q < q1; q++ {
+				at := (l+q)*p.x.ld + i + s
+				src := p.x.data[at : at+mr : at+mr]
+				out := dst[s*k+q*mr : s*k+q*mr+mr : s*k+q*mr+mr]
+				out[0], out[1], out[2], out[3], out[4], out[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+			}
+		}
+		if whole == m {
+			continue
+		}
+		for q := q0; q < q1; q++ {
+			at := (l+q)*p.x.ld + i
+			out := dst[whole*k+q*mr : whole*k+q*mr+mr]
+			for r := range out {
+				out[r] = 0
+				if whole+r < m {
+					out[r] = p.x.data[at+whole+r]
+				}
 			}
 		}
 	}

@@ -86,46 +86,39 @@ func (p *product) run(threads int) {
 	wg.Wait()
 }
 
-// split cuts D into pieces along its longer side. Each piece packs its own
-// panels, so pieces are kept wide enough that repacking the shared factor
-// stays cheap next to the multiply-adds.
+// split cuts D into pieces along its longer side, for threads goroutines.
+// Each piece packs its own panels, which costs about 8/side of its
+// multiply-adds for a piece side long (an element copied costs as much as
+// sixteen lanes of multiply-add), so pieces are at least minSide long; and
+// each is worth at least minWork multiply-adds, some tens of microseconds,
+// next to the microseconds of starting a goroutine.
 func (p *product) split(threads int) []piece {
-	const minSide = 256
-	if threads <= 1 {
-		return []piece{{0, p.m, 0, p.n}}
+	const (
+		minSide = 64
+		minWork = 1 << 20
+	)
+	long, unit := p.n, nr
+	if p.m > p.n {
+		long, unit = p.m, mr
 	}
-	if p.n >= p.m {
-		cuts := chunks(p.n, nr, minSide, threads)
-		ps := make([]piece, len(cuts)-1)
-		for i := range ps {
-			ps[i] = piece{0, p.m, cuts[i], cuts[i+1]}
-		}
-		return ps
-	}
-	cuts := chunks(p.m, mr, minSide, threads)
-	ps := make([]piece, len(cuts)-1)
-	for i := range ps {
-		ps[i] = piece{cuts[i], cuts[i+1], 0, p.n}
-	}
-	return ps
-}
-
-// chunks cuts [0, n) into 2·threads parts, or threads, or as many as
-// there is room for: parts are at least minSide long, each a multiple of
-// unit but the last. It returns the cut points. A whole number of parts
-// per goroutine keeps them finishing together on idle cores; two each let
-// one that is slowed by other work hand its second part over.
-func chunks(n, unit, minSide, threads int) []int {
-	parts := max(1, min(2*threads, n/minSide))
+	parts := min(2*threads, long/minSide, p.m*p.n*p.k/minWork)
 	if parts > threads {
+		// A whole number of parts per goroutine keeps them finishing
+		// together on idle cores; two each let one slowed by other work
+		// hand its second over.
 		parts = parts / threads * threads
 	}
-	size := roundUp(ceilDiv(n, parts), unit)
-	cuts := []int{0}
-	for at := size; at < n; at += size {
-		cuts = append(cuts, at)
+	size := roundUp(ceilDiv(long, max(1, parts)), unit)
+	var ps []piece
+	for at := 0; at < long; at += size {
+		end := min(long, at+size)
+		if long == p.n {
+			ps = append(ps, piece{0, p.m, at, end})
+		} else {
+			ps = append(ps, piece{at, end, 0, p.n})
+		}
 	}
-	return append(cuts, n)
+	return ps
 }
 
 // piece computes D[i0:i1, j0:j1] with the usual five loops around the

@@ -1,0 +1,266 @@
+#include "textflag.h"
+
+// func tile32AVX2(dst, a0, base *float32, slots *int32, gam *float32, n int, zero *int32, nz int) float32
+//
+// Y0–Y7 hold the 64 correlations; each column adds gam[i] times its 64
+// values at base + slots[i]·256 bytes.
+TEXT ·tile32AVX2(SB), NOSPLIT, $0-68
+	MOVQ dst+0(FP), DI
+	MOVQ a0+8(FP), SI
+	MOVQ base+16(FP), DX
+	MOVQ slots+24(FP), R8
+	MOVQ gam+32(FP), R9
+	MOVQ n+40(FP), CX
+	MOVQ zero+48(FP), R10
+	MOVQ nz+56(FP), R11
+
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMOVUPS 128(SI), Y4
+	VMOVUPS 160(SI), Y5
+	VMOVUPS 192(SI), Y6
+	VMOVUPS 224(SI), Y7
+	TESTQ   CX, CX
+	JZ      store32
+
+loop32:
+	MOVLQSX      (R8), AX
+	SHLQ         $8, AX
+	ADDQ         DX, AX
+	VBROADCASTSS (R9), Y8
+	VFMADD231PS  0(AX), Y8, Y0
+	VFMADD231PS  32(AX), Y8, Y1
+	VFMADD231PS  64(AX), Y8, Y2
+	VFMADD231PS  96(AX), Y8, Y3
+	VFMADD231PS  128(AX), Y8, Y4
+	VFMADD231PS  160(AX), Y8, Y5
+	VFMADD231PS  192(AX), Y8, Y6
+	VFMADD231PS  224(AX), Y8, Y7
+	ADDQ         $4, R8
+	ADDQ         $4, R9
+	DECQ         CX
+	JNZ          loop32
+
+store32:
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	TESTQ   R11, R11
+	JZ      max32
+
+zero32:
+	MOVLQSX (R10), AX
+	MOVL    $0, (DI)(AX*4)
+	ADDQ    $4, R10
+	DECQ    R11
+	JNZ     zero32
+	VMOVUPS 0(DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VMOVUPS 128(DI), Y4
+	VMOVUPS 160(DI), Y5
+	VMOVUPS 192(DI), Y6
+	VMOVUPS 224(DI), Y7
+
+max32:
+	// Clear the sign bits, then reduce to the largest magnitude.
+	VPCMPEQD     Y15, Y15, Y15
+	VPSRLD       $1, Y15, Y15
+	VANDPS       Y15, Y0, Y0
+	VANDPS       Y15, Y1, Y1
+	VANDPS       Y15, Y2, Y2
+	VANDPS       Y15, Y3, Y3
+	VANDPS       Y15, Y4, Y4
+	VANDPS       Y15, Y5, Y5
+	VANDPS       Y15, Y6, Y6
+	VANDPS       Y15, Y7, Y7
+	VMAXPS       Y1, Y0, Y0
+	VMAXPS       Y3, Y2, Y2
+	VMAXPS       Y5, Y4, Y4
+	VMAXPS       Y7, Y6, Y6
+	VMAXPS       Y2, Y0, Y0
+	VMAXPS       Y6, Y4, Y4
+	VMAXPS       Y4, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0x4E, X0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0xB1, X0, X1
+	VMAXPS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+64(FP)
+	RET
+
+// func tile64AVX2(dst, a0, base *float64, slots *int32, gam *float64, n int, zero *int32, nz int) float64
+//
+// tile32AVX2 in float64: the 64 correlations take two passes over the
+// columns, 32 at a time in Y0–Y7; each column's values start at base +
+// slots[i]·512 bytes.
+TEXT ·tile64AVX2(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ a0+8(FP), SI
+	MOVQ base+16(FP), DX
+	MOVQ slots+24(FP), R8
+	MOVQ gam+32(FP), R9
+	MOVQ n+40(FP), CX
+	VMOVUPD 0(SI), Y0
+	VMOVUPD 32(SI), Y1
+	VMOVUPD 64(SI), Y2
+	VMOVUPD 96(SI), Y3
+	VMOVUPD 128(SI), Y4
+	VMOVUPD 160(SI), Y5
+	VMOVUPD 192(SI), Y6
+	VMOVUPD 224(SI), Y7
+	TESTQ CX, CX
+	JZ lo64store
+
+lo64:
+	MOVLQSX (R8), AX
+	SHLQ $9, AX
+	ADDQ DX, AX
+	VBROADCASTSD (R9), Y8
+	VFMADD231PD 0(AX), Y8, Y0
+	VFMADD231PD 32(AX), Y8, Y1
+	VFMADD231PD 64(AX), Y8, Y2
+	VFMADD231PD 96(AX), Y8, Y3
+	VFMADD231PD 128(AX), Y8, Y4
+	VFMADD231PD 160(AX), Y8, Y5
+	VFMADD231PD 192(AX), Y8, Y6
+	VFMADD231PD 224(AX), Y8, Y7
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNZ lo64
+
+lo64store:
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+
+	MOVQ slots+24(FP), R8
+	MOVQ gam+32(FP), R9
+	MOVQ n+40(FP), CX
+	VMOVUPD 256(SI), Y0
+	VMOVUPD 288(SI), Y1
+	VMOVUPD 320(SI), Y2
+	VMOVUPD 352(SI), Y3
+	VMOVUPD 384(SI), Y4
+	VMOVUPD 416(SI), Y5
+	VMOVUPD 448(SI), Y6
+	VMOVUPD 480(SI), Y7
+	TESTQ CX, CX
+	JZ hi64store
+
+hi64:
+	MOVLQSX (R8), AX
+	SHLQ $9, AX
+	ADDQ DX, AX
+	VBROADCASTSD (R9), Y8
+	VFMADD231PD 256(AX), Y8, Y0
+	VFMADD231PD 288(AX), Y8, Y1
+	VFMADD231PD 320(AX), Y8, Y2
+	VFMADD231PD 352(AX), Y8, Y3
+	VFMADD231PD 384(AX), Y8, Y4
+	VFMADD231PD 416(AX), Y8, Y5
+	VFMADD231PD 448(AX), Y8, Y6
+	VFMADD231PD 480(AX), Y8, Y7
+	ADDQ $4, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNZ hi64
+
+hi64store:
+	VMOVUPD Y0, 256(DI)
+	VMOVUPD Y1, 288(DI)
+	VMOVUPD Y2, 320(DI)
+	VMOVUPD Y3, 352(DI)
+	VMOVUPD Y4, 384(DI)
+	VMOVUPD Y5, 416(DI)
+	VMOVUPD Y6, 448(DI)
+	VMOVUPD Y7, 480(DI)
+
+	MOVQ  zero+48(FP), R10
+	MOVQ  nz+56(FP), R11
+	TESTQ R11, R11
+	JZ    max64
+
+zero64:
+	MOVLQSX (R10), AX
+	MOVQ    $0, (DI)(AX*8)
+	ADDQ    $4, R10
+	DECQ    R11
+	JNZ     zero64
+
+max64:
+	VPCMPEQQ Y15, Y15, Y15
+	VPSRLQ   $1, Y15, Y15
+	VANDPD 0(DI), Y15, Y0
+	VANDPD 32(DI), Y15, Y1
+	VANDPD 64(DI), Y15, Y2
+	VANDPD 96(DI), Y15, Y3
+	VANDPD 128(DI), Y15, Y4
+	VANDPD 160(DI), Y15, Y5
+	VANDPD 192(DI), Y15, Y6
+	VANDPD 224(DI), Y15, Y7
+	VANDPD 256(DI), Y15, Y8
+	VMAXPD Y8, Y0, Y0
+	VANDPD 288(DI), Y15, Y8
+	VMAXPD Y8, Y1, Y1
+	VANDPD 320(DI), Y15, Y8
+	VMAXPD Y8, Y2, Y2
+	VANDPD 352(DI), Y15, Y8
+	VMAXPD Y8, Y3, Y3
+	VANDPD 384(DI), Y15, Y8
+	VMAXPD Y8, Y4, Y4
+	VANDPD 416(DI), Y15, Y8
+	VMAXPD Y8, Y5, Y5
+	VANDPD 448(DI), Y15, Y8
+	VMAXPD Y8, Y6, Y6
+	VANDPD 480(DI), Y15, Y8
+	VMAXPD Y8, Y7, Y7
+	VMAXPD       Y1, Y0, Y0
+	VMAXPD       Y3, Y2, Y2
+	VMAXPD       Y5, Y4, Y4
+	VMAXPD       Y7, Y6, Y6
+	VMAXPD       Y2, Y0, Y0
+	VMAXPD       Y6, Y4, Y4
+	VMAXPD       Y4, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPD       X1, X0, X0
+	VPERMILPD    $1, X0, X1
+	VMAXPD       X1, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+64(FP)
+	RET
+
+// func prefetch(p unsafe.Pointer, n int)
+//
+// Asks for the n bytes at p in the level-2 cache, a cache line at a time.
+TEXT ·prefetch(SB), NOSPLIT, $0-16
+	MOVQ  p+0(FP), SI
+	MOVQ  n+8(FP), CX
+	ADDQ  SI, CX
+	CMPQ  SI, CX
+	JAE   done
+
+next:
+	VMOVUPS (SI), X0
+	ADDQ       $64, SI
+	CMPQ       SI, CX
+	JB         next
+
+done:
+	RET
