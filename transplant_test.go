@@ -336,6 +336,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"no method", Options{Base: base, Tokenizer: base}, "no method"},
 		{"knn without donor", Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Input: heuristics.KNN{K: 2, Temperature: 1}}, "needs a donor"},
+		{"omp without donor", Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Input: omp.Method{}}, "needs a donor"},
 		{"donor rows short of its tokenizer", Options{Base: base, Donor: short, Input: heuristics.Mean{}}, "100 rows"},
 		{"donor tokenizer is not the new one", Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Donor: liar, Input: heuristics.Mean{}}, "not the new tokenizer"},
 		{"map names a missing token", Options{Base: base, Donor: donor, Input: heuristics.Mean{}, Map: map[string]string{"<|nope|>": "</s>"}}, "<|nope|>"},

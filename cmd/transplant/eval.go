@@ -12,6 +12,7 @@ import (
 	"github.com/transplant-dev/transplant"
 	"github.com/transplant-dev/transplant/eval"
 	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/internal/fastblas"
 )
 
 // scoreFlags are the bits-per-byte options.
@@ -152,7 +153,15 @@ func scoreInto(ctx context.Context, rep *eval.Report, dir, name string, baseline
 	if label == "" {
 		label = filepath.Base(filepath.Clean(dir))
 	}
-	s, err := eval.ScoreDir(ctx, dir, text, sf.options(p, "scoring "+label))
+	opts := sf.options(p, "scoring "+label)
+	// Windows already run one per core; a BLAS call that also spread over
+	// every core would oversubscribe them (OpenBLAS's threads spin).
+	if opts.Workers != 1 {
+		prev := fastblas.Threads()
+		fastblas.SetThreads(1)
+		defer fastblas.SetThreads(prev)
+	}
+	s, err := eval.ScoreDir(ctx, dir, text, opts)
 	if err != nil {
 		return err
 	}
