@@ -97,9 +97,15 @@ func (j *Job) makePlan() Plan {
 }
 
 // methodWorkspace estimates what a method allocates beyond its inputs and
-// output: randn a covariance matrix, donor methods normalized copies of
-// the donor rows of targets and anchors.
+// output: what the method says when it can (OMP's solver sizes itself to a
+// memory budget), otherwise randn a covariance matrix, donor methods
+// normalized copies of the donor rows of targets and anchors.
 func methodWorkspace(t table, targets, anchors int) int64 {
+	if m, ok := t.method.(interface {
+		Workspace(targets, anchors, donorCols int) int64
+	}); ok && t.donorName != "" {
+		return m.Workspace(targets, anchors, t.donorCols)
+	}
 	var w int64
 	if t.method.Name() == "randn" {
 		w = int64(t.cols) * int64(t.cols) * 16

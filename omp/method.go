@@ -2,6 +2,7 @@ package omp
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -22,9 +23,34 @@ type Method struct {
 // Name implements heuristics.Method.
 func (Method) Name() string { return "omp" }
 
+// MarshalJSON writes the options with their defaults filled in, so that a
+// run report says which K and memory budget were used, not zeros.
+func (m Method) MarshalJSON() ([]byte, error) {
+	o := m.Options
+	if o.K == 0 {
+		o.K = DefaultK
+	}
+	if o.MaxMemory == 0 {
+		o.MaxMemory = DefaultMaxMemory
+	}
+	return json.Marshal(struct{ Options Options }{o})
+}
+
 // NeedsDonor reports that OMP cannot run without a donor table: its
 // coefficients come from the donor's embedding space.
 func (Method) NeedsDonor() bool { return true }
+
+// Workspace is the memory Build needs beyond its tables, for targets new
+// rows decomposed over anchors in a donor space of the given width: the
+// solver's working memory (WorkingMemory) plus the gathered donor rows.
+// Invalid options count as nothing; Build reports them.
+func (m Method) Workspace(targets, anchors, donorCols int) int64 {
+	w, err := WorkingMemory(anchors, donorCols, targets, m.Options)
+	if err != nil {
+		return 0
+	}
+	return w + int64(anchors+targets)*int64(donorCols)*4
+}
 
 // Build implements heuristics.Method.
 func (m Method) Build(ctx context.Context, p *heuristics.Problem, dst blas32.General) (heuristics.Counts, error) {

@@ -21,3 +21,19 @@ func TestMethodMarshalsParameters(t *testing.T) {
 		t.Errorf("%s → %+v, %v", b, back.Options, err)
 	}
 }
+
+// A run report must say which options ran, defaults included.
+func TestMethodJSONShowsDefaults(t *testing.T) {
+	b, err := json.Marshal(Method{Options: Options{Tolerance: 0.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Options Options }
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := Options{K: DefaultK, Tolerance: 0.5, MaxMemory: DefaultMaxMemory}
+	if got.Options.K != want.K || got.Options.Tolerance != want.Tolerance || got.Options.MaxMemory != want.MaxMemory {
+		t.Errorf("%s decodes to %+v, want %+v", b, got.Options, want)
+	}
+}
