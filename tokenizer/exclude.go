@@ -4,7 +4,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // EncodeSurfaceExcluding is EncodeSurface with one token taken out of the
@@ -173,106 +172,4 @@ func (m *bpe) mergeExcluding(syms []int32, ex int32) []int32 {
 		syms[best] = bestID
 		syms = append(syms[:best+1], syms[best+2:]...)
 	}
-}
-
-// tokenizeExcluding is tokenize taking the longest match other than ex.
-func (m *wordPiece) tokenizeExcluding(dst []int, p piece, ws *workspace, ex int) []int {
-	w := p.text
-	if countRunes(w) > m.maxChars {
-		return appendUnkExcept(dst, m.unk, ex)
-	}
-	n := len(dst)
-	for start := 0; start < len(w); {
-		end := len(w)
-		found := -1
-		for start < end {
-			b := ws.text[:0]
-			if start > 0 {
-				b = append(b, m.prefix...)
-			}
-			b = append(b, w[start:end]...)
-			ws.text = b
-			if id, ok := m.ids[string(b)]; ok && id != ex {
-				found = id
-				break
-			}
-			end = lastRuneStart(w[:end])
-		}
-		if found < 0 {
-			return appendUnkExcept(dst[:n], m.unk, ex)
-		}
-		dst = append(dst, found)
-		start = end
-	}
-	return dst
-}
-
-// tokenizeExcluding is tokenize with Viterbi never using the piece ex.
-func (u *unigram) tokenizeExcluding(dst []int, p piece, ws *workspace, ex int) []int {
-	s := p.text
-	if s == "" {
-		return dst
-	}
-	best := make([]bestPath, len(s)+1)
-	for i := range best {
-		best[i].start = -1
-	}
-	best[0].start = 0
-	unkScore := u.minScore - unkPenalty
-	for start := 0; start < len(s); {
-		_, charLen := utf8.DecodeRuneInString(s[start:])
-		base := best[start].score
-		single := false
-		u.trie.walk(s[start:], func(n int, id int32) {
-			if int(id) == ex {
-				return
-			}
-			t := &best[start+n]
-			if cand := base + u.scores[id]; t.start < 0 || cand > t.score {
-				*t = bestPath{score: cand, start: start, id: id}
-			}
-			single = single || n == charLen
-		})
-		if !single {
-			t := &best[start+charLen]
-			if cand := base + unkScore; t.start < 0 || cand > t.score {
-				*t = bestPath{score: cand, start: start, id: int32(u.unk)}
-			}
-		}
-		start += charLen
-	}
-	var pieces []span
-	for end := len(s); end > 0; {
-		b := best[end]
-		if b.id == int32(u.unk) && len(pieces) > 0 && pieces[len(pieces)-1].match {
-			pieces[len(pieces)-1].start = b.start
-		} else {
-			pieces = append(pieces, span{b.start, end, b.id == int32(u.unk)})
-		}
-		end = b.start
-	}
-	for i := len(pieces) - 1; i >= 0; i-- {
-		dst = u.appendPieceExcluding(dst, s[pieces[i].start:pieces[i].end], ex)
-	}
-	return dst
-}
-
-// appendPieceExcluding is appendPiece for a vocabulary without ex.
-func (u *unigram) appendPieceExcluding(dst []int, piece string, ex int) []int {
-	if id, ok := u.ids[piece]; ok && id != ex {
-		return append(dst, id)
-	}
-	if u.byteFallback {
-		ok := true
-		for i := 0; i < len(piece); i++ {
-			ok = ok && u.byteIDs[piece[i]] >= 0 && int(u.byteIDs[piece[i]]) != ex
-		}
-		if ok {
-			for i := 0; i < len(piece); i++ {
-				dst = append(dst, int(u.byteIDs[piece[i]]))
-			}
-			return dst
-		}
-	}
-	return appendUnkExcept(dst, u.unk, ex)
 }

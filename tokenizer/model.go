@@ -129,9 +129,15 @@ func newWordPiece(o object) (*wordPiece, error) {
 }
 
 func (m *wordPiece) tokenize(dst []int, p piece, ws *workspace) []int {
+	return m.tokenizeExcluding(dst, p, ws, -1)
+}
+
+// tokenizeExcluding is tokenize taking the longest match other than ex
+// (-1: none).
+func (m *wordPiece) tokenizeExcluding(dst []int, p piece, ws *workspace, ex int) []int {
 	w := p.text
 	if countRunes(w) > m.maxChars {
-		return m.appendUnk(dst)
+		return appendUnkExcept(dst, m.unk, ex)
 	}
 	n := len(dst)
 	for start := 0; start < len(w); {
@@ -144,24 +150,17 @@ func (m *wordPiece) tokenize(dst []int, p piece, ws *workspace) []int {
 			}
 			b = append(b, w[start:end]...)
 			ws.text = b
-			if id, ok := m.ids[string(b)]; ok {
+			if id, ok := m.ids[string(b)]; ok && id != ex {
 				found = id
 				break
 			}
 			end = lastRuneStart(w[:end])
 		}
 		if found < 0 {
-			return m.appendUnk(dst[:n])
+			return appendUnkExcept(dst[:n], m.unk, ex)
 		}
 		dst = append(dst, found)
 		start = end
-	}
-	return dst
-}
-
-func (m *wordPiece) appendUnk(dst []int) []int {
-	if m.unk >= 0 {
-		dst = append(dst, m.unk)
 	}
 	return dst
 }

@@ -83,6 +83,12 @@ type bestPath struct {
 }
 
 func (u *unigram) tokenize(dst []int, p piece, ws *workspace) []int {
+	return u.tokenizeExcluding(dst, p, ws, -1)
+}
+
+// tokenizeExcluding is tokenize with Viterbi never using the piece ex (-1:
+// none).
+func (u *unigram) tokenizeExcluding(dst []int, p piece, ws *workspace, ex int) []int {
 	s := p.text
 	if s == "" {
 		return dst
@@ -98,6 +104,9 @@ func (u *unigram) tokenize(dst []int, p piece, ws *workspace) []int {
 		base := best[start].score
 		single := false
 		u.trie.walk(s[start:], func(n int, id int32) {
+			if int(id) == ex {
+				return
+			}
 			t := &best[start+n]
 			if cand := base + u.scores[id]; t.start < 0 || cand > t.score {
 				*t = bestPath{score: cand, start: start, id: id}
@@ -126,21 +135,21 @@ func (u *unigram) tokenize(dst []int, p piece, ws *workspace) []int {
 	}
 	ws.spans = pieces
 	for i := len(pieces) - 1; i >= 0; i-- {
-		dst = u.appendPiece(dst, s[pieces[i].start:pieces[i].end])
+		dst = u.appendPiece(dst, s[pieces[i].start:pieces[i].end], ex)
 	}
 	return dst
 }
 
 // appendPiece appends the id of one piece of the best path: its own id,
-// its bytes as byte-fallback tokens, or unk.
-func (u *unigram) appendPiece(dst []int, piece string) []int {
-	if id, ok := u.ids[piece]; ok {
+// its bytes as byte-fallback tokens, or unk, never the id ex (-1: none).
+func (u *unigram) appendPiece(dst []int, piece string, ex int) []int {
+	if id, ok := u.ids[piece]; ok && id != ex {
 		return append(dst, id)
 	}
 	if u.byteFallback {
 		ok := true
 		for i := 0; i < len(piece); i++ {
-			ok = ok && u.byteIDs[piece[i]] >= 0
+			ok = ok && u.byteIDs[piece[i]] >= 0 && int(u.byteIDs[piece[i]]) != ex
 		}
 		if ok {
 			for i := 0; i < len(piece); i++ {
@@ -149,8 +158,5 @@ func (u *unigram) appendPiece(dst []int, piece string) []int {
 			return dst
 		}
 	}
-	if u.unk >= 0 {
-		dst = append(dst, u.unk)
-	}
-	return dst
+	return appendUnkExcept(dst, u.unk, ex)
 }
