@@ -188,6 +188,22 @@ func (t *Tokenizer) decodeString(id int) (string, bool) {
 // model's vocabulary and the added tokens.
 func (t *Tokenizer) VocabSize() int { return len(t.surfaces) }
 
+// ModelType names the tokenization model as tokenizer.json does: "BPE",
+// "WordPiece", "Unigram" or "WordLevel".
+func (t *Tokenizer) ModelType() string {
+	switch t.model.(type) {
+	case *bpe:
+		return "BPE"
+	case *wordPiece:
+		return "WordPiece"
+	case *unigram:
+		return "Unigram"
+	case *wordLevel:
+		return "WordLevel"
+	}
+	return ""
+}
+
 // TokenString returns the spelling of a token as the vocabulary writes it,
 // e.g. "Ġhello", "▁hello", "<0x0A>" or "##ing".
 func (t *Tokenizer) TokenString(id int) (string, bool) {

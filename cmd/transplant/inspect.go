@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/transplant-dev/transplant/checkpoint"
+	"github.com/transplant-dev/transplant/tokenizer"
 )
 
 func newInspectCmd() *cobra.Command {
@@ -61,6 +62,9 @@ type tokenizerReport struct {
 	Model       string `json:"model"`
 	VocabSize   int    `json:"vocab_size"`
 	AddedTokens int    `json:"added_tokens"`
+	// Roles maps bos, eos, pad and unk to their tokens, where the
+	// tokenizer has them.
+	Roles map[string]string `json:"roles,omitempty"`
 }
 
 type inspectReport struct {
@@ -133,41 +137,48 @@ func mainDtype(counts map[string]int64) string {
 	return best
 }
 
-// summarizeTokenizer reads tokenizer.json beside the weights: model type,
-// vocabulary size and number of added tokens.
-// TODO: use the tokenizer package once it lands, for the exact id space.
+// summarizeTokenizer loads the tokenizer beside the weights, if there is
+// one: model type, id space, added tokens and special-token roles.
 func summarizeTokenizer(dir string) (*tokenizerReport, string) {
-	path := filepath.Join(dir, "tokenizer.json")
-	data, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
+	file := ""
+	for _, name := range []string{"tokenizer.json", "tokenizer.json.gz"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			file = name
+			break
+		}
+	}
+	if file == "" {
 		return nil, ""
 	}
+	tok, err := tokenizer.Load(filepath.Join(dir, file))
 	if err != nil {
 		return nil, err.Error()
 	}
-	var tj struct {
-		AddedTokens []json.RawMessage `json:"added_tokens"`
-		Model       struct {
-			Type   string          `json:"type"`
-			Vocab  json.RawMessage `json:"vocab"`
-			Merges json.RawMessage `json:"merges"`
-		} `json:"model"`
-	}
-	if err := json.Unmarshal(data, &tj); err != nil {
-		return nil, fmt.Sprintf("%s: %v", path, err)
-	}
-	r := &tokenizerReport{File: filepath.Base(path), Model: tj.Model.Type, AddedTokens: len(tj.AddedTokens)}
-	if r.Model == "" && tj.Model.Merges != nil {
-		r.Model = "BPE" // old files leave the type out
-	}
-	var asMap map[string]json.RawMessage
-	var asList []json.RawMessage
-	if json.Unmarshal(tj.Model.Vocab, &asMap) == nil {
-		r.VocabSize = len(asMap)
-	} else if json.Unmarshal(tj.Model.Vocab, &asList) == nil {
-		r.VocabSize = len(asList) // Unigram: a list of [piece, score]
+	r := &tokenizerReport{File: file, Model: tok.ModelType(), VocabSize: tok.VocabSize(), AddedTokens: len(tok.AddedTokens())}
+	sp := tok.Specials()
+	for _, role := range []struct {
+		name string
+		id   int
+	}{{"bos", sp.BOS}, {"eos", sp.EOS}, {"pad", sp.PAD}, {"unk", sp.UNK}} {
+		if s, ok := tok.TokenString(role.id); ok && role.id >= 0 {
+			if r.Roles == nil {
+				r.Roles = map[string]string{}
+			}
+			r.Roles[role.name] = s
+		}
 	}
 	return r, ""
+}
+
+// roleList lists the roles in a fixed order, "bos <s>, eos </s>".
+func (t *tokenizerReport) roleList() string {
+	var parts []string
+	for _, role := range []string{"bos", "eos", "pad", "unk"} {
+		if s, ok := t.Roles[role]; ok {
+			parts = append(parts, fmt.Sprintf("%s %q", role, s))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (r *inspectReport) print(out io.Writer) error {
@@ -200,8 +211,11 @@ func (r *inspectReport) print(out io.Writer) error {
 	}
 	switch {
 	case r.Tokenizer != nil:
-		line("tokenizer", "%s, %d vocabulary entries, %d added tokens (%s)",
+		line("tokenizer", "%s, %d ids, %d added tokens (%s)",
 			r.Tokenizer.Model, r.Tokenizer.VocabSize, r.Tokenizer.AddedTokens, r.Tokenizer.File)
+		if roles := r.Tokenizer.roleList(); roles != "" {
+			line("specials", "%s", roles)
+		}
 	case r.TokenizerErr != "":
 		line("tokenizer", "unreadable: %s", r.TokenizerErr)
 	}

@@ -31,7 +31,8 @@ func TestInspectText(t *testing.T) {
 		"head:          lm_head.weight BF16 [24 4]",
 		"tied:          no",
 		"embedding has 24 rows, vocab_size is 20",
-		"tokenizer:     BPE, 6 vocabulary entries, 3 added tokens",
+		"tokenizer:     BPE, 6 ids, 3 added tokens (tokenizer.json)",
+		`specials:      unk "<unk>"`,
 		"tensors (6):",
 		"model.layers.0.mlp.up_proj.weight       BF16  [8 4]",
 	} {
