@@ -1,6 +1,8 @@
 package transplant
 
 import (
+	"fmt"
+
 	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/checkpoint"
 	"github.com/transplant-dev/transplant/safetensors"
@@ -54,7 +56,7 @@ type TablePlan struct {
 // Plan returns what the job will do.
 func (j *Job) Plan() Plan { return j.plan }
 
-func (j *Job) makePlan() Plan {
+func (j *Job) makePlan() (Plan, error) {
 	p := Plan{
 		Base:         summarize(j.opts.Base, j.base),
 		OldTokenizer: TokenizerSummary{Path: j.base.Dir(), VocabSize: j.oldTok.VocabSize()},
@@ -84,7 +86,11 @@ func (j *Job) makePlan() Plan {
 		scratch = max(scratch, int64(t.baseRows)*cols*4)
 		donor = max(donor, int64(t.donorRows)*int64(t.donorCols)*4)
 		fresh += rows * cols * 4
-		work = max(work, methodWorkspace(t, len(j.targets), len(j.anchors)))
+		w, err := methodWorkspace(t, len(j.targets), len(j.anchors))
+		if err != nil {
+			return Plan{}, fmt.Errorf("transplant: %s: %w", t.stageLabel, err)
+		}
+		work = max(work, w)
 		p.OutputBytes += rows * int64(t.cols) * int64(tp.Dtype.Size())
 	}
 	p.MemoryBytes = scratch + donor + fresh + work
@@ -93,16 +99,16 @@ func (j *Job) makePlan() Plan {
 			p.OutputBytes += t.ByteSize()
 		}
 	}
-	return p
+	return p, nil
 }
 
 // methodWorkspace estimates what a method allocates beyond its inputs and
 // output: what the method says when it can (OMP's solver sizes itself to a
 // memory budget), otherwise randn a covariance matrix, donor methods
 // normalized copies of the donor rows of targets and anchors.
-func methodWorkspace(t table, targets, anchors int) int64 {
+func methodWorkspace(t table, targets, anchors int) (int64, error) {
 	if m, ok := t.method.(interface {
-		Workspace(targets, anchors, donorCols int) int64
+		Workspace(targets, anchors, donorCols int) (int64, error)
 	}); ok && t.donorName != "" {
 		return m.Workspace(targets, anchors, t.donorCols)
 	}
@@ -113,7 +119,7 @@ func methodWorkspace(t table, targets, anchors int) int64 {
 	if t.donorName != "" {
 		w += int64(targets+anchors) * int64(t.donorCols) * 4
 	}
-	return w
+	return w, nil
 }
 
 func summarize(path string, m *checkpoint.Model) ModelSummary {

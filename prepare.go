@@ -76,7 +76,9 @@ func Prepare(ctx context.Context, opts Options) (_ *Job, err error) {
 	for _, id := range ids {
 		j.explain[id] = true
 	}
-	j.plan = j.makePlan()
+	if j.plan, err = j.makePlan(); err != nil {
+		return nil, err
+	}
 	return j, ctx.Err()
 }
 

@@ -460,3 +460,40 @@ func TestDonorMethods(t *testing.T) {
 		})
 	}
 }
+
+// A plan counts what OMP's solver will allocate, and refuses options that
+// cannot fit its memory budget before any work is done.
+func TestPlanCountsOMPMemory(t *testing.T) {
+	dir := t.TempDir()
+	base := tinyModel{tokenizer: "synth-unigram", hidden: 4}.write(t, filepath.Join(dir, "base"))
+	donor := tinyModel{tokenizer: "synth-bytelevel-added", hidden: 6}.write(t, filepath.Join(dir, "donor"))
+	plan := func(o omp.Options) (Plan, error) {
+		j, err := Prepare(context.Background(), Options{Base: base, Donor: donor, Input: omp.Method{Options: o}})
+		if err != nil {
+			return Plan{}, err
+		}
+		defer j.Close()
+		return j.Plan(), nil
+	}
+	mean, err := Prepare(context.Background(), Options{Base: base, Donor: donor, Input: heuristics.Mean{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mean.Close()
+	o := omp.Options{K: 3, MaxMemory: 64 << 20}
+	p, err := plan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := p.Tables[0]
+	solver, err := omp.WorkingMemory(tp.Copied, 6, tp.Built, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.MemoryBytes < solver || p.MemoryBytes < mean.Plan().MemoryBytes {
+		t.Errorf("plan says %d bytes; mean's plan is %d and OMP's solver alone takes %d", p.MemoryBytes, mean.Plan().MemoryBytes, solver)
+	}
+	if _, err := plan(omp.Options{K: 3, MaxMemory: 1 << 20, BatchSize: 100000}); !errors.Is(err, omp.ErrMemory) {
+		t.Errorf("a batch too large for the budget: %v, want omp.ErrMemory", err)
+	}
+}

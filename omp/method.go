@@ -43,13 +43,14 @@ func (Method) NeedsDonor() bool { return true }
 // Workspace is the memory Build needs beyond its tables, for targets new
 // rows decomposed over anchors in a donor space of the given width: the
 // solver's working memory (WorkingMemory) plus the gathered donor rows.
-// Invalid options count as nothing; Build reports them.
-func (m Method) Workspace(targets, anchors, donorCols int) int64 {
+// It fails as Build would when the options cannot fit the problem, such
+// as a batch too large for the memory budget.
+func (m Method) Workspace(targets, anchors, donorCols int) (int64, error) {
 	w, err := WorkingMemory(anchors, donorCols, targets, m.Options)
 	if err != nil {
-		return 0
+		return 0, err
 	}
-	return w + int64(anchors+targets)*int64(donorCols)*4
+	return w + int64(anchors+targets)*int64(donorCols)*4, nil
 }
 
 // Build implements heuristics.Method.

@@ -22,6 +22,8 @@ type methodFlags struct {
 	randnScale                    float64
 	tolerance                     float64
 	ompNormalize, ompFloat64      bool
+	ompBatch, ompThreads          int
+	ompMemory                     string
 }
 
 func (f *methodFlags) register(cmd *cobra.Command) {
@@ -39,6 +41,9 @@ func (f *methodFlags) register(cmd *cobra.Command) {
 	fl.Float64Var(&f.tolerance, "tolerance", 0, "omp: stop a token early once its residual is this fraction of its norm")
 	fl.BoolVar(&f.ompNormalize, "omp-normalize", false, "omp: select anchors by correlation with unit-length anchors")
 	fl.BoolVar(&f.ompFloat64, "omp-float64", false, "omp: screen correlations in float64")
+	fl.IntVar(&f.ompBatch, "omp-batch", 0, "omp: tokens solved together (default: as many as --omp-memory allows)")
+	fl.StringVar(&f.ompMemory, "omp-memory", "", fmt.Sprintf("omp: memory for the solver's Gram cache and batch, e.g. 2GiB (default %dGiB)", omp.DefaultMaxMemory>>30))
+	fl.IntVar(&f.ompThreads, "omp-threads", 0, "omp: goroutines solving tokens (default: all cores)")
 }
 
 // methods returns the methods for the input embedding and the output head.
@@ -77,7 +82,18 @@ func (f *methodFlags) build(name string) (heuristics.Method, error) {
 		}
 		return heuristics.KNN{K: orInt(f.k, heuristics.DefaultKNNK), Temperature: orFloat(f.temperature, heuristics.DefaultKNNTemperature), Weighting: w}, nil
 	case "omp":
-		return omp.Method{Options: omp.Options{K: f.k, Tolerance: f.tolerance, Normalize: f.ompNormalize, Float64: f.ompFloat64}}, nil
+		o := omp.Options{K: f.k, Tolerance: f.tolerance, Normalize: f.ompNormalize, Float64: f.ompFloat64,
+			BatchSize: f.ompBatch, Threads: f.ompThreads}
+		if f.ompMemory != "" {
+			var err error
+			if o.MaxMemory, err = parseSize(f.ompMemory); err != nil {
+				return nil, fmt.Errorf("--omp-memory: %w", err)
+			}
+		}
+		if o.BatchSize < 0 || o.Threads < 0 {
+			return nil, fmt.Errorf("--omp-batch and --omp-threads must not be negative")
+		}
+		return omp.Method{Options: o}, nil
 	case "hybrid":
 		d := heuristics.DefaultHybrid()
 		return heuristics.Hybrid{GlobalWeight: f.hybridWeight, K: orInt(f.k, d.K), Temperature: orFloat(f.temperature, d.Temperature), Threshold: f.hybridThreshold}, nil

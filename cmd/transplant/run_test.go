@@ -67,6 +67,7 @@ func TestRunDryRunAndErrors(t *testing.T) {
 	}{
 		{[]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "magic", "--dry-run"}, "magic"},
 		{[]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "knn", "--dry-run"}, "donor"},
+		{[]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "omp", "--omp-memory", "lots", "--dry-run"}, "--omp-memory"},
 		{[]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--map", "<s>", "--dry-run"}, "OLD=NEW"},
 		{[]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--map", "<nope>=<|endoftext|>", "--dry-run"}, "<nope>"},
 		{[]string{"run", "--base", exampleBase, "--tokenizer", exampleTok}, "--out"},
