@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -26,7 +27,14 @@ func FuzzEncode(f *testing.F) {
 			ids := tk.Encode(s, true)
 			tk.Decode(ids, false)
 			tk.Decode(ids, true)
-			tk.EncodeSurface([]byte(s))
+			surf := tk.EncodeSurface([]byte(s))
+			// Exclude a token the input itself uses, when there is one.
+			if len(surf) > 0 {
+				ex := surf[len(s)%len(surf)]
+				if slices.Contains(tk.EncodeSurfaceExcluding([]byte(s), ex), ex) {
+					t.Errorf("EncodeSurfaceExcluding(%q, %d) returned %d", s, ex, ex)
+				}
+			}
 		}
 		clean := validUTF8String(s)
 		ids := gpt2.Encode(s, false)
