@@ -5,6 +5,7 @@ import (
 
 	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/checkpoint"
+	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/safetensors"
 )
 
@@ -102,24 +103,18 @@ func (j *Job) makePlan() (Plan, error) {
 	return p, nil
 }
 
-// methodWorkspace estimates what a method allocates beyond its inputs and
-// output: what the method says when it can (OMP's solver sizes itself to a
-// memory budget), otherwise randn a covariance matrix, donor methods
-// normalized copies of the donor rows of targets and anchors.
+// methodWorkspace is what t's method says it allocates beyond its inputs
+// and output, when it can say.
 func methodWorkspace(t table, targets, anchors int) (int64, error) {
-	if m, ok := t.method.(interface {
-		Workspace(targets, anchors, donorCols int) (int64, error)
-	}); ok && t.donorName != "" {
-		return m.Workspace(targets, anchors, t.donorCols)
+	m, ok := t.method.(heuristics.Sizer)
+	if !ok {
+		return 0, nil
 	}
-	var w int64
-	if t.method.Name() == "randn" {
-		w = int64(t.cols) * int64(t.cols) * 16
-	}
+	donorCols := 0
 	if t.donorName != "" {
-		w += int64(targets+anchors) * int64(t.donorCols) * 4
+		donorCols = t.donorCols
 	}
-	return w, nil
+	return m.Workspace(heuristics.Shape{Targets: targets, Anchors: anchors, Cols: t.cols, DonorCols: donorCols})
 }
 
 func summarize(path string, m *checkpoint.Model) ModelSummary {

@@ -26,31 +26,26 @@ func (Method) Name() string { return "omp" }
 // MarshalJSON writes the options with their defaults filled in, so that a
 // run report says which K and memory budget were used, not zeros.
 func (m Method) MarshalJSON() ([]byte, error) {
-	o := m.Options
-	if o.K == 0 {
-		o.K = DefaultK
-	}
-	if o.MaxMemory == 0 {
-		o.MaxMemory = DefaultMaxMemory
-	}
-	return json.Marshal(struct{ Options Options }{o})
+	return json.Marshal(struct{ Options Options }{m.Options.withDefaults()})
 }
 
 // NeedsDonor reports that OMP cannot run without a donor table: its
 // coefficients come from the donor's embedding space.
 func (Method) NeedsDonor() bool { return true }
 
-// Workspace is the memory Build needs beyond its tables, for targets new
-// rows decomposed over anchors in a donor space of the given width: the
-// solver's working memory (WorkingMemory) plus the gathered donor rows.
-// It fails as Build would when the options cannot fit the problem, such
-// as a batch too large for the memory budget.
-func (m Method) Workspace(targets, anchors, donorCols int) (int64, error) {
-	w, err := WorkingMemory(anchors, donorCols, targets, m.Options)
+// Workspace implements heuristics.Sizer: the solver's working memory
+// (WorkingMemory) plus the gathered donor rows. It fails as Build would
+// when the options cannot fit the problem, such as a batch too large for
+// the memory budget.
+func (m Method) Workspace(s heuristics.Shape) (int64, error) {
+	if s.DonorCols == 0 {
+		return 0, nil // Build refuses to run without a donor
+	}
+	w, err := WorkingMemory(s.Anchors, s.DonorCols, s.Targets, m.Options)
 	if err != nil {
 		return 0, err
 	}
-	return w + int64(anchors+targets)*int64(donorCols)*4, nil
+	return w + int64(s.Anchors+s.Targets)*int64(s.DonorCols)*4, nil
 }
 
 // Build implements heuristics.Method.

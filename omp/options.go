@@ -68,15 +68,25 @@ type Options struct {
 	Progress func(done, total int) `json:"-"`
 }
 
+// withDefaults returns o with the defaults that do not depend on the
+// problem or the machine filled in: K and MaxMemory.
+func (o Options) withDefaults() Options {
+	if o.K == 0 {
+		o.K = DefaultK
+	}
+	if o.MaxMemory == 0 {
+		o.MaxMemory = DefaultMaxMemory
+	}
+	return o
+}
+
 // resolved returns o with defaults filled in for a problem with the given
 // number of anchors, or an error naming the bad field.
 func (o Options) resolved(anchors int) (Options, error) {
 	if o.K < 0 {
 		return o, fmt.Errorf("omp: K = %d: %w", o.K, ErrOptions)
 	}
-	if o.K == 0 {
-		o.K = DefaultK
-	}
+	o = o.withDefaults()
 	o.K = min(o.K, anchors)
 	if o.Tolerance < 0 || o.Tolerance != o.Tolerance {
 		return o, fmt.Errorf("omp: Tolerance = %v: %w", o.Tolerance, ErrOptions)
@@ -86,9 +96,6 @@ func (o Options) resolved(anchors int) (Options, error) {
 	}
 	if o.MaxMemory < 0 {
 		return o, fmt.Errorf("omp: MaxMemory = %d: %w", o.MaxMemory, ErrOptions)
-	}
-	if o.MaxMemory == 0 {
-		o.MaxMemory = DefaultMaxMemory
 	}
 	if o.Threads < 0 {
 		return o, fmt.Errorf("omp: Threads = %d: %w", o.Threads, ErrOptions)

@@ -30,7 +30,7 @@ func tile32() tileFunc[float32] {
 		return tileGo[float32]
 	}
 	return func(dst, a0, base []float32, slots []int32, gam []float32, zero []int32) float32 {
-		checkTile(len(dst), len(a0), len(gam), slots, zero)
+		checkTile(len(dst), len(a0), len(gam), len(slots), zero)
 		return tile32AVX2(&dst[0], &a0[0], unsafe.SliceData(base), unsafe.SliceData(slots), unsafe.SliceData(gam), len(slots), unsafe.SliceData(zero), len(zero))
 	}
 }
@@ -40,7 +40,7 @@ func tile64() tileFunc[float64] {
 		return tileGo[float64]
 	}
 	return func(dst, a0, base []float64, slots []int32, gam []float64, zero []int32) float64 {
-		checkTile(len(dst), len(a0), len(gam), slots, zero)
+		checkTile(len(dst), len(a0), len(gam), len(slots), zero)
 		return tile64AVX2(&dst[0], &a0[0], unsafe.SliceData(base), unsafe.SliceData(slots), unsafe.SliceData(gam), len(slots), unsafe.SliceData(zero), len(zero))
 	}
 }
@@ -50,8 +50,8 @@ func tile64() tileFunc[float64] {
 // are not checked here, for they are read t times per block and target:
 // engine.prepare admits only slots of held cache columns, each a whole
 // tile of every block base holds (gramCache.block).
-func checkTile(dst, a0, gam int, slots []int32, zero []int32) {
-	if dst < tileRows || a0 < tileRows || gam < len(slots) {
+func checkTile(dst, a0, gam, slots int, zero []int32) {
+	if dst < tileRows || a0 < tileRows || gam < slots {
 		panic("omp: tile kernel: short argument")
 	}
 	for _, z := range zero {

@@ -36,7 +36,7 @@ const sharedTokenizers = "../../shared/tokenizers"
 // tokenizerPath finds a tokenizer folder, or returns "".
 func tokenizerPath(name string) string {
 	for _, dir := range []string{filepath.Join("testdata", "tokenizers", name), filepath.Join("testdata", "synthetic", name), filepath.Join(sharedTokenizers, name)} {
-		if _, err := findTokenizerFile(dir); err == nil {
+		if _, err := FindFile(dir); err == nil {
 			return dir
 		}
 	}

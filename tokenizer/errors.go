@@ -16,6 +16,10 @@ var (
 	// implement. Components are never skipped silently: a tokenizer that
 	// loads encodes exactly as its file says.
 	ErrUnsupported = errors.New("unsupported tokenizer component")
+
+	// ErrNoTokenizer reports a directory without a tokenizer.json or
+	// tokenizer.json.gz.
+	ErrNoTokenizer = errors.New("no tokenizer.json or tokenizer.json.gz in the directory")
 )
 
 // A FileError is a problem at one place of a tokenizer file.

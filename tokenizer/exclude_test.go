@@ -30,7 +30,7 @@ func readRawModel(t *testing.T, name string) rawModel {
 	if dir == "" {
 		t.Skipf("%s absent", name)
 	}
-	path, err := findTokenizerFile(dir)
+	path, err := FindFile(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ var companionFiles = []string{
 // it (tokenizer_config.json, special_tokens_map.json, added_tokens.json,
 // chat templates).
 func Files(path string) (map[string][]byte, error) {
-	file, err := findTokenizerFile(path)
+	file, err := FindFile(path)
 	if err != nil {
 		return nil, err
 	}

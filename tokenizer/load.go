@@ -19,7 +19,7 @@ const maxFileSize = 1 << 30
 // directory holding one, together with the tokenizer_config.json and
 // special_tokens_map.json beside it when present (for Specials).
 func Load(path string) (*Tokenizer, error) {
-	file, err := findTokenizerFile(path)
+	file, err := FindFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,10 @@ func Parse(data []byte) (*Tokenizer, error) {
 	return t, nil
 }
 
-func findTokenizerFile(path string) (string, error) {
+// FindFile returns the tokenizer file Load would read for path: path itself
+// when it is a file, else the directory's tokenizer.json or
+// tokenizer.json.gz (ErrNoTokenizer when it has neither).
+func FindFile(path string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("tokenizer: %w", err)
@@ -64,7 +67,7 @@ func findTokenizerFile(path string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("tokenizer: %s: no tokenizer.json or tokenizer.json.gz in the directory", path)
+	return "", fmt.Errorf("tokenizer: %s: %w", path, ErrNoTokenizer)
 }
 
 func readMaybeGzip(path string) ([]byte, error) {

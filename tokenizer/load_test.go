@@ -141,7 +141,7 @@ func TestLoadForms(t *testing.T) {
 			t.Errorf("Load(%s): %v", p, err)
 		}
 	}
-	if _, err := Load(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no tokenizer.json") {
+	if _, err := Load(t.TempDir()); !errors.Is(err, ErrNoTokenizer) || !strings.Contains(err.Error(), "no tokenizer.json") {
 		t.Errorf("empty directory: %v", err)
 	}
 }

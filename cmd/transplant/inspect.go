@@ -2,9 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -140,21 +140,18 @@ func mainDtype(counts map[string]int64) string {
 // summarizeTokenizer loads the tokenizer beside the weights, if there is
 // one: model type, id space, added tokens and special-token roles.
 func summarizeTokenizer(dir string) (*tokenizerReport, string) {
-	file := ""
-	for _, name := range []string{"tokenizer.json", "tokenizer.json.gz"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			file = name
-			break
-		}
-	}
-	if file == "" {
+	path, err := tokenizer.FindFile(dir)
+	if errors.Is(err, tokenizer.ErrNoTokenizer) {
 		return nil, ""
 	}
-	tok, err := tokenizer.Load(filepath.Join(dir, file))
 	if err != nil {
 		return nil, err.Error()
 	}
-	r := &tokenizerReport{File: file, Model: tok.ModelType(), VocabSize: tok.VocabSize(), AddedTokens: len(tok.AddedTokens())}
+	tok, err := tokenizer.Load(path)
+	if err != nil {
+		return nil, err.Error()
+	}
+	r := &tokenizerReport{File: filepath.Base(path), Model: tok.ModelType(), VocabSize: tok.VocabSize(), AddedTokens: len(tok.AddedTokens())}
 	sp := tok.Specials()
 	for _, role := range []struct {
 		name string
