@@ -31,6 +31,8 @@ func newBertNormalizer(o object) (normalizer, error) {
 	return b, nil
 }
 
+func (b bertNormalizer) dropsStart(s string) bool { return firstVanishes(b, s) }
+
 func (b bertNormalizer) normalize(s string) string {
 	if b.cleanText || b.chineseChars {
 		var sb strings.Builder

@@ -27,7 +27,7 @@ var conformanceTokenizers = []string{
 	// Synthetic tokenizers (scripts/golden/tokenizer/synth.py) for the
 	// components no real one above uses.
 	"synth-bytelevel-added", "synth-wordlevel", "synth-pretokenizers", "synth-unigram",
-	"synth-suffix-bpe", "synth-split-bytelevel", "synth-prefix-bpe",
+	"synth-suffix-bpe", "synth-split-bytelevel", "synth-prefix-bpe", "synth-metaspace-first",
 }
 
 // sharedTokenizers is the shared tokenizer folder beside the repository.

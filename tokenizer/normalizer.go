@@ -79,6 +79,41 @@ func legacyNormalizerType(o object) (string, error) {
 	return "", unsupportedErr(o.path, "normalizer without a \"type\" whose fields match no known normalizer")
 }
 
+// A startDropper is a normalizer that can delete characters. dropsStart
+// reports whether normalizing s (non-empty) deletes its first character.
+// The reference then aligns the normalized text to a later offset of the
+// input, and the Metaspace "first" scheme, which prepends only at offset
+// 0, no longer prepends: "\x01ab" under Nmt encodes as "a" "b", not "▁ab".
+type startDropper interface {
+	dropsStart(s string) bool
+}
+
+// normalizeFrom normalizes s and reports whether the result still starts
+// where s does, at s's first character or what it became.
+func normalizeFrom(n normalizer, s string) (string, bool) {
+	if seq, ok := n.(normalizerSequence); ok {
+		kept := true
+		for _, m := range seq {
+			var k bool
+			s, k = normalizeFrom(m, s)
+			kept = kept && k
+		}
+		return s, kept
+	}
+	kept := true
+	if d, ok := n.(startDropper); ok && s != "" {
+		kept = !d.dropsStart(s)
+	}
+	return n.normalize(s), kept
+}
+
+// firstVanishes reports whether n deletes the first character of s, for
+// normalizers that treat each character on its own.
+func firstVanishes(n normalizer, s string) bool {
+	_, size := utf8.DecodeRuneInString(s)
+	return n.normalize(s[:size]) == ""
+}
+
 type normalizerSequence []normalizer
 
 func (seq normalizerSequence) normalize(s string) string {
@@ -186,6 +221,8 @@ func (stripAccents) normalize(s string) string {
 	}, s)
 }
 
+func (stripAccents) dropsStart(s string) bool { return firstVanishes(stripAccents{}, s) }
+
 type strip struct{ left, right bool }
 
 func newStrip(o object) (normalizer, error) {
@@ -205,6 +242,11 @@ func (st strip) normalize(s string) string {
 		s = strings.TrimRightFunc(s, unicode.IsSpace)
 	}
 	return s
+}
+
+func (st strip) dropsStart(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return st.left && unicode.IsSpace(r)
 }
 
 // prepend puts a fixed string in front of every non-empty segment.
@@ -257,6 +299,26 @@ func (r *replace) normalize(s string) string {
 	return replaceMatches(s, r.m, r.content)
 }
 
+// dropsStart reports whether a match at the very start moves the text's
+// start off offset 0. The reference aligns inserted content with the last
+// character of the match, so replacing one character keeps the start and
+// replacing more, or replacing with nothing, loses it.
+func (r *replace) dropsStart(s string) bool {
+	end := 0
+	if r.literal != "" {
+		if strings.HasPrefix(s, r.literal) {
+			end = len(r.literal)
+		}
+	} else if m := r.m.findAll(nil, s); len(m) > 0 && m[0][0] == 0 {
+		end = m[0][1]
+	}
+	if end == 0 {
+		return false
+	}
+	_, first := utf8.DecodeRuneInString(s)
+	return r.content == "" || end > first
+}
+
 func replaceMatches(s string, m matcher, content string) string {
 	matches := m.findAll(nil, s)
 	if len(matches) == 0 {
@@ -289,6 +351,8 @@ func (nmt) normalize(s string) string {
 		return r
 	}, s)
 }
+
+func (nmt) dropsStart(s string) bool { return firstVanishes(nmt{}, s) }
 
 // byteLevelNormalizer spells every byte in the byte-level alphabet.
 type byteLevelNormalizer struct{}

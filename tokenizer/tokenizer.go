@@ -115,7 +115,11 @@ func (pl *pipeline) encode(dst []int, text string, ws *workspace) []int {
 	pieces := ws.pieces[:0]
 	for _, seg := range ws.segs {
 		if seg.id < 0 && pl.norm != nil {
-			seg.text = pl.norm.normalize(seg.text)
+			if seg.first {
+				seg.text, seg.first = normalizeFrom(pl.norm, seg.text)
+			} else {
+				seg.text = pl.norm.normalize(seg.text)
+			}
 			if seg.text == "" {
 				continue
 			}

@@ -5,7 +5,8 @@ Punctuation, CharDelimiterSplit, FixedLength, Split with invert and the
 merge behaviors, single_word/lstrip/rstrip added tokens, ByteLevel with a
 prefix space, NFKC/NFD/NFKD, Lowercase, Strip, StripAccents, Nmt, regex
 Replace, the ByteLevel normalizer, Unigram with byte fallback, Metaspace
-with split, BertProcessing, the BPE, CTC and Strip decoders, ...).
+with split, BertProcessing, the BPE, CTC and Strip decoders, Metaspace's
+"first" scheme behind normalizers that move the start, ...).
 
 Vocabularies are cut from the permissive tokenizers in tokenizer/testdata
 (GPT-2's first merges, T5's first pieces), so each file stays small.
@@ -200,6 +201,23 @@ def main():
             {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]},
         post={"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True},
         decoder={"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True})
+
+    # Metaspace's "first" scheme prepends only when the text still starts at
+    # offset 0 of the input: normalizers that delete leading characters
+    # (Nmt, Strip, Replace with nothing) or replace several with something
+    # move the start, and the first word goes without "▁".
+    ms_first = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": True}
+    out["synth-metaspace-first"] = tokenizer(
+        {"type": "Unigram", "unk_id": 2, "vocab": t5_subset(6000), "byte_fallback": True},
+        normalizer={"type": "Sequence", "normalizers": [
+            {"type": "Nmt"}, {"type": "Strip", "strip_left": True, "strip_right": False},
+            {"type": "Replace", "pattern": {"String": "And "}, "content": ""},
+            {"type": "Replace", "pattern": {"Regex": "^Th"}, "content": "þ"},
+            {"type": "Replace", "pattern": {"String": "I"}, "content": "i"}]},
+        pre=ms_first,
+        decoder={"type": "Sequence", "decoders": [{"type": "ByteFallback"}, ms_first]},
+        added_tokens=[added(0, "<pad>", special=True), added(1, "</s>", special=True),
+                      added(2, "<unk>", special=True)])
 
     for name, tok in out.items():
         d = os.path.join(OUT, name)
