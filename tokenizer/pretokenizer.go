@@ -76,6 +76,8 @@ func newPreTokenizer(raw json.RawMessage, path string) (preTokenizer, error) {
 			err = formatErr(o.at("length"), "length 0")
 		}
 		return fixedLength(n), err
+	case "UnicodeScripts":
+		return unicodeScripts{}, nil
 	case "Sequence":
 		seq, err := list(o, "pretokenizers", newPreTokenizer)
 		return preTokenizerSequence(seq), err

@@ -6,7 +6,7 @@ merge behaviors, single_word/lstrip/rstrip added tokens, ByteLevel with a
 prefix space, NFKC/NFD/NFKD, Lowercase, Strip, StripAccents, Nmt, regex
 Replace, the ByteLevel normalizer, Unigram with byte fallback, Metaspace
 with split, BertProcessing, the BPE, CTC and Strip decoders, Metaspace's
-"first" scheme behind normalizers that move the start, ...).
+"first" scheme behind normalizers that move the start, UnicodeScripts, ...).
 
 Vocabularies are cut from the permissive tokenizers in tokenizer/testdata
 (GPT-2's first merges, T5's first pieces), so each file stays small.
@@ -216,6 +216,17 @@ def main():
             {"type": "Replace", "pattern": {"String": "I"}, "content": "i"}]},
         pre=ms_first,
         decoder={"type": "Sequence", "decoders": [{"type": "ByteFallback"}, ms_first]},
+        added_tokens=[added(0, "<pad>", special=True), added(1, "</s>", special=True),
+                      added(2, "<unk>", special=True)])
+
+    # UnicodeScripts cuts where the script changes and drops what comes
+    # before the first character with a script (leading spaces).
+    ms = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}
+    out["synth-unicode-scripts"] = tokenizer(
+        {"type": "Unigram", "unk_id": 2, "vocab": t5_subset(6000), "byte_fallback": True},
+        normalizer={"type": "NFKC"},
+        pre={"type": "Sequence", "pretokenizers": [{"type": "UnicodeScripts"}, ms]},
+        decoder={"type": "Sequence", "decoders": [{"type": "ByteFallback"}, ms]},
         added_tokens=[added(0, "<pad>", special=True), added(1, "</s>", special=True),
                       added(2, "<unk>", special=True)])
 

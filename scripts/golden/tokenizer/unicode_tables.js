@@ -51,6 +51,44 @@ for (let cp = 0; cp < 0xf0000; cp++) {
   if (l !== c) lower.push([cp, l]);
 }
 
+// Scripts: the classes the UnicodeScripts pre-tokenizer cuts between,
+// measured by counting the words it makes of two characters. 'a' is Latin
+// and '1' Common; a character of neither, and not "any" (which never starts
+// a word: the space, unassigned code points), makes two words with both.
+const scriptsTok = tk.Tokenizer.fromString(JSON.stringify({
+  version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: { type: 'UnicodeScripts' },
+  post_processor: null, decoder: null, model: { type: 'WordLevel', vocab: { '<unk>': 0 }, unk_token: '<unk>' },
+}));
+const scriptsPre = scriptsTok.getPreTokenizer();
+const words = (s) => scriptsPre.preTokenizeString(s).length;
+const scriptRuns = []; // [lo, hi, class]; class 0 (any) is left out
+const classReps = ['', 'a', '1']; // class 1 Latin, 2 Common, then as found
+function scriptClass(c) {
+  const latin = words('a' + c) === 1, common = words('1' + c) === 1;
+  if (latin && common) return 0;
+  if (latin) return 1;
+  if (common) return 2;
+  return -1; // another script: see scriptRuns below
+}
+for (const [lo, hi] of planes) {
+  let run = null;
+  for (let cp = lo; cp <= hi; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    const c = String.fromCodePoint(cp);
+    let k = scriptClass(c);
+    if (k === 0) { run = null; continue; }
+    if (k < 0) {
+      if (run && run[1] === cp - 1 && run[2] > 2 && words(String.fromCodePoint(run[1]) + c) === 1) k = run[2];
+      else {
+        k = classReps.findIndex((r, i) => i > 2 && words(r + c) === 1);
+        if (k < 0) { k = classReps.length; classReps.push(c); }
+      }
+    }
+    if (run && run[1] === cp - 1 && run[2] === k) run[1] = cp;
+    else { run = [cp, cp, k]; scriptRuns.push(run); }
+  }
+}
+
 function ranges(cps) {
   const out = [];
   for (const cp of cps) {
@@ -85,6 +123,9 @@ for (const name of Object.keys(frozen)) {
 src += '// refLower maps every character the reference\'s Lowercase changes, sorted.\nvar refLower = []struct {\n\tr  rune\n\tto string\n}{\n';
 for (const [cp, l] of lower) src += `\t{0x${cp.toString(16)}, ${JSON.stringify(l)}},\n`;
 src += '}\n';
+src += '\n// refScripts maps runs of code points to the script classes the reference\'s\n// UnicodeScripts pre-tokenizer tells apart (1 Latin, 2 Common, the others\n// numbered as found); code points in no run are of no script ("any").\nvar refScripts = []scriptRun{\n';
+for (const [lo, hi, k] of scriptRuns) src += `\t{0x${lo.toString(16)}, 0x${hi.toString(16)}, ${k}},\n`;
+src += '}\n';
 const out = path.resolve(__dirname, '..', '..', '..', 'tokenizer', 'unicode_tables.go');
 fs.writeFileSync(out, src);
-console.error(`unicode_tables: ${Object.entries(sets).map(([k, v]) => k + ' ' + v.length).join(', ')} -> ${out}`);
+console.error(`unicode_tables: ${Object.entries(sets).map(([k, v]) => k + ' ' + v.length).join(', ')}, scripts ${classReps.length - 1} in ${scriptRuns.length} runs -> ${out}`);
