@@ -28,7 +28,7 @@ var conformanceTokenizers = []string{
 	// components no real one above uses.
 	"synth-bytelevel-added", "synth-wordlevel", "synth-pretokenizers", "synth-unigram",
 	"synth-suffix-bpe", "synth-split-bytelevel", "synth-prefix-bpe", "synth-metaspace-first",
-	"synth-unicode-scripts",
+	"synth-unicode-scripts", "synth-regex-word",
 }
 
 // sharedTokenizers is the shared tokenizer folder beside the repository.

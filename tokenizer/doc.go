@@ -38,7 +38,7 @@
 // returns what the surrounding rules give instead.
 //
 // Conformance is tested on a 3,146-line corpus (testdata/conformance)
-// against goldens from the reference for 14 real and 9 synthetic
+// against goldens from the reference for 14 real and 10 synthetic
 // tokenizers.
 //
 // # Unicode

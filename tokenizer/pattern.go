@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
@@ -73,7 +74,55 @@ func compileRegex(pattern, path string) (*regexp2.Regexp, error) {
 var posixClasses = map[string]string{
 	"alpha": `\p{L}\p{Nl}\p{Mn}\p{Mc}`, "digit": `\p{Nd}`, "alnum": `\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}`,
 	"upper": `\p{Lu}`, "lower": `\p{Ll}`, "space": `\s`, "punct": `\p{P}`, "xdigit": `0-9A-Fa-f`,
-	"word": `\w`, "cntrl": `\p{Cc}`, "blank": `\p{Zs}\t`,
+	"word": onigWord, "cntrl": `\p{Cc}`, "blank": `\p{Zs}\t`,
+}
+
+// onigWord is what \w matches inside an Oniguruma character class, as
+// class members: letters, marks, decimal and letter numbers, connector
+// punctuation and the other alphabetic characters (circled letters).
+// regexp2's \w leaves out spacing and enclosing marks, letter numbers and
+// the circled letters, and adds the zero-width joiners. A bare \w, and
+// \b, also take the superscript digits and vulgar fractions of Latin-1
+// (onigBareWord).
+var onigWord = func() string {
+	var b strings.Builder
+	b.WriteString(`\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}`)
+	lo, hi := rune(-1), rune(-1) // a run of other alphabetic characters
+	flush := func() {
+		if lo >= 0 {
+			fmt.Fprintf(&b, "%c-%c", lo, hi)
+		}
+	}
+	visit := func(r rune) {
+		switch {
+		case unicode.In(r, unicode.L, unicode.M, unicode.Nl):
+		case lo >= 0 && r == hi+1:
+			hi = r
+		default:
+			flush()
+			lo, hi = r, r
+		}
+	}
+	for _, rg := range unicode.Other_Alphabetic.R16 {
+		for r := rune(rg.Lo); r <= rune(rg.Hi); r += rune(rg.Stride) {
+			visit(r)
+		}
+	}
+	for _, rg := range unicode.Other_Alphabetic.R32 {
+		for r := rune(rg.Lo); r <= rune(rg.Hi); r += rune(rg.Stride) {
+			visit(r)
+		}
+	}
+	flush()
+	return b.String()
+}()
+
+var onigBareWord = onigWord + "²³¹¼½¾"
+
+// wordBoundary is \b (false) and \B (true) written with onigBareWord.
+var wordBoundary = map[bool]string{
+	false: "(?:(?<=[" + onigBareWord + "])(?![" + onigBareWord + "])|(?<![" + onigBareWord + "])(?=[" + onigBareWord + "]))",
+	true:  "(?:(?<=[" + onigBareWord + "])(?=[" + onigBareWord + "])|(?<![" + onigBareWord + "])(?![" + onigBareWord + "]))",
 }
 
 // fromOniguruma rewrites Oniguruma-only syntax for regexp2: the inline
@@ -97,6 +146,20 @@ func fromOniguruma(p string) (string, error) {
 					return "", errors.New("\\H inside a character class")
 				}
 				b.WriteString("[^0-9a-fA-F]")
+			case 'w':
+				b.WriteString(map[bool]string{true: onigWord, false: "[" + onigBareWord + "]"}[inClass])
+			case 'W':
+				if inClass {
+					b.WriteString(`\W`) // a union with a complement: regexp2's \W, nearly the same
+				} else {
+					b.WriteString("[^" + onigBareWord + "]")
+				}
+			case 'b', 'B':
+				if inClass { // a backspace
+					b.WriteString(p[i : i+2])
+				} else {
+					b.WriteString(wordBoundary[p[i+1] == 'B'])
+				}
 			default:
 				b.WriteString(p[i : i+2])
 			}

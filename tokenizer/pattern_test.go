@@ -11,6 +11,7 @@ import (
 // preTokenizeString).
 func TestOnigurumaSyntax(t *testing.T) {
 	const text = "ab ٣٤ é x\u00a0y 12 ǆ Ǆ fA"
+	const words = "नमस्कार का x²y Ⓐb a\u200db ᛮ҈"
 	tests := []struct {
 		pattern, text string
 		want          []string
@@ -21,6 +22,15 @@ func TestOnigurumaSyntax(t *testing.T) {
 		{`^a`, "ab\nab\na", []string{"a", "b\n", "a", "b\n", "a"}},
 		{`(?m:.)+`, "ab\nab\na", []string{"ab\nab\na"}},
 		{`.+`, "ab\nab\na", []string{"ab", "\n", "ab", "\n", "a"}},
+		// Oniguruma's \w: spacing marks (ा), circled letters, letter numbers
+		// (ᛮ) and enclosing marks, not the zero-width joiner; a bare \w and
+		// \b also take ².
+		{`\w+`, words, []string{"नमस्कार", " ", "का", " ", "x²y", " ", "Ⓐb", " ", "a", "\u200d", "b", " ", "ᛮ҈"}},
+		{`\W+`, words, []string{"नमस्कार", " ", "का", " ", "x²y", " ", "Ⓐb", " ", "a", "\u200d", "b", " ", "ᛮ҈"}},
+		{`\b`, words, []string{"नमस्कार", " ", "का", " ", "x²y", " ", "Ⓐb", " ", "a", "\u200d", "b", " ", "ᛮ҈"}},
+		{`\B\w`, words, []string{"न", "म", "स", "्", "क", "ा", "र", " क", "ा", " x", "²", "y", " Ⓐ", "b", " a\u200db ᛮ", "҈"}},
+		{`[[:word:]]+`, words, []string{"नमस्कार", " ", "का", " ", "x", "²", "y", " ", "Ⓐb", " ", "a", "\u200d", "b", " ", "ᛮ҈"}},
+		{`[\w-]+`, words, []string{"नमस्कार", " ", "का", " ", "x", "²", "y", " ", "Ⓐb", " ", "a", "\u200d", "b", " ", "ᛮ҈"}},
 		{` ?[^(\s|[.,!?…。，、।۔،])]+`, "Hello, world! (x|y) 数学。テスト…ok", // BLOOM
 			[]string{"Hello", ",", " world", "! (", "x", "|", "y", ")", " 数学", "。", "テスト", "…", "ok"}},
 	}

@@ -6,7 +6,8 @@ merge behaviors, single_word/lstrip/rstrip added tokens, ByteLevel with a
 prefix space, NFKC/NFD/NFKD, Lowercase, Strip, StripAccents, Nmt, regex
 Replace, the ByteLevel normalizer, Unigram with byte fallback, Metaspace
 with split, BertProcessing, the BPE, CTC and Strip decoders, Metaspace's
-"first" scheme behind normalizers that move the start, UnicodeScripts, ...).
+"first" scheme behind normalizers that move the start, UnicodeScripts,
+Oniguruma's \\w and \\b, ...).
 
 Vocabularies are cut from the permissive tokenizers in tokenizer/testdata
 (GPT-2's first merges, T5's first pieces), so each file stays small.
@@ -229,6 +230,15 @@ def main():
         decoder={"type": "Sequence", "decoders": [{"type": "ByteFallback"}, ms]},
         added_tokens=[added(0, "<pad>", special=True), added(1, "</s>", special=True),
                       added(2, "<unk>", special=True)])
+
+    # Oniguruma's \w (in split patterns) takes spacing marks, letter numbers
+    # and circled letters, which regexp2's does not; \b follows it.
+    out["synth-regex-word"] = tokenizer(
+        bpe(vocab, merges),
+        pre={"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": " ?\\w+\\b|[\\w-]+|\\W"}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]},
+        decoder={"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True})
 
     for name, tok in out.items():
         d = os.path.join(OUT, name)
