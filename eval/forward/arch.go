@@ -17,8 +17,8 @@ const (
 type biasRule int
 
 const (
-	biasNone       biasRule = iota // never (Mistral)
-	biasFromConfig                 // q, k, v and o when attention_bias is true (Llama, Qwen3)
+	biasNone       biasRule = iota // never (Mistral, Phi-3)
+	biasFromConfig                 // q, k, v and o when attention_bias is true (Llama, Qwen3, Gemma)
 	biasQKV                        // always on q, k and v, never on o (Qwen2)
 )
 
@@ -31,13 +31,25 @@ type architecture struct {
 	bias        biasRule // attention projection biases
 	mlpBias     bool     // mlp_bias in config.json is honoured
 	qkNorm      bool     // RMSNorm over each head of q and k before RoPE (Qwen3)
-	window      bool     // sliding_window always applies (Mistral)
+	window      bool     // sliding_window applies whenever set (Mistral, Phi-3)
 	windowOptIn bool     // sliding_window applies only with use_sliding_window (Qwen2/3): unsupported
-	epsDefault  float64  // rms_norm_eps / layer_norm_epsilon when absent
-	actDefault  string   // hidden_act / activation_function when absent
-	bosDefault  int      // bos_token_id when absent; -1: none
-	// sliding_window when absent (Mistral); null means no window.
+	// fused: q/k/v live in one self_attn.qkv_proj and gate/up in one
+	// mlp.gate_up_proj, rows in that order (Phi-3).
+	fused bool
+	// partialRotary: partial_rotary_factor is honoured, RoPE turning only
+	// the leading dimensions of each head (Phi-3).
+	partialRotary bool
+	// gemma: embeddings scaled by sqrt(hidden_size), RMSNorm weights
+	// applied as (1 + w), the activation read from hidden_activation.
+	gemma      bool
+	epsDefault float64 // rms_norm_eps / layer_norm_epsilon when absent
+	actDefault string  // hidden_act / activation_function when absent
+	bosDefault int     // bos_token_id when absent; -1: none
+	// sliding_window when absent (Mistral); null, or 0 here, means no window.
 	windowDefault int
+	// head_dim and num_key_value_heads when absent; 0: hidden_size /
+	// num_attention_heads and num_attention_heads.
+	headDimDefault, kvHeadsDefault int
 }
 
 // architectures maps config.json's model_type to its architecture.
@@ -50,6 +62,11 @@ var architectures = map[string]architecture{
 		epsDefault: 1e-6, actDefault: "silu", bosDefault: -1},
 	"qwen3": {family: llamaFamily, bias: biasFromConfig, qkNorm: true, windowOptIn: true,
 		epsDefault: 1e-6, actDefault: "silu", bosDefault: -1},
+	"phi3": {family: llamaFamily, bias: biasNone, window: true, fused: true, partialRotary: true,
+		epsDefault: 1e-5, actDefault: "silu", bosDefault: 1},
+	"gemma": {family: llamaFamily, bias: biasFromConfig, gemma: true, tieDefault: true,
+		epsDefault: 1e-6, actDefault: "gelu_pytorch_tanh", bosDefault: 2,
+		headDimDefault: 256, kvHeadsDefault: 16},
 	"gpt2": {family: gpt2Family, tieDefault: true,
 		epsDefault: 1e-5, actDefault: "gelu_new", bosDefault: 50256},
 }
@@ -61,5 +78,7 @@ var modelTypeOf = map[string]string{
 	"MistralForCausalLM": "mistral",
 	"Qwen2ForCausalLM":   "qwen2",
 	"Qwen3ForCausalLM":   "qwen3",
+	"Phi3ForCausalLM":    "phi3",
+	"GemmaForCausalLM":   "gemma",
 	"GPT2LMHeadModel":    "gpt2",
 }

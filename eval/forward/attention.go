@@ -69,19 +69,3 @@ func (r *runner) headNorms(ly *layer, T int) {
 		}
 	}
 }
-
-// rotate applies the rotary embedding of position t to each head in row,
-// in transformers' rotate-half convention: dimension i pairs with i + d/2.
-func (r *runner) rotate(row []float32, t int) {
-	hd := r.m.cfg.HeadDim
-	half := hd / 2
-	cos, sin := r.cos[t*half:(t+1)*half], r.sin[t*half:(t+1)*half]
-	for h := 0; h+hd <= len(row); h += hd {
-		a, b := row[h:h+half], row[h+half:h+hd]
-		for i := range half {
-			x1, x2 := a[i], b[i]
-			a[i] = x1*cos[i] - x2*sin[i]
-			b[i] = x2*cos[i] + x1*sin[i]
-		}
-	}
-}

@@ -1,11 +1,13 @@
 package forward
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -26,7 +28,7 @@ var (
 // Config holds the hyper-parameters the forward pass needs, read from a
 // Hugging Face config.json with the defaults transformers applies.
 type Config struct {
-	ModelType     string // llama, mistral, qwen2, qwen3 or gpt2
+	ModelType     string // llama, mistral, qwen2, qwen3, phi3, gemma or gpt2
 	VocabSize     int
 	Hidden        int // width of the residual stream
 	Layers        int
@@ -46,7 +48,16 @@ type Config struct {
 	ScaleByLayer  bool    // GPT-2's scale_attn_by_inverse_layer_idx
 	RopeTheta     float64 // llama family only
 	RopeScaling   *RopeScaling
-	BOS           int // bos_token_id (transformers' default when absent), or -1 when null
+	// RotaryDim is how many leading dimensions of each head RoPE turns:
+	// HeadDim, or less with Phi-3's partial_rotary_factor; the rest pass
+	// through unchanged. Llama family only.
+	RotaryDim int
+	// ScaleEmbeddings multiplies the input embeddings by sqrt(Hidden),
+	// rounded to float32 as transformers does in a float32 run (Gemma).
+	ScaleEmbeddings bool
+	// NormAddOne makes every RMSNorm scale by 1 + weight (Gemma).
+	NormAddOne bool
+	BOS        int // bos_token_id (transformers' default when absent), or -1 when null
 }
 
 // family is the transformer body of the config's model_type.
@@ -54,15 +65,22 @@ func (c *Config) family() family { return architectures[c.ModelType].family }
 
 // RopeScaling is a config.json rope_scaling entry of a supported kind.
 type RopeScaling struct {
-	Type   string  // "linear" or "llama3"
+	Type   string  // "linear", "llama3" or "longrope"
 	Factor float64 // positions are stretched by this factor
 	// llama3 only: frequencies whose wavelength is below
 	// OriginalMaxPositions/HighFreqFactor are kept, those above
 	// OriginalMaxPositions/LowFreqFactor divided by Factor, and those in
 	// between interpolated.
-	LowFreqFactor        float64
-	HighFreqFactor       float64
+	LowFreqFactor  float64
+	HighFreqFactor float64
+	// OriginalMaxPositions is the context the model was pretrained with
+	// (llama3 and longrope).
 	OriginalMaxPositions int
+	// longrope only: frequency i is divided by ShortFactor[i] in windows of
+	// at most OriginalMaxPositions ids and by LongFactor[i] in longer ones,
+	// and cos and sin are multiplied by AttentionFactor in both.
+	ShortFactor, LongFactor []float64
+	AttentionFactor         float64
 }
 
 // ReadConfig reads and parses the config.json at path.
@@ -81,27 +99,29 @@ func ReadConfig(path string) (*Config, error) {
 // rawConfig is config.json as written by transformers; pointers tell an
 // absent or null field from a zero one.
 type rawConfig struct {
-	ModelType     string          `json:"model_type"`
-	Architectures []string        `json:"architectures"`
-	VocabSize     *int            `json:"vocab_size"`
-	HiddenSize    *int            `json:"hidden_size"`
-	Layers        *int            `json:"num_hidden_layers"`
-	Heads         *int            `json:"num_attention_heads"`
-	KVHeads       *int            `json:"num_key_value_heads"`
-	HeadDim       *int            `json:"head_dim"`
-	Intermediate  *int            `json:"intermediate_size"`
-	RMSNormEps    *float64        `json:"rms_norm_eps"`
-	HiddenAct     *string         `json:"hidden_act"`
-	MaxPositions  *int            `json:"max_position_embeddings"`
-	RopeTheta     *float64        `json:"rope_theta"`
-	RopeScaling   json.RawMessage `json:"rope_scaling"`
-	PartialRotary *float64        `json:"partial_rotary_factor"`
-	Tie           *bool           `json:"tie_word_embeddings"`
-	AttnBias      *bool           `json:"attention_bias"`
-	MLPBias       *bool           `json:"mlp_bias"`
-	SlidingWindow json.RawMessage `json:"sliding_window"`
-	UseSliding    *bool           `json:"use_sliding_window"`
-	BOS           json.RawMessage `json:"bos_token_id"`
+	ModelType            string          `json:"model_type"`
+	Architectures        []string        `json:"architectures"`
+	VocabSize            *int            `json:"vocab_size"`
+	HiddenSize           *int            `json:"hidden_size"`
+	Layers               *int            `json:"num_hidden_layers"`
+	Heads                *int            `json:"num_attention_heads"`
+	KVHeads              *int            `json:"num_key_value_heads"`
+	HeadDim              *int            `json:"head_dim"`
+	Intermediate         *int            `json:"intermediate_size"`
+	RMSNormEps           *float64        `json:"rms_norm_eps"`
+	HiddenAct            *string         `json:"hidden_act"`
+	HiddenActivation     *string         `json:"hidden_activation"`
+	MaxPositions         *int            `json:"max_position_embeddings"`
+	OriginalMaxPositions *int            `json:"original_max_position_embeddings"`
+	RopeTheta            *float64        `json:"rope_theta"`
+	RopeScaling          json.RawMessage `json:"rope_scaling"`
+	PartialRotary        *float64        `json:"partial_rotary_factor"`
+	Tie                  *bool           `json:"tie_word_embeddings"`
+	AttnBias             *bool           `json:"attention_bias"`
+	MLPBias              *bool           `json:"mlp_bias"`
+	SlidingWindow        json.RawMessage `json:"sliding_window"`
+	UseSliding           *bool           `json:"use_sliding_window"`
+	BOS                  json.RawMessage `json:"bos_token_id"`
 
 	// GPT-2 spellings.
 	NEmbd           *int     `json:"n_embd"`
@@ -177,12 +197,20 @@ func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 	}
 	c.VocabSize, c.Hidden, c.Layers = *raw.VocabSize, *raw.HiddenSize, *raw.Layers
 	c.Heads, c.Intermediate, c.MaxPositions = *raw.Heads, *raw.Intermediate, *raw.MaxPositions
-	c.KVHeads = or(raw.KVHeads, c.Heads)
+	c.KVHeads = or(raw.KVHeads, cmp.Or(a.kvHeadsDefault, c.Heads))
 	if c.Heads > 0 {
-		c.HeadDim = or(raw.HeadDim, c.Hidden/c.Heads)
+		c.HeadDim = or(raw.HeadDim, cmp.Or(a.headDimDefault, c.Hidden/c.Heads))
 	}
 	c.NormEps = or(raw.RMSNormEps, a.epsDefault)
 	c.Activation = or(raw.HiddenAct, a.actDefault)
+	if a.gemma {
+		// transformers 4.38.2 to 4.47 ignore hidden_act for Gemma, whose
+		// first configs wrongly say "gelu": the model was trained with the
+		// tanh approximation. (4.48 and later read hidden_act again and so
+		// run those configs with exact GELU.)
+		c.Activation = or(raw.HiddenActivation, a.actDefault)
+		c.ScaleEmbeddings, c.NormAddOne = true, true
+	}
 	c.RopeTheta = or(raw.RopeTheta, 10000)
 	c.TieEmbeddings = or(raw.Tie, a.tieDefault)
 	c.QKNorm = a.qkNorm
@@ -206,12 +234,29 @@ func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 	case a.windowOptIn && or(raw.UseSliding, false):
 		return fmt.Errorf("%w: use_sliding_window for %s (per-layer sliding windows)", ErrUnsupported, c.ModelType)
 	}
-	if raw.PartialRotary != nil && *raw.PartialRotary != 1 {
-		return fmt.Errorf("%w: partial_rotary_factor %g", ErrUnsupported, *raw.PartialRotary)
+	if err := c.rotaryDim(raw, a); err != nil {
+		return err
 	}
 	var err error
-	c.RopeScaling, err = parseRopeScaling(raw.RopeScaling)
+	c.RopeScaling, err = parseRopeScaling(raw.RopeScaling, c.MaxPositions, raw.OriginalMaxPositions)
 	return err
+}
+
+// rotaryDim sets RotaryDim from partial_rotary_factor as transformers does:
+// int(head_dim × factor).
+func (c *Config) rotaryDim(raw *rawConfig, a architecture) error {
+	c.RotaryDim = c.HeadDim
+	f := or(raw.PartialRotary, 1)
+	switch {
+	case f == 1:
+	case !a.partialRotary:
+		return fmt.Errorf("%w: partial_rotary_factor %g for %s", ErrUnsupported, f, c.ModelType)
+	case !(f > 0 && f < 1):
+		return fmt.Errorf("%w: partial_rotary_factor %g outside (0, 1]", ErrConfig, f)
+	default:
+		c.RotaryDim = int(float64(c.HeadDim) * f)
+	}
+	return nil
 }
 
 func (c *Config) fromGPT2(raw *rawConfig, a architecture) error {
@@ -268,16 +313,8 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%w: n_embd %d is not n_head %d × head size %d", ErrConfig, c.Hidden, c.Heads, c.HeadDim)
 		}
 	case llamaFamily:
-		if c.HeadDim%2 != 0 {
-			return fmt.Errorf("%w: head_dim %d is odd; rotary embeddings need pairs", ErrConfig, c.HeadDim)
-		}
-		if !(c.RopeTheta > 0) || math.IsInf(c.RopeTheta, 0) {
-			return fmt.Errorf("%w: rope_theta %g", ErrConfig, c.RopeTheta)
-		}
-		if c.RopeScaling != nil {
-			if err := c.RopeScaling.validate(); err != nil {
-				return err
-			}
+		if err := c.validateRope(); err != nil {
+			return err
 		}
 	}
 	if c.SlidingWindow < 0 {
@@ -289,48 +326,100 @@ func (c *Config) validate() error {
 	return nil
 }
 
+// validateRope checks the rotary embedding of a llama-family config.
+func (c *Config) validateRope() error {
+	if c.RotaryDim%2 != 0 || c.RotaryDim <= 0 || c.RotaryDim > c.HeadDim {
+		return fmt.Errorf("%w: rotary dimension %d of head_dim %d; rotary embeddings need pairs", ErrConfig, c.RotaryDim, c.HeadDim)
+	}
+	if !positive(c.RopeTheta) {
+		return fmt.Errorf("%w: rope_theta %g", ErrConfig, c.RopeTheta)
+	}
+	s := c.RopeScaling
+	if s == nil {
+		return nil
+	}
+	if err := s.validate(); err != nil {
+		return err
+	}
+	if s.Type == "longrope" && (len(s.ShortFactor) != c.RotaryDim/2 || len(s.LongFactor) != c.RotaryDim/2) {
+		return fmt.Errorf("%w: rope_scaling longrope has %d short and %d long factors for %d rotary frequencies",
+			ErrConfig, len(s.ShortFactor), len(s.LongFactor), c.RotaryDim/2)
+	}
+	return nil
+}
+
 // parseRopeScaling reads rope_scaling; null and "default" mean none.
-// transformers spells the kind "rope_type" now and "type" in older configs.
-func parseRopeScaling(data json.RawMessage) (*RopeScaling, error) {
+// transformers spells the kind "rope_type" now and "type" in older configs,
+// where Phi-3's LongRoPE was "su". maxPos and topOriginal are the config's
+// max_position_embeddings and original_max_position_embeddings, which
+// LongRoPE falls back on.
+func parseRopeScaling(data json.RawMessage, maxPos int, topOriginal *int) (*RopeScaling, error) {
 	if len(data) == 0 || string(data) == "null" {
 		return nil, nil
 	}
 	var raw struct {
-		RopeType string   `json:"rope_type"`
-		Type     string   `json:"type"`
-		Factor   *float64 `json:"factor"`
-		Low      *float64 `json:"low_freq_factor"`
-		High     *float64 `json:"high_freq_factor"`
-		Original *int     `json:"original_max_position_embeddings"`
+		RopeType  string    `json:"rope_type"`
+		Type      string    `json:"type"`
+		Factor    *float64  `json:"factor"`
+		Low       *float64  `json:"low_freq_factor"`
+		High      *float64  `json:"high_freq_factor"`
+		Original  *int      `json:"original_max_position_embeddings"`
+		Short     []float64 `json:"short_factor"`
+		Long      []float64 `json:"long_factor"`
+		Attention *float64  `json:"attention_factor"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("%w: rope_scaling: %v", ErrConfig, err)
 	}
-	kind := raw.RopeType
-	if kind == "" {
-		kind = raw.Type
-	}
+	kind := cmp.Or(raw.RopeType, raw.Type)
 	missing := func(field string) error {
 		return fmt.Errorf("%w: rope_scaling %q lacks %s", ErrConfig, kind, field)
 	}
 	switch kind {
 	case "", "default":
 		return nil, nil
-	case "linear", "llama3":
+	case "su":
+		kind = "longrope"
+	case "linear", "llama3", "longrope":
 	default:
-		return nil, fmt.Errorf("%w: rope_scaling type %q (supported: linear, llama3)", ErrUnsupported, kind)
+		return nil, fmt.Errorf("%w: rope_scaling type %q (supported: %s)", ErrUnsupported, kind, ropeKinds)
 	}
-	if raw.Factor == nil {
-		return nil, missing("factor")
+	s := &RopeScaling{Type: kind}
+	switch kind {
+	case "linear", "llama3":
+		if raw.Factor == nil {
+			return nil, missing("factor")
+		}
+		s.Factor = *raw.Factor
 	}
-	s := &RopeScaling{Type: kind, Factor: *raw.Factor}
 	if kind == "llama3" {
 		if raw.Low == nil || raw.High == nil || raw.Original == nil {
 			return nil, missing("low_freq_factor, high_freq_factor or original_max_position_embeddings")
 		}
 		s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositions = *raw.Low, *raw.High, *raw.Original
 	}
+	if kind == "longrope" {
+		original := cmp.Or(raw.Original, topOriginal)
+		if raw.Short == nil || raw.Long == nil || original == nil {
+			return nil, missing("short_factor, long_factor or original_max_position_embeddings")
+		}
+		s.ShortFactor, s.LongFactor, s.OriginalMaxPositions = raw.Short, raw.Long, *original
+		s.Factor = or(raw.Factor, float64(maxPos)/float64(*original))
+		s.AttentionFactor = or(raw.Attention, longRopeAttention(s.Factor, *original))
+	}
 	return s, s.validate()
+}
+
+// ropeKinds lists the rope_scaling types this package implements.
+const ropeKinds = "linear, llama3, longrope"
+
+// longRopeAttention is LongRoPE's default attention factor for contexts
+// stretched by factor beyond original: sqrt(1 + ln factor / ln original).
+func longRopeAttention(factor float64, original int) float64 {
+	if factor <= 1 || original <= 1 {
+		return 1
+	}
+	return math.Sqrt(1 + math.Log(factor)/math.Log(float64(original)))
 }
 
 func (s *RopeScaling) validate() error {
@@ -340,14 +429,26 @@ func (s *RopeScaling) validate() error {
 		if !(s.HighFreqFactor > s.LowFreqFactor) || !(s.LowFreqFactor > 0) || s.OriginalMaxPositions <= 0 {
 			return fmt.Errorf("%w: rope_scaling llama3 needs 0 < low_freq_factor < high_freq_factor and original_max_position_embeddings > 0", ErrConfig)
 		}
+	case "longrope":
+		if s.OriginalMaxPositions <= 0 || !positive(s.AttentionFactor) {
+			return fmt.Errorf("%w: rope_scaling longrope needs original_max_position_embeddings > 0 and a positive attention_factor", ErrConfig)
+		}
+		for _, f := range append(slices.Clip(s.ShortFactor), s.LongFactor...) {
+			if !positive(f) {
+				return fmt.Errorf("%w: rope_scaling longrope factor %g", ErrConfig, f)
+			}
+		}
 	default:
-		return fmt.Errorf("%w: rope_scaling type %q (supported: linear, llama3)", ErrUnsupported, s.Type)
+		return fmt.Errorf("%w: rope_scaling type %q (supported: %s)", ErrUnsupported, s.Type, ropeKinds)
 	}
-	if !(s.Factor > 0) || math.IsInf(s.Factor, 0) {
+	if !positive(s.Factor) {
 		return fmt.Errorf("%w: rope_scaling factor %g", ErrConfig, s.Factor)
 	}
 	return nil
 }
+
+// positive reports whether x is a positive finite number.
+func positive(x float64) bool { return x > 0 && !math.IsInf(x, 0) }
 
 // A field is a config.json integer the model cannot do without.
 type field struct {

@@ -4,9 +4,12 @@
 // It covers the architectures people transplant: Llama (with grouped-query
 // attention, attention/MLP biases and "linear" or "llama3" RoPE scaling),
 // Mistral (sliding-window attention), Qwen2 (q/k/v biases), Qwen3 (per-head
-// q/k RMSNorm, head_dim independent of the hidden size) and GPT-2 (learned
-// positions, LayerNorm, Conv1D weights). Each is one row of an architecture
-// table; the math follows transformers' *ForCausalLM classes.
+// q/k RMSNorm, head_dim independent of the hidden size), Phi-3 (fused q/k/v
+// and gate/up projections, partial rotary embeddings, LongRoPE, sliding
+// window), Gemma (embeddings scaled by sqrt(hidden_size), RMSNorm weights
+// applied as 1 + w, tanh GELU) and GPT-2 (learned positions, LayerNorm,
+// Conv1D weights). Each is one row of an architecture table; the math
+// follows transformers' *ForCausalLM classes.
 //
 // The pieces fit like this:
 //

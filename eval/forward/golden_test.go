@@ -11,8 +11,13 @@ import (
 
 // golden is what scripts/golden/forward/make_goldens.py writes: a fixed id
 // sequence and the logits of an independent PyTorch implementation (float64)
-// on the same weights.
+// on the same weights, and for some cases a shorter window as well.
 type golden struct {
+	window
+	Short *window `json:"short"`
+}
+
+type window struct {
 	IDs    []int       `json:"ids"`
 	Logits [][]float64 `json:"logits"`
 }
@@ -84,7 +89,8 @@ func maxRelErr(got []float32, want [][]float64) float64 {
 // tighter bound tells apart variants that 1e-4 cannot (gelu vs gelu_new).
 const goldenTol = 1e-5
 
-var goldenCases = []string{"llama", "llama3-scaled", "mistral", "qwen2", "qwen3", "gpt2", "gpt2-prefixed", "tiny"}
+var goldenCases = []string{"llama", "llama3-scaled", "mistral", "qwen2", "qwen3", "phi3", "phi3-longrope",
+	"gemma", "gpt2", "gpt2-prefixed", "tiny"}
 
 // TestGoldenLogits checks the logits of every architecture against the
 // PyTorch reference on small random checkpoints.
@@ -94,11 +100,16 @@ func TestGoldenLogits(t *testing.T) {
 			dir := filepath.Join("testdata", name)
 			m := loadTestModel(t, dir)
 			g := readGolden(t, dir)
-			got := logitsOf(t, m, g.IDs)
-			rel := maxRelErr(got, g.Logits)
-			t.Logf("%s: max relative error %.2g", name, rel)
-			if rel > goldenTol {
-				t.Errorf("%s: logits differ from PyTorch's by %.3g relative, want ≤ %g", name, rel, goldenTol)
+			for _, w := range []*window{&g.window, g.Short} {
+				if w == nil {
+					continue
+				}
+				got := logitsOf(t, m, w.IDs)
+				rel := maxRelErr(got, w.Logits)
+				t.Logf("%s, %d ids: max relative error %.2g", name, len(w.IDs), rel)
+				if rel > goldenTol {
+					t.Errorf("%s, %d ids: logits differ from PyTorch's by %.3g relative, want ≤ %g", name, len(w.IDs), rel, goldenTol)
+				}
 			}
 		})
 	}
@@ -111,15 +122,25 @@ func TestGoldenSensitivity(t *testing.T) {
 	cases := []struct {
 		name, feature string
 		mutate        func(*Config)
+		short         bool // check the golden's short window
 	}{
-		{"llama", "rope_theta", func(c *Config) { c.RopeTheta *= 2 }},
-		{"llama3-scaled", "llama3 RoPE scaling", func(c *Config) { c.RopeScaling = nil }},
-		{"mistral", "sliding window", func(c *Config) { c.SlidingWindow = 0 }},
-		{"mistral", "linear RoPE scaling", func(c *Config) { c.RopeScaling = nil }},
-		{"qwen2", "q/k/v biases", func(c *Config) { c.AttentionBias = false }},
-		{"qwen3", "q/k norms", func(c *Config) { c.QKNorm = false }},
-		{"gpt2", "gelu_new", func(c *Config) { c.Activation = "gelu" }},
-		{"gpt2-prefixed", "scale_attn_by_inverse_layer_idx", func(c *Config) { c.ScaleByLayer = false }},
+		{"llama", "rope_theta", func(c *Config) { c.RopeTheta *= 2 }, false},
+		{"llama3-scaled", "llama3 RoPE scaling", func(c *Config) { c.RopeScaling = nil }, false},
+		{"mistral", "sliding window", func(c *Config) { c.SlidingWindow = 0 }, false},
+		{"mistral", "linear RoPE scaling", func(c *Config) { c.RopeScaling = nil }, false},
+		{"qwen2", "q/k/v biases", func(c *Config) { c.AttentionBias = false }, false},
+		{"qwen3", "q/k norms", func(c *Config) { c.QKNorm = false }, false},
+		{"phi3", "partial rotary", func(c *Config) { c.RotaryDim = c.HeadDim }, false},
+		{"phi3", "sliding window", func(c *Config) { c.SlidingWindow = 0 }, false},
+		{"phi3-longrope", "long factors", func(c *Config) { c.RopeScaling.LongFactor = c.RopeScaling.ShortFactor }, false},
+		{"phi3-longrope", "short factors", func(c *Config) { c.RopeScaling.ShortFactor = c.RopeScaling.LongFactor }, true},
+		{"phi3-longrope", "long factors only past the original context", func(c *Config) { c.RopeScaling.OriginalMaxPositions-- }, true},
+		{"phi3-longrope", "attention factor", func(c *Config) { c.RopeScaling.AttentionFactor = 1 }, true},
+		{"gemma", "1 + w norms", func(c *Config) { c.NormAddOne = false }, false},
+		{"gemma", "embedding scale", func(c *Config) { c.ScaleEmbeddings = false }, false},
+		{"gemma", "tanh GELU despite hidden_act", func(c *Config) { c.Activation = "gelu" }, false},
+		{"gpt2", "gelu_new", func(c *Config) { c.Activation = "gelu" }, false},
+		{"gpt2-prefixed", "scale_attn_by_inverse_layer_idx", func(c *Config) { c.ScaleByLayer = false }, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+"/"+tc.feature, func(t *testing.T) {
@@ -134,8 +155,12 @@ func TestGoldenSensitivity(t *testing.T) {
 				t.Fatal(err)
 			}
 			g := readGolden(t, dir)
-			got := logitsOf(t, m, g.IDs)
-			if rel := maxRelErr(got, g.Logits); rel <= goldenTol {
+			w := &g.window
+			if tc.short {
+				w = g.Short
+			}
+			got := logitsOf(t, m, w.IDs)
+			if rel := maxRelErr(got, w.Logits); rel <= goldenTol {
 				t.Errorf("without %s the logits still agree to %.2g: the golden does not exercise it", tc.feature, rel)
 			}
 		})

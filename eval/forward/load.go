@@ -77,34 +77,60 @@ func (m *Model) loadLlama(src Source) error {
 	c := &m.cfg
 	l := &loader{src: src}
 	H, hd := c.Hidden, c.HeadDim
+	rms := func(name string, n int) norm {
+		w := l.tensor(name, n)
+		if c.NormAddOne && w != nil {
+			// A new slice: a Source may hand out memory it shares.
+			w1 := make([]float32, len(w))
+			for i, v := range w {
+				w1[i] = 1 + v
+			}
+			w = w1
+		}
+		return norm{w: w}
+	}
 	m.embed = l.tensor("model.embed_tokens.weight", c.VocabSize, H)
 	m.layers = make([]layer, c.Layers)
 	for i := range m.layers {
 		p := fmt.Sprintf("model.layers.%d.", i)
 		ly := &m.layers[i]
-		ly.attnNorm = norm{w: l.tensor(p+"input_layernorm.weight", H)}
-		ly.qkv = stack(
-			l.linear(p+"self_attn.q_proj", c.Heads*hd, H, c.AttentionBias),
-			l.linear(p+"self_attn.k_proj", c.KVHeads*hd, H, c.AttentionBias),
-			l.linear(p+"self_attn.v_proj", c.KVHeads*hd, H, c.AttentionBias))
+		ly.attnNorm = rms(p+"input_layernorm.weight", H)
+		ly.qkv, ly.up = l.llamaProjections(p, c)
 		if c.QKNorm {
-			ly.qNorm = l.tensor(p+"self_attn.q_norm.weight", hd)
-			ly.kNorm = l.tensor(p+"self_attn.k_norm.weight", hd)
+			ly.qNorm = rms(p+"self_attn.q_norm.weight", hd).w
+			ly.kNorm = rms(p+"self_attn.k_norm.weight", hd).w
 		}
 		ly.o = l.linear(p+"self_attn.o_proj", H, c.Heads*hd, c.OutputBias)
-		ly.mlpNorm = norm{w: l.tensor(p+"post_attention_layernorm.weight", H)}
-		ly.up = stack(
-			l.linear(p+"mlp.gate_proj", c.Intermediate, H, c.MLPBias),
-			l.linear(p+"mlp.up_proj", c.Intermediate, H, c.MLPBias))
+		ly.mlpNorm = rms(p+"post_attention_layernorm.weight", H)
 		ly.down = l.linear(p+"mlp.down_proj", H, c.Intermediate, c.MLPBias)
 	}
-	m.final = norm{w: l.tensor("model.norm.weight", H)}
+	m.final = rms("model.norm.weight", H)
 	if c.TieEmbeddings {
 		m.head = linear{w: m.embed, out: c.VocabSize, in: H}
 	} else {
 		m.head = l.linear("lm_head", c.VocabSize, H, false)
 	}
 	return l.err
+}
+
+// llamaProjections reads the q/k/v projection and the MLP's gate/up
+// projection of the layer whose names start with p: stored fused (Phi-3) or
+// one tensor each, they end up as one linear each, rows in the same order.
+func (l *loader) llamaProjections(p string, c *Config) (qkv, gateUp linear) {
+	nq, nkv := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	if architectures[c.ModelType].fused {
+		qkv = l.linear(p+"self_attn.qkv_proj", nq+2*nkv, c.Hidden, c.AttentionBias)
+		gateUp = l.linear(p+"mlp.gate_up_proj", 2*c.Intermediate, c.Hidden, c.MLPBias)
+		return qkv, gateUp
+	}
+	qkv = stack(
+		l.linear(p+"self_attn.q_proj", nq, c.Hidden, c.AttentionBias),
+		l.linear(p+"self_attn.k_proj", nkv, c.Hidden, c.AttentionBias),
+		l.linear(p+"self_attn.v_proj", nkv, c.Hidden, c.AttentionBias))
+	gateUp = stack(
+		l.linear(p+"mlp.gate_proj", c.Intermediate, c.Hidden, c.MLPBias),
+		l.linear(p+"mlp.up_proj", c.Intermediate, c.Hidden, c.MLPBias))
+	return qkv, gateUp
 }
 
 // gpt2Embedding finds the token embedding and with it the prefix of GPT-2's

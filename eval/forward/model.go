@@ -25,7 +25,7 @@ type Model struct {
 	layers    []layer
 	final     norm
 	head      linear    // VocabSize×Hidden; shares embed when tied
-	invFreq   []float64 // rotary inverse frequencies, HeadDim/2 (llama family)
+	rope      rope      // rotary frequencies (llama family)
 	blocks    blocks    // rows processed at once; see the constants in run.go
 	runners   sync.Pool // *runner
 }
@@ -91,43 +91,11 @@ func New(cfg *Config, src Source) (*Model, error) {
 		}
 	}
 	if cfg.family() == llamaFamily {
-		m.invFreq = ropeInvFreq(cfg)
+		m.rope = newRope(cfg)
 	}
 	m.blocks = blocks{head: max(1, headBlockValues/cfg.VocabSize), query: queryBlock, mlp: mlpBlock}
 	m.runners.New = func() any { return &runner{m: m} }
 	return m, nil
-}
-
-// ropeInvFreq returns the rotary inverse frequencies θ^(-2i/d), with the
-// configured scaling applied (transformers' default, linear and llama3 rules).
-func ropeInvFreq(c *Config) []float64 {
-	half := c.HeadDim / 2
-	inv := make([]float64, half)
-	for i := range inv {
-		inv[i] = 1 / math.Pow(c.RopeTheta, float64(2*i)/float64(c.HeadDim))
-	}
-	s := c.RopeScaling
-	if s == nil {
-		return inv
-	}
-	for i, f := range inv {
-		switch s.Type {
-		case "linear":
-			inv[i] = f / s.Factor
-		case "llama3":
-			old := float64(s.OriginalMaxPositions)
-			wavelen := 2 * math.Pi / f
-			switch {
-			case wavelen < old/s.HighFreqFactor:
-			case wavelen > old/s.LowFreqFactor:
-				inv[i] = f / s.Factor
-			default:
-				t := (old/wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor)
-				inv[i] = (1-t)*f/s.Factor + t*f
-			}
-		}
-	}
-	return inv
 }
 
 // Load reads a model directory (config.json and weights in any layout

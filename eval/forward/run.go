@@ -33,7 +33,9 @@ type runner struct {
 	mlp      []float32 // blocks.mlp×up.out
 	scores   []float32 // blocks.query×n
 	logits   []float32 // a block of head rows
-	cos, sin []float32 // rotary tables, n×HeadDim/2
+	cos, sin []float32 // rotary tables, ropeN×RotaryDim/2
+	ropeN    int       // positions the rotary tables hold
+	ropeLong bool      // the tables are of LongRoPE's long set
 }
 
 // reserve grows the buffers to hold n positions.
@@ -51,17 +53,6 @@ func (r *runner) reserve(n int) {
 	r.mlp = make([]float32, min(n, b.mlp)*r.m.layers[0].up.out)
 	r.scores = make([]float32, min(n, b.query)*n)
 	r.logits = make([]float32, min(n, b.head)*c.VocabSize)
-	if r.m.invFreq != nil {
-		half := c.HeadDim / 2
-		r.cos = make([]float32, n*half)
-		r.sin = make([]float32, n*half)
-		for p := range n {
-			for i, f := range r.m.invFreq {
-				s, co := math.Sincos(float64(p) * f)
-				r.cos[p*half+i], r.sin[p*half+i] = float32(co), float32(s)
-			}
-		}
-	}
 }
 
 // check validates a window of ids against the model.
@@ -87,11 +78,19 @@ func (r *runner) body(ids []int) {
 	c := &m.cfg
 	H, T := c.Hidden, len(ids)
 	r.reserve(T)
+	r.rotaryTables(T)
+	// transformers holds Gemma's sqrt(hidden_size) in the run's dtype.
+	embedScale := float32(math.Sqrt(float64(H)))
 	for t, id := range ids {
 		x := r.x[t*H : (t+1)*H]
 		copy(x, m.embed[id*H:(id+1)*H])
 		if m.positions != nil {
 			addTo(x, m.positions[t*H:(t+1)*H])
+		}
+		if c.ScaleEmbeddings {
+			for i := range x {
+				x[i] *= embedScale
+			}
 		}
 	}
 	act := activations[c.Activation]

@@ -8,7 +8,9 @@ float64 on a fixed id sequence and writes the logits.
     /usr/bin/python3 scripts/golden/forward/make_goldens.py
 
 Output: eval/forward/testdata/<name>/{config.json, model.safetensors.gz,
-golden.json.gz} (model.safetensors uncompressed for the tiny example model). The Go tests need neither python nor torch.
+golden.json.gz} (model.safetensors uncompressed for the tiny example model;
+a second, shorter window in golden.json.gz for the cases in SHORT). The Go
+tests need neither python nor torch.
 """
 
 import gzip
@@ -106,7 +108,35 @@ CASES = {
     # functions (ids are bytes, so no tokenizer is needed).
     "tiny": llama_config("llama", "LlamaForCausalLM", hidden_size=16, intermediate_size=32,
                          num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1),
+    # Phi-3: fused qkv_proj and gate_up_proj, RoPE on 12 of 16 head
+    # dimensions (partial_rotary_factor, as in Phi-4-mini), a sliding window
+    # shorter than the sequence.
+    "phi3": llama_config("phi3", "Phi3ForCausalLM", partial_rotary_factor=0.75, sliding_window=7,
+                         original_max_position_embeddings=64, resid_pdrop=0.0, embd_pdrop=0.0,
+                         attention_dropout=0.0, pad_token_id=32000, eos_token_id=32000),
+    # Phi-3 LongRoPE in the old "su" spelling: the 24-id golden is past
+    # original_max_position_embeddings (16), so it takes the long factors;
+    # its 16-id short window takes the short ones. Both get the attention
+    # factor sqrt(1 + ln(64/16) / ln 16). Tied head, sliding_window null.
+    "phi3-longrope": llama_config("phi3", "Phi3ForCausalLM", num_key_value_heads=4, sliding_window=None,
+                                  original_max_position_embeddings=16, tie_word_embeddings=True,
+                                  rope_scaling={"type": "su", "short_factor": None, "long_factor": None}),
+    # Gemma 1.0 as first published: hidden_act "gelu" that transformers
+    # ignores for the tanh approximation, no hidden_activation. Multi-query
+    # attention, head_dim 24 != hidden/heads, tie_word_embeddings and
+    # bos_token_id left to their defaults (tied, 2).
+    "gemma": {
+        "architectures": ["GemmaForCausalLM"], "model_type": "gemma", "vocab_size": VOCAB,
+        "hidden_size": HIDDEN, "intermediate_size": INTER, "num_hidden_layers": LAYERS,
+        "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 24, "hidden_act": "gelu",
+        "max_position_embeddings": 64, "initializer_range": 0.02, "rms_norm_eps": 1e-6,
+        "rope_theta": 10000.0, "rope_scaling": None, "attention_bias": False, "attention_dropout": 0.0,
+        "eos_token_id": 1, "pad_token_id": 0, "use_cache": True, "torch_dtype": "float32"},
 }
+
+# Cases whose golden also holds a second, shorter window (LongRoPE's short
+# factors), and its length.
+SHORT = {"phi3-longrope": 16}
 
 # Cases whose model.safetensors is written as it is rather than gzipped.
 PLAIN = {"tiny"}
@@ -118,6 +148,15 @@ def bf16_round(a):
     u = np.asarray(a, dtype=np.float32).view(np.uint32)
     u = (u + 0x7FFF + ((u >> 16) & 1)) & 0xFFFF0000
     return u.view(np.float32)
+
+
+def longrope_factors(cfg, rng):
+    """Fills in random LongRoPE factors: short ones near 1, long ones
+    growing to 8 across the frequencies, as in Phi-3's configs."""
+    half = int(cfg["hidden_size"] // cfg["num_attention_heads"] * cfg.get("partial_rotary_factor", 1)) // 2
+    sc = cfg["rope_scaling"]
+    sc["short_factor"] = [round(float(v), 4) for v in 1 + 0.1 * rng.random(half)]
+    sc["long_factor"] = [round(float(v), 4) for v in np.linspace(1, 8, half) * (1 + 0.2 * rng.random(half))]
 
 
 def llama_weights(cfg, rng):
@@ -137,7 +176,8 @@ def llama_weights(cfg, rng):
             w[name + ".bias"] = 0.1 * rng.standard_normal(rows)
 
     def norm(name, n):
-        w[name] = 1.0 + 0.2 * rng.standard_normal(n)
+        # Gemma stores RMSNorm weights as offsets from one.
+        w[name] = (0.0 if mt == "gemma" else 1.0) + 0.2 * rng.standard_normal(n)
 
     w["model.embed_tokens.weight"] = rng.standard_normal((V, H))
     for l in range(cfg["num_hidden_layers"]):
@@ -155,9 +195,20 @@ def llama_weights(cfg, rng):
         mat(p + "mlp.up_proj", I, H, mlp_bias)
         mat(p + "mlp.down_proj", H, I, mlp_bias)
     norm("model.norm.weight", H)
-    if not cfg.get("tie_word_embeddings", False):
+    if not cfg.get("tie_word_embeddings", mt == "gemma"):
         mat("lm_head", V, H)
+    if mt == "phi3":
+        fuse(w, "self_attn.qkv_proj", ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"])
+        fuse(w, "mlp.gate_up_proj", ["mlp.gate_proj", "mlp.up_proj"])
     return w
+
+
+def fuse(w, into, parts):
+    """Stacks the rows of each layer's parts into one tensor, as Phi-3
+    stores q/k/v and gate/up."""
+    for name in [n for n in w if n.endswith(parts[0] + ".weight")]:
+        p = name[: -len(parts[0] + ".weight")]
+        w[p + into + ".weight"] = np.concatenate([w.pop(p + q + ".weight") for q in parts])
 
 
 def gpt2_weights(cfg, rng, prefix):
@@ -197,11 +248,18 @@ def main():
         if cfg["model_type"] == "gpt2":
             w = gpt2_weights(cfg, rng, "transformer." if name == "gpt2-prefixed" else "")
         else:
+            if cfg.get("rope_scaling") and "long_factor" in cfg["rope_scaling"]:
+                longrope_factors(cfg, rng)
             w = llama_weights(cfg, rng)
         w = {k: bf16_round(v) for k, v in w.items()}
         ids = [int(x) for x in rng.integers(0, cfg["vocab_size"], SEQ)]
         tw = {k: torch.from_numpy(v.copy()) for k, v in w.items()}
         out = reference.logits(cfg, tw, ids).numpy()
+        short = None
+        if name in SHORT:
+            sids = ids[:SHORT[name]]
+            short = {"ids": sids, "logits": [[float(v) for v in row]
+                                              for row in reference.logits(cfg, tw, sids).numpy()]}
 
         d = os.path.join(OUT, name)
         os.makedirs(d, exist_ok=True)
@@ -227,6 +285,8 @@ def main():
             "logits": [[float(v) for v in row] for row in out],
             "generator": "scripts/golden/forward/make_goldens.py (PyTorch %s, float64)" % torch.__version__,
         }
+        if short:
+            golden["short"] = short
         with gzip.GzipFile(os.path.join(d, "golden.json.gz"), "wb", mtime=0) as f:
             f.write(json.dumps(golden).encode())
         print("%-14s max|logit| %.3f" % (name, np.abs(out).max()))

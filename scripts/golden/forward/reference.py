@@ -4,7 +4,8 @@ definitions (no transformers import). Used to make golden logits and as the
 side-by-side speed reference in bench/forward.
 
 Tensor names and math follow transformers' LlamaForCausalLM,
-MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM and GPT2LMHeadModel.
+MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM,
+GemmaForCausalLM and GPT2LMHeadModel.
 """
 
 import json
@@ -91,16 +92,19 @@ ACTIVATIONS = {
 }
 
 
-def rope_inv_freq(cfg, head_dim):
-    """Inverse frequencies of the rotary embedding, with rope_scaling applied."""
+def rope_inv_freq(cfg, rot_dim, seq_len):
+    """Inverse frequencies of the rotary embedding over the first rot_dim
+    dimensions of a head, with rope_scaling applied, and the factor that
+    multiplies cos and sin. LongRoPE picks its factors by the length of the
+    sequence: long ones once it exceeds the original context."""
     theta = cfg.get("rope_theta", 10000.0)
-    inv = 1.0 / (theta ** (np.arange(0, head_dim, 2, dtype=np.float64) / head_dim))
+    inv = 1.0 / (theta ** (np.arange(0, rot_dim, 2, dtype=np.float64) / rot_dim))
     sc = cfg.get("rope_scaling")
     kind = None if sc is None else sc.get("rope_type", sc.get("type"))
     if kind in (None, "default"):
-        return inv
+        return inv, 1.0
     if kind == "linear":
-        return inv / sc["factor"]
+        return inv / sc["factor"], 1.0
     if kind == "llama3":
         factor, lo, hi = sc["factor"], sc["low_freq_factor"], sc["high_freq_factor"]
         old = sc["original_max_position_embeddings"]
@@ -114,18 +118,30 @@ def rope_inv_freq(cfg, head_dim):
             else:
                 s = (old / wavelen - lo) / (hi - lo)
                 out.append((1 - s) * f / factor + s * f)
-        return np.array(out)
+        return np.array(out), 1.0
+    if kind in ("longrope", "su"):
+        # LongRoPE (arXiv 2402.13753) as Phi-3 uses it.
+        old = sc.get("original_max_position_embeddings") or cfg["original_max_position_embeddings"]
+        stretch = sc.get("factor") or cfg["max_position_embeddings"] / old
+        att = sc.get("attention_factor")
+        if att is None:
+            att = 1.0 if stretch <= 1 else math.sqrt(1 + math.log(stretch) / math.log(old))
+        ext = np.array(sc["long_factor"] if seq_len > old else sc["short_factor"], dtype=np.float64)
+        return inv / ext, att
     raise ValueError("unsupported rope_scaling %r" % kind)
 
 
-def rope(x, pos, inv_freq):
-    """Rotate-half rotary embedding; x is (T, heads, head_dim)."""
-    ang = torch.outer(pos, inv_freq)                      # (T, hd/2)
-    cos = torch.cat([ang.cos(), ang.cos()], -1)[:, None, :]
-    sin = torch.cat([ang.sin(), ang.sin()], -1)[:, None, :]
-    half = x.shape[-1] // 2
-    rot = torch.cat([-x[..., half:], x[..., :half]], -1)
-    return x * cos + rot * sin
+def rope(x, pos, inv_freq, scale=1.0):
+    """Rotate-half rotary embedding of the first 2·len(inv_freq) dimensions
+    of each head; the rest pass through. x is (T, heads, head_dim)."""
+    ang = torch.outer(pos, inv_freq)                      # (T, rot/2)
+    cos = (torch.cat([ang.cos(), ang.cos()], -1) * scale)[:, None, :]
+    sin = (torch.cat([ang.sin(), ang.sin()], -1) * scale)[:, None, :]
+    rot_dim = 2 * inv_freq.shape[0]
+    xr, rest = x[..., :rot_dim], x[..., rot_dim:]
+    half = rot_dim // 2
+    turned = torch.cat([-xr[..., half:], xr[..., :half]], -1)
+    return torch.cat([xr * cos + turned * sin, rest], -1)
 
 
 def attention(q, k, v, scale, window=None):
@@ -148,22 +164,32 @@ def attention(q, k, v, scale, window=None):
 # ---------------------------------------------------------------- architectures
 
 def llama_family(cfg, w, ids, dtype=torch.float64):
-    """Llama, Mistral, Qwen2 and Qwen3 share this body; they differ in
-    attention biases, q/k norms, the sliding window and defaults."""
+    """Llama, Mistral, Qwen2, Qwen3, Phi-3 and Gemma share this body; they
+    differ in attention biases, q/k norms, fused projections, partial
+    rotary embeddings, the sliding window, Gemma's norms and embedding
+    scale, and defaults."""
     mt = cfg["model_type"]
     W = {k: v.to(dtype) for k, v in w.items()}
     H = cfg["hidden_size"]
     nh = cfg["num_attention_heads"]
     nkv = cfg.get("num_key_value_heads") or nh
-    hd = cfg.get("head_dim") or H // nh
+    hd = cfg.get("head_dim") or (256 if mt == "gemma" else H // nh)
     eps = cfg["rms_norm_eps"]
-    act = ACTIVATIONS[cfg.get("hidden_act", "silu")]
+    gemma = mt == "gemma"
+    if gemma:
+        # Gemma's hidden_act is ignored: the model uses tanh-approximate GELU
+        # unless hidden_activation says otherwise.
+        act = ACTIVATIONS[cfg.get("hidden_activation") or "gelu_pytorch_tanh"]
+    else:
+        act = ACTIVATIONS[cfg.get("hidden_act", "silu")]
     window = None
-    if mt == "mistral":
+    if mt in ("mistral", "phi3"):
         window = cfg.get("sliding_window")
-    inv = torch.tensor(rope_inv_freq(cfg, hd), dtype=dtype)
-    pos = torch.arange(len(ids), dtype=dtype)
     T = len(ids)
+    rot_dim = int(hd * cfg.get("partial_rotary_factor", 1.0))
+    inv, rope_scale = rope_inv_freq(cfg, rot_dim, T)
+    inv = torch.tensor(inv, dtype=dtype)
+    pos = torch.arange(T, dtype=dtype)
 
     def lin(x, name):
         y = x @ W[name + ".weight"].T
@@ -171,22 +197,37 @@ def llama_family(cfg, w, ids, dtype=torch.float64):
             y = y + W[name + ".bias"]
         return y
 
+    def norm(x, name):
+        # Gemma stores its RMSNorm weights as offsets from one.
+        wn = W[name] + 1 if gemma else W[name]
+        return rms_norm(x, wn, eps)
+
     x = W["model.embed_tokens.weight"][ids]
+    if gemma:
+        # transformers holds sqrt(hidden_size) in the run's dtype.
+        x = x * torch.tensor(math.sqrt(H), dtype=dtype)
     for l in range(cfg["num_hidden_layers"]):
         p = "model.layers.%d." % l
-        h = rms_norm(x, W[p + "input_layernorm.weight"], eps)
-        q = lin(h, p + "self_attn.q_proj").reshape(T, nh, hd)
-        k = lin(h, p + "self_attn.k_proj").reshape(T, nkv, hd)
-        v = lin(h, p + "self_attn.v_proj").reshape(T, nkv, hd)
+        h = norm(x, p + "input_layernorm.weight")
+        if mt == "phi3":
+            q, k, v = lin(h, p + "self_attn.qkv_proj").split([nh * hd, nkv * hd, nkv * hd], -1)
+        else:
+            q, k, v = (lin(h, p + "self_attn.%s_proj" % n) for n in "qkv")
+        q, k, v = q.reshape(T, nh, hd), k.reshape(T, nkv, hd), v.reshape(T, nkv, hd)
         if mt == "qwen3":
             q = rms_norm(q, W[p + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, W[p + "self_attn.k_norm.weight"], eps)
-        q, k = rope(q, pos, inv), rope(k, pos, inv)
+        q, k = rope(q, pos, inv, rope_scale), rope(k, pos, inv, rope_scale)
         x = x + lin(attention(q, k, v, hd ** -0.5, window), p + "self_attn.o_proj")
-        h = rms_norm(x, W[p + "post_attention_layernorm.weight"], eps)
-        x = x + lin(act(lin(h, p + "mlp.gate_proj")) * lin(h, p + "mlp.up_proj"), p + "mlp.down_proj")
-    x = rms_norm(x, W["model.norm.weight"], eps)
-    head = W["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else W["lm_head.weight"]
+        h = norm(x, p + "post_attention_layernorm.weight")
+        if mt == "phi3":
+            gate, up = lin(h, p + "mlp.gate_up_proj").chunk(2, -1)
+        else:
+            gate, up = lin(h, p + "mlp.gate_proj"), lin(h, p + "mlp.up_proj")
+        x = x + lin(act(gate) * up, p + "mlp.down_proj")
+    x = norm(x, "model.norm.weight")
+    tied = cfg.get("tie_word_embeddings", gemma)
+    head = W["model.embed_tokens.weight"] if tied else W["lm_head.weight"]
     return x @ head.T
 
 
@@ -226,6 +267,6 @@ def logits(cfg, weights, ids, dtype=torch.float64):
     ids = torch.as_tensor(ids, dtype=torch.long)
     if cfg["model_type"] == "gpt2":
         return gpt2(cfg, weights, ids, dtype)
-    if cfg["model_type"] in ("llama", "mistral", "qwen2", "qwen3"):
+    if cfg["model_type"] in ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma"):
         return llama_family(cfg, weights, ids, dtype)
     raise ValueError("unsupported model_type %r" % cfg["model_type"])
