@@ -3,6 +3,9 @@ package tokenizer
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // bertNormalizer is BERT's text cleaning: drop control characters, turn
@@ -31,7 +34,23 @@ func newBertNormalizer(o object) (normalizer, error) {
 	return b, nil
 }
 
-func (b bertNormalizer) dropsStart(s string) bool { return firstVanishes(b, s) }
+func (b bertNormalizer) dropsStart(s string) bool {
+	r, size := utf8.DecodeRuneInString(s)
+	if b.cleanText && (r == 0 || r == 0xFFFD || isBertControl(r)) {
+		return true
+	}
+	if !b.stripAccents {
+		return false
+	}
+	d := norm.NFD.PropertiesString(s[:size]).Decomposition()
+	if d == nil {
+		return isNonspacing(r)
+	}
+	if first, _ := utf8.DecodeRune(d); !isNonspacing(first) {
+		return false // a base character with accents
+	}
+	return firstVanishes(b, s) // marks only, perhaps all stripped
+}
 
 func (b bertNormalizer) normalize(s string) string {
 	if b.cleanText || b.chineseChars {

@@ -108,7 +108,8 @@ func normalizeFrom(n normalizer, s string) (string, bool) {
 }
 
 // firstVanishes reports whether n deletes the first character of s, for
-// normalizers that treat each character on its own.
+// normalizers that treat each character on its own. It allocates: keep it
+// off the common paths.
 func firstVanishes(n normalizer, s string) bool {
 	_, size := utf8.DecodeRuneInString(s)
 	return n.normalize(s[:size]) == ""
@@ -221,7 +222,10 @@ func (stripAccents) normalize(s string) string {
 	}, s)
 }
 
-func (stripAccents) dropsStart(s string) bool { return firstVanishes(stripAccents{}, s) }
+func (stripAccents) dropsStart(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return isMark(r)
+}
 
 type strip struct{ left, right bool }
 
@@ -342,7 +346,7 @@ type nmt struct{}
 func (nmt) normalize(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
-		case r >= 0x01 && r <= 0x08, r == 0x0B, r >= 0x0E && r <= 0x1F, r == 0x7F, r == 0x8F, r == 0x9F:
+		case nmtDeletes(r):
 			return -1
 		case r == 0x09, r == 0x0A, r == 0x0C, r == 0x0D, r == 0x1680, r >= 0x200B && r <= 0x200F,
 			r == 0x2028, r == 0x2029, r == 0x2581, r == 0xFEFF, r == 0xFFFD:
@@ -352,7 +356,15 @@ func (nmt) normalize(s string) string {
 	}, s)
 }
 
-func (nmt) dropsStart(s string) bool { return firstVanishes(nmt{}, s) }
+func (nmt) dropsStart(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return nmtDeletes(r)
+}
+
+// nmtDeletes reports whether r is a control character nmt drops.
+func nmtDeletes(r rune) bool {
+	return r >= 0x01 && r <= 0x08 || r == 0x0B || r >= 0x0E && r <= 0x1F || r == 0x7F || r == 0x8F || r == 0x9F
+}
 
 // byteLevelNormalizer spells every byte in the byte-level alphabet.
 type byteLevelNormalizer struct{}
