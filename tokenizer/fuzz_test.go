@@ -16,7 +16,8 @@ func FuzzEncode(f *testing.F) {
 		f.Add(s)
 	}
 	names := []string{"gpt2", "bert-base-uncased", "t5-small", "mistral-legacy", "mistral-7b-v0.1", "qwen3",
-		"clip-vit-base-patch32", "synth-bytelevel-added", "synth-unigram", "synth-pretokenizers", "synth-wordlevel"}
+		"clip-vit-base-patch32", "synth-bytelevel-added", "synth-unigram", "synth-pretokenizers", "synth-wordlevel",
+		"synth-metaspace-first", "synth-unicode-scripts", "synth-regex-word"}
 	tks := make([]*Tokenizer, len(names))
 	for i, n := range names {
 		tks[i] = loadNamed(f, n)
