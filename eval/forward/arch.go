@@ -41,7 +41,11 @@ type architecture struct {
 	partialRotary bool
 	// gemma: embeddings scaled by sqrt(hidden_size), RMSNorm weights
 	// applied as (1 + w), the activation read from hidden_activation.
-	gemma      bool
+	gemma bool
+	// gemma2: Gemma plus norms after attention and around the MLP, tanh
+	// soft-capping of attention scores and logits, query_pre_attn_scalar,
+	// and the sliding window on alternate layers only.
+	gemma2     bool
 	epsDefault float64 // rms_norm_eps / layer_norm_epsilon when absent
 	actDefault string  // hidden_act / activation_function when absent
 	bosDefault int     // bos_token_id when absent; -1: none
@@ -67,6 +71,9 @@ var architectures = map[string]architecture{
 	"gemma": {family: llamaFamily, bias: biasFromConfig, gemma: true, tieDefault: true,
 		epsDefault: 1e-6, actDefault: "gelu_pytorch_tanh", bosDefault: 2,
 		headDimDefault: 256, kvHeadsDefault: 16},
+	"gemma2": {family: llamaFamily, bias: biasFromConfig, gemma: true, gemma2: true, tieDefault: true,
+		window: true, windowDefault: 4096, epsDefault: 1e-6, actDefault: "gelu_pytorch_tanh", bosDefault: 2,
+		headDimDefault: 256, kvHeadsDefault: 4},
 	"gpt2": {family: gpt2Family, tieDefault: true,
 		epsDefault: 1e-5, actDefault: "gelu_new", bosDefault: 50256},
 }
@@ -80,5 +87,6 @@ var modelTypeOf = map[string]string{
 	"Qwen3ForCausalLM":   "qwen3",
 	"Phi3ForCausalLM":    "phi3",
 	"GemmaForCausalLM":   "gemma",
+	"Gemma2ForCausalLM":  "gemma2",
 	"GPT2LMHeadModel":    "gpt2",
 }

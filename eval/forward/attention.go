@@ -29,7 +29,7 @@ func (r *runner) attention(ly *layer, T int) {
 		for r0 := 0; r0 < T; r0 += r.m.blocks.query {
 			r1 := min(T, r0+r.m.blocks.query)
 			k0 := 0 // first key any query of the block may see
-			if w := c.SlidingWindow; w > 0 {
+			if w := ly.window; w > 0 {
 				k0 = max(0, r0-w+1)
 			}
 			nk := r1 - k0
@@ -39,10 +39,13 @@ func (r *runner) attention(ly *layer, T int) {
 			for i := r0; i < r1; i++ {
 				row := s[(i-r0)*nk : (i-r0+1)*nk]
 				lo := k0
-				if w := c.SlidingWindow; w > 0 {
+				if w := ly.window; w > 0 {
 					lo = max(0, i-w+1)
 				}
 				clear(row[:lo-k0])
+				if c.AttnSoftcap > 0 {
+					softcap(row[lo-k0:i-k0+1], c.AttnSoftcap)
+				}
 				softmaxInPlace(row[lo-k0 : i-k0+1])
 				clear(row[i-k0+1:])
 			}

@@ -57,7 +57,19 @@ type Config struct {
 	ScaleEmbeddings bool
 	// NormAddOne makes every RMSNorm scale by 1 + weight (Gemma).
 	NormAddOne bool
-	BOS        int // bos_token_id (transformers' default when absent), or -1 when null
+	// SlidingLayers says which layers SlidingWindow applies to; nil: all.
+	// Gemma 2 alternates, starting with a windowed layer.
+	SlidingLayers []bool
+	// PostNorms adds Gemma 2's RMSNorms on the attention output and around
+	// the MLP: x += norm(attn(norm(x))); x += norm(mlp(norm(x))).
+	PostNorms bool
+	// QueryPreAttnScalar, when set, scales attention scores by its inverse
+	// square root instead of HeadDim's (Gemma 2).
+	QueryPreAttnScalar float64
+	// AttnSoftcap and FinalSoftcap, when set, pass attention scores and
+	// output logits through c·tanh(x/c) (Gemma 2).
+	AttnSoftcap, FinalSoftcap float64
+	BOS                       int // bos_token_id (transformers' default when absent), or -1 when null
 }
 
 // family is the transformer body of the config's model_type.
@@ -122,6 +134,13 @@ type rawConfig struct {
 	SlidingWindow        json.RawMessage `json:"sliding_window"`
 	UseSliding           *bool           `json:"use_sliding_window"`
 	BOS                  json.RawMessage `json:"bos_token_id"`
+	Bidirectional        *bool           `json:"use_bidirectional_attention"`
+
+	// Gemma 2.
+	QueryPreAttnScalar *float64        `json:"query_pre_attn_scalar"`
+	AttnSoftcap        json.RawMessage `json:"attn_logit_softcapping"`
+	FinalSoftcap       json.RawMessage `json:"final_logit_softcapping"`
+	LayerTypes         []string        `json:"layer_types"`
 
 	// GPT-2 spellings.
 	NEmbd           *int     `json:"n_embd"`
@@ -234,12 +253,53 @@ func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 	case a.windowOptIn && or(raw.UseSliding, false):
 		return fmt.Errorf("%w: use_sliding_window for %s (per-layer sliding windows)", ErrUnsupported, c.ModelType)
 	}
+	if or(raw.Bidirectional, false) {
+		return fmt.Errorf("%w: use_bidirectional_attention", ErrUnsupported)
+	}
+	if a.gemma2 {
+		if err := c.fromGemma2(raw); err != nil {
+			return err
+		}
+	}
 	if err := c.rotaryDim(raw, a); err != nil {
 		return err
 	}
 	var err error
 	c.RopeScaling, err = parseRopeScaling(raw.RopeScaling, c.MaxPositions, raw.OriginalMaxPositions)
 	return err
+}
+
+// fromGemma2 reads Gemma 2's soft-capping, query scaling and per-layer
+// sliding windows, with Gemma2Config's defaults.
+func (c *Config) fromGemma2(raw *rawConfig) error {
+	c.PostNorms = true
+	c.QueryPreAttnScalar = or(raw.QueryPreAttnScalar, 256)
+	var err error
+	if c.AttnSoftcap, err = nullableFloat(raw.AttnSoftcap, 50); err != nil {
+		return fmt.Errorf("%w: attn_logit_softcapping: %v", ErrConfig, err)
+	}
+	if c.FinalSoftcap, err = nullableFloat(raw.FinalSoftcap, 30); err != nil {
+		return fmt.Errorf("%w: final_logit_softcapping: %v", ErrConfig, err)
+	}
+	c.SlidingLayers = make([]bool, c.Layers)
+	for i := range c.SlidingLayers {
+		c.SlidingLayers[i] = i%2 == 0
+	}
+	if raw.LayerTypes == nil {
+		return nil
+	}
+	if len(raw.LayerTypes) != c.Layers {
+		return fmt.Errorf("%w: layer_types has %d entries for %d layers", ErrConfig, len(raw.LayerTypes), c.Layers)
+	}
+	for i, t := range raw.LayerTypes {
+		switch t {
+		case "sliding_attention", "full_attention":
+			c.SlidingLayers[i] = t == "sliding_attention"
+		default:
+			return fmt.Errorf("%w: layer_types[%d] %q", ErrUnsupported, i, t)
+		}
+	}
+	return nil
 }
 
 // rotaryDim sets RotaryDim from partial_rotary_factor as transformers does:
@@ -319,6 +379,17 @@ func (c *Config) validate() error {
 	}
 	if c.SlidingWindow < 0 {
 		return fmt.Errorf("%w: sliding_window %d", ErrConfig, c.SlidingWindow)
+	}
+	if c.SlidingLayers != nil && len(c.SlidingLayers) != c.Layers {
+		return fmt.Errorf("%w: sliding-window flags for %d layers, model has %d", ErrConfig, len(c.SlidingLayers), c.Layers)
+	}
+	for _, v := range []struct {
+		x    float64
+		name string
+	}{{c.QueryPreAttnScalar, "query_pre_attn_scalar"}, {c.AttnSoftcap, "attn_logit_softcapping"}, {c.FinalSoftcap, "final_logit_softcapping"}} {
+		if v.x != 0 && !positive(v.x) {
+			return fmt.Errorf("%w: %s %g", ErrConfig, v.name, v.x)
+		}
 	}
 	if _, ok := activations[c.Activation]; !ok {
 		return fmt.Errorf("%w: activation %q", ErrUnsupported, c.Activation)
@@ -475,6 +546,20 @@ func nullableInt(raw json.RawMessage, ifAbsent, ifNull int) (int, error) {
 		return ifNull, nil
 	}
 	var v int
+	err := json.Unmarshal(raw, &v)
+	return v, err
+}
+
+// nullableFloat reads a number that transformers defaults when absent and
+// that null switches off (0).
+func nullableFloat(raw json.RawMessage, ifAbsent float64) (float64, error) {
+	if len(raw) == 0 {
+		return ifAbsent, nil
+	}
+	if string(raw) == "null" {
+		return 0, nil
+	}
+	var v float64
 	err := json.Unmarshal(raw, &v)
 	return v, err
 }

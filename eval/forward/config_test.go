@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -52,6 +53,19 @@ func TestParseConfig(t *testing.T) {
 			"hidden_act":"silu","hidden_activation":"gelu","tie_word_embeddings":false,"attention_bias":true}`,
 			Config{ModelType: "gemma", KVHeads: 1, HeadDim: 4, RotaryDim: 4, NormEps: 1e-6, RopeTheta: 10000, Activation: "gelu",
 				BOS: 2, ScaleEmbeddings: true, NormAddOne: true, AttentionBias: true, OutputBias: true}},
+		{"gemma2 defaults", `{"model_type":"gemma2","vocab_size":10,"hidden_size":8,"num_hidden_layers":3,
+			"num_attention_heads":8,"intermediate_size":16,"max_position_embeddings":32}`,
+			Config{ModelType: "gemma2", KVHeads: 4, HeadDim: 256, RotaryDim: 256, NormEps: 1e-6, RopeTheta: 10000,
+				Activation: "gelu_pytorch_tanh", BOS: 2, TieEmbeddings: true, ScaleEmbeddings: true, NormAddOne: true,
+				SlidingWindow: 4096, SlidingLayers: []bool{true, false, true}, PostNorms: true, QueryPreAttnScalar: 256,
+				AttnSoftcap: 50, FinalSoftcap: 30}},
+		{"gemma2 layer_types, no softcaps", `{"architectures":["Gemma2ForCausalLM"],"vocab_size":10,"hidden_size":8,"num_hidden_layers":2,
+			"num_attention_heads":2,"num_key_value_heads":1,"head_dim":4,"intermediate_size":16,"max_position_embeddings":32,
+			"layer_types":["full_attention","sliding_attention"],"sliding_window":null,"query_pre_attn_scalar":6,
+			"attn_logit_softcapping":null,"final_logit_softcapping":null}`,
+			Config{ModelType: "gemma2", KVHeads: 1, HeadDim: 4, RotaryDim: 4, NormEps: 1e-6, RopeTheta: 10000,
+				Activation: "gelu_pytorch_tanh", BOS: 2, TieEmbeddings: true, ScaleEmbeddings: true, NormAddOne: true,
+				SlidingLayers: []bool{false, true}, PostNorms: true, QueryPreAttnScalar: 6}},
 		{"gpt2", `{"model_type":"gpt2","vocab_size":10,"n_embd":8,"n_layer":1,"n_head":2,"n_positions":32,"n_inner":null}`,
 			Config{ModelType: "gpt2", KVHeads: 2, HeadDim: 4, NormEps: 1e-5, Activation: "gelu_new", BOS: 50256,
 				TieEmbeddings: true, AttentionBias: true, OutputBias: true, MLPBias: true}},
@@ -67,8 +81,9 @@ func TestParseConfig(t *testing.T) {
 				RopeTheta: c.RopeTheta, Activation: c.Activation, BOS: c.BOS, QKNorm: c.QKNorm,
 				TieEmbeddings: c.TieEmbeddings, SlidingWindow: c.SlidingWindow, AttentionBias: c.AttentionBias,
 				OutputBias: c.OutputBias, MLPBias: c.MLPBias, RotaryDim: c.RotaryDim, ScaleEmbeddings: c.ScaleEmbeddings,
-				NormAddOne: c.NormAddOne}
-			if got != w {
+				NormAddOne: c.NormAddOne, SlidingLayers: c.SlidingLayers, PostNorms: c.PostNorms,
+				QueryPreAttnScalar: c.QueryPreAttnScalar, AttnSoftcap: c.AttnSoftcap, FinalSoftcap: c.FinalSoftcap}
+			if !reflect.DeepEqual(got, w) {
 				t.Errorf("got  %+v\nwant %+v", got, w)
 			}
 		})
@@ -103,7 +118,11 @@ func TestParseConfigErrors(t *testing.T) {
 		{"longrope without original context", `{"model_type":"phi3","rope_scaling":{"type":"longrope","short_factor":[1,1],"long_factor":[1,1]},` + base + `}`, ErrConfig},
 		{"longrope factors of the wrong length", `{"model_type":"phi3","original_max_position_embeddings":16,"rope_scaling":{"type":"longrope","short_factor":[1],"long_factor":[1]},` + base + `}`, ErrConfig},
 		{"longrope zero factor", `{"model_type":"phi3","original_max_position_embeddings":16,"rope_scaling":{"type":"longrope","short_factor":[1,0],"long_factor":[1,1]},` + base + `}`, ErrConfig},
-		{"gemma2", `{"model_type":"gemma2",` + base + `}`, ErrUnsupported},
+		{"gemma2 layer_types too short", `{"model_type":"gemma2","num_key_value_heads":2,"layer_types":[],` + base + `}`, ErrConfig},
+		{"gemma2 chunked layers", `{"model_type":"gemma2","num_key_value_heads":2,"layer_types":["chunked_attention"],` + base + `}`, ErrUnsupported},
+		{"gemma2 negative softcap", `{"model_type":"gemma2","num_key_value_heads":2,"attn_logit_softcapping":-1,` + base + `}`, ErrConfig},
+		{"gemma2 softcap not a number", `{"model_type":"gemma2","num_key_value_heads":2,"final_logit_softcapping":"30",` + base + `}`, ErrConfig},
+		{"bidirectional gemma", `{"model_type":"gemma","use_bidirectional_attention":true,` + base + `}`, ErrUnsupported},
 		{"unknown activation", `{"model_type":"llama","hidden_act":"swiglu_oai",` + base + `}`, ErrUnsupported},
 		{"bos not an integer", `{"model_type":"llama","bos_token_id":"<s>",` + base + `}`, ErrConfig},
 		{"window not an integer", `{"model_type":"mistral","sliding_window":[4],` + base + `}`, ErrConfig},

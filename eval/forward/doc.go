@@ -7,8 +7,10 @@
 // q/k RMSNorm, head_dim independent of the hidden size), Phi-3 (fused q/k/v
 // and gate/up projections, partial rotary embeddings, LongRoPE, sliding
 // window), Gemma (embeddings scaled by sqrt(hidden_size), RMSNorm weights
-// applied as 1 + w, tanh GELU) and GPT-2 (learned positions, LayerNorm,
-// Conv1D weights). Each is one row of an architecture table; the math
+// applied as 1 + w, tanh GELU), Gemma 2 (Gemma plus norms after attention
+// and around the MLP, soft-capped attention scores and logits,
+// query_pre_attn_scalar, sliding window on alternate layers) and GPT-2
+// (learned positions, LayerNorm, Conv1D weights). Each is one row of an architecture table; the math
 // follows transformers' *ForCausalLM classes.
 //
 // The pieces fit like this:

@@ -90,7 +90,7 @@ func maxRelErr(got []float32, want [][]float64) float64 {
 const goldenTol = 1e-5
 
 var goldenCases = []string{"llama", "llama3-scaled", "mistral", "qwen2", "qwen3", "phi3", "phi3-longrope",
-	"gemma", "gpt2", "gpt2-prefixed", "tiny"}
+	"gemma", "gemma2", "gpt2", "gpt2-prefixed", "tiny"}
 
 // TestGoldenLogits checks the logits of every architecture against the
 // PyTorch reference on small random checkpoints.
@@ -139,6 +139,12 @@ func TestGoldenSensitivity(t *testing.T) {
 		{"gemma", "1 + w norms", func(c *Config) { c.NormAddOne = false }, false},
 		{"gemma", "embedding scale", func(c *Config) { c.ScaleEmbeddings = false }, false},
 		{"gemma", "tanh GELU despite hidden_act", func(c *Config) { c.Activation = "gelu" }, false},
+		{"gemma2", "post-norms", func(c *Config) { c.PostNorms = false }, false},
+		{"gemma2", "attention soft-capping", func(c *Config) { c.AttnSoftcap = 0 }, false},
+		{"gemma2", "logit soft-capping", func(c *Config) { c.FinalSoftcap = 0 }, false},
+		{"gemma2", "query_pre_attn_scalar", func(c *Config) { c.QueryPreAttnScalar = 0 }, false},
+		{"gemma2", "sliding window", func(c *Config) { c.SlidingWindow = 0 }, false},
+		{"gemma2", "sliding window on even layers only", func(c *Config) { c.SlidingLayers = nil }, false},
 		{"gpt2", "gelu_new", func(c *Config) { c.Activation = "gelu" }, false},
 		{"gpt2-prefixed", "scale_attn_by_inverse_layer_idx", func(c *Config) { c.ScaleByLayer = false }, false},
 	}

@@ -18,6 +18,7 @@ func (m *Model) Logits(dst []float32, ids []int) error {
 	defer m.runners.Put(r)
 	r.body(ids)
 	m.head.mul(dst, m.cfg.VocabSize, r.h, m.cfg.Hidden, len(ids), false)
+	m.capLogits(dst)
 	return nil
 }
 
@@ -56,6 +57,7 @@ func (m *Model) NLL(dst []float64, ids, targets []int) error {
 	for b0 := first; b0 <= last; b0 += block {
 		b1 := min(last+1, b0+block)
 		m.head.mul(r.logits, V, r.h[b0*H:], H, b1-b0, false)
+		m.capLogits(r.logits[:(b1-b0)*V])
 		for i := b0; i < b1; i++ {
 			if targets[i] < 0 {
 				continue
@@ -66,4 +68,11 @@ func (m *Model) NLL(dst []float64, ids, targets []int) error {
 		}
 	}
 	return nil
+}
+
+// capLogits applies the final logit soft-capping, if the model has one.
+func (m *Model) capLogits(logits []float32) {
+	if m.cfg.FinalSoftcap > 0 {
+		softcap(logits, m.cfg.FinalSoftcap)
+	}
 }

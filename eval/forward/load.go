@@ -101,7 +101,15 @@ func (m *Model) loadLlama(src Source) error {
 			ly.kNorm = rms(p+"self_attn.k_norm.weight", hd).w
 		}
 		ly.o = l.linear(p+"self_attn.o_proj", H, c.Heads*hd, c.OutputBias)
-		ly.mlpNorm = rms(p+"post_attention_layernorm.weight", H)
+		if c.PostNorms {
+			// Gemma 2 names the norm after attention as Llama names the
+			// one before the MLP.
+			ly.postAttnNorm = rms(p+"post_attention_layernorm.weight", H)
+			ly.mlpNorm = rms(p+"pre_feedforward_layernorm.weight", H)
+			ly.postMLPNorm = rms(p+"post_feedforward_layernorm.weight", H)
+		} else {
+			ly.mlpNorm = rms(p+"post_attention_layernorm.weight", H)
+		}
 		ly.down = l.linear(p+"mlp.down_proj", H, c.Intermediate, c.MLPBias)
 	}
 	m.final = rms("model.norm.weight", H)

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -50,12 +51,15 @@ type linear struct {
 
 type layer struct {
 	attnNorm, mlpNorm norm
-	qkv               linear // q, k and v projections stacked by output rows
-	qNorm, kNorm      []float32
-	o                 linear
-	up                linear // gated MLP: gate rows, then up rows
-	down              linear
-	scale             float32 // of the attention scores
+	// Gemma 2's norms of the attention and MLP outputs; w == nil: none.
+	postAttnNorm, postMLPNorm norm
+	qkv                       linear // q, k and v projections stacked by output rows
+	qNorm, kNorm              []float32
+	o                         linear
+	up                        linear // gated MLP: gate rows, then up rows
+	down                      linear
+	scale                     float32 // of the attention scores
+	window                    int     // keys a query sees, itself included; 0: all
 }
 
 // Config returns the model's hyper-parameters.
@@ -85,9 +89,13 @@ func New(cfg *Config, src Source) (*Model, error) {
 		return nil, fmt.Errorf("forward: %s model: %w", cfg.ModelType, err)
 	}
 	for i := range m.layers {
-		m.layers[i].scale = float32(1 / math.Sqrt(float64(cfg.HeadDim)))
+		ly := &m.layers[i]
+		ly.scale = float32(1 / math.Sqrt(cmp.Or(cfg.QueryPreAttnScalar, float64(cfg.HeadDim))))
 		if cfg.ScaleByLayer {
-			m.layers[i].scale /= float32(i + 1)
+			ly.scale /= float32(i + 1)
+		}
+		if cfg.SlidingLayers == nil || cfg.SlidingLayers[i] {
+			ly.window = cfg.SlidingWindow
 		}
 	}
 	if cfg.family() == llamaFamily {

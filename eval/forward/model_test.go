@@ -60,6 +60,10 @@ func TestNewErrors(t *testing.T) {
 			s[n] = tensor{s[n].data[:128*64], []int{128, 64}} // gate only
 		}, ErrWeights},
 		{"gemma", "model.norm.weight", func(s mapSource, n string) { delete(s, n) }, nil},
+		{"gemma2", "model.layers.2.pre_feedforward_layernorm.weight", func(s mapSource, n string) { delete(s, n) }, nil},
+		{"gemma2", "model.layers.0.post_feedforward_layernorm.weight", func(s mapSource, n string) {
+			s[n] = tensor{s[n].data[:32], []int{32}}
+		}, ErrWeights},
 		{"gpt2", "wte.weight", func(s mapSource, n string) { delete(s, n) }, nil},
 		{"gpt2-prefixed", "transformer.h.1.ln_2.bias", func(s mapSource, n string) { delete(s, n) }, nil},
 	}
@@ -89,7 +93,7 @@ func TestNewErrors(t *testing.T) {
 // NLL agrees with a float64 log-softmax of Logits, skips negative targets,
 // and does not depend on how many head rows it holds at once.
 func TestNLLMatchesLogits(t *testing.T) {
-	for _, name := range []string{"llama", "gpt2"} {
+	for _, name := range []string{"llama", "gemma2", "gpt2"} {
 		t.Run(name, func(t *testing.T) {
 			m := loadTestModel(t, filepath.Join("testdata", name))
 			m.blocks.head = 3 // several blocks, the last one partial
@@ -195,7 +199,7 @@ func TestLoad(t *testing.T) {
 // of a few rows equal those with every row at once, for windows long enough
 // to cross sliding-window and block boundaries.
 func TestBlocksDoNotChangeResults(t *testing.T) {
-	for _, name := range []string{"mistral", "qwen3", "phi3", "phi3-longrope", "gemma", "gpt2"} {
+	for _, name := range []string{"mistral", "qwen3", "phi3", "phi3-longrope", "gemma", "gemma2", "gpt2"} {
 		t.Run(name, func(t *testing.T) {
 			m := loadTestModel(t, filepath.Join("testdata", name))
 			T := min(m.Context(), 29)

@@ -74,6 +74,14 @@ func layerNorm(dst, x, w, b []float32, eps float64) {
 	}
 }
 
+// softcap maps x to c·tanh(x/c) in place: Gemma 2's soft bound of
+// attention scores and logits to (-c, c).
+func softcap(x []float32, c float64) {
+	for i, v := range x {
+		x[i] = float32(c * math.Tanh(float64(v)/c))
+	}
+}
+
 func addTo(dst, x []float32) {
 	for i, v := range x {
 		dst[i] += v

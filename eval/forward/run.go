@@ -99,7 +99,12 @@ func (r *runner) body(ids []int) {
 		r.normRows(&ly.attnNorm, T)
 		ly.qkv.mul(r.qkv, ly.qkv.out, r.h, H, T, false)
 		r.attention(ly, T)
-		ly.o.mul(r.x, H, r.att, c.Heads*c.HeadDim, T, true)
+		if ly.postAttnNorm.w == nil {
+			ly.o.mul(r.x, H, r.att, c.Heads*c.HeadDim, T, true)
+		} else {
+			ly.o.mul(r.h, H, r.att, c.Heads*c.HeadDim, T, false)
+			r.addNormed(&ly.postAttnNorm, 0, T)
+		}
 
 		r.normRows(&ly.mlpNorm, T)
 		for t0 := 0; t0 < T; t0 += m.blocks.mlp {
@@ -126,7 +131,25 @@ func (r *runner) mlpRows(ly *layer, act func([]float32), t0, t1 int) {
 	} else {
 		act(r.mlp[:n*w])
 	}
-	ly.down.mul(r.x[t0*H:], H, r.mlp, w, n, true)
+	if ly.postMLPNorm.w == nil {
+		ly.down.mul(r.x[t0*H:], H, r.mlp, w, n, true)
+		return
+	}
+	// Rows [t0, t1) of r.h are spent: they hold the MLP output until its
+	// norm joins the residual stream.
+	ly.down.mul(r.h[t0*H:], H, r.mlp, w, n, false)
+	r.addNormed(&ly.postMLPNorm, t0, t1)
+}
+
+// addNormed adds the norm of rows [t0, t1) of r.h to the residual stream,
+// norming r.h in place.
+func (r *runner) addNormed(n *norm, t0, t1 int) {
+	H := r.m.cfg.Hidden
+	for t := t0; t < t1; t++ {
+		h := r.h[t*H : (t+1)*H]
+		n.apply(h, h, r.m.cfg.NormEps)
+		addTo(r.x[t*H:(t+1)*H], h)
+	}
 }
 
 // normRows writes the norm of each of the first T rows of r.x to r.h.

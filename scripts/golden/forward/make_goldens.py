@@ -132,6 +132,22 @@ CASES = {
         "max_position_embeddings": 64, "initializer_range": 0.02, "rms_norm_eps": 1e-6,
         "rope_theta": 10000.0, "rope_scaling": None, "attention_bias": False, "attention_dropout": 0.0,
         "eos_token_id": 1, "pad_token_id": 0, "use_cache": True, "torch_dtype": "float32"},
+    # Gemma 2: norms after attention and around the MLP, attention scores
+    # capped at 5 (the real 50 would not bite on a small random model),
+    # logits at the default 30, query_pre_attn_scalar != head_dim, a
+    # sliding window on layers 0 and 2 of three, GQA. Defaults for
+    # final_logit_softcapping, tie_word_embeddings, bos_token_id and
+    # layer_types.
+    "gemma2": {
+        "architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2", "vocab_size": VOCAB,
+        "hidden_size": HIDDEN, "intermediate_size": INTER, "num_hidden_layers": 3,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+        "hidden_activation": "gelu_pytorch_tanh", "hidden_act": "gelu_pytorch_tanh",
+        "max_position_embeddings": 64, "initializer_range": 0.02, "rms_norm_eps": 1e-6,
+        "rope_theta": 10000.0, "attention_bias": False, "attention_dropout": 0.0,
+        "query_pre_attn_scalar": 24, "sliding_window": 5, "attn_logit_softcapping": 5.0,
+        "cache_implementation": "hybrid",
+        "eos_token_id": 1, "pad_token_id": 0, "use_cache": True, "torch_dtype": "float32"},
 }
 
 # Cases whose golden also holds a second, shorter window (LongRoPE's short
@@ -168,6 +184,7 @@ def llama_weights(cfg, rng):
     qkv_bias = mt == "qwen2" or cfg.get("attention_bias", False)
     o_bias = mt != "qwen2" and cfg.get("attention_bias", False)
     mlp_bias = cfg.get("mlp_bias", False)
+    gemma = mt in ("gemma", "gemma2")
     w = {}
 
     def mat(name, rows, cols, bias=False):
@@ -177,13 +194,16 @@ def llama_weights(cfg, rng):
 
     def norm(name, n):
         # Gemma stores RMSNorm weights as offsets from one.
-        w[name] = (0.0 if mt == "gemma" else 1.0) + 0.2 * rng.standard_normal(n)
+        w[name] = (0.0 if gemma else 1.0) + 0.2 * rng.standard_normal(n)
 
     w["model.embed_tokens.weight"] = rng.standard_normal((V, H))
     for l in range(cfg["num_hidden_layers"]):
         p = "model.layers.%d." % l
         norm(p + "input_layernorm.weight", H)
         norm(p + "post_attention_layernorm.weight", H)
+        if mt == "gemma2":
+            norm(p + "pre_feedforward_layernorm.weight", H)
+            norm(p + "post_feedforward_layernorm.weight", H)
         mat(p + "self_attn.q_proj", nh * hd, H, qkv_bias)
         mat(p + "self_attn.k_proj", nkv * hd, H, qkv_bias)
         mat(p + "self_attn.v_proj", nkv * hd, H, qkv_bias)
@@ -195,7 +215,7 @@ def llama_weights(cfg, rng):
         mat(p + "mlp.up_proj", I, H, mlp_bias)
         mat(p + "mlp.down_proj", H, I, mlp_bias)
     norm("model.norm.weight", H)
-    if not cfg.get("tie_word_embeddings", mt == "gemma"):
+    if not cfg.get("tie_word_embeddings", gemma):
         mat("lm_head", V, H)
     if mt == "phi3":
         fuse(w, "self_attn.qkv_proj", ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"])

@@ -5,7 +5,7 @@ side-by-side speed reference in bench/forward.
 
 Tensor names and math follow transformers' LlamaForCausalLM,
 MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM,
-GemmaForCausalLM and GPT2LMHeadModel.
+GemmaForCausalLM, Gemma2ForCausalLM and GPT2LMHeadModel.
 """
 
 import json
@@ -144,13 +144,22 @@ def rope(x, pos, inv_freq, scale=1.0):
     return torch.cat([xr * cos + turned * sin, rest], -1)
 
 
-def attention(q, k, v, scale, window=None):
-    """Causal attention; q (T, H, d), k/v (T, Hkv, d) with Hkv dividing H."""
+def softcap(x, cap):
+    """Gemma 2's soft bound of x to (-cap, cap)."""
+    return cap * torch.tanh(x / cap)
+
+
+def attention(q, k, v, scale, window=None, cap=None):
+    """Causal attention; q (T, H, d), k/v (T, Hkv, d) with Hkv dividing H.
+    A query sees at most window keys, itself included; cap soft-caps the
+    scaled scores."""
     T, H, _ = q.shape
     rep = H // k.shape[1]
     k = k.repeat_interleave(rep, dim=1)
     v = v.repeat_interleave(rep, dim=1)
     s = torch.einsum("ihd,jhd->hij", q, k) * scale
+    if cap:
+        s = softcap(s, cap)
     i = torch.arange(T)[:, None]
     j = torch.arange(T)[None, :]
     masked = j > i
@@ -164,18 +173,19 @@ def attention(q, k, v, scale, window=None):
 # ---------------------------------------------------------------- architectures
 
 def llama_family(cfg, w, ids, dtype=torch.float64):
-    """Llama, Mistral, Qwen2, Qwen3, Phi-3 and Gemma share this body; they
-    differ in attention biases, q/k norms, fused projections, partial
-    rotary embeddings, the sliding window, Gemma's norms and embedding
-    scale, and defaults."""
+    """Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma and Gemma 2 share this
+    body; they differ in attention biases, q/k norms, fused projections,
+    partial rotary embeddings, the sliding window, Gemma's norms and
+    embedding scale, Gemma 2's extra norms and soft-capping, and defaults."""
     mt = cfg["model_type"]
     W = {k: v.to(dtype) for k, v in w.items()}
     H = cfg["hidden_size"]
     nh = cfg["num_attention_heads"]
     nkv = cfg.get("num_key_value_heads") or nh
-    hd = cfg.get("head_dim") or (256 if mt == "gemma" else H // nh)
+    gemma2 = mt == "gemma2"
+    gemma = mt == "gemma" or gemma2
+    hd = cfg.get("head_dim") or (256 if gemma else H // nh)
     eps = cfg["rms_norm_eps"]
-    gemma = mt == "gemma"
     if gemma:
         # Gemma's hidden_act is ignored: the model uses tanh-approximate GELU
         # unless hidden_activation says otherwise.
@@ -183,8 +193,14 @@ def llama_family(cfg, w, ids, dtype=torch.float64):
     else:
         act = ACTIVATIONS[cfg.get("hidden_act", "silu")]
     window = None
-    if mt in ("mistral", "phi3"):
+    if mt in ("mistral", "phi3", "gemma2"):
         window = cfg.get("sliding_window")
+    scale = hd ** -0.5
+    att_cap = final_cap = None
+    if gemma2:
+        scale = cfg.get("query_pre_attn_scalar", 256) ** -0.5
+        att_cap = cfg.get("attn_logit_softcapping", 50.0)
+        final_cap = cfg.get("final_logit_softcapping", 30.0)
     T = len(ids)
     rot_dim = int(hd * cfg.get("partial_rotary_factor", 1.0))
     inv, rope_scale = rope_inv_freq(cfg, rot_dim, T)
@@ -218,17 +234,30 @@ def llama_family(cfg, w, ids, dtype=torch.float64):
             q = rms_norm(q, W[p + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, W[p + "self_attn.k_norm.weight"], eps)
         q, k = rope(q, pos, inv, rope_scale), rope(k, pos, inv, rope_scale)
-        x = x + lin(attention(q, k, v, hd ** -0.5, window), p + "self_attn.o_proj")
-        h = norm(x, p + "post_attention_layernorm.weight")
+        w = window
+        if gemma2:
+            # Gemma 2 windows every other layer, starting with the first.
+            types = cfg.get("layer_types") or ["sliding_attention" if l % 2 == 0 else "full_attention"
+                                               for l in range(cfg["num_hidden_layers"])]
+            w = window if types[l] == "sliding_attention" else None
+        a = lin(attention(q, k, v, scale, w, att_cap), p + "self_attn.o_proj")
+        if gemma2:
+            x = x + norm(a, p + "post_attention_layernorm.weight")
+            h = norm(x, p + "pre_feedforward_layernorm.weight")
+        else:
+            x = x + a
+            h = norm(x, p + "post_attention_layernorm.weight")
         if mt == "phi3":
             gate, up = lin(h, p + "mlp.gate_up_proj").chunk(2, -1)
         else:
             gate, up = lin(h, p + "mlp.gate_proj"), lin(h, p + "mlp.up_proj")
-        x = x + lin(act(gate) * up, p + "mlp.down_proj")
+        m = lin(act(gate) * up, p + "mlp.down_proj")
+        x = x + (norm(m, p + "post_feedforward_layernorm.weight") if gemma2 else m)
     x = norm(x, "model.norm.weight")
     tied = cfg.get("tie_word_embeddings", gemma)
     head = W["model.embed_tokens.weight"] if tied else W["lm_head.weight"]
-    return x @ head.T
+    out = x @ head.T
+    return softcap(out, final_cap) if final_cap else out
 
 
 def gpt2(cfg, w, ids, dtype=torch.float64):
@@ -267,6 +296,6 @@ def logits(cfg, weights, ids, dtype=torch.float64):
     ids = torch.as_tensor(ids, dtype=torch.long)
     if cfg["model_type"] == "gpt2":
         return gpt2(cfg, weights, ids, dtype)
-    if cfg["model_type"] in ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma"):
+    if cfg["model_type"] in ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2"):
         return llama_family(cfg, weights, ids, dtype)
     raise ValueError("unsupported model_type %r" % cfg["model_type"])
