@@ -28,7 +28,7 @@ var (
 // Config holds the hyper-parameters the forward pass needs, read from a
 // Hugging Face config.json with the defaults transformers applies.
 type Config struct {
-	ModelType     string // llama, mistral, qwen2, qwen3, phi3, gemma or gpt2
+	ModelType     string // llama, mistral, qwen2, qwen3, phi3, gemma, gemma2 or gpt2
 	VocabSize     int
 	Hidden        int // width of the residual stream
 	Layers        int
@@ -188,7 +188,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.BOS, err = nullableInt(raw.BOS, arch.bosDefault, -1); err != nil {
+	if c.BOS, err = nullable(raw.BOS, arch.bosDefault, -1); err != nil {
 		return nil, fmt.Errorf("%w: bos_token_id: %v", ErrConfig, err)
 	}
 	if err := c.validate(); err != nil {
@@ -245,7 +245,7 @@ func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 	}
 	switch {
 	case a.window:
-		w, err := nullableInt(raw.SlidingWindow, a.windowDefault, 0)
+		w, err := nullable(raw.SlidingWindow, a.windowDefault, 0)
 		if err != nil {
 			return fmt.Errorf("%w: sliding_window: %v", ErrConfig, err)
 		}
@@ -275,10 +275,10 @@ func (c *Config) fromGemma2(raw *rawConfig) error {
 	c.PostNorms = true
 	c.QueryPreAttnScalar = or(raw.QueryPreAttnScalar, 256)
 	var err error
-	if c.AttnSoftcap, err = nullableFloat(raw.AttnSoftcap, 50); err != nil {
+	if c.AttnSoftcap, err = nullable(raw.AttnSoftcap, 50.0, 0); err != nil {
 		return fmt.Errorf("%w: attn_logit_softcapping: %v", ErrConfig, err)
 	}
-	if c.FinalSoftcap, err = nullableFloat(raw.FinalSoftcap, 30); err != nil {
+	if c.FinalSoftcap, err = nullable(raw.FinalSoftcap, 30.0, 0); err != nil {
 		return fmt.Errorf("%w: final_logit_softcapping: %v", ErrConfig, err)
 	}
 	c.SlidingLayers = make([]bool, c.Layers)
@@ -536,30 +536,16 @@ func required(fields ...field) error {
 	return nil
 }
 
-// nullableInt reads an integer field that transformers defaults when absent
-// and that null switches off.
-func nullableInt(raw json.RawMessage, ifAbsent, ifNull int) (int, error) {
+// nullable reads a config.json value that transformers defaults when
+// absent and that null switches off.
+func nullable[T any](raw json.RawMessage, ifAbsent, ifNull T) (T, error) {
 	if len(raw) == 0 {
 		return ifAbsent, nil
 	}
 	if string(raw) == "null" {
 		return ifNull, nil
 	}
-	var v int
-	err := json.Unmarshal(raw, &v)
-	return v, err
-}
-
-// nullableFloat reads a number that transformers defaults when absent and
-// that null switches off (0).
-func nullableFloat(raw json.RawMessage, ifAbsent float64) (float64, error) {
-	if len(raw) == 0 {
-		return ifAbsent, nil
-	}
-	if string(raw) == "null" {
-		return 0, nil
-	}
-	var v float64
+	var v T
 	err := json.Unmarshal(raw, &v)
 	return v, err
 }

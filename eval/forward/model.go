@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/transplant-dev/transplant/checkpoint"
@@ -78,6 +79,7 @@ func New(cfg *Config, src Source) (*Model, error) {
 		return nil, fmt.Errorf("forward: %w", err)
 	}
 	m := &Model{cfg: *cfg}
+	m.cfg.SlidingLayers = slices.Clone(cfg.SlidingLayers) // the caller keeps its Config
 	var err error
 	switch cfg.family() {
 	case llamaFamily:
