@@ -168,5 +168,14 @@ func FuzzParseConfig(f *testing.F) {
 		if _, ok := activations[c.Activation]; !ok {
 			t.Fatalf("accepted unknown activation %q", c.Activation)
 		}
+		if c.family() == llamaFamily && (c.RotaryDim <= 0 || c.RotaryDim%2 != 0 || c.RotaryDim > c.HeadDim) {
+			t.Fatalf("accepted rotary dimension %d of head_dim %d", c.RotaryDim, c.HeadDim)
+		}
+		if s := c.RopeScaling; s != nil && s.Type == "longrope" && (len(s.ShortFactor) != c.RotaryDim/2 || len(s.LongFactor) != c.RotaryDim/2) {
+			t.Fatalf("accepted LongRoPE factors %d/%d for %d frequencies", len(s.ShortFactor), len(s.LongFactor), c.RotaryDim/2)
+		}
+		if c.SlidingLayers != nil && len(c.SlidingLayers) != c.Layers {
+			t.Fatalf("accepted %d sliding-window flags for %d layers", len(c.SlidingLayers), c.Layers)
+		}
 	})
 }
