@@ -128,6 +128,7 @@ type rawConfig struct {
 	RopeTheta            *float64        `json:"rope_theta"`
 	RopeScaling          json.RawMessage `json:"rope_scaling"`
 	PartialRotary        *float64        `json:"partial_rotary_factor"`
+	RopeParameters       json.RawMessage `json:"rope_parameters"`
 	Tie                  *bool           `json:"tie_word_embeddings"`
 	AttnBias             *bool           `json:"attention_bias"`
 	MLPBias              *bool           `json:"mlp_bias"`
@@ -230,7 +231,6 @@ func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 		c.Activation = or(raw.HiddenActivation, a.actDefault)
 		c.ScaleEmbeddings, c.NormAddOne = true, true
 	}
-	c.RopeTheta = or(raw.RopeTheta, 10000)
 	c.TieEmbeddings = or(raw.Tie, a.tieDefault)
 	c.QKNorm = a.qkNorm
 	switch a.bias {
@@ -261,11 +261,39 @@ func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 			return err
 		}
 	}
-	if err := c.rotaryDim(raw, a); err != nil {
+	return c.fromRope(raw, a)
+}
+
+// fromRope reads the rotary embedding. transformers 5 saves it as
+// rope_parameters (rope_theta, partial_rotary_factor and the scaling in
+// one object) where 4 wrote rope_theta, partial_rotary_factor and
+// rope_scaling; as transformers does, rope_scaling wins when set, and a
+// value inside the object wins over its top-level spelling.
+func (c *Config) fromRope(raw *rawConfig, a architecture) error {
+	params := raw.RopeScaling
+	if len(params) == 0 || string(params) == "null" {
+		params = raw.RopeParameters
+	}
+	var inner struct {
+		Theta   *float64        `json:"rope_theta"`
+		Partial *float64        `json:"partial_rotary_factor"`
+		Full    json.RawMessage `json:"full_attention"`
+		Sliding json.RawMessage `json:"sliding_attention"`
+	}
+	if len(params) > 0 && string(params) != "null" {
+		if err := json.Unmarshal(params, &inner); err != nil {
+			return fmt.Errorf("%w: rope_scaling / rope_parameters: %v", ErrConfig, err)
+		}
+	}
+	if inner.Full != nil || inner.Sliding != nil {
+		return fmt.Errorf("%w: rope_parameters per layer type", ErrUnsupported)
+	}
+	c.RopeTheta = or(cmp.Or(inner.Theta, raw.RopeTheta), 10000)
+	if err := c.rotaryDim(cmp.Or(inner.Partial, raw.PartialRotary), a); err != nil {
 		return err
 	}
 	var err error
-	c.RopeScaling, err = parseRopeScaling(raw.RopeScaling, c.MaxPositions, raw.OriginalMaxPositions)
+	c.RopeScaling, err = parseRopeScaling(params, c.MaxPositions, raw.OriginalMaxPositions)
 	return err
 }
 
@@ -304,9 +332,9 @@ func (c *Config) fromGemma2(raw *rawConfig) error {
 
 // rotaryDim sets RotaryDim from partial_rotary_factor as transformers does:
 // int(head_dim × factor).
-func (c *Config) rotaryDim(raw *rawConfig, a architecture) error {
+func (c *Config) rotaryDim(factor *float64, a architecture) error {
 	c.RotaryDim = c.HeadDim
-	f := or(raw.PartialRotary, 1)
+	f := or(factor, 1)
 	switch {
 	case f == 1:
 	case !a.partialRotary:

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -66,6 +67,11 @@ func TestParseConfig(t *testing.T) {
 			Config{ModelType: "gemma2", KVHeads: 1, HeadDim: 4, RotaryDim: 4, NormEps: 1e-6, RopeTheta: 10000,
 				Activation: "gelu_pytorch_tanh", BOS: 2, TieEmbeddings: true, ScaleEmbeddings: true, NormAddOne: true,
 				SlidingLayers: []bool{false, true}, PostNorms: true, QueryPreAttnScalar: 6}},
+		{"transformers 5 rope_parameters", `{"model_type":"qwen3","vocab_size":10,"hidden_size":8,"num_hidden_layers":1,
+			"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":32,"rope_theta":null,
+			"rope_parameters":{"rope_theta":1000000.0,"rope_type":"default"}}`,
+			Config{ModelType: "qwen3", KVHeads: 2, HeadDim: 4, RotaryDim: 4, NormEps: 1e-6, RopeTheta: 1e6, Activation: "silu",
+				BOS: -1, QKNorm: true}},
 		{"gpt2", `{"model_type":"gpt2","vocab_size":10,"n_embd":8,"n_layer":1,"n_head":2,"n_positions":32,"n_inner":null}`,
 			Config{ModelType: "gpt2", KVHeads: 2, HeadDim: 4, NormEps: 1e-5, Activation: "gelu_new", BOS: 50256,
 				TieEmbeddings: true, AttentionBias: true, OutputBias: true, MLPBias: true}},
@@ -123,6 +129,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"gemma2 negative softcap", `{"model_type":"gemma2","num_key_value_heads":2,"attn_logit_softcapping":-1,` + base + `}`, ErrConfig},
 		{"gemma2 softcap not a number", `{"model_type":"gemma2","num_key_value_heads":2,"final_logit_softcapping":"30",` + base + `}`, ErrConfig},
 		{"bidirectional gemma", `{"model_type":"gemma","use_bidirectional_attention":true,` + base + `}`, ErrUnsupported},
+		{"rope_parameters per layer type", `{"model_type":"gemma2","num_key_value_heads":2,"rope_parameters":{"full_attention":{"rope_theta":1e6},"sliding_attention":{"rope_theta":1e4}},` + base + `}`, ErrUnsupported},
+		{"rope_parameters not an object", `{"model_type":"llama","rope_parameters":[1e6],` + base + `}`, ErrConfig},
+		{"rope_parameters yarn", `{"model_type":"qwen3","rope_parameters":{"rope_type":"yarn","rope_theta":1e6,"factor":4},` + base + `}`, ErrUnsupported},
 		{"unknown activation", `{"model_type":"llama","hidden_act":"swiglu_oai",` + base + `}`, ErrUnsupported},
 		{"bos not an integer", `{"model_type":"llama","bos_token_id":"<s>",` + base + `}`, ErrConfig},
 		{"window not an integer", `{"model_type":"mistral","sliding_window":[4],` + base + `}`, ErrConfig},
@@ -178,4 +187,52 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("accepted %d sliding-window flags for %d layers", len(c.SlidingLayers), c.Layers)
 		}
 	})
+}
+
+// transformers 5 saves rope_theta, partial_rotary_factor and rope_scaling
+// as one rope_parameters object: each golden config rewritten that way
+// parses to the same Config.
+func TestRopeParametersSpelling(t *testing.T) {
+	for _, name := range goldenCases {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", name, "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := ParseConfig(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var raw map[string]any
+			if err := json.Unmarshal(data, &raw); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := raw["rope_theta"]; !ok {
+				t.Skip("no rotary embedding")
+			}
+			params := map[string]any{"rope_type": "default"}
+			if sc, ok := raw["rope_scaling"].(map[string]any); ok {
+				params = sc
+			}
+			for _, k := range []string{"rope_theta", "partial_rotary_factor"} {
+				if v, ok := raw[k]; ok {
+					params[k] = v
+				}
+				delete(raw, k)
+			}
+			delete(raw, "rope_scaling")
+			raw["rope_parameters"] = params
+			v5, err := json.Marshal(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ParseConfig(v5)
+			if err != nil {
+				t.Fatalf("%s: %v", v5, err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("rope_parameters spelling\n got  %+v\nwant %+v", got, want)
+			}
+		})
+	}
 }
