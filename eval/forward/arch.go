@@ -30,7 +30,7 @@ type architecture struct {
 	tieDefault  bool     // tie_word_embeddings when config.json leaves it out
 	bias        biasRule // attention projection biases
 	mlpBias     bool     // mlp_bias in config.json is honoured
-	qkNorm      bool     // RMSNorm over each head of q and k before RoPE (Qwen3)
+	qkNorm      bool     // RMSNorm over each head of q and k before RoPE (Qwen3, Gemma 3)
 	window      bool     // sliding_window applies whenever set (Mistral, Phi-3)
 	windowOptIn bool     // sliding_window applies only with use_sliding_window (Qwen2/3): unsupported
 	// fused: q/k/v live in one self_attn.qkv_proj and gate/up in one
@@ -42,10 +42,25 @@ type architecture struct {
 	// gemma: embeddings scaled by sqrt(hidden_size), RMSNorm weights
 	// applied as (1 + w), the activation read from hidden_activation.
 	gemma bool
-	// gemma2: Gemma plus norms after attention and around the MLP, tanh
-	// soft-capping of attention scores and logits, query_pre_attn_scalar,
-	// and the sliding window on alternate layers only.
-	gemma2     bool
+	// gemma2: Gemma plus norms after attention and around the MLP,
+	// query_pre_attn_scalar, tanh soft-capping of attention scores and
+	// logits (attnCapDefault and finalCapDefault when absent; 0: none), and
+	// the sliding window on the layers layer_types names or, without it, on
+	// all but every globalEvery-th layer.
+	gemma2                          bool
+	attnCapDefault, finalCapDefault float64
+	globalEvery                     int
+	// gemma3: Gemma 2 plus sliding_window_pattern for globalEvery, a rotary
+	// embedding of its own for sliding-window layers (base
+	// rope_local_base_freq, localThetaDefault when absent) and rope_parameters
+	// per layer type.
+	gemma3            bool
+	localThetaDefault float64
+	thetaDefault      float64 // rope_theta when absent; 0: 10000
+	// sizes fills in the sizes config.json leaves out, as config classes
+	// with defaults for every size do (Gemma3TextConfig); nil: they are
+	// required.
+	sizes      *sizeDefaults
 	epsDefault float64 // rms_norm_eps / layer_norm_epsilon when absent
 	actDefault string  // hidden_act / activation_function when absent
 	bosDefault int     // bos_token_id when absent; -1: none
@@ -54,6 +69,11 @@ type architecture struct {
 	// head_dim and num_key_value_heads when absent; 0: hidden_size /
 	// num_attention_heads and num_attention_heads.
 	headDimDefault, kvHeadsDefault int
+}
+
+// sizeDefaults are a config class's defaults for the model's sizes.
+type sizeDefaults struct {
+	vocab, hidden, intermediate, layers, heads, maxPositions int
 }
 
 // architectures maps config.json's model_type to its architecture.
@@ -72,8 +92,14 @@ var architectures = map[string]architecture{
 		epsDefault: 1e-6, actDefault: "gelu_pytorch_tanh", bosDefault: 2,
 		headDimDefault: 256, kvHeadsDefault: 16},
 	"gemma2": {family: llamaFamily, bias: biasFromConfig, gemma: true, gemma2: true, tieDefault: true,
+		attnCapDefault: 50, finalCapDefault: 30, globalEvery: 2,
 		window: true, windowDefault: 4096, epsDefault: 1e-6, actDefault: "gelu_pytorch_tanh", bosDefault: 2,
 		headDimDefault: 256, kvHeadsDefault: 4},
+	"gemma3_text": {family: llamaFamily, bias: biasFromConfig, gemma: true, gemma2: true, gemma3: true, qkNorm: true,
+		tieDefault: true, globalEvery: 6, thetaDefault: 1e6, localThetaDefault: 1e4,
+		window: true, windowDefault: 4096, epsDefault: 1e-6, actDefault: "gelu_pytorch_tanh", bosDefault: 2,
+		headDimDefault: 256, kvHeadsDefault: 4,
+		sizes: &sizeDefaults{vocab: 262208, hidden: 2304, intermediate: 9216, layers: 26, heads: 8, maxPositions: 131072}},
 	"gpt2": {family: gpt2Family, tieDefault: true,
 		epsDefault: 1e-5, actDefault: "gelu_new", bosDefault: 50256},
 }
@@ -88,5 +114,8 @@ var modelTypeOf = map[string]string{
 	"Phi3ForCausalLM":    "phi3",
 	"GemmaForCausalLM":   "gemma",
 	"Gemma2ForCausalLM":  "gemma2",
-	"GPT2LMHeadModel":    "gpt2",
+	"Gemma3ForCausalLM":  "gemma3_text",
+	// Refused with its own message: see ParseConfig.
+	"Gemma3ForConditionalGeneration": "gemma3",
+	"GPT2LMHeadModel":                "gpt2",
 }

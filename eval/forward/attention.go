@@ -15,10 +15,11 @@ func (r *runner) attention(ly *layer, T int) {
 	if ly.qNorm != nil {
 		r.headNorms(ly, T)
 	}
-	if r.cos != nil {
+	if len(r.rot) > 0 {
+		tb := &r.rot[ly.rope]
 		for t := range T {
 			row := r.qkv[t*ld : t*ld+(nh+nkv)*hd] // q and k heads
-			r.rotate(row, t)
+			r.rotate(tb, row, t)
 		}
 	}
 	impl := fastblas.Float32()
@@ -55,7 +56,7 @@ func (r *runner) attention(ly *layer, T int) {
 	}
 }
 
-// headNorms applies Qwen3's per-head RMSNorm to the q and k heads.
+// headNorms applies the per-head RMSNorm of Qwen3 and Gemma 3 to the q and k heads.
 func (r *runner) headNorms(ly *layer, T int) {
 	c := &r.m.cfg
 	nh, nkv, hd := c.Heads, c.KVHeads, c.HeadDim

@@ -28,7 +28,7 @@ var (
 // Config holds the hyper-parameters the forward pass needs, read from a
 // Hugging Face config.json with the defaults transformers applies.
 type Config struct {
-	ModelType     string // llama, mistral, qwen2, qwen3, phi3, gemma, gemma2 or gpt2
+	ModelType     string // llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text or gpt2
 	VocabSize     int
 	Hidden        int // width of the residual stream
 	Layers        int
@@ -48,6 +48,11 @@ type Config struct {
 	ScaleByLayer  bool    // GPT-2's scale_attn_by_inverse_layer_idx
 	RopeTheta     float64 // llama family only
 	RopeScaling   *RopeScaling
+	// LocalRopeTheta, when set, is the RoPE base of the layers
+	// SlidingLayers marks, which then rotate with LocalRopeScaling (nil:
+	// none) while the others keep RopeTheta and RopeScaling (Gemma 3).
+	LocalRopeTheta   float64
+	LocalRopeScaling *RopeScaling
 	// RotaryDim is how many leading dimensions of each head RoPE turns:
 	// HeadDim, or less with Phi-3's partial_rotary_factor; the rest pass
 	// through unchanged. Llama family only.
@@ -58,16 +63,17 @@ type Config struct {
 	// NormAddOne makes every RMSNorm scale by 1 + weight (Gemma).
 	NormAddOne bool
 	// SlidingLayers says which layers SlidingWindow applies to; nil: all.
-	// Gemma 2 alternates, starting with a windowed layer.
+	// Gemma 2 alternates, starting with a windowed layer; Gemma 3 makes
+	// every sixth layer global.
 	SlidingLayers []bool
 	// PostNorms adds Gemma 2's RMSNorms on the attention output and around
 	// the MLP: x += norm(attn(norm(x))); x += norm(mlp(norm(x))).
 	PostNorms bool
 	// QueryPreAttnScalar, when set, scales attention scores by its inverse
-	// square root instead of HeadDim's (Gemma 2).
+	// square root instead of HeadDim's (Gemma 2 and 3).
 	QueryPreAttnScalar float64
 	// AttnSoftcap and FinalSoftcap, when set, pass attention scores and
-	// output logits through c·tanh(x/c) (Gemma 2).
+	// output logits through c·tanh(x/c) (Gemma 2; Gemma 3 when configured).
 	AttnSoftcap, FinalSoftcap float64
 	BOS                       int // bos_token_id (transformers' default when absent), or -1 when null
 }
@@ -143,6 +149,10 @@ type rawConfig struct {
 	FinalSoftcap       json.RawMessage `json:"final_logit_softcapping"`
 	LayerTypes         []string        `json:"layer_types"`
 
+	// Gemma 3.
+	RopeLocalBase  *float64 `json:"rope_local_base_freq"`
+	SlidingPattern *int     `json:"sliding_window_pattern"`
+
 	// GPT-2 spellings.
 	NEmbd           *int     `json:"n_embd"`
 	NLayer          *int     `json:"n_layer"`
@@ -174,6 +184,10 @@ func ParseConfig(data []byte) (*Config, error) {
 		}
 	}
 	arch, ok := architectures[mt]
+	if mt == "gemma3" {
+		return nil, fmt.Errorf("%w: model_type \"gemma3\" (Gemma3ForConditionalGeneration, text and vision); "+
+			"only the text-only gemma3_text (Gemma3ForCausalLM) is supported", ErrUnsupported)
+	}
 	if !ok {
 		return nil, fmt.Errorf("%w: model_type %q (architectures %v); supported: %s",
 			ErrUnsupported, raw.ModelType, raw.Architectures, supportedTypes())
@@ -208,6 +222,17 @@ func supportedTypes() string {
 }
 
 func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
+	if d := a.sizes; d != nil {
+		for _, f := range []struct {
+			p   **int
+			def int
+		}{{&raw.VocabSize, d.vocab}, {&raw.HiddenSize, d.hidden}, {&raw.Layers, d.layers},
+			{&raw.Heads, d.heads}, {&raw.Intermediate, d.intermediate}, {&raw.MaxPositions, d.maxPositions}} {
+			if *f.p == nil {
+				*f.p = &f.def
+			}
+		}
+	}
 	if err := required(
 		field{raw.VocabSize, "vocab_size"}, field{raw.HiddenSize, "hidden_size"},
 		field{raw.Layers, "num_hidden_layers"}, field{raw.Heads, "num_attention_heads"},
@@ -257,9 +282,12 @@ func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 		return fmt.Errorf("%w: use_bidirectional_attention", ErrUnsupported)
 	}
 	if a.gemma2 {
-		if err := c.fromGemma2(raw); err != nil {
+		if err := c.fromGemma2(raw, a); err != nil {
 			return err
 		}
+	}
+	if a.gemma3 {
+		return c.fromLayerRopes(raw, a)
 	}
 	return c.fromRope(raw, a)
 }
@@ -271,7 +299,7 @@ func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 // value inside the object wins over its top-level spelling.
 func (c *Config) fromRope(raw *rawConfig, a architecture) error {
 	params := raw.RopeScaling
-	if len(params) == 0 || string(params) == "null" {
+	if !present(params) {
 		params = raw.RopeParameters
 	}
 	var inner struct {
@@ -280,15 +308,15 @@ func (c *Config) fromRope(raw *rawConfig, a architecture) error {
 		Full    json.RawMessage `json:"full_attention"`
 		Sliding json.RawMessage `json:"sliding_attention"`
 	}
-	if len(params) > 0 && string(params) != "null" {
+	if present(params) {
 		if err := json.Unmarshal(params, &inner); err != nil {
 			return fmt.Errorf("%w: rope_scaling / rope_parameters: %v", ErrConfig, err)
 		}
 	}
 	if inner.Full != nil || inner.Sliding != nil {
-		return fmt.Errorf("%w: rope_parameters per layer type", ErrUnsupported)
+		return fmt.Errorf("%w: rope_parameters per layer type for %s", ErrUnsupported, c.ModelType)
 	}
-	c.RopeTheta = or(cmp.Or(inner.Theta, raw.RopeTheta), 10000)
+	c.RopeTheta = or(cmp.Or(inner.Theta, raw.RopeTheta), cmp.Or(a.thetaDefault, 10000))
 	if err := c.rotaryDim(cmp.Or(inner.Partial, raw.PartialRotary), a); err != nil {
 		return err
 	}
@@ -297,23 +325,30 @@ func (c *Config) fromRope(raw *rawConfig, a architecture) error {
 	return err
 }
 
-// fromGemma2 reads Gemma 2's soft-capping, query scaling and per-layer
-// sliding windows, with Gemma2Config's defaults.
-func (c *Config) fromGemma2(raw *rawConfig) error {
+// fromGemma2 reads the soft-capping, query scaling and per-layer sliding
+// windows of Gemma 2 and 3, with their config classes' defaults.
+func (c *Config) fromGemma2(raw *rawConfig, a architecture) error {
 	c.PostNorms = true
 	c.QueryPreAttnScalar = or(raw.QueryPreAttnScalar, 256)
 	var err error
-	if c.AttnSoftcap, err = nullable(raw.AttnSoftcap, 50.0, 0); err != nil {
+	if c.AttnSoftcap, err = nullable(raw.AttnSoftcap, a.attnCapDefault, 0); err != nil {
 		return fmt.Errorf("%w: attn_logit_softcapping: %v", ErrConfig, err)
 	}
-	if c.FinalSoftcap, err = nullable(raw.FinalSoftcap, 30.0, 0); err != nil {
+	if c.FinalSoftcap, err = nullable(raw.FinalSoftcap, a.finalCapDefault, 0); err != nil {
 		return fmt.Errorf("%w: final_logit_softcapping: %v", ErrConfig, err)
 	}
 	c.SlidingLayers = make([]bool, c.Layers)
-	for i := range c.SlidingLayers {
-		c.SlidingLayers[i] = i%2 == 0
-	}
 	if raw.LayerTypes == nil {
+		every := a.globalEvery
+		if a.gemma3 {
+			every = or(raw.SlidingPattern, every)
+		}
+		if every <= 0 {
+			return fmt.Errorf("%w: sliding_window_pattern %d", ErrConfig, every)
+		}
+		for i := range c.SlidingLayers {
+			c.SlidingLayers[i] = (i+1)%every != 0
+		}
 		return nil
 	}
 	if len(raw.LayerTypes) != c.Layers {
@@ -433,16 +468,23 @@ func (c *Config) validateRope() error {
 	if !positive(c.RopeTheta) {
 		return fmt.Errorf("%w: rope_theta %g", ErrConfig, c.RopeTheta)
 	}
-	s := c.RopeScaling
-	if s == nil {
-		return nil
+	if c.LocalRopeTheta != 0 && !positive(c.LocalRopeTheta) {
+		return fmt.Errorf("%w: local rope_theta %g", ErrConfig, c.LocalRopeTheta)
 	}
-	if err := s.validate(); err != nil {
-		return err
+	if c.LocalRopeScaling != nil && c.LocalRopeTheta == 0 {
+		return fmt.Errorf("%w: local RoPE scaling without a local rope_theta", ErrConfig)
 	}
-	if s.Type == "longrope" && (len(s.ShortFactor) != c.RotaryDim/2 || len(s.LongFactor) != c.RotaryDim/2) {
-		return fmt.Errorf("%w: rope_scaling longrope has %d short and %d long factors for %d rotary frequencies",
-			ErrConfig, len(s.ShortFactor), len(s.LongFactor), c.RotaryDim/2)
+	for _, s := range []*RopeScaling{c.RopeScaling, c.LocalRopeScaling} {
+		if s == nil {
+			continue
+		}
+		if err := s.validate(); err != nil {
+			return err
+		}
+		if s.Type == "longrope" && (len(s.ShortFactor) != c.RotaryDim/2 || len(s.LongFactor) != c.RotaryDim/2) {
+			return fmt.Errorf("%w: rope_scaling longrope has %d short and %d long factors for %d rotary frequencies",
+				ErrConfig, len(s.ShortFactor), len(s.LongFactor), c.RotaryDim/2)
+		}
 	}
 	return nil
 }
@@ -453,7 +495,7 @@ func (c *Config) validateRope() error {
 // max_position_embeddings and original_max_position_embeddings, which
 // LongRoPE falls back on.
 func parseRopeScaling(data json.RawMessage, maxPos int, topOriginal *int) (*RopeScaling, error) {
-	if len(data) == 0 || string(data) == "null" {
+	if !present(data) {
 		return nil, nil
 	}
 	var raw struct {

@@ -190,8 +190,9 @@ func FuzzParseConfig(f *testing.F) {
 }
 
 // transformers 5 saves rope_theta, partial_rotary_factor and rope_scaling
-// as one rope_parameters object: each golden config rewritten that way
-// parses to the same Config.
+// as one rope_parameters object, and Gemma 3's two rotary embeddings as one
+// such object per layer type: each golden config rewritten that way parses
+// to the same Config.
 func TestRopeParametersSpelling(t *testing.T) {
 	for _, name := range goldenCases {
 		t.Run(name, func(t *testing.T) {
@@ -207,21 +208,10 @@ func TestRopeParametersSpelling(t *testing.T) {
 			if err := json.Unmarshal(data, &raw); err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := raw["rope_theta"]; !ok {
+			if want.family() != llamaFamily {
 				t.Skip("no rotary embedding")
 			}
-			params := map[string]any{"rope_type": "default"}
-			if sc, ok := raw["rope_scaling"].(map[string]any); ok {
-				params = sc
-			}
-			for _, k := range []string{"rope_theta", "partial_rotary_factor"} {
-				if v, ok := raw[k]; ok {
-					params[k] = v
-				}
-				delete(raw, k)
-			}
-			delete(raw, "rope_scaling")
-			raw["rope_parameters"] = params
+			raw["rope_parameters"] = v5RopeParameters(raw)
 			v5, err := json.Marshal(raw)
 			if err != nil {
 				t.Fatal(err)
@@ -232,6 +222,141 @@ func TestRopeParametersSpelling(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("rope_parameters spelling\n got  %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+// v5RopeParameters moves a transformers 4 config's rotary settings into
+// transformers 5's rope_parameters, deleting them from raw.
+func v5RopeParameters(raw map[string]any) map[string]any {
+	take := func(params map[string]any, key, as string) map[string]any {
+		if v, ok := raw[key]; ok {
+			params[as] = v
+		}
+		delete(raw, key)
+		return params
+	}
+	params := map[string]any{"rope_type": "default"}
+	if sc, ok := raw["rope_scaling"].(map[string]any); ok {
+		params = sc
+	}
+	delete(raw, "rope_scaling")
+	take(params, "rope_theta", "rope_theta")
+	if raw["model_type"] == "gemma3_text" {
+		local := take(map[string]any{"rope_type": "default"}, "rope_local_base_freq", "rope_theta")
+		return map[string]any{fullAttention: params, slidingAttention: local}
+	}
+	return take(params, "partial_rotary_factor", "partial_rotary_factor")
+}
+
+// Gemma 3 text configs parse to the Config Gemma3TextConfig describes:
+// its defaults for anything left out, sliding_window_pattern or layer_types
+// for the windowed layers, and the two rotary embeddings in transformers 4's
+// spelling (rope_theta, rope_scaling, rope_local_base_freq) or 5's
+// (rope_parameters per layer type).
+func TestParseGemma3TextConfig(t *testing.T) {
+	// every returns n sliding-window flags with every k-th layer global.
+	every := func(n, k int) []bool {
+		s := make([]bool, n)
+		for i := range s {
+			s[i] = (i+1)%k != 0
+		}
+		return s
+	}
+	small := func(edit func(*Config)) Config {
+		c := Config{ModelType: "gemma3_text", VocabSize: 10, Hidden: 8, Layers: 7, Heads: 2, KVHeads: 1,
+			HeadDim: 4, RotaryDim: 4, Intermediate: 16, NormEps: 1e-6, Activation: "gelu_pytorch_tanh",
+			MaxPositions: 32, TieEmbeddings: true, QKNorm: true, SlidingWindow: 512, RopeTheta: 1e6,
+			LocalRopeTheta: 1e4, ScaleEmbeddings: true, NormAddOne: true, SlidingLayers: every(7, 6),
+			PostNorms: true, QueryPreAttnScalar: 256, BOS: 2}
+		edit(&c)
+		return c
+	}
+	const sizes = `"vocab_size":10,"hidden_size":8,"num_hidden_layers":7,"num_attention_heads":2,"num_key_value_heads":1,
+		"head_dim":4,"intermediate_size":16,"max_position_embeddings":32,"sliding_window":512`
+	linear8 := &RopeScaling{Type: "linear", Factor: 8}
+	cases := []struct {
+		name, json string
+		want       Config
+	}{
+		{"defaults", `{"model_type":"gemma3_text"}`, Config{ModelType: "gemma3_text", VocabSize: 262208, Hidden: 2304,
+			Layers: 26, Heads: 8, KVHeads: 4, HeadDim: 256, RotaryDim: 256, Intermediate: 9216, NormEps: 1e-6,
+			Activation: "gelu_pytorch_tanh", MaxPositions: 131072, TieEmbeddings: true, QKNorm: true,
+			SlidingWindow: 4096, RopeTheta: 1e6, LocalRopeTheta: 1e4, ScaleEmbeddings: true, NormAddOne: true,
+			SlidingLayers: every(26, 6), PostNorms: true, QueryPreAttnScalar: 256, BOS: 2}},
+		{"transformers 4 spelling, as gemma-3-4b's text_config", `{"architectures":["Gemma3ForCausalLM"],` + sizes + `,
+			"rope_theta":500000,"rope_local_base_freq":20000,"rope_scaling":{"rope_type":"linear","factor":8},
+			"sliding_window_pattern":3,"attn_logit_softcapping":null,"final_logit_softcapping":null,
+			"query_pre_attn_scalar":6,"bos_token_id":null}`,
+			small(func(c *Config) {
+				c.RopeTheta, c.LocalRopeTheta, c.RopeScaling = 5e5, 2e4, linear8
+				c.SlidingLayers, c.QueryPreAttnScalar, c.BOS = every(7, 3), 6, -1
+			})},
+		{"transformers 5 spelling", `{"model_type":"gemma3_text",` + sizes + `,
+			"layer_types":["full_attention","sliding_attention","sliding_attention","full_attention",
+				"sliding_attention","sliding_attention","sliding_attention"],
+			"rope_parameters":{"full_attention":{"rope_type":"linear","factor":8,"rope_theta":1000000},
+				"sliding_attention":{"rope_type":"default","rope_theta":10000}}}`,
+			small(func(c *Config) {
+				c.RopeScaling = linear8
+				c.SlidingLayers = []bool{false, true, true, false, true, true, true}
+			})},
+		{"rope_scaling over full_attention; top-level thetas as defaults; scaled local layers",
+			`{"model_type":"gemma3_text",` + sizes + `,"rope_theta":2e6,"rope_local_base_freq":5e3,
+			"rope_scaling":{"rope_type":"linear","factor":4},
+			"rope_parameters":{"full_attention":{"rope_type":"linear","factor":8},
+				"sliding_attention":{"rope_type":"linear","factor":2}}}`,
+			small(func(c *Config) {
+				c.RopeTheta, c.LocalRopeTheta = 2e6, 5e3
+				c.RopeScaling = &RopeScaling{Type: "linear", Factor: 4}
+				c.LocalRopeScaling = &RopeScaling{Type: "linear", Factor: 2}
+			})},
+		{"soft-capping when asked", `{"model_type":"gemma3_text",` + sizes + `,"attn_logit_softcapping":50,
+			"final_logit_softcapping":30,"sliding_window":null,"tie_word_embeddings":false}`,
+			small(func(c *Config) {
+				c.AttnSoftcap, c.FinalSoftcap, c.SlidingWindow, c.TieEmbeddings = 50, 30, 0, false
+			})},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ParseConfig([]byte(tc.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*c, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", *c, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseGemma3ConfigErrors(t *testing.T) {
+	const base = `"vocab_size":10,"hidden_size":8,"num_hidden_layers":2,"num_attention_heads":2,"num_key_value_heads":1,
+		"head_dim":4,"intermediate_size":16,"max_position_embeddings":32`
+	cases := []struct {
+		name, json string
+		want       error
+	}{
+		{"multimodal model_type", `{"model_type":"gemma3","text_config":{"model_type":"gemma3_text",` + base + `}}`, ErrUnsupported},
+		{"multimodal class", `{"architectures":["Gemma3ForConditionalGeneration"],"text_config":{` + base + `}}`, ErrUnsupported},
+		{"flat rope_parameters", `{"model_type":"gemma3_text",` + base + `,"rope_parameters":{"rope_type":"default","rope_theta":1e6}}`, ErrConfig},
+		{"rope_parameters not objects", `{"model_type":"gemma3_text",` + base + `,"rope_parameters":{"full_attention":8}}`, ErrConfig},
+		{"rope_scaling not an object", `{"model_type":"gemma3_text",` + base + `,"rope_scaling":[8],"rope_parameters":{"full_attention":{}}}`, ErrConfig},
+		{"yarn on global layers", `{"model_type":"gemma3_text",` + base + `,"rope_scaling":{"rope_type":"yarn","factor":8}}`, ErrUnsupported},
+		{"yarn on local layers", `{"model_type":"gemma3_text",` + base + `,"rope_parameters":{"sliding_attention":{"rope_type":"yarn","factor":8}}}`, ErrUnsupported},
+		{"partial rotary", `{"model_type":"gemma3_text",` + base + `,"partial_rotary_factor":0.5}`, ErrUnsupported},
+		{"partial rotary per layer type", `{"model_type":"gemma3_text",` + base + `,"rope_parameters":{"full_attention":{"partial_rotary_factor":0.5}}}`, ErrUnsupported},
+		{"negative local base", `{"model_type":"gemma3_text",` + base + `,"rope_local_base_freq":-1}`, ErrConfig},
+		{"zero sliding_window_pattern", `{"model_type":"gemma3_text",` + base + `,"sliding_window_pattern":0}`, ErrConfig},
+		{"bidirectional", `{"model_type":"gemma3_text",` + base + `,"use_bidirectional_attention":true}`, ErrUnsupported},
+		{"layer_types too short", `{"model_type":"gemma3_text",` + base + `,"layer_types":["full_attention"]}`, ErrConfig},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.json))
+			if !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
 			}
 		})
 	}

@@ -9,9 +9,14 @@
 // window), Gemma (embeddings scaled by sqrt(hidden_size), RMSNorm weights
 // applied as 1 + w, tanh GELU), Gemma 2 (Gemma plus norms after attention
 // and around the MLP, soft-capped attention scores and logits,
-// query_pre_attn_scalar, sliding window on alternate layers) and GPT-2
-// (learned positions, LayerNorm, Conv1D weights). Each is one row of an architecture table; the math
-// follows transformers' *ForCausalLM classes.
+// query_pre_attn_scalar, sliding window on alternate layers), Gemma 3 text
+// (Gemma 2's layer with per-head q/k norms, no soft-capping by default, five
+// sliding-window layers to each global one, and a second rotary embedding
+// for the sliding-window layers; rope_parameters per layer type as
+// transformers 5 writes them) and GPT-2 (learned positions, LayerNorm,
+// Conv1D weights). Each is one row of an architecture table; the math
+// follows transformers' *ForCausalLM classes. The multimodal Gemma 3
+// (Gemma3ForConditionalGeneration) is refused.
 //
 // The pieces fit like this:
 //

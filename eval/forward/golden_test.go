@@ -90,7 +90,7 @@ func maxRelErr(got []float32, want [][]float64) float64 {
 const goldenTol = 1e-5
 
 var goldenCases = []string{"llama", "llama3-scaled", "mistral", "qwen2", "qwen3", "phi3", "phi3-longrope",
-	"gemma", "gemma2", "gpt2", "gpt2-prefixed", "tiny"}
+	"gemma", "gemma2", "gemma3_text", "gpt2", "gpt2-prefixed", "tiny"}
 
 // TestGoldenLogits checks the logits of every architecture against the
 // PyTorch reference on small random checkpoints.
@@ -145,6 +145,15 @@ func TestGoldenSensitivity(t *testing.T) {
 		{"gemma2", "query_pre_attn_scalar", func(c *Config) { c.QueryPreAttnScalar = 0 }, false},
 		{"gemma2", "sliding window", func(c *Config) { c.SlidingWindow = 0 }, false},
 		{"gemma2", "sliding window on even layers only", func(c *Config) { c.SlidingLayers = nil }, false},
+		{"gemma3_text", "q/k norms", func(c *Config) { c.QKNorm = false }, false},
+		{"gemma3_text", "query_pre_attn_scalar", func(c *Config) { c.QueryPreAttnScalar = 0 }, false},
+		{"gemma3_text", "sliding window", func(c *Config) { c.SlidingWindow = 0 }, false},
+		{"gemma3_text", "global layer by sliding_window_pattern", func(c *Config) { c.SlidingLayers[2] = true }, false},
+		{"gemma3_text", "linear scaling on global layers", func(c *Config) { c.RopeScaling = nil }, false},
+		{"gemma3_text", "no scaling on local layers", func(c *Config) { c.LocalRopeScaling = c.RopeScaling }, false},
+		{"gemma3_text", "local RoPE base", func(c *Config) { c.LocalRopeTheta = 0 }, false},
+		{"gemma3_text", "global RoPE base", func(c *Config) { c.RopeTheta = c.LocalRopeTheta }, false},
+		{"gemma3_text", "post-norms", func(c *Config) { c.PostNorms = false }, false},
 		{"gpt2", "gelu_new", func(c *Config) { c.Activation = "gelu" }, false},
 		{"gpt2-prefixed", "scale_attn_by_inverse_layer_idx", func(c *Config) { c.ScaleByLayer = false }, false},
 	}

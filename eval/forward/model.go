@@ -27,7 +27,7 @@ type Model struct {
 	layers    []layer
 	final     norm
 	head      linear    // VocabSize×Hidden; shares embed when tied
-	rope      rope      // rotary frequencies (llama family)
+	ropes     []rope    // rotary frequencies (llama family): global, then local if any
 	blocks    blocks    // rows processed at once; see the constants in run.go
 	runners   sync.Pool // *runner
 }
@@ -61,6 +61,7 @@ type layer struct {
 	down                      linear
 	scale                     float32 // of the attention scores
 	window                    int     // keys a query sees, itself included; 0: all
+	rope                      int     // index of the layer's rotary embedding in Model.ropes
 }
 
 // Config returns the model's hyper-parameters.
@@ -98,10 +99,13 @@ func New(cfg *Config, src Source) (*Model, error) {
 		}
 		if cfg.SlidingLayers == nil || cfg.SlidingLayers[i] {
 			ly.window = cfg.SlidingWindow
+			if cfg.LocalRopeTheta > 0 {
+				ly.rope = 1
+			}
 		}
 	}
 	if cfg.family() == llamaFamily {
-		m.rope = newRope(cfg)
+		m.ropes = newRopes(cfg)
 	}
 	m.blocks = blocks{head: max(1, headBlockValues/cfg.VocabSize), query: queryBlock, mlp: mlpBlock}
 	m.runners.New = func() any { return &runner{m: m} }

@@ -199,7 +199,7 @@ func TestLoad(t *testing.T) {
 // of a few rows equal those with every row at once, for windows long enough
 // to cross sliding-window and block boundaries.
 func TestBlocksDoNotChangeResults(t *testing.T) {
-	for _, name := range []string{"mistral", "qwen3", "phi3", "phi3-longrope", "gemma", "gemma2", "gpt2"} {
+	for _, name := range []string{"mistral", "qwen3", "phi3", "phi3-longrope", "gemma", "gemma2", "gemma3_text", "gpt2"} {
 		t.Run(name, func(t *testing.T) {
 			m := loadTestModel(t, filepath.Join("testdata", name))
 			T := min(m.Context(), 29)

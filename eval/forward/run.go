@@ -24,18 +24,16 @@ type blocks struct{ head, query, mlp int }
 // runner holds the scratch buffers of one forward pass; a Model hands one to
 // each concurrent call.
 type runner struct {
-	m        *Model
-	n        int       // positions the buffers hold
-	x        []float32 // residual stream, n×Hidden
-	h        []float32 // normed input of a sub-layer, n×Hidden
-	qkv      []float32 // n×(Heads+2·KVHeads)·HeadDim
-	att      []float32 // attention output, n×Heads·HeadDim
-	mlp      []float32 // blocks.mlp×up.out
-	scores   []float32 // blocks.query×n
-	logits   []float32 // a block of head rows
-	cos, sin []float32 // rotary tables, ropeN×RotaryDim/2
-	ropeN    int       // positions the rotary tables hold
-	ropeLong bool      // the tables are of LongRoPE's long set
+	m      *Model
+	n      int           // positions the buffers hold
+	x      []float32     // residual stream, n×Hidden
+	h      []float32     // normed input of a sub-layer, n×Hidden
+	qkv    []float32     // n×(Heads+2·KVHeads)·HeadDim
+	att    []float32     // attention output, n×Heads·HeadDim
+	mlp    []float32     // blocks.mlp×up.out
+	scores []float32     // blocks.query×n
+	logits []float32     // a block of head rows
+	rot    []rotaryTable // one per Model.ropes
 }
 
 // reserve grows the buffers to hold n positions.

@@ -148,6 +148,23 @@ CASES = {
         "query_pre_attn_scalar": 24, "sliding_window": 5, "attn_logit_softcapping": 5.0,
         "cache_implementation": "hybrid",
         "eos_token_id": 1, "pad_token_id": 0, "use_cache": True, "torch_dtype": "float32"},
+    # Gemma 3 text (Gemma3ForCausalLM) shaped like gemma-3-1b's config: q/k
+    # norms, no soft-capping, sliding_window_pattern 3 over four layers
+    # (layer 2 global, 0, 1 and 3 windowed, window 5 < 24 ids), global layers
+    # rotating with the default rope_theta (1e6) scaled linearly by 8 and
+    # windowed ones with rope_local_base_freq unscaled, GQA, head_dim 24 !=
+    # hidden/heads, query_pre_attn_scalar != head_dim. Defaults for
+    # tie_word_embeddings and bos_token_id.
+    "gemma3_text": {
+        "architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "vocab_size": VOCAB,
+        "hidden_size": HIDDEN, "intermediate_size": INTER, "num_hidden_layers": 4,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 24,
+        "hidden_activation": "gelu_pytorch_tanh", "max_position_embeddings": 64,
+        "initializer_range": 0.02, "rms_norm_eps": 1e-6, "attention_bias": False, "attention_dropout": 0.0,
+        "attn_logit_softcapping": None, "final_logit_softcapping": None, "query_pre_attn_scalar": 20,
+        "rope_local_base_freq": 10000.0, "rope_scaling": {"rope_type": "linear", "factor": 8.0},
+        "sliding_window": 5, "sliding_window_pattern": 3, "cache_implementation": "hybrid",
+        "eos_token_id": 1, "pad_token_id": 0, "use_cache": True, "torch_dtype": "float32"},
 }
 
 # Cases whose golden also holds a second, shorter window (LongRoPE's short
@@ -184,7 +201,7 @@ def llama_weights(cfg, rng):
     qkv_bias = mt == "qwen2" or cfg.get("attention_bias", False)
     o_bias = mt != "qwen2" and cfg.get("attention_bias", False)
     mlp_bias = cfg.get("mlp_bias", False)
-    gemma = mt in ("gemma", "gemma2")
+    gemma = mt in ("gemma", "gemma2", "gemma3_text")
     w = {}
 
     def mat(name, rows, cols, bias=False):
@@ -201,14 +218,14 @@ def llama_weights(cfg, rng):
         p = "model.layers.%d." % l
         norm(p + "input_layernorm.weight", H)
         norm(p + "post_attention_layernorm.weight", H)
-        if mt == "gemma2":
+        if mt in ("gemma2", "gemma3_text"):
             norm(p + "pre_feedforward_layernorm.weight", H)
             norm(p + "post_feedforward_layernorm.weight", H)
         mat(p + "self_attn.q_proj", nh * hd, H, qkv_bias)
         mat(p + "self_attn.k_proj", nkv * hd, H, qkv_bias)
         mat(p + "self_attn.v_proj", nkv * hd, H, qkv_bias)
         mat(p + "self_attn.o_proj", H, nh * hd, o_bias)
-        if mt == "qwen3":
+        if mt in ("qwen3", "gemma3_text"):
             norm(p + "self_attn.q_norm.weight", hd)
             norm(p + "self_attn.k_norm.weight", hd)
         mat(p + "mlp.gate_proj", I, H, mlp_bias)

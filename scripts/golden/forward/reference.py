@@ -5,7 +5,7 @@ side-by-side speed reference in bench/forward.
 
 Tensor names and math follow transformers' LlamaForCausalLM,
 MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM,
-GemmaForCausalLM, Gemma2ForCausalLM and GPT2LMHeadModel.
+GemmaForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM and GPT2LMHeadModel.
 """
 
 import json
@@ -173,16 +173,18 @@ def attention(q, k, v, scale, window=None, cap=None):
 # ---------------------------------------------------------------- architectures
 
 def llama_family(cfg, w, ids, dtype=torch.float64):
-    """Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma and Gemma 2 share this
-    body; they differ in attention biases, q/k norms, fused projections,
-    partial rotary embeddings, the sliding window, Gemma's norms and
-    embedding scale, Gemma 2's extra norms and soft-capping, and defaults."""
+    """Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma, Gemma 2 and Gemma 3 share
+    this body; they differ in attention biases, q/k norms, fused
+    projections, partial rotary embeddings, the sliding window, Gemma's norms
+    and embedding scale, Gemma 2's extra norms and soft-capping, Gemma 3's
+    second rotary embedding for sliding-window layers, and defaults."""
     mt = cfg["model_type"]
     W = {k: v.to(dtype) for k, v in w.items()}
     H = cfg["hidden_size"]
     nh = cfg["num_attention_heads"]
-    nkv = cfg.get("num_key_value_heads") or nh
-    gemma2 = mt == "gemma2"
+    gemma3 = mt == "gemma3_text"
+    nkv = cfg.get("num_key_value_heads") or (4 if gemma3 else nh)
+    gemma2 = mt == "gemma2" or gemma3  # Gemma 3 keeps Gemma 2's layer
     gemma = mt == "gemma" or gemma2
     hd = cfg.get("head_dim") or (256 if gemma else H // nh)
     eps = cfg["rms_norm_eps"]
@@ -193,19 +195,38 @@ def llama_family(cfg, w, ids, dtype=torch.float64):
     else:
         act = ACTIVATIONS[cfg.get("hidden_act", "silu")]
     window = None
-    if mt in ("mistral", "phi3", "gemma2"):
-        window = cfg.get("sliding_window")
+    if mt in ("mistral", "phi3", "gemma2", "gemma3_text"):
+        window = cfg.get("sliding_window", None if mt == "phi3" else 4096)
     scale = hd ** -0.5
     att_cap = final_cap = None
     if gemma2:
         scale = cfg.get("query_pre_attn_scalar", 256) ** -0.5
-        att_cap = cfg.get("attn_logit_softcapping", 50.0)
-        final_cap = cfg.get("final_logit_softcapping", 30.0)
+        # Gemma 2 caps by default, Gemma 3 only when asked.
+        att_cap = cfg.get("attn_logit_softcapping", None if gemma3 else 50.0)
+        final_cap = cfg.get("final_logit_softcapping", None if gemma3 else 30.0)
+    L = cfg["num_hidden_layers"]
+    if gemma2:
+        # Without layer_types, Gemma 2 makes every 2nd layer global and
+        # Gemma 3 every sliding_window_pattern-th (6 by default); the rest
+        # see only the window.
+        every = cfg.get("sliding_window_pattern", 6) if gemma3 else 2
+        types = cfg.get("layer_types") or ["sliding_attention" if (l + 1) % every else "full_attention"
+                                           for l in range(L)]
     T = len(ids)
     rot_dim = int(hd * cfg.get("partial_rotary_factor", 1.0))
-    inv, rope_scale = rope_inv_freq(cfg, rot_dim, T)
-    inv = torch.tensor(inv, dtype=dtype)
     pos = torch.arange(T, dtype=dtype)
+    if gemma3:
+        # Global layers: rope_theta (default 1e6) and rope_scaling; sliding
+        # layers: rope_local_base_freq (default 1e4), never scaled.
+        rope_cfgs = {"full_attention": dict(cfg, rope_theta=cfg.get("rope_theta", 1e6)),
+                     "sliding_attention": dict(cfg, rope_theta=cfg.get("rope_local_base_freq", 1e4),
+                                               rope_scaling=None)}
+    else:
+        rope_cfgs = {"full_attention": cfg, "sliding_attention": cfg}
+    ropes = {}
+    for kind, rc in rope_cfgs.items():
+        inv, rope_scale = rope_inv_freq(rc, rot_dim, T)
+        ropes[kind] = (torch.tensor(inv, dtype=dtype), rope_scale)
 
     def lin(x, name):
         y = x @ W[name + ".weight"].T
@@ -219,10 +240,14 @@ def llama_family(cfg, w, ids, dtype=torch.float64):
         return rms_norm(x, wn, eps)
 
     x = W["model.embed_tokens.weight"][ids]
-    if gemma:
+    if gemma3:
+        # Gemma 3 keeps sqrt(hidden_size) in a float32 buffer, then casts it
+        # to the run's dtype.
+        x = x * torch.tensor(math.sqrt(H), dtype=torch.float32).to(dtype)
+    elif gemma:
         # transformers holds sqrt(hidden_size) in the run's dtype.
         x = x * torch.tensor(math.sqrt(H), dtype=dtype)
-    for l in range(cfg["num_hidden_layers"]):
+    for l in range(L):
         p = "model.layers.%d." % l
         h = norm(x, p + "input_layernorm.weight")
         if mt == "phi3":
@@ -233,13 +258,15 @@ def llama_family(cfg, w, ids, dtype=torch.float64):
         if mt == "qwen3":
             q = rms_norm(q, W[p + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, W[p + "self_attn.k_norm.weight"], eps)
+        if gemma3:
+            q = norm(q, p + "self_attn.q_norm.weight")
+            k = norm(k, p + "self_attn.k_norm.weight")
+        kind = types[l] if gemma2 else "full_attention"
+        inv, rope_scale = ropes[kind]
         q, k = rope(q, pos, inv, rope_scale), rope(k, pos, inv, rope_scale)
         w = window
-        if gemma2:
-            # Gemma 2 windows every other layer, starting with the first.
-            types = cfg.get("layer_types") or ["sliding_attention" if l % 2 == 0 else "full_attention"
-                                               for l in range(cfg["num_hidden_layers"])]
-            w = window if types[l] == "sliding_attention" else None
+        if gemma2 and kind == "full_attention":
+            w = None
         a = lin(attention(q, k, v, scale, w, att_cap), p + "self_attn.o_proj")
         if gemma2:
             x = x + norm(a, p + "post_attention_layernorm.weight")
@@ -296,6 +323,6 @@ def logits(cfg, weights, ids, dtype=torch.float64):
     ids = torch.as_tensor(ids, dtype=torch.long)
     if cfg["model_type"] == "gpt2":
         return gpt2(cfg, weights, ids, dtype)
-    if cfg["model_type"] in ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2"):
+    if cfg["model_type"] in ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text"):
         return llama_family(cfg, weights, ids, dtype)
     raise ValueError("unsupported model_type %r" % cfg["model_type"])
