@@ -180,8 +180,13 @@ func FuzzParseConfig(f *testing.F) {
 		if c.family() == llamaFamily && (c.RotaryDim <= 0 || c.RotaryDim%2 != 0 || c.RotaryDim > c.HeadDim) {
 			t.Fatalf("accepted rotary dimension %d of head_dim %d", c.RotaryDim, c.HeadDim)
 		}
-		if s := c.RopeScaling; s != nil && s.Type == "longrope" && (len(s.ShortFactor) != c.RotaryDim/2 || len(s.LongFactor) != c.RotaryDim/2) {
-			t.Fatalf("accepted LongRoPE factors %d/%d for %d frequencies", len(s.ShortFactor), len(s.LongFactor), c.RotaryDim/2)
+		for _, s := range []*RopeScaling{c.RopeScaling, c.LocalRopeScaling} {
+			if s != nil && s.Type == "longrope" && (len(s.ShortFactor) != c.RotaryDim/2 || len(s.LongFactor) != c.RotaryDim/2) {
+				t.Fatalf("accepted LongRoPE factors %d/%d for %d frequencies", len(s.ShortFactor), len(s.LongFactor), c.RotaryDim/2)
+			}
+		}
+		if c.LocalRopeTheta < 0 || (c.LocalRopeScaling != nil && c.LocalRopeTheta == 0) {
+			t.Fatalf("accepted local RoPE base %g with scaling %+v", c.LocalRopeTheta, c.LocalRopeScaling)
 		}
 		if c.SlidingLayers != nil && len(c.SlidingLayers) != c.Layers {
 			t.Fatalf("accepted %d sliding-window flags for %d layers", len(c.SlidingLayers), c.Layers)
