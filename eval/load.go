@@ -26,9 +26,6 @@ func ScoreDir(ctx context.Context, dir string, text []byte, opts Options) (Model
 	if err != nil {
 		return ModelScore{}, fmt.Errorf("eval: model %s: %w", dir, err)
 	}
-	if n := tok.VocabSize(); n > m.VocabSize() {
-		return ModelScore{}, fmt.Errorf("eval: model %s: its tokenizer has %d ids but the model only %d rows", dir, n, m.VocabSize())
-	}
 	bos := m.Config().BOS
 	if bos < 0 {
 		bos = tok.Specials().BOS
@@ -37,8 +34,25 @@ func ScoreDir(ctx context.Context, dir string, text []byte, opts Options) (Model
 	if err != nil {
 		return ModelScore{}, err
 	}
-	encode := func(chunks []string) [][]int { return tok.EncodeBatch(chunks, false) }
+	// A tokenizer may know more ids than the model has rows (Gemma 3's
+	// image token, say): only ids the text actually encodes to must fit.
+	outside := -1
+	encode := func(chunks []string) [][]int {
+		enc := tok.EncodeBatch(chunks, false)
+		for _, ids := range enc {
+			for _, id := range ids {
+				if id >= m.VocabSize() && outside < 0 {
+					outside = id
+				}
+			}
+		}
+		return enc
+	}
 	res, err := BitsPerByte(ctx, m, text, encode, bos, opts)
+	if outside >= 0 {
+		s, _ := tok.TokenString(outside)
+		return ModelScore{}, fmt.Errorf("eval: model %s: the text encodes to token %q, id %d, but the model has only %d rows", dir, s, outside, m.VocabSize())
+	}
 	if err != nil {
 		return ModelScore{}, fmt.Errorf("eval: model %s: %w", dir, err)
 	}
