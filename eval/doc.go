@@ -21,9 +21,9 @@
 // BitsPerByte does all five given an encode callback; Score takes an id
 // stream directly. The model is anything with a per-window NLL method
 // (LanguageModel): package eval/forward provides the float32 forward pass of
-// Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma, Gemma 2 and GPT-2 checkpoints;
-// ScoreDir loads a model directory and its tokenizer and scores it in one
-// call.
+// Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma, Gemma 2, Gemma 3 text and GPT-2
+// checkpoints; ScoreDir loads a model directory and its tokenizer and scores
+// it in one call.
 //
 // Two cheaper measures need no forward pass. Reconstruct (with
 // LoadReconstruction) holds out a seeded sample of tokens both vocabularies
