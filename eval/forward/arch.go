@@ -40,13 +40,14 @@ type architecture struct {
 	// the leading dimensions of each head (Phi-3).
 	partialRotary bool
 	// gemma: embeddings scaled by sqrt(hidden_size), RMSNorm weights
-	// applied as (1 + w), the activation read from hidden_activation.
+	// applied as (1 + w).
 	gemma bool
-	// gemma2: Gemma plus norms after attention and around the MLP,
-	// query_pre_attn_scalar, tanh soft-capping of attention scores and
-	// logits (attnCapDefault and finalCapDefault when absent; 0: none), and
-	// the sliding window on the layers layer_types names or, without it, on
-	// all but every globalEvery-th layer.
+	// gemma2: Gemma plus the activation read from hidden_activation, norms
+	// after attention and around the MLP, query_pre_attn_scalar, tanh
+	// soft-capping of attention scores and logits (attnCapDefault and
+	// finalCapDefault when absent; 0: none), and the sliding window on the
+	// layers layer_types names or, without it, on all but every
+	// globalEvery-th layer.
 	gemma2                          bool
 	attnCapDefault, finalCapDefault float64
 	globalEvery                     int

@@ -249,12 +249,15 @@ func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 	c.NormEps = or(raw.RMSNormEps, a.epsDefault)
 	c.Activation = or(raw.HiddenAct, a.actDefault)
 	if a.gemma {
-		// transformers 4.38.2 to 4.47 ignore hidden_act for Gemma, whose
-		// first configs wrongly say "gelu": the model was trained with the
-		// tanh approximation. (4.48 and later read hidden_act again and so
-		// run those configs with exact GELU.)
-		c.Activation = or(raw.HiddenActivation, a.actDefault)
 		c.ScaleEmbeddings, c.NormAddOne = true, true
+	}
+	if a.gemma2 {
+		// Gemma 2 and 3 read hidden_activation. Gemma (1) reads hidden_act
+		// as transformers 4.48 and later do, though its first configs say
+		// "gelu" where the model was trained with the tanh approximation
+		// (4.38.2 to 4.47 ignored hidden_act for it): the aim is the numbers
+		// transformers gives today.
+		c.Activation = or(raw.HiddenActivation, a.actDefault)
 	}
 	c.TieEmbeddings = or(raw.Tie, a.tieDefault)
 	c.QKNorm = a.qkNorm

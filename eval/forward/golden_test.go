@@ -138,7 +138,7 @@ func TestGoldenSensitivity(t *testing.T) {
 		{"phi3-longrope", "attention factor", func(c *Config) { c.RopeScaling.AttentionFactor = 1 }, true},
 		{"gemma", "1 + w norms", func(c *Config) { c.NormAddOne = false }, false},
 		{"gemma", "embedding scale", func(c *Config) { c.ScaleEmbeddings = false }, false},
-		{"gemma", "tanh GELU despite hidden_act", func(c *Config) { c.Activation = "gelu" }, false},
+		{"gemma", "hidden_act's exact GELU", func(c *Config) { c.Activation = "gelu_pytorch_tanh" }, false},
 		{"gemma2", "post-norms", func(c *Config) { c.PostNorms = false }, false},
 		{"gemma2", "attention soft-capping", func(c *Config) { c.AttnSoftcap = 0 }, false},
 		{"gemma2", "logit soft-capping", func(c *Config) { c.FinalSoftcap = 0 }, false},

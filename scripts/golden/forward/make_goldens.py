@@ -121,8 +121,8 @@ CASES = {
     "phi3-longrope": llama_config("phi3", "Phi3ForCausalLM", num_key_value_heads=4, sliding_window=None,
                                   original_max_position_embeddings=16, tie_word_embeddings=True,
                                   rope_scaling={"type": "su", "short_factor": None, "long_factor": None}),
-    # Gemma 1.0 as first published: hidden_act "gelu" that transformers
-    # ignores for the tanh approximation, no hidden_activation. Multi-query
+    # Gemma 1.0 as first published: hidden_act "gelu", which transformers
+    # 4.48 and later apply (exact GELU), no hidden_activation. Multi-query
     # attention, head_dim 24 != hidden/heads, tie_word_embeddings and
     # bos_token_id left to their defaults (tied, 2).
     "gemma": {

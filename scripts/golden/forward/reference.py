@@ -188,10 +188,13 @@ def llama_family(cfg, w, ids, dtype=torch.float64):
     gemma = mt == "gemma" or gemma2
     hd = cfg.get("head_dim") or (256 if gemma else H // nh)
     eps = cfg["rms_norm_eps"]
-    if gemma:
-        # Gemma's hidden_act is ignored: the model uses tanh-approximate GELU
-        # unless hidden_activation says otherwise.
+    if gemma2:
+        # Gemma 2 and 3 read hidden_activation.
         act = ACTIVATIONS[cfg.get("hidden_activation") or "gelu_pytorch_tanh"]
+    elif gemma:
+        # Gemma reads hidden_act, as transformers has since 4.48 (4.38.2 to
+        # 4.47 ignored it for the tanh approximation).
+        act = ACTIVATIONS[cfg.get("hidden_act") or "gelu_pytorch_tanh"]
     else:
         act = ACTIVATIONS[cfg.get("hidden_act", "silu")]
     window = None
