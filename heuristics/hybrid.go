@@ -47,7 +47,13 @@ func (h Hybrid) Build(ctx context.Context, p *Problem, dst blas32.General) (Coun
 		return nil, fmt.Errorf("heuristics: hybrid needs k > 0, temperature > 0 and a global weight in [0, 1] (have %d, %g, %g)", h.K, h.Temperature, h.GlobalWeight)
 	}
 	local := blas32.General{Rows: dst.Rows, Cols: dst.Cols, Stride: dst.Cols, Data: make([]float32, dst.Rows*dst.Cols)}
-	hasLocal := h.localRows(p, local)
+	donorOf := map[int]int{} // old id → new id, for pieces the donor knows
+	if p.hasDonor() {
+		for _, a := range p.Anchors {
+			donorOf[a.Old] = a.New
+		}
+	}
+	hasLocal := h.localRows(p, donorOf, local)
 	nb, queries, err := h.globalNeighbors(ctx, p, local)
 	if err != nil {
 		return nil, err
@@ -60,14 +66,21 @@ func (h Hybrid) Build(ctx context.Context, p *Problem, dst blas32.General) (Coun
 		idx, sim := nb.of(i)
 		idx, sim = aboveThreshold(idx, sim, float32(h.Threshold))
 		hasGlobal := h.GlobalWeight > 0 && len(idx) > 0 && queries[i]
-		if hasGlobal {
+		if hasGlobal && !hasLocal[i] {
 			anchorRows(p, idx, softmax(sim, h.Temperature), global)
 		}
 		switch {
 		case hasLocal[i] && hasGlobal:
-			for j := range out {
-				out[j] = float32((1-h.GlobalWeight)*float64(local.Data[i*local.Stride+j]) + h.GlobalWeight*float64(global[j]))
+			// One weighted sum over pieces and neighbours, rounded once.
+			pieces, w := h.localWeights(p, donorOf, p.Targets[i])
+			for k := range w {
+				w[k] *= 1 - h.GlobalWeight
 			}
+			for j, gw := range softmax(sim, h.Temperature) {
+				pieces = append(pieces, Piece{ID: p.Anchors[idx[j]].Old})
+				w = append(w, h.GlobalWeight*gw)
+			}
+			weightedRows(p.Base, pieces, w, out)
 			counts["hybrid"]++
 		case hasLocal[i]:
 			copy(out, row(local, i))
@@ -89,38 +102,44 @@ func (h Hybrid) Build(ctx context.Context, p *Problem, dst blas32.General) (Coun
 
 // localRows writes each target's local estimate into local and reports
 // which targets had one.
-func (h Hybrid) localRows(p *Problem, local blas32.General) []bool {
-	donorOf := map[int]int{} // old id → new id, for pieces the donor knows
-	if p.hasDonor() {
-		for _, a := range p.Anchors {
-			donorOf[a.Old] = a.New
-		}
-	}
+func (h Hybrid) localRows(p *Problem, donorOf map[int]int, local blas32.General) []bool {
 	ok := make([]bool, len(p.Targets))
 	for i, t := range p.Targets {
-		var pieces []Piece
-		for _, pc := range t.Pieces {
-			if pc.ID < p.Base.Rows {
-				pieces = append(pieces, pc)
-			}
-		}
+		pieces, w := h.localWeights(p, donorOf, t)
 		if len(pieces) == 0 {
 			continue
 		}
-		scores := make([]float32, len(pieces))
-		for k, pc := range pieces {
-			s := float64(pc.Bytes) / float64(max(t.Bytes, 1))
-			if n, known := donorOf[pc.ID]; known {
-				if c := cosine(row(p.Donor, t.NewID), row(p.Donor, n)); c >= h.Threshold {
-					s += c
-				}
-			}
-			scores[k] = float32(s / 2)
-		}
-		weightedRows(p.Base, pieces, softmax(scores, h.Temperature), row(local, i))
+		weightedRows(p.Base, pieces, w, row(local, i))
 		ok[i] = true
 	}
 	return ok
+}
+
+// localWeights returns the pieces of t with a base row and their weights in
+// the local estimate: softmax over the mean of each piece's share of the
+// token's bytes and, for pieces the donor knows, its cosine similarity to
+// the token in the donor's space when that reaches the threshold.
+func (h Hybrid) localWeights(p *Problem, donorOf map[int]int, t Target) ([]Piece, []float64) {
+	var pieces []Piece
+	for _, pc := range t.Pieces {
+		if pc.ID < p.Base.Rows {
+			pieces = append(pieces, pc)
+		}
+	}
+	if len(pieces) == 0 {
+		return nil, nil
+	}
+	scores := make([]float32, len(pieces))
+	for k, pc := range pieces {
+		s := float64(pc.Bytes) / float64(max(t.Bytes, 1))
+		if n, known := donorOf[pc.ID]; known {
+			if c := cosine(row(p.Donor, t.NewID), row(p.Donor, n)); c >= h.Threshold {
+				s += c
+			}
+		}
+		scores[k] = float32(s / 2)
+	}
+	return pieces, softmax(scores, h.Temperature)
 }
 
 // globalNeighbors finds each target's nearest anchors, in the donor's space
