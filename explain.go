@@ -2,28 +2,35 @@ package transplant
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
 	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/heuristics"
-	"github.com/transplant-dev/transplant/omp"
 )
 
 // A TokenRow says how one new token's row of one table was made.
 type TokenRow struct {
-	ID    int    `json:"id"`
-	Token string `json:"token"`
-	Table string `json:"table"` // "input embedding" or "output head"
-	// How is "copied", "padding", or the method's name.
+	ID    int             `json:"id"`
+	Token string          `json:"token"`
+	Table heuristics.Role `json:"table"`
+	// How is "copied", "padding", or how the method made the row
+	// ("subword", "mean (no pieces)", "omp (stopped by k)").
 	How string `json:"how"`
 	// From is the old token a copied row comes from.
 	From *OldToken `json:"from,omitempty"`
-	// Terms are the rows combined, with their weights: the subword pieces,
-	// or the anchors OMP chose, in the order it chose them.
+	// Terms are the base rows combined, with their weights, in the order
+	// the method gave them: the subword pieces, the neighbours, or the
+	// anchors OMP chose.
 	Terms []Term `json:"terms,omitempty"`
-	// Residual is OMP's ‖x − Σ γ_j d_j‖ / ‖x‖ in the donor's space.
-	Residual *float64 `json:"residual,omitempty"`
+	// Mean is the weight of the mean of the base rows, a whole-table term.
+	Mean float64 `json:"mean,omitempty"`
+	// Noise is the seeded random term, when the row has one.
+	Noise *NoiseTerm `json:"noise,omitempty"`
+	// Measures are the method's diagnostics of the row, such as OMP's
+	// relative residual in the donor's space.
+	Measures map[string]float64 `json:"measures,omitempty"`
 }
 
 // An OldToken names a row of the base tables.
@@ -35,114 +42,123 @@ type OldToken struct {
 // A Term is one base row a new row combines.
 type Term struct {
 	OldToken
-	// NewID is the anchor's id in the new vocabulary (OMP), -1 for pieces.
-	NewID  int     `json:"new_id"`
 	Weight float64 `json:"weight"`
 }
 
-// ResidualSummary describes OMP's relative residuals over a table's tokens.
-type ResidualSummary struct {
+// A NoiseTerm is a draw from N(0, Scale·Σ), Σ the covariance of the base
+// rows, seeded by Seed and the token's new id.
+type NoiseTerm struct {
+	Scale float64 `json:"scale"`
+	Seed  uint64  `json:"seed"`
+}
+
+// Summary describes a measure's distribution over a table's rows.
+type Summary struct {
 	Mean   float64 `json:"mean"`
 	Median float64 `json:"median"`
 	P90    float64 `json:"p90"`
 	Max    float64 `json:"max"`
 }
 
-// resolveTokens finds the new ids of tokens named by spelling, by their
+// ResolveTokens finds the new ids of tokens named by spelling, by their
 // text, or as "#ID".
-func (j *Job) resolveTokens(names []string) ([]int, error) {
+func (s *Session) ResolveTokens(names []string) ([]int, error) {
 	var ids []int
 	for _, n := range names {
-		if id, ok := j.newTok.ID(n); ok {
+		if id, ok := s.newTok.ID(n); ok {
 			ids = append(ids, id)
 			continue
 		}
 		if len(n) > 1 && n[0] == '#' {
-			if id, err := strconv.Atoi(n[1:]); err == nil && id >= 0 && id < j.alignment.Rows {
+			if id, err := strconv.Atoi(n[1:]); err == nil && id >= 0 && id < s.alignment.Rows {
 				ids = append(ids, id)
 				continue
 			}
 		}
-		if enc := j.newTok.EncodeSurface([]byte(n)); len(enc) == 1 {
+		if enc := s.newTok.EncodeSurface([]byte(n)); len(enc) == 1 {
 			ids = append(ids, enc[0])
 			continue
 		}
-		return nil, fmt.Errorf("transplant: explain: %q is not one token of the new tokenizer (give its spelling, its text, or #ID)", n)
+		return nil, fmt.Errorf("transplant: %q is not one token of the new tokenizer (give its spelling, its text, or #ID)", n)
 	}
 	return ids, nil
 }
 
-// tableDetails records how each selected row of table t was made; sol is
-// OMP's solution when t's method is OMP.
-func (j *Job) tableDetails(t table, want func(id int) bool, sol *omp.Solution) []TokenRow {
-	targetIndex := map[int]int{}
-	for i, tg := range j.targets {
-		targetIndex[tg.NewID] = i
+// tokenRows records how each selected row of a built table was made.
+func (s *Session) tokenRows(bt BuiltTable, want func(id int) bool) []TokenRow {
+	a := s.alignment
+	mapRow := make(map[int]int, len(bt.Map.Rows))
+	for i, r := range bt.Map.Rows {
+		mapRow[r.ID] = i
 	}
 	var rows []TokenRow
-	for id := 0; id < j.alignment.Rows; id++ {
+	for id := range a.Rows {
 		if !want(id) {
 			continue
 		}
-		r := TokenRow{ID: id, Token: j.newSpelling(id), Table: t.stageLabel}
-		k := j.alignment.Kind[id]
+		r := TokenRow{ID: id, Token: spelling(s.newTok, id), Table: bt.Table.Role}
+		k := a.Kind[id]
 		switch {
 		case k.Copied():
 			r.How = "copied"
-			r.From = &OldToken{ID: j.alignment.Source[id], Token: j.oldSpelling(j.alignment.Source[id])}
+			r.From = &OldToken{ID: a.Source[id], Token: spelling(s.oldTok, a.Source[id])}
 		case k == align.Padding:
 			r.How = "padding"
 		default:
-			r.How = t.method.Name()
-			j.explainBuilt(&r, t, targetIndex[id], sol)
+			s.explainBuilt(&r, bt.Map, mapRow[id])
 		}
 		rows = append(rows, r)
 	}
 	return rows
 }
 
-func (j *Job) explainBuilt(r *TokenRow, t table, i int, sol *omp.Solution) {
-	switch m := t.method.(type) {
-	case heuristics.Subword:
-		pieces, weights := heuristics.PieceWeights(j.targets[i].Pieces, m.For(t.output), t.realRows)
-		for k, pc := range pieces {
-			r.Terms = append(r.Terms, Term{OldToken: OldToken{ID: pc.ID, Token: j.oldSpelling(pc.ID)}, NewID: -1, Weight: weights[k]})
+// explainBuilt fills r from row i of the map.
+func (s *Session) explainBuilt(r *TokenRow, m *heuristics.Map, i int) {
+	mr := m.Rows[i]
+	r.How, r.Mean = mr.How, mr.Mean
+	for _, t := range mr.Terms {
+		r.Terms = append(r.Terms, Term{OldToken: OldToken{ID: t.Old, Token: spelling(s.oldTok, t.Old)}, Weight: t.Weight})
+	}
+	if mr.Noise {
+		r.Noise = &NoiseTerm{Scale: m.Noise.Scale, Seed: m.Noise.Seed}
+	}
+	for _, ms := range m.Measures {
+		if v := ms.Values[i]; !math.IsNaN(v) {
+			if r.Measures == nil {
+				r.Measures = map[string]float64{}
+			}
+			r.Measures[ms.Name] = v
 		}
-	case omp.Method:
-		if sol == nil {
-			return
-		}
-		for _, term := range sol.Terms(i) {
-			a := j.anchors[term.Anchor]
-			r.Terms = append(r.Terms, Term{OldToken: OldToken{ID: a.Old, Token: j.oldSpelling(a.Old)}, NewID: a.New, Weight: term.Weight})
-		}
-		res := sol.RelativeResidual(i)
-		r.Residual = &res
 	}
 }
 
-func (j *Job) newSpelling(id int) string {
-	s, _ := j.newTok.TokenString(id)
+func spelling(tok interface{ TokenString(int) (string, bool) }, id int) string {
+	s, _ := tok.TokenString(id)
 	return s
 }
 
-func (j *Job) oldSpelling(id int) string {
-	s, _ := j.oldTok.TokenString(id)
-	return s
-}
-
-// summarizeResiduals gives the distribution of OMP's relative residuals.
-func summarizeResiduals(sol *omp.Solution) *ResidualSummary {
-	if sol == nil || sol.Len() == 0 {
+// summarizeMeasures gives the distribution of each of a map's measures
+// over the rows that have a value.
+func summarizeMeasures(m *heuristics.Map) map[string]Summary {
+	out := map[string]Summary{}
+	for _, ms := range m.Measures {
+		var v []float64
+		var sum float64
+		for _, x := range ms.Values {
+			if !math.IsNaN(x) {
+				v = append(v, x)
+				sum += x
+			}
+		}
+		if len(v) == 0 {
+			continue
+		}
+		slices.Sort(v)
+		q := func(p float64) float64 { return v[min(len(v)-1, int(p*float64(len(v))))] }
+		out[ms.Name] = Summary{Mean: sum / float64(len(v)), Median: q(0.5), P90: q(0.9), Max: v[len(v)-1]}
+	}
+	if len(out) == 0 {
 		return nil
 	}
-	r := make([]float64, sol.Len())
-	var sum float64
-	for i := range r {
-		r[i] = sol.RelativeResidual(i)
-		sum += r[i]
-	}
-	slices.Sort(r)
-	q := func(p float64) float64 { return r[min(len(r)-1, int(p*float64(len(r))))] }
-	return &ResidualSummary{Mean: sum / float64(len(r)), Median: q(0.5), P90: q(0.9), Max: r[len(r)-1]}
+	return out
 }

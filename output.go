@@ -21,12 +21,12 @@ var roleKeys = []struct {
 
 // newConfig is the base's config.json with the new vocabulary size and
 // special-token ids; every other key is kept as it was.
-func (j *Job) newConfig() (*checkpoint.Config, error) {
-	cfg := j.base.Config().Clone()
-	if err := cfg.SetVocabSize(j.alignment.Rows); err != nil {
+func (s *Session) newConfig() (*checkpoint.Config, error) {
+	cfg := s.base.Config().Clone()
+	if err := cfg.SetVocabSize(s.alignment.Rows); err != nil {
 		return nil, err
 	}
-	if err := j.remapTokenIDs(cfg); err != nil {
+	if err := s.remapTokenIDs(cfg); err != nil {
 		return nil, fmt.Errorf("transplant: config.json: %w", err)
 	}
 	return cfg, nil
@@ -38,8 +38,8 @@ func (j *Job) newConfig() (*checkpoint.Config, error) {
 // end-of-turn ids keeps its other members that way), null when nothing is
 // left. Keys the config lacks are added only when the new tokenizer fills
 // the role.
-func (j *Job) remapTokenIDs(cfg *checkpoint.Config) error {
-	sp := j.newTok.Specials()
+func (s *Session) remapTokenIDs(cfg *checkpoint.Config) error {
+	sp := s.newTok.Specials()
 	roleID := map[align.Role]int{align.BOS: sp.BOS, align.EOS: sp.EOS, align.PAD: sp.PAD}
 	for _, rk := range roleKeys {
 		_, present := cfg.Raw(rk.key)
@@ -52,7 +52,7 @@ func (j *Job) remapTokenIDs(cfg *checkpoint.Config) error {
 			ids = append(ids, newID)
 		}
 		for _, old := range cfg.TokenIDs(rk.key) {
-			if n, ok := j.inheritor(old); ok && !contains(ids, n) {
+			if n, ok := s.inheritor(old); ok && !contains(ids, n) {
 				ids = append(ids, n)
 			}
 		}
@@ -83,8 +83,8 @@ func rawIsList(cfg *checkpoint.Config, key string) (string, bool) {
 
 // inheritor finds the new token that carries old's row, preferring tokens
 // placed by role or by the caller's map to those matched on text.
-func (j *Job) inheritor(old int) (int, bool) {
-	a := j.alignment
+func (s *Session) inheritor(old int) (int, bool) {
+	a := s.alignment
 	for _, want := range []align.Kind{align.ByRole, align.Mapped, align.BySpelling, align.Exact, align.ByBytes} {
 		for id, k := range a.Kind {
 			if k == want && a.Source[id] == old {
@@ -108,19 +108,19 @@ func contains(s []int, v int) bool {
 // generation_config.json, the new tokenizer's files, and the base's
 // license, readme and custom code. The base's own tokenizer files are
 // left behind: they describe the old vocabulary.
-func (j *Job) outputFiles() (map[string][]byte, error) {
-	files, err := tokenizer.Files(j.newTokDir)
+func (s *Session) outputFiles() (map[string][]byte, error) {
+	files, err := tokenizer.Files(s.newTokDir)
 	if err != nil {
 		return nil, fmt.Errorf("transplant: new tokenizer: %w", err)
 	}
-	gen, err := j.generationConfig()
+	gen, err := s.generationConfig()
 	if err != nil {
 		return nil, err
 	}
 	if gen != nil {
 		files["generation_config.json"] = gen
 	}
-	entries, err := os.ReadDir(j.base.Dir())
+	entries, err := os.ReadDir(s.base.Dir())
 	if err != nil {
 		return nil, fmt.Errorf("transplant: base: %w", err)
 	}
@@ -128,7 +128,7 @@ func (j *Job) outputFiles() (map[string][]byte, error) {
 		if !e.Type().IsRegular() || !keepFromBase(e.Name()) {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(j.base.Dir(), e.Name()))
+		b, err := os.ReadFile(filepath.Join(s.base.Dir(), e.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("transplant: base: %w", err)
 		}
@@ -146,8 +146,8 @@ func keepFromBase(name string) bool {
 
 // generationConfig returns the base's generation_config.json with its
 // special-token ids remapped, or nil when the base has none.
-func (j *Job) generationConfig() ([]byte, error) {
-	path := filepath.Join(j.base.Dir(), "generation_config.json")
+func (s *Session) generationConfig() ([]byte, error) {
+	path := filepath.Join(s.base.Dir(), "generation_config.json")
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -159,7 +159,7 @@ func (j *Job) generationConfig() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transplant: %s: %w", path, err)
 	}
-	if err := j.remapTokenIDs(gen); err != nil {
+	if err := s.remapTokenIDs(gen); err != nil {
 		return nil, fmt.Errorf("transplant: %s: %w", path, err)
 	}
 	return gen.Marshal()

@@ -9,8 +9,23 @@ import (
 	"github.com/transplant-dev/transplant/safetensors"
 )
 
-// A Plan is what a Job will do, and what it will cost, worked out before
-// any table is built (what --dry-run prints).
+// A Choice says which method builds the new rows of each table.
+type Choice struct {
+	// Input builds the input embedding's rows; Output the output head's
+	// (nil: Input). A tied model has one table, built with Input.
+	Input, Output heuristics.Method
+}
+
+// For returns the method for the table of the given role.
+func (c Choice) For(r heuristics.Role) heuristics.Method {
+	if r == heuristics.OutputHead && c.Output != nil {
+		return c.Output
+	}
+	return c.Input
+}
+
+// A Plan is what a transplant will do, and what it will cost, worked out
+// before any table is read (what --dry-run prints).
 type Plan struct {
 	Base         ModelSummary     `json:"base"`
 	Donor        *ModelSummary    `json:"donor,omitempty"`
@@ -19,7 +34,7 @@ type Plan struct {
 	Alignment    align.Report     `json:"alignment"`
 	Tables       []TablePlan      `json:"tables"`
 	// MemoryBytes estimates the run's peak memory: the tables held in
-	// float32 at once, plus the methods' working space.
+	// float32 at once, plus the methods' working space and maps.
 	MemoryBytes int64 `json:"memory_bytes"`
 	// OutputBytes is the size of the output weights.
 	OutputBytes int64 `json:"output_bytes"`
@@ -39,10 +54,10 @@ type TokenizerSummary struct {
 	VocabSize int    `json:"vocab_size"`
 }
 
-// TablePlan is one tensor the job builds anew.
+// TablePlan is one tensor the transplant builds anew.
 type TablePlan struct {
 	Tensor  string            `json:"tensor"`
-	Role    string            `json:"role"` // "input embedding" or "output head"
+	Role    heuristics.Role   `json:"role"`
 	Method  string            `json:"method"`
 	OldRows int               `json:"old_rows"`
 	NewRows int               `json:"new_rows"`
@@ -54,67 +69,72 @@ type TablePlan struct {
 	Donor   string            `json:"donor_tensor,omitempty"`
 }
 
-// Plan returns what the job will do.
-func (j *Job) Plan() Plan { return j.plan }
+// rowBytes is what one row of a row map costs beyond its terms.
+const rowBytes = 96
 
-func (j *Job) makePlan() (Plan, error) {
-	p := Plan{
-		Base:         summarize(j.opts.Base, j.base),
-		OldTokenizer: TokenizerSummary{Path: j.base.Dir(), VocabSize: j.oldTok.VocabSize()},
-		NewTokenizer: TokenizerSummary{Path: j.newTokDir, VocabSize: j.newTok.VocabSize()},
-		Alignment:    j.alignment.Report,
+// Plan works out what building with c and writing in dtype (empty: the
+// base's) will do and cost. It fails when a method needs a donor the
+// session lacks, or cannot run at this size.
+func (s *Session) Plan(c Choice, dtype safetensors.Dtype) (Plan, error) {
+	if c.Input == nil {
+		return Plan{}, fmt.Errorf("transplant: no method given")
 	}
-	if j.donor != nil {
-		d := summarize(j.opts.Donor, j.donor)
+	p := Plan{
+		Base:         summarize(s.in.Base, s.base),
+		OldTokenizer: TokenizerSummary{Path: s.base.Dir(), VocabSize: s.oldTok.VocabSize()},
+		NewTokenizer: TokenizerSummary{Path: s.newTokDir, VocabSize: s.newTok.VocabSize()},
+		Alignment:    s.alignment.Report,
+	}
+	if s.donor != nil {
+		d := summarize(s.in.Donor, s.donor)
 		p.Donor = &d
 	}
-	rows := int64(j.alignment.Rows)
-	// The run keeps one widened base table and one donor table in reusable
-	// buffers, and every new table in float32 until it is written.
-	var scratch, donor, fresh, work int64
-	for _, t := range j.tables {
+	rows := int64(s.alignment.Rows)
+	// A run keeps one widened base table and one donor table in reusable
+	// buffers, every new table in float32 until it is written, and the
+	// row maps.
+	var base, donor, fresh, work, maps int64
+	for _, t := range s.tables {
+		m := c.For(t.Role)
+		if s.donor == nil && heuristics.RequiresDonor(m) {
+			return Plan{}, fmt.Errorf("transplant: %s: method %s: %w", t.Role, m.Name(), heuristics.ErrNoDonor)
+		}
 		tp := TablePlan{
-			Tensor: t.name, Role: t.stageLabel, Method: t.method.Name(),
-			OldRows: t.baseRows, NewRows: j.alignment.Rows, Cols: t.cols, Dtype: j.dtype(t.name),
-			Copied: j.alignment.Report.Shared, Built: len(j.targets), Padding: j.alignment.Report.Kinds[align.Padding.String()],
-			Donor: t.donorName,
+			Tensor: t.Tensor, Role: t.Role, Method: m.Name(),
+			OldRows: t.Rows, NewRows: s.alignment.Rows, Cols: t.Cols, Dtype: s.dtype(t.Tensor, dtype),
+			Copied: s.alignment.Report.Shared, Built: len(s.targets), Padding: s.alignment.Report.Kinds[align.Padding.String()],
+			Donor: t.DonorTensor,
 		}
 		p.Tables = append(p.Tables, tp)
-		cols := int64(t.cols)
-		if t.biasName != "" {
-			cols++
-		}
-		scratch = max(scratch, int64(t.baseRows)*cols*4)
-		donor = max(donor, int64(t.donorRows)*int64(t.donorCols)*4)
-		fresh += rows * cols * 4
-		w, err := methodWorkspace(t, len(j.targets), len(j.anchors))
+		width := int64(t.width())
+		base = max(base, int64(t.Rows)*width*4)
+		donor = max(donor, int64(t.DonorRows)*int64(t.DonorCols)*4)
+		fresh += rows * width * 4
+		w, err := s.workspace(m, t)
 		if err != nil {
-			return Plan{}, fmt.Errorf("transplant: %s: %w", t.stageLabel, err)
+			return Plan{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
 		}
 		work = max(work, w)
-		p.OutputBytes += rows * int64(t.cols) * int64(tp.Dtype.Size())
+		maps += int64(len(s.targets)) * rowBytes
+		p.OutputBytes += rows * int64(t.Cols) * int64(tp.Dtype.Size())
 	}
-	p.MemoryBytes = scratch + donor + fresh + work
-	for _, t := range j.base.Tensors() {
-		if !j.replaced(t.Name) && !(j.base.Tied() && t.Name == j.headName()) {
+	p.MemoryBytes = base + donor + fresh + work + maps
+	for _, t := range s.base.Tensors() {
+		if !s.replaced(t.Name) && !(s.base.Tied() && t.Name == s.headName()) {
 			p.OutputBytes += t.ByteSize()
 		}
 	}
 	return p, nil
 }
 
-// methodWorkspace is what t's method says it allocates beyond its inputs
-// and output, when it can say.
-func methodWorkspace(t table, targets, anchors int) (int64, error) {
-	m, ok := t.method.(heuristics.Sizer)
+// workspace is what m says it allocates beyond its inputs on table t, when
+// it can say.
+func (s *Session) workspace(m heuristics.Method, t Table) (int64, error) {
+	sz, ok := m.(heuristics.Sizer)
 	if !ok {
 		return 0, nil
 	}
-	donorCols := 0
-	if t.donorName != "" {
-		donorCols = t.donorCols
-	}
-	return m.Workspace(heuristics.Shape{Targets: targets, Anchors: anchors, Cols: t.cols, DonorCols: donorCols})
+	return sz.Workspace(heuristics.Shape{Targets: len(s.targets), Anchors: len(s.anchors), Cols: t.width(), DonorCols: t.DonorCols})
 }
 
 func summarize(path string, m *checkpoint.Model) ModelSummary {
@@ -132,26 +152,26 @@ func archName(m *checkpoint.Model) string {
 	return ""
 }
 
-// dtype is the dtype a new table is written in.
-func (j *Job) dtype(name string) safetensors.Dtype {
-	if j.opts.Dtype != "" {
-		return j.opts.Dtype
+// dtype is the dtype a new table is written in: want, or the base's.
+func (s *Session) dtype(name string, want safetensors.Dtype) safetensors.Dtype {
+	if want != "" {
+		return want
 	}
-	t, _ := j.base.Tensor(name)
+	t, _ := s.base.Tensor(name)
 	return t.Dtype
 }
 
-func (j *Job) replaced(name string) bool {
-	for _, t := range j.tables {
-		if t.name == name || t.biasName == name {
+func (s *Session) replaced(name string) bool {
+	for _, t := range s.tables {
+		if t.Tensor == name || t.Bias == name {
 			return true
 		}
 	}
 	return false
 }
 
-func (j *Job) headName() string {
-	if a, ok := j.base.Architecture(); ok {
+func (s *Session) headName() string {
+	if a, ok := s.base.Architecture(); ok {
 		return a.Head
 	}
 	return ""

@@ -2,9 +2,6 @@ package transplant
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,13 +9,16 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/transplant-dev/transplant/align"
+	"github.com/transplant-dev/transplant/checkpoint"
 	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/internal/safefile"
 	"github.com/transplant-dev/transplant/safetensors"
 )
 
 // A Report is what transplant.json records: what went in, with checksums,
-// how each table was built, and what came out. It has no timestamp, so that
-// a run repeated with the same inputs and seed gives identical files.
+// how each table was built, and what came out, with checksums of every
+// other file of the output. It has no timestamp, so that a run repeated
+// with the same inputs and seed gives identical files.
 type Report struct {
 	Tool      string        `json:"tool"`
 	Version   string        `json:"version"`
@@ -26,6 +26,8 @@ type Report struct {
 	Seed      uint64        `json:"seed"`
 	Alignment align.Report  `json:"alignment"`
 	Tables    []TableReport `json:"tables"`
+	// Outputs lists every file of the output directory but transplant.json.
+	Outputs []checkpoint.WrittenFile `json:"outputs"`
 	// Explanations details the rows of the tokens Options.Explain named.
 	Explanations []TokenRow `json:"explanations,omitempty"`
 	// Tokens details every built row when Options.TokenRows is set.
@@ -43,7 +45,7 @@ type InputFile struct {
 // TableReport says how one new tensor was built.
 type TableReport struct {
 	Tensor string            `json:"tensor"`
-	Role   string            `json:"role"`
+	Role   heuristics.Role   `json:"role"`
 	Method string            `json:"method"`
 	Params heuristics.Method `json:"params"`
 	Rows   int               `json:"rows"`
@@ -52,13 +54,14 @@ type TableReport struct {
 	// Counts says how many rows each way of building produced, copies and
 	// padding included.
 	Counts heuristics.Counts `json:"counts"`
-	// Residual summarizes OMP's relative residuals, for an OMP table.
-	Residual *ResidualSummary `json:"omp_residual,omitempty"`
+	// Measures summarizes the method's per-row measures by name, such as
+	// OMP's relative residuals.
+	Measures map[string]Summary `json:"measures,omitempty"`
 }
 
 // inputFiles lists what the run reads: the base's weights, config and
 // tokenizer, the new tokenizer, the donor's weights and config.
-func (j *Job) inputFiles() []InputFile {
+func (s *Session) inputFiles() []InputFile {
 	var in []InputFile
 	add := func(role string, paths ...string) {
 		for _, p := range paths {
@@ -74,16 +77,16 @@ func (j *Job) inputFiles() []InputFile {
 		}
 		return out
 	}
-	add("base", j.base.Files()...)
-	add("base", dirFiles(j.base.Dir(), "config.json", "tokenizer.json", "tokenizer.json.gz", "tokenizer_config.json", "special_tokens_map.json")...)
-	if st, err := os.Stat(j.newTokDir); err == nil && !st.IsDir() {
-		add("new tokenizer", j.newTokDir)
+	add("base", s.base.Files()...)
+	add("base", dirFiles(s.base.Dir(), "config.json", "tokenizer.json", "tokenizer.json.gz", "tokenizer_config.json", "special_tokens_map.json")...)
+	if st, err := os.Stat(s.newTokDir); err == nil && !st.IsDir() {
+		add("new tokenizer", s.newTokDir)
 	} else {
-		add("new tokenizer", dirFiles(j.newTokDir, "tokenizer.json", "tokenizer.json.gz", "tokenizer_config.json", "special_tokens_map.json")...)
+		add("new tokenizer", dirFiles(s.newTokDir, "tokenizer.json", "tokenizer.json.gz", "tokenizer_config.json", "special_tokens_map.json")...)
 	}
-	if j.donor != nil {
-		add("donor", j.donor.Files()...)
-		add("donor", dirFiles(j.donor.Dir(), "config.json")...)
+	if s.donor != nil {
+		add("donor", s.donor.Files()...)
+		add("donor", dirFiles(s.donor.Dir(), "config.json")...)
 	}
 	return dedupe(in)
 }
@@ -109,33 +112,10 @@ func hashFiles(ctx context.Context, files []InputFile) error {
 	for i := range files {
 		f := &files[i]
 		g.Go(func() error {
-			sum, err := sha256File(ctx, f.Path)
+			sum, err := safefile.SHA256(ctx, f.Path)
 			f.SHA256 = sum
 			return err
 		})
 	}
 	return g.Wait()
-}
-
-func sha256File(ctx context.Context, path string) (string, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer fh.Close()
-	h := sha256.New()
-	buf := make([]byte, 1<<20)
-	for {
-		if err := ctx.Err(); err != nil {
-			return "", err
-		}
-		n, err := fh.Read(buf)
-		h.Write(buf[:n])
-		if err == io.EOF {
-			return hex.EncodeToString(h.Sum(nil)), nil
-		}
-		if err != nil {
-			return "", err
-		}
-	}
 }

@@ -3,100 +3,152 @@ package transplant
 import (
 	"fmt"
 
-	"github.com/transplant-dev/transplant/align"
+	"gonum.org/v1/gonum/blas/blas32"
+
 	"github.com/transplant-dev/transplant/heuristics"
-	"github.com/transplant-dev/transplant/tokenizer"
 )
 
-func (j *Job) align() error {
-	emb, _ := j.base.Embedding()
-	a, err := align.Align(align.FromTokenizer(j.oldTok), align.FromTokenizer(j.newTok), align.Options{
-		OldRows:         emb.Shape[0],
-		Map:             j.opts.Map,
-		PadToMultipleOf: j.opts.PadToMultipleOf,
-	})
-	if err != nil {
-		return fmt.Errorf("transplant: %w", err)
-	}
-	j.alignment = a
-	j.targets, j.anchors = targetsAndAnchors(a, j.oldTok, j.newTok)
-	return nil
+// A Table is one tensor of the base model that the transplant builds anew,
+// and the donor's matching tensor.
+type Table struct {
+	Role heuristics.Role
+	// Tensor names the base tensor; Bias the head's bias, built with it as
+	// one more column, "" when there is none.
+	Tensor, Bias string
+	// Rows and Cols are the base tensor's shape; RealRows of its rows
+	// belong to tokens of the old vocabulary, the rest is padding.
+	Rows, Cols, RealRows int
+	// DonorTensor names the donor's matching tensor, "" without a donor.
+	DonorTensor          string
+	DonorRows, DonorCols int
 }
 
-// targetsAndAnchors lists the rows a method builds and the shared tokens it
-// may draw on. Ordinary new tokens are cut into old pieces; new special
-// tokens get no pieces (their spelling is markup, not text), so that
-// subword methods fall back to the mean while donor methods still place them.
-func targetsAndAnchors(a *align.Alignment, oldTok, newTok *tokenizer.Tokenizer) ([]heuristics.Target, []heuristics.Anchor) {
-	var targets []heuristics.Target
-	var anchors []heuristics.Anchor
-	for id, k := range a.Kind {
-		switch k {
-		case align.Exact, align.ByBytes:
-			anchors = append(anchors, heuristics.Anchor{Old: a.Source[id], New: id})
-		case align.New:
-			b := newTok.Surface(id).Bytes
-			t := heuristics.Target{NewID: id, Bytes: len(b)}
-			for _, p := range oldTok.EncodeSurface(b) {
-				t.Pieces = append(t.Pieces, heuristics.Piece{ID: p, Bytes: len(oldTok.Surface(p).Bytes)})
-			}
-			targets = append(targets, t)
-		case align.NewSpecial:
-			targets = append(targets, heuristics.Target{NewID: id, Bytes: len(newTok.Surface(id).Bytes)})
-		}
+// width is the number of columns a method sees: the bias is one more.
+func (t Table) width() int {
+	if t.Bias != "" {
+		return t.Cols + 1
 	}
-	return targets, anchors
+	return t.Cols
 }
 
-// planTables decides which tensors to build and checks that the methods
-// have what they need.
-func (j *Job) planTables() error {
-	emb, _ := j.base.Embedding()
-	in := table{name: emb.Name, method: j.opts.Input, baseRows: emb.Shape[0], cols: emb.Shape[1], stageLabel: "input embedding"}
-	tabs := []table{in}
-	if !j.base.Tied() {
-		head, ok := j.base.Head()
+// Tables lists the tensors the transplant builds: the input embedding
+// and, unless tied, the output head.
+func (s *Session) Tables() []Table { return s.tables }
+
+func (s *Session) listTables() ([]Table, error) {
+	emb, _ := s.base.Embedding()
+	tabs := []Table{{Role: heuristics.InputEmbedding, Tensor: emb.Name, Rows: emb.Shape[0], Cols: emb.Shape[1]}}
+	if !s.base.Tied() {
+		head, ok := s.base.Head()
 		if !ok {
-			return fmt.Errorf("transplant: base %s: untied model without an output head tensor", j.opts.Base)
+			return nil, fmt.Errorf("transplant: base %s: untied model without an output head tensor", s.in.Base)
 		}
 		if head.Shape[0] != emb.Shape[0] {
-			return fmt.Errorf("transplant: base %s: head %q has %d rows, embedding %q %d: cannot align both",
-				j.opts.Base, head.Name, head.Shape[0], emb.Name, emb.Shape[0])
+			return nil, fmt.Errorf("transplant: base %s: head %q has %d rows, embedding %q %d: cannot align both",
+				s.in.Base, head.Name, head.Shape[0], emb.Name, emb.Shape[0])
 		}
-		out := table{name: head.Name, method: j.opts.outputMethod(), output: true, baseRows: head.Shape[0], cols: head.Shape[1], stageLabel: "output head"}
-		if arch, ok := j.base.Architecture(); ok && arch.HeadBias != "" {
-			if _, ok := j.base.Tensor(arch.HeadBias); ok {
-				out.biasName = arch.HeadBias
+		out := Table{Role: heuristics.OutputHead, Tensor: head.Name, Rows: head.Shape[0], Cols: head.Shape[1]}
+		if arch, ok := s.base.Architecture(); ok && arch.HeadBias != "" {
+			if _, ok := s.base.Tensor(arch.HeadBias); ok {
+				out.Bias = arch.HeadBias
 			}
 		}
 		tabs = append(tabs, out)
 	}
 	for i := range tabs {
 		t := &tabs[i]
-		t.realRows = min(t.baseRows, j.oldTok.VocabSize())
-		if err := j.planDonor(t); err != nil {
-			return err
+		t.RealRows = min(t.Rows, s.oldTok.VocabSize())
+		if s.donor != nil {
+			s.matchDonor(t)
 		}
 	}
-	j.tables = tabs
-	return nil
+	return tabs, nil
 }
 
-// planDonor picks the donor table matching t: the donor's embedding for the
-// input side, its head (or its embedding when tied) for the output side.
-func (j *Job) planDonor(t *table) error {
-	if j.donor == nil {
-		if needsDonor(t.method) {
-			return fmt.Errorf("transplant: %s: method %s needs a donor model (--donor)", t.stageLabel, t.method.Name())
-		}
-		return nil
-	}
-	d, _ := j.donor.Embedding()
-	if t.output && !j.donor.Tied() {
-		if h, ok := j.donor.Head(); ok {
+// matchDonor picks the donor table matching t: the donor's embedding for
+// the input side, its head (or its embedding when tied) for the output side.
+func (s *Session) matchDonor(t *Table) {
+	d, _ := s.donor.Embedding()
+	if t.Role == heuristics.OutputHead && !s.donor.Tied() {
+		if h, ok := s.donor.Head(); ok {
 			d = h
 		}
 	}
-	t.donorName, t.donorRows, t.donorCols = d.Name, d.Shape[0], d.Shape[1]
-	return nil
+	t.DonorTensor, t.DonorRows, t.DonorCols = d.Name, d.Shape[0], d.Shape[1]
+}
+
+// A scratch holds the float32 buffers a run reuses from one table to the
+// next, so that reading the head does not allocate what reading the
+// embedding just let go of.
+type scratch struct {
+	base, donor []float32
+}
+
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
+
+// readBase widens t's base tensor, all its rows, into the scratch buffer,
+// with the head bias as a last column when t has one, so that every method
+// treats the bias as part of the row.
+func (s *Session) readBase(t Table, buf *scratch) (blas32.General, error) {
+	cols := t.width()
+	buf.base = grow(buf.base, t.Rows*cols)
+	if err := s.base.ReadRows(t.Tensor, 0, t.Rows, buf.base[:t.Rows*t.Cols]); err != nil {
+		return blas32.General{}, fmt.Errorf("transplant: %w", err)
+	}
+	m := blas32.General{Rows: t.Rows, Cols: cols, Stride: cols, Data: buf.base}
+	if t.Bias == "" {
+		return m, nil
+	}
+	bias, shape, err := s.base.Float32(t.Bias)
+	if err != nil {
+		return blas32.General{}, fmt.Errorf("transplant: %w", err)
+	}
+	if len(shape) != 1 || shape[0] != t.Rows {
+		return blas32.General{}, fmt.Errorf("transplant: base %s: head bias %q has shape %v, head has %d rows", s.in.Base, t.Bias, shape, t.Rows)
+	}
+	// Spread the rows from stride t.Cols to t.Cols+1, last row first.
+	for i := t.Rows - 1; i >= 0; i-- {
+		copy(buf.base[i*cols:i*cols+t.Cols], buf.base[i*t.Cols:(i+1)*t.Cols])
+		buf.base[i*cols+t.Cols] = bias[i]
+	}
+	return m, nil
+}
+
+// readDonor reads t's donor table into the scratch buffer; the zero
+// table without a donor.
+func (s *Session) readDonor(t Table, buf *scratch) (blas32.General, error) {
+	if t.DonorTensor == "" {
+		return blas32.General{}, nil
+	}
+	buf.donor = grow(buf.donor, t.DonorRows*t.DonorCols)
+	if err := s.donor.ReadRows(t.DonorTensor, 0, t.DonorRows, buf.donor); err != nil {
+		return blas32.General{}, fmt.Errorf("transplant: donor: %w", err)
+	}
+	return blas32.General{Rows: t.DonorRows, Cols: t.DonorCols, Stride: t.DonorCols, Data: buf.donor}, nil
+}
+
+// realRows views the rows of base that belong to old tokens: what methods
+// and maps see, so that padding never counts in a mean.
+func realRows(base blas32.General, t Table) blas32.General {
+	return blas32.General{Rows: t.RealRows, Cols: base.Cols, Stride: base.Stride, Data: base.Data}
+}
+
+// problem makes t's problem: its base rows (padding left out), the donor's
+// table, and the given targets and anchors.
+func (s *Session) problem(t Table, targets []heuristics.Target, anchors []heuristics.Anchor, seed uint64, buf *scratch) (*heuristics.Problem, blas32.General, error) {
+	base, err := s.readBase(t, buf)
+	if err != nil {
+		return nil, blas32.General{}, err
+	}
+	donor, err := s.readDonor(t, buf)
+	if err != nil {
+		return nil, blas32.General{}, err
+	}
+	p := &heuristics.Problem{Base: realRows(base, t), Role: t.Role, Targets: targets, Anchors: anchors, Donor: donor, Seed: seed}
+	return p, base, nil
 }

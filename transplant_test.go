@@ -3,6 +3,8 @@ package transplant
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
@@ -23,6 +25,9 @@ import (
 // tokenizerDir is one of the tokenizers the tokenizer package keeps: real
 // ones, and small synthetic ones ("synth-...") for fast tests.
 func tokenizerDir(name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
 	if strings.HasPrefix(name, "synth-") {
 		return filepath.Join("tokenizer", "testdata", "synthetic", name)
 	}
@@ -31,7 +36,7 @@ func tokenizerDir(name string) string {
 
 // tinyModel describes a small Llama-style model built for a test.
 type tinyModel struct {
-	tokenizer string // name under tokenizer/testdata/tokenizers
+	tokenizer string // name under tokenizer/testdata/tokenizers, or an absolute path
 	rows      int    // embedding rows (0: one per token id)
 	hidden    int
 	tied      bool
@@ -149,18 +154,42 @@ func writeJSON(t *testing.T, path string, v any) {
 	writeFile(t, path, data)
 }
 
-func transplantT(t *testing.T, opts Options) (string, *Report) {
-	t.Helper()
-	if opts.Input == nil {
-		opts.Input = heuristics.Subword{}
+// job is one transplant of a test: inputs, methods (subword when none)
+// and the options of Build and Write, explanations by name.
+type job struct {
+	in        Inputs
+	c         Choice
+	seed      uint64
+	explain   []string
+	tokenRows bool
+}
+
+// run opens, builds and writes the job into dir/out.
+func (j job) run(ctx context.Context, dir string) (string, *Report, error) {
+	if j.c.Input == nil {
+		j.c.Input = heuristics.Subword{}
 	}
-	job, err := Prepare(context.Background(), opts)
+	s, err := Open(ctx, j.in)
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
 	}
-	defer job.Close()
-	out := filepath.Join(t.TempDir(), "out")
-	rep, err := job.Run(context.Background(), out)
+	defer s.Close()
+	ids, err := s.ResolveTokens(j.explain)
+	if err != nil {
+		return "", nil, err
+	}
+	b, err := s.Build(ctx, j.c, BuildOptions{Seed: j.seed})
+	if err != nil {
+		return "", nil, err
+	}
+	out := filepath.Join(dir, "out")
+	rep, err := s.Write(ctx, out, b, WriteOptions{Explain: ids, TokenRows: j.tokenRows})
+	return out, rep, err
+}
+
+func transplantT(t *testing.T, j job) (string, *Report) {
+	t.Helper()
+	out, rep, err := j.run(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +224,7 @@ func TestOwnTokenizerReproducesBase(t *testing.T) {
 	} {
 		t.Run(tm.tokenizer, func(t *testing.T) {
 			base := tm.write(t, filepath.Join(t.TempDir(), "base"))
-			out, _ := transplantT(t, Options{Base: base, Tokenizer: base})
+			out, _ := transplantT(t, job{in: Inputs{Base: base, Tokenizer: base}})
 			got, want := open(t, out), open(t, base)
 			if len(got.Tensors()) != len(want.Tensors()) {
 				t.Fatalf("%d tensors, want %d", len(got.Tensors()), len(want.Tensors()))
@@ -217,7 +246,7 @@ func TestOwnTokenizerReproducesBase(t *testing.T) {
 // describe the new vocabulary.
 func TestAcrossFamilies(t *testing.T) {
 	base := tinyModel{tokenizer: "mistral-7b-v0.1", hidden: 8}.write(t, filepath.Join(t.TempDir(), "base"))
-	out, rep := transplantT(t, Options{Base: base, Tokenizer: tokenizerDir("gpt2")})
+	out, rep := transplantT(t, job{in: Inputs{Base: base, Tokenizer: tokenizerDir("gpt2")}})
 	got, old := open(t, out), open(t, base)
 	newTok, _ := tokenizer.Load(out)
 	oldTok, _ := tokenizer.Load(base)
@@ -273,7 +302,7 @@ func TestAcrossFamilies(t *testing.T) {
 // is rebuilt with its head.
 func TestPaddingAndBias(t *testing.T) {
 	base := tinyModel{tokenizer: "gpt2", rows: 50304, hidden: 4, headBias: true}.write(t, filepath.Join(t.TempDir(), "base"))
-	out, rep := transplantT(t, Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Input: heuristics.Mean{}})
+	out, rep := transplantT(t, job{in: Inputs{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1")}, c: Choice{Input: heuristics.Mean{}}})
 	got := open(t, out)
 	emb, _ := got.Embedding()
 	if emb.Shape[0] != 32000 || got.Config().VocabSize() != 32000 {
@@ -329,40 +358,49 @@ func TestBadInput(t *testing.T) {
 	os.MkdirAll(broken, 0o755)
 	writeFile(t, filepath.Join(broken, "tokenizer.json"), files["tokenizer.json"])
 	writeFile(t, filepath.Join(broken, "tokenizer_config.json"), []byte(`{"bos_token": "<s>", "eos_token": "</s>"}`))
+	mistral := tokenizerDir("mistral-7b-v0.1")
+	mean := Choice{Input: heuristics.Mean{}}
 	tests := []struct {
 		name string
-		opts Options
+		job  job
 		want string
+		is   error
 	}{
-		{"no method", Options{Base: base, Tokenizer: base}, "no method"},
-		{"knn without donor", Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Input: heuristics.KNN{K: 2, Temperature: 1}}, "needs a donor"},
-		{"omp without donor", Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Input: omp.Method{}}, "needs a donor"},
-		{"donor rows short of its tokenizer", Options{Base: base, Donor: short, Input: heuristics.Mean{}}, "100 rows"},
-		{"donor tokenizer is not the new one", Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Donor: liar, Input: heuristics.Mean{}}, "not the new tokenizer"},
-		{"map names a missing token", Options{Base: base, Donor: donor, Input: heuristics.Mean{}, Map: map[string]string{"<|nope|>": "</s>"}}, "<|nope|>"},
-		{"special tokens missing", Options{Base: base, Tokenizer: broken, Input: heuristics.Mean{}}, "eos_token: </s>"},
-		{"no base", Options{Base: filepath.Join(dir, "missing"), Tokenizer: base, Input: heuristics.Mean{}}, "missing"},
+		{"knn without donor", job{in: Inputs{Base: base, Tokenizer: mistral}, c: Choice{Input: heuristics.KNN{K: 2, Temperature: 1}}}, "needs a donor", heuristics.ErrNoDonor},
+		{"omp without donor", job{in: Inputs{Base: base, Tokenizer: mistral}, c: Choice{Input: omp.Method{}}}, "needs a donor", heuristics.ErrNoDonor},
+		{"donor rows short of its tokenizer", job{in: Inputs{Base: base, Donor: short}, c: mean}, "100 rows", ErrVocabularyMismatch},
+		{"donor tokenizer is not the new one", job{in: Inputs{Base: base, Tokenizer: mistral, Donor: liar}, c: mean}, "not the new tokenizer", ErrVocabularyMismatch},
+		{"map names a missing token", job{in: Inputs{Base: base, Donor: donor, Map: map[string]string{"<|nope|>": "</s>"}}, c: mean}, "<|nope|>", nil},
+		{"special tokens missing", job{in: Inputs{Base: base, Tokenizer: broken}, c: mean}, "eos_token: </s>", nil},
+		{"no base", job{in: Inputs{Base: filepath.Join(dir, "missing"), Tokenizer: base}, c: mean}, "missing", nil},
+		{"unknown token to explain", job{in: Inputs{Base: base, Tokenizer: mistral}, c: mean, explain: []string{"no such token here"}}, "no such token", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			job, err := Prepare(context.Background(), tt.opts)
+			out, _, err := tt.job.run(context.Background(), t.TempDir())
 			if err == nil {
-				job.Close()
 				t.Fatal("no error")
 			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %q does not mention %q", err, tt.want)
+			if !strings.Contains(err.Error(), tt.want) || (tt.is != nil && !errors.Is(err, tt.is)) {
+				t.Errorf("error %q does not mention %q or wrap %v", err, tt.want, tt.is)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("an output appeared")
 			}
 		})
 	}
 	// An output inside the input is refused, and nothing appears there.
-	job, err := Prepare(context.Background(), Options{Base: base, Tokenizer: base, Input: heuristics.Mean{}})
+	s, err := Open(context.Background(), Inputs{Base: base, Tokenizer: base})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer job.Close()
+	defer s.Close()
+	b, err := s.Build(context.Background(), mean, BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	inside := filepath.Join(base, "out")
-	if _, err := job.Run(context.Background(), inside); !errors.Is(err, checkpoint.ErrOutputInsideInput) {
+	if _, err := s.Write(context.Background(), inside, b, WriteOptions{}); !errors.Is(err, checkpoint.ErrOutputInsideInput) {
 		t.Errorf("output inside input: %v", err)
 	}
 	if _, err := os.Stat(inside); err == nil {
@@ -374,9 +412,9 @@ func TestBadInput(t *testing.T) {
 // built; a run repeated with the same seed writes the same bytes.
 func TestReportAndDeterminism(t *testing.T) {
 	base := tinyModel{tokenizer: "gpt2", hidden: 4}.write(t, filepath.Join(t.TempDir(), "base"))
-	opts := Options{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1"), Input: heuristics.Randn{Scale: 1}, Seed: 3}
-	out1, rep := transplantT(t, opts)
-	out2, _ := transplantT(t, opts)
+	j := job{in: Inputs{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1")}, c: Choice{Input: heuristics.Randn{Scale: 1}}, seed: 3}
+	out1, rep := transplantT(t, j)
+	out2, _ := transplantT(t, j)
 	for _, name := range []string{"model.safetensors", "transplant.json", "config.json"} {
 		a, _ := os.ReadFile(filepath.Join(out1, name))
 		b, _ := os.ReadFile(filepath.Join(out2, name))
@@ -395,18 +433,29 @@ func TestReportAndDeterminism(t *testing.T) {
 	if rep.Tables[0].Method != "randn" || rep.Tables[0].Counts["randn"] == 0 {
 		t.Errorf("table report %+v", rep.Tables[0])
 	}
+	// Every other file of the output is listed with its checksum.
+	entries, _ := os.ReadDir(out1)
+	if len(rep.Outputs) != len(entries)-1 {
+		t.Errorf("%d outputs listed for %d files besides transplant.json", len(rep.Outputs), len(entries)-1)
+	}
+	for _, f := range rep.Outputs {
+		data, err := os.ReadFile(filepath.Join(out1, f.Name))
+		if sum := sha256.Sum256(data); err != nil || hex.EncodeToString(sum[:]) != f.SHA256 || int64(len(data)) != f.Bytes {
+			t.Errorf("%s: listed %+v (%v)", f.Name, f, err)
+		}
+	}
 }
 
 // Explanations name the old rows a new row comes from, with weights that
 // match the method.
 func TestExplain(t *testing.T) {
 	base := tinyModel{tokenizer: "mistral-7b-v0.1", hidden: 4}.write(t, filepath.Join(t.TempDir(), "base"))
-	opts := Options{Base: base, Tokenizer: tokenizerDir("gpt2"), Input: heuristics.Subword{Output: heuristics.CombineFirst},
-		Explain: []string{"Ġthe", " transplant", "#50256"}}
-	_, rep := transplantT(t, opts)
+	j := job{in: Inputs{Base: base, Tokenizer: tokenizerDir("gpt2")}, c: Choice{Input: heuristics.Subword{Output: heuristics.CombineFirst}},
+		explain: []string{"Ġthe", " transplant", "#50256", "<|endoftext|>"}}
+	_, rep := transplantT(t, j)
 	got := map[string]TokenRow{}
 	for _, r := range rep.Explanations {
-		got[r.Table+" "+r.Token] = r
+		got[r.Table.String()+" "+r.Token] = r
 	}
 	if r := got["input embedding Ġthe"]; r.How != "copied" || r.From == nil || r.From.Token != "▁the" {
 		t.Errorf("Ġthe: %+v", r)
@@ -421,10 +470,51 @@ func TestExplain(t *testing.T) {
 	if len(out.Terms) != 1 || out.Terms[0].Token != "▁trans" || out.Terms[0].Weight != 1 {
 		t.Errorf("output Ġtransplant (first piece): %+v", out)
 	}
-	opts.Explain = []string{"no such token here"}
-	if _, err := Prepare(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "no such token") {
-		t.Errorf("unknown token: %v", err)
+}
+
+// Every method's rows are explained by their terms: the whole-table terms
+// of mean and randn included.
+func TestExplainEveryMethod(t *testing.T) {
+	dir := t.TempDir()
+	base := tinyModel{tokenizer: "synth-unigram", hidden: 4}.write(t, filepath.Join(dir, "base"))
+	donor := tinyModel{tokenizer: "synth-bytelevel-added", hidden: 6}.write(t, filepath.Join(dir, "donor"))
+	for _, tc := range []struct {
+		m     heuristics.Method
+		check func(r TokenRow) bool
+	}{
+		{heuristics.Zero{}, func(r TokenRow) bool { return len(r.Terms) == 0 && r.Mean == 0 && r.Noise == nil }},
+		{heuristics.Mean{}, func(r TokenRow) bool { return len(r.Terms) == 0 && r.Mean == 1 }},
+		{heuristics.Randn{Scale: 1}, func(r TokenRow) bool { return r.Mean == 1 && r.Noise != nil && r.Noise.Seed == 5 }},
+		{heuristics.Subword{}, func(r TokenRow) bool { return len(r.Terms) > 0 && sumWeights(r.Terms) > 0.999 }},
+		{heuristics.KNN{K: 3, Temperature: 0.1}, func(r TokenRow) bool {
+			return len(r.Terms) == 3 && sumWeights(r.Terms) > 0.999 && r.Measures["similarity"] != 0
+		}},
+		{heuristics.DefaultHybrid(), func(r TokenRow) bool { return len(r.Terms) > 0 && sumWeights(r.Terms) > 0.999 }},
+		{omp.Method{Options: omp.Options{K: 3}}, func(r TokenRow) bool {
+			res, ok := r.Measures["residual"]
+			return len(r.Terms) <= 3 && ok && res <= 1
+		}},
+	} {
+		t.Run(tc.m.Name(), func(t *testing.T) {
+			_, rep := transplantT(t, job{in: Inputs{Base: base, Donor: donor}, c: Choice{Input: tc.m}, seed: 5, explain: []string{"#300"}})
+			if len(rep.Explanations) != 2 {
+				t.Fatalf("%d explanations, want one per table", len(rep.Explanations))
+			}
+			for _, r := range rep.Explanations {
+				if r.How == "copied" || r.How == "padding" || !tc.check(r) {
+					t.Errorf("%+v", r)
+				}
+			}
+		})
 	}
+}
+
+func sumWeights(terms []Term) float64 {
+	var s float64
+	for _, t := range terms {
+		s += t.Weight
+	}
+	return s
 }
 
 // Donor methods run end to end, with donor and base of different widths;
@@ -439,21 +529,21 @@ func TestDonorMethods(t *testing.T) {
 		heuristics.DefaultHybrid(),
 	} {
 		t.Run(m.Name(), func(t *testing.T) {
-			out, rep := transplantT(t, Options{Base: base, Donor: donor, Input: m, TokenRows: true})
+			out, rep := transplantT(t, job{in: Inputs{Base: base, Donor: donor}, c: Choice{Input: m}, tokenRows: true})
 			if got := open(t, out).Config().VocabSize(); got != 3263 {
 				t.Errorf("vocab_size %d", got)
 			}
 			if m.Name() != "omp" {
 				return
 			}
-			if rep.Tables[0].Residual == nil || rep.Tables[0].Residual.Max > 1 {
-				t.Errorf("residual summary %+v", rep.Tables[0].Residual)
+			if r, ok := rep.Tables[0].Measures["residual"]; !ok || r.Max > 1 {
+				t.Errorf("residual summary %+v", rep.Tables[0].Measures)
 			}
 			if len(rep.Tokens) == 0 {
 				t.Fatal("no token rows")
 			}
 			for _, e := range rep.Tokens {
-				if e.How != "omp" || len(e.Terms) > 3 || e.Residual == nil || *e.Residual > 1 {
+				if !strings.HasPrefix(e.How, "omp") || len(e.Terms) > 3 || e.Measures["residual"] > 1 {
 					t.Fatalf("token row %+v", e)
 				}
 			}
@@ -467,19 +557,16 @@ func TestPlanCountsOMPMemory(t *testing.T) {
 	dir := t.TempDir()
 	base := tinyModel{tokenizer: "synth-unigram", hidden: 4}.write(t, filepath.Join(dir, "base"))
 	donor := tinyModel{tokenizer: "synth-bytelevel-added", hidden: 6}.write(t, filepath.Join(dir, "donor"))
-	plan := func(o omp.Options) (Plan, error) {
-		j, err := Prepare(context.Background(), Options{Base: base, Donor: donor, Input: omp.Method{Options: o}})
-		if err != nil {
-			return Plan{}, err
-		}
-		defer j.Close()
-		return j.Plan(), nil
-	}
-	mean, err := Prepare(context.Background(), Options{Base: base, Donor: donor, Input: heuristics.Mean{}})
+	s, err := Open(context.Background(), Inputs{Base: base, Donor: donor})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer mean.Close()
+	defer s.Close()
+	plan := func(o omp.Options) (Plan, error) { return s.Plan(Choice{Input: omp.Method{Options: o}}, "") }
+	meanPlan, err := s.Plan(Choice{Input: heuristics.Mean{}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := omp.Options{K: 3, MaxMemory: 64 << 20}
 	p, err := plan(o)
 	if err != nil {
@@ -490,8 +577,8 @@ func TestPlanCountsOMPMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.MemoryBytes < solver || p.MemoryBytes < mean.Plan().MemoryBytes {
-		t.Errorf("plan says %d bytes; mean's plan is %d and OMP's solver alone takes %d", p.MemoryBytes, mean.Plan().MemoryBytes, solver)
+	if p.MemoryBytes < solver || p.MemoryBytes < meanPlan.MemoryBytes {
+		t.Errorf("plan says %d bytes; mean's plan is %d and OMP's solver alone takes %d", p.MemoryBytes, meanPlan.MemoryBytes, solver)
 	}
 	if _, err := plan(omp.Options{K: 3, MaxMemory: 1 << 20, BatchSize: 100000}); !errors.Is(err, omp.ErrMemory) {
 		t.Errorf("a batch too large for the budget: %v, want omp.ErrMemory", err)

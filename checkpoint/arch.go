@@ -19,21 +19,25 @@ type Architecture struct {
 	Prefix string
 	// TieDefault is the class's default for tie_word_embeddings.
 	TieDefault bool
-	// ScaleEmbedding marks families that multiply embeddings by
-	// sqrt(hidden_size) on input (Gemma).
-	ScaleEmbedding bool
+}
+
+// Tied reports whether a model of this architecture with config c ties
+// its output head to its input embedding: tie_word_embeddings when c says,
+// else the class's default. This is the one tie rule of the project; a
+// checkpoint that stores no head is read as tied besides (Model.Tied).
+func (a Architecture) Tied(c *Config) bool {
+	if c != nil {
+		if tie, ok := c.TieWordEmbeddings(); ok {
+			return tie
+		}
+	}
+	return a.TieDefault
 }
 
 // decoder is the layout most decoder-only families share.
 func decoder(class, modelType string, tie bool) Architecture {
 	return Architecture{Class: class, ModelType: modelType, Embedding: "model.embed_tokens.weight",
 		Head: "lm_head.weight", Prefix: "model.", TieDefault: tie}
-}
-
-func gemma(class, modelType string) Architecture {
-	a := decoder(class, modelType, true)
-	a.ScaleEmbedding = true
-	return a
 }
 
 var architectures = []Architecture{
@@ -50,9 +54,9 @@ var architectures = []Architecture{
 	decoder("StableLmForCausalLM", "stablelm", false),
 	decoder("Starcoder2ForCausalLM", "starcoder2", true),
 	decoder("SmolLM3ForCausalLM", "smollm3", true),
-	gemma("GemmaForCausalLM", "gemma"),
-	gemma("Gemma2ForCausalLM", "gemma2"),
-	gemma("Gemma3ForCausalLM", "gemma3_text"),
+	decoder("GemmaForCausalLM", "gemma", true),
+	decoder("Gemma2ForCausalLM", "gemma2", true),
+	decoder("Gemma3ForCausalLM", "gemma3_text", true),
 	{Class: "PhiForCausalLM", ModelType: "phi", Embedding: "model.embed_tokens.weight", Head: "lm_head.weight",
 		HeadBias: "lm_head.bias", Prefix: "model."},
 	{Class: "GPT2LMHeadModel", ModelType: "gpt2", Embedding: "transformer.wte.weight", Head: "lm_head.weight",
@@ -82,9 +86,16 @@ func LookupArchitecture(c *Config) (Architecture, bool) {
 			}
 		}
 	}
-	mt := c.ModelType()
+	if mt := c.ModelType(); mt != "" {
+		return LookupModelType(mt)
+	}
+	return Architecture{}, false
+}
+
+// LookupModelType finds the table entry for a config.json "model_type".
+func LookupModelType(modelType string) (Architecture, bool) {
 	for _, a := range architectures {
-		if mt != "" && a.ModelType == mt {
+		if a.ModelType == modelType {
 			return a, true
 		}
 	}

@@ -3,10 +3,14 @@ package checkpoint
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/transplant-dev/transplant/internal/safefile"
 	"github.com/transplant-dev/transplant/safetensors"
 )
 
@@ -248,6 +252,43 @@ func sortedKeys[V any](m map[string]V) []string {
 
 func plainName(name string) bool {
 	return name != "" && name != "." && name != ".." && filepath.Base(name) == name && filepath.IsLocal(name)
+}
+
+// writeManifest checksums every file written so far and writes the file
+// the Manifest callback makes of them.
+func (d *dirWriter) writeManifest() error {
+	if d.opts.Manifest == nil {
+		return nil
+	}
+	entries, err := os.ReadDir(d.dir)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	written := make([]WrittenFile, len(entries))
+	g, ctx := errgroup.WithContext(d.ctx)
+	g.SetLimit(2) // sha256 is faster than most disks: two files at once
+	for i, e := range entries {
+		g.Go(func() error {
+			info, err := e.Info()
+			if err != nil {
+				return err
+			}
+			sum, err := safefile.SHA256(ctx, filepath.Join(d.dir, e.Name()))
+			written[i] = WrittenFile{Name: e.Name(), Bytes: info.Size(), SHA256: sum}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("checkpoint: checksums: %w", err)
+	}
+	name, data, err := d.opts.Manifest(written)
+	if err != nil {
+		return fmt.Errorf("checkpoint: manifest: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(d.dir, name)); err == nil || !plainName(name) {
+		return fmt.Errorf("checkpoint: manifest %q: %w: not a free file name in the directory", name, ErrFormat)
+	}
+	return d.writeFile(name, data)
 }
 
 func (d *dirWriter) writeFile(name string, data []byte) error {

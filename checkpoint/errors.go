@@ -12,6 +12,10 @@ var (
 	ErrNoWeights = errors.New("no weights file")
 	// ErrNotFound reports a tensor name the model does not hold.
 	ErrNotFound = errors.New("no such tensor")
+	// ErrUnsupportedArchitecture reports a model whose architecture the
+	// table of architectures lacks, so that its embedding and head cannot
+	// be found.
+	ErrUnsupportedArchitecture = errors.New("unsupported architecture")
 	// ErrShape reports a tensor whose shape does not suit the request, such
 	// as a row read from a tensor that is not 2-D.
 	ErrShape = errors.New("wrong shape")

@@ -247,12 +247,7 @@ func (m *Model) resolve() {
 	if bare := strings.TrimPrefix(a.Embedding, a.Prefix); !has(a.Embedding) && has(bare) {
 		m.embed = bare
 	}
-	m.tied = a.TieDefault
-	if m.config != nil {
-		if tie, ok := m.config.TieWordEmbeddings(); ok {
-			m.tied = tie
-		}
-	}
+	m.tied = a.Tied(m.config)
 	if !has(a.Head) && !m.tied {
 		m.tied, m.headless = true, true
 	}

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"gonum.org/v1/gonum/blas/blas32"
 
+	"github.com/transplant-dev/transplant/internal/safefile"
 	"github.com/transplant-dev/transplant/safetensors"
 )
 
@@ -58,9 +58,21 @@ type WriteOptions struct {
 	// Progress, when set, is called after each tensor with the bytes of
 	// tensor data written so far and in all.
 	Progress func(done, total int64)
+	// Manifest, when set, is called once every other file is written, with
+	// their checksums, and returns one last file to write, such as a
+	// report that lists them.
+	Manifest func(written []WrittenFile) (name string, data []byte, err error)
 
 	// create opens output files; tests replace it to inject failures.
 	create func(path string) (io.WriteCloser, error)
+}
+
+// A WrittenFile is one file WriteDir wrote: its name in the directory,
+// size and SHA-256.
+type WrittenFile struct {
+	Name   string `json:"name"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
 }
 
 // WriteDir writes a model directory at out that transformers loads: the
@@ -82,7 +94,7 @@ func WriteDir(ctx context.Context, out string, base *Model, opts WriteOptions) (
 	if err != nil {
 		return err
 	}
-	tmp, err := makeTempSibling(out)
+	tmp, err := safefile.TempDirBeside(out)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -99,6 +111,9 @@ func WriteDir(ctx context.Context, out string, base *Model, opts WriteOptions) (
 		return err
 	}
 	if err := dw.writeFiles(); err != nil {
+		return err
+	}
+	if err := dw.writeManifest(); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, out); err != nil {
@@ -151,19 +166,4 @@ func resolve(path string) (string, error) {
 		rest = append([]string{filepath.Base(abs)}, rest...)
 		abs = parent
 	}
-}
-
-// makeTempSibling creates a hidden directory beside out, with the
-// permissions the umask gives a new directory (os.MkdirTemp's would be
-// 0700, and they survive the rename).
-func makeTempSibling(out string) (string, error) {
-	out = filepath.Clean(out)
-	for range 100 {
-		name := filepath.Join(filepath.Dir(out), fmt.Sprintf(".%s.tmp-%d", filepath.Base(out), rand.Uint32()))
-		err := os.Mkdir(name, 0o777)
-		if !errors.Is(err, os.ErrExist) {
-			return name, err
-		}
-	}
-	return "", fmt.Errorf("cannot create a temporary directory beside %s", out)
 }

@@ -60,12 +60,8 @@ func TestAcceptance(t *testing.T) {
 		{omp.Method{Options: omp.Options{K: 64}}, b, 2.095},
 	} {
 		out := filepath.Join(scratch, tr.method.Name())
-		job, err := transplant.Prepare(ctx, transplant.Options{Base: a, Tokenizer: b, Donor: tr.donor, Input: tr.method})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = job.Run(ctx, out)
-		job.Close()
+		in := transplant.Inputs{Base: a, Tokenizer: b, Donor: tr.donor}
+		_, err := transplant.Run(ctx, in, transplant.Choice{Input: tr.method}, out, transplant.BuildOptions{}, transplant.WriteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,6 @@ import (
 	"log"
 
 	"github.com/transplant-dev/transplant/eval"
-	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/tokenizer"
 )
 
@@ -16,31 +15,6 @@ const (
 	exampleBase = "../testdata/example/base"
 	exampleTok  = "../testdata/example/new-tokenizer"
 )
-
-// Reconstruction holds out shared tokens and asks each method to rebuild
-// their rows; the mean vector is the baseline.
-func ExampleReconstruct() {
-	r, err := eval.LoadReconstruction(eval.ReconstructionFiles{Base: exampleBase, Tokenizer: exampleTok})
-	if err != nil {
-		log.Fatal(err)
-	}
-	rep, err := eval.Reconstruct(context.Background(), r, []heuristics.Method{heuristics.Subword{}}, eval.ReconstructOptions{HoldOut: 200, Seed: 1})
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("%d of %d shared tokens held out\n", len(rep.HeldOut), rep.Eligible)
-	for _, t := range rep.Tables {
-		for _, m := range t.Methods {
-			fmt.Printf("%s, %s: median cosine %.2f\n", t.Table, m.Method, m.Cosine.Median)
-		}
-	}
-	// Output:
-	// 200 of 20984 shared tokens held out
-	// input embedding, mean: median cosine 0.05
-	// input embedding, subword: median cosine 0.02
-	// output head, mean: median cosine 0.97
-	// output head, subword: median cosine 0.55
-}
 
 func ExampleCompareEfficiency() {
 	old, err := tokenizer.Load(exampleBase)

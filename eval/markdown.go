@@ -3,13 +3,13 @@ package eval
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/transplant-dev/transplant/internal/safefile"
 )
 
 // How each evaluation was measured, for readers of the Markdown report.
@@ -103,7 +103,7 @@ func (r *Report) WriteDir(dir string) error {
 		files = append(files, reportFile{c.File, c.PNG})
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+		if err := safefile.WriteFile(filepath.Join(dir, f.name), f.data); err != nil {
 			return fmt.Errorf("eval: report: %w", err)
 		}
 	}
@@ -113,31 +113,4 @@ func (r *Report) WriteDir(dir string) error {
 type reportFile struct {
 	name string
 	data []byte
-}
-
-// writeFileAtomic writes data to a new file beside path and renames it
-// over path. The file is created with mode 0666, so the umask applies as
-// for any new file (os.CreateTemp's 0600 would survive the rename).
-func writeFileAtomic(path string, data []byte) error {
-	var tmp *os.File
-	var err error
-	for range 100 {
-		name := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp-%d", filepath.Base(path), rand.Uint32()))
-		tmp, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-		if !errors.Is(err, os.ErrExist) {
-			break
-		}
-	}
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

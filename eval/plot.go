@@ -45,9 +45,9 @@ func (r *Report) Charts() ([]Chart, error) {
 				return nil, err
 			}
 			cs = append(cs, Chart{
-				File:    "reconstruction-" + strings.ReplaceAll(tr.Table, " ", "-") + ".png",
-				Section: "Reconstruction: " + tr.Table,
-				Alt:     "cosine similarity of rebuilt to true rows, " + tr.Table,
+				File:    "reconstruction-" + strings.ReplaceAll(tr.Table.String(), " ", "-") + ".png",
+				Section: "Reconstruction: " + tr.Table.String(),
+				Alt:     "cosine similarity of rebuilt to true rows, " + tr.Table.String(),
 				PNG:     png,
 			})
 		}
@@ -119,7 +119,7 @@ func (r *Report) bitsPerByteChart() (*plot.Plot, error) {
 
 func cosineChart(tr TableReconstruction) (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = "Reconstruction of held-out rows: " + tr.Table
+	p.Title.Text = "Reconstruction of held-out rows: " + tr.Table.String()
 	p.Y.Label.Text = "cosine similarity to the true row"
 	p.X.Label.Text = "box: quartiles, line: median, whiskers: 1.5 IQR"
 	names := make([]string, len(tr.Methods))

@@ -7,54 +7,37 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas32"
 
-	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/heuristics"
-	"github.com/transplant-dev/transplant/tokenizer"
 )
 
-// DefaultHoldOut is the number of tokens Reconstruct holds out unless told
-// otherwise: enough for percentiles to be stable to about ±0.01 in cosine,
-// few enough that methods run in seconds.
-const DefaultHoldOut = 1000
-
-// A Reconstruction is what reconstruction evaluation needs: the base model's
-// tables with its tokenizer (Old), the new tokenizer and the alignment of
-// the two, and optionally a donor's tables indexed by new ids. With no new
-// tokenizer of its own, New can be Old aligned with itself: every token is
-// then shared, and methods without a donor can still be compared.
+// A Reconstruction is a set of reconstruction problems: shared tokens
+// handed to methods as if they were new, and their true rows. (Package
+// transplant's Session.HoldOut makes one from a base model and tokenizers.)
 type Reconstruction struct {
-	Old, New  *tokenizer.Tokenizer
-	Alignment *align.Alignment
-	Tables    []ReconstructionTable
+	Seed uint64
+	// Eligible counts the shared tokens that could be held out; HeldOut
+	// lists the new ids of those that were, ascending.
+	Eligible int
+	HeldOut  []int
+	// Anchors counts the shared tokens left for methods to draw on.
+	Anchors int
+	Tables  []ReconstructionTable
 }
 
-// A ReconstructionTable is one table whose rows are rebuilt: the input
-// embedding or the output head.
+// A ReconstructionTable is one table whose rows are rebuilt.
 type ReconstructionTable struct {
-	// Name says which table it is ("input embedding", "output head").
-	Name string
-	// Tensor is the base tensor it was read from, for reports.
+	Role heuristics.Role
+	// Tensor is the base tensor the table was read from, for reports.
 	Tensor string
-	// Output marks the output head; some methods weigh pieces differently.
-	Output bool
-	// Base holds the base model's rows, one per old id, padding left out.
-	Base blas32.General
-	// Donor holds a donor model's rows, one per new id; Rows == 0 without
-	// a donor.
-	Donor blas32.General
+	// Problem hands the held-out tokens to methods as targets; its Base
+	// still holds their true rows.
+	Problem *heuristics.Problem
+	// Truth is the old id of each target: its true row in Problem.Base.
+	Truth []int
 }
 
 // ReconstructOptions tune Reconstruct.
 type ReconstructOptions struct {
-	// HoldOut is the number of shared tokens to hold out; 0 means
-	// HoldOutFraction of them when that is set, else DefaultHoldOut. It is
-	// capped at the number of eligible tokens.
-	HoldOut int
-	// HoldOutFraction is the share of eligible tokens to hold out when
-	// HoldOut is 0.
-	HoldOutFraction float64
-	// Seed chooses the sample and seeds random methods.
-	Seed uint64
 	// Progress, when set, hears about each method's work: stage names the
 	// table and the method ("input embedding: omp").
 	Progress func(stage string, done, total int)
@@ -75,7 +58,7 @@ type ReconstructionReport struct {
 // TableReconstruction is the reconstruction quality of every method on one
 // table.
 type TableReconstruction struct {
-	Table   string                 `json:"table"`
+	Table   heuristics.Role        `json:"table"`
 	Tensor  string                 `json:"tensor"`
 	Methods []MethodReconstruction `json:"methods"`
 }
@@ -96,33 +79,18 @@ type MethodReconstruction struct {
 }
 
 // Reconstruct measures how well each method rebuilds rows it could have
-// known. It holds out a seeded random sample of ordinary shared tokens, hands
-// them to every method as if they were new — pieces cut by the old tokenizer
-// as if the token were not in its vocabulary, anchors that leave out every
-// held-out token — and compares the rows built with the base rows, by cosine
-// similarity and relative L2 error, separately for each table. A mean-vector
-// baseline is added unless methods include Mean. The result depends only on
-// the inputs and the seed.
-//
-// Each held-out token is missing alone: its pieces may be other held-out
-// tokens, whose rows stay in the base table, as the mean over it does.
+// known: it runs every method on every table's problem and compares the
+// rows built with the true rows, by cosine similarity and relative L2
+// error. A mean-vector baseline is added unless methods include Mean. The
+// result depends only on the problems and the methods.
 func Reconstruct(ctx context.Context, r *Reconstruction, methods []heuristics.Method, opts ReconstructOptions) (*ReconstructionReport, error) {
 	if err := r.check(methods); err != nil {
 		return nil, err
 	}
-	eligible := r.eligible()
-	held := sample(eligible, opts.sampleSize(len(eligible)), opts.Seed)
-	if len(held) == 0 {
-		return nil, errors.New("eval: reconstruction: no ordinary shared token to hold out")
-	}
-	targets, truth, anchors := r.holdOut(held)
-	rep := &ReconstructionReport{Seed: opts.Seed, Eligible: len(eligible), Anchors: len(anchors)}
-	for _, h := range held {
-		rep.HeldOut = append(rep.HeldOut, h.New)
-	}
+	rep := &ReconstructionReport{Seed: r.Seed, Eligible: r.Eligible, HeldOut: r.HeldOut, Anchors: r.Anchors}
 	methods = withBaseline(methods)
 	for _, t := range r.Tables {
-		tr, err := reconstructTable(ctx, t, methods, targets, truth, anchors, opts)
+		tr, err := reconstructTable(ctx, t, methods, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -132,17 +100,17 @@ func Reconstruct(ctx context.Context, r *Reconstruction, methods []heuristics.Me
 }
 
 // reconstructTable runs every method on one table.
-func reconstructTable(ctx context.Context, t ReconstructionTable, methods []heuristics.Method, targets []heuristics.Target, truth []int, anchors []heuristics.Anchor, opts ReconstructOptions) (TableReconstruction, error) {
-	tr := TableReconstruction{Table: t.Name, Tensor: t.Tensor}
+func reconstructTable(ctx context.Context, t ReconstructionTable, methods []heuristics.Method, opts ReconstructOptions) (TableReconstruction, error) {
+	tr := TableReconstruction{Table: t.Role, Tensor: t.Tensor}
 	for _, m := range methods {
-		p := &heuristics.Problem{Base: t.Base, Output: t.Output, Targets: targets, Anchors: anchors, Donor: t.Donor, Seed: opts.Seed}
+		p := *t.Problem
 		if opts.Progress != nil {
-			stage := t.Name + ": " + m.Name()
+			stage := t.Role.String() + ": " + m.Name()
 			p.Progress = func(done, total int) { opts.Progress(stage, done, total) }
 		}
-		mr, err := rebuild(ctx, m, p, t.Base, truth)
+		mr, err := rebuild(ctx, m, &p, t.Truth)
 		if err != nil {
-			return tr, fmt.Errorf("eval: reconstruction: %s: %s: %w", t.Name, m.Name(), err)
+			return tr, fmt.Errorf("eval: reconstruction: %s: %s: %w", t.Role, m.Name(), err)
 		}
 		_, mr.Baseline = m.(heuristics.Mean)
 		tr.Methods = append(tr.Methods, mr)
@@ -151,8 +119,8 @@ func reconstructTable(ctx context.Context, t ReconstructionTable, methods []heur
 }
 
 func (r *Reconstruction) check(methods []heuristics.Method) error {
-	if r.Old == nil || r.New == nil || r.Alignment == nil || len(r.Tables) == 0 {
-		return errors.New("eval: reconstruction needs both tokenizers, their alignment and a table")
+	if len(r.Tables) == 0 || len(r.HeldOut) == 0 {
+		return errors.New("eval: reconstruction needs a table and held-out tokens")
 	}
 	seen := map[string]bool{}
 	for _, m := range methods {
@@ -160,16 +128,15 @@ func (r *Reconstruction) check(methods []heuristics.Method) error {
 			return fmt.Errorf("eval: reconstruction: method %s given twice", m.Name())
 		}
 		seen[m.Name()] = true
-		d, ok := m.(interface{ NeedsDonor() bool })
 		for _, t := range r.Tables {
-			if ok && d.NeedsDonor() && t.Donor.Rows == 0 {
-				return fmt.Errorf("eval: reconstruction: %s: method %s: %w", t.Name, m.Name(), heuristics.ErrNoDonor)
+			if heuristics.RequiresDonor(m) && t.Problem.Donor.Rows == 0 {
+				return fmt.Errorf("eval: reconstruction: %s: method %s: %w", t.Role, m.Name(), heuristics.ErrNoDonor)
 			}
 		}
 	}
 	for _, t := range r.Tables {
-		if t.Donor.Rows > 0 && t.Donor.Rows < r.New.VocabSize() {
-			return fmt.Errorf("eval: reconstruction: %s: donor table has %d rows for %d new ids", t.Name, t.Donor.Rows, r.New.VocabSize())
+		if len(t.Truth) != len(t.Problem.Targets) {
+			return fmt.Errorf("eval: reconstruction: %s: %d true rows for %d targets", t.Role, len(t.Truth), len(t.Problem.Targets))
 		}
 	}
 	return nil
@@ -193,14 +160,17 @@ func containsMean(methods []heuristics.Method) bool {
 }
 
 // rebuild runs one method and compares its rows with the true ones.
-func rebuild(ctx context.Context, m heuristics.Method, p *heuristics.Problem, base blas32.General, truth []int) (MethodReconstruction, error) {
-	cols := base.Cols
-	dst := blas32.General{Rows: len(p.Targets), Cols: cols, Stride: cols, Data: make([]float32, len(p.Targets)*cols)}
-	counts, err := m.Build(ctx, p, dst)
+func rebuild(ctx context.Context, m heuristics.Method, p *heuristics.Problem, truth []int) (MethodReconstruction, error) {
+	rm, err := m.Build(ctx, p)
 	if err != nil {
 		return MethodReconstruction{}, err
 	}
-	mr := MethodReconstruction{Method: m.Name(), Counts: counts}
+	base, cols := p.Base, p.Base.Cols
+	dst := blas32.General{Rows: len(p.Targets), Cols: cols, Stride: cols, Data: make([]float32, len(p.Targets)*cols)}
+	if err := rm.Apply(ctx, dst, base); err != nil {
+		return MethodReconstruction{}, err
+	}
+	mr := MethodReconstruction{Method: m.Name(), Counts: rm.Counts()}
 	mr.Cosines = make([]float64, len(truth))
 	mr.RelativeL2s = make([]float64, len(truth))
 	for i, old := range truth {

@@ -5,57 +5,42 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/blas32"
 
-	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/omp"
 )
 
-// Merges whose results are all distinct, each made by one rule only: the
-// cut of a result without itself is the two halves of its rule (see
-// tokenizer.EncodeSurfaceExcluding).
-var synthMerges = []string{"a b", "c d", "ab cd", "e f", "g h", "ef gh", "abcd efgh", "b c", "d e", "f g", "h a"}
-
-// synthProblem is a tokenizer aligned with itself and a base table in
-// which every merged token's row is the mean of its halves' rows, so that
-// subword decomposition without the token rebuilds it exactly.
-func synthProblem(t *testing.T, cols int) (*Reconstruction, blas32.General) {
-	t.Helper()
-	tokens := mergeTokens("abcdefgh", synthMerges)
-	tok := bpeTokenizer(t, tokens, synthMerges, false)
-	a, err := align.Align(align.FromTokenizer(tok), align.FromTokenizer(tok), align.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+// synthProblem is a reconstruction problem with a closed-form answer: a
+// base table of 8 random "letter" rows and 8 "merged" rows, each the mean
+// of two earlier rows; the merged tokens are held out, with their two
+// halves as pieces and the letters as anchors, so that subword
+// decomposition rebuilds each exactly.
+func synthProblem(cols int) *Reconstruction {
 	rng := rand.New(rand.NewPCG(1, 2))
-	rows := 1 + len(tokens)
+	halves := [][2]int{{0, 1}, {2, 3}, {8, 9}, {4, 5}, {6, 7}, {11, 12}, {10, 13}, {1, 2}}
+	rows := 8 + len(halves)
 	base := blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: make([]float32, rows*cols)}
-	for i := range base.Data[:9*cols] { // <unk> and the letters
+	for i := range base.Data[:8*cols] {
 		base.Data[i] = float32(rng.NormFloat64())
 	}
-	for i, m := range synthMerges {
-		l, r := splitMerge(m)
-		lid, _ := tok.ID(l)
-		rid, _ := tok.ID(r)
-		id := 9 + i
+	p := &heuristics.Problem{Base: base}
+	var truth, held []int
+	for i, h := range halves {
+		id := 8 + i
 		for j := range cols {
-			base.Data[id*cols+j] = (base.Data[lid*cols+j] + base.Data[rid*cols+j]) / 2
+			base.Data[id*cols+j] = (base.Data[h[0]*cols+j] + base.Data[h[1]*cols+j]) / 2
 		}
+		p.Targets = append(p.Targets, heuristics.Target{NewID: id, Bytes: 2, Pieces: []heuristics.Piece{{ID: h[0], Bytes: 1}, {ID: h[1], Bytes: 1}}})
+		truth, held = append(truth, id), append(held, id)
 	}
-	return &Reconstruction{Old: tok, New: tok, Alignment: a, Tables: []ReconstructionTable{{Name: "input embedding", Base: base}}}, base
-}
-
-func splitMerge(m string) (string, string) {
-	for i := range m {
-		if m[i] == ' ' {
-			return m[:i], m[i+1:]
-		}
+	for j := range 8 {
+		p.Anchors = append(p.Anchors, heuristics.Anchor{Old: j, New: j})
 	}
-	return m, ""
+	return &Reconstruction{Seed: 1, Eligible: len(halves), HeldOut: held, Anchors: 8,
+		Tables: []ReconstructionTable{{Role: heuristics.InputEmbedding, Tensor: "embed", Problem: p, Truth: truth}}}
 }
 
 // linearDonor is base·M for a random cols×width M: a donor space that is an
@@ -95,18 +80,15 @@ func method(t *testing.T, rep *ReconstructionReport, table int, name string) Met
 // any row exactly (the donor row's coefficients over the anchors are the
 // base row's).
 func TestReconstructExact(t *testing.T) {
-	r, base := synthProblem(t, 4)
-	r.Tables[0].Donor = linearDonor(base, 6)
+	r := synthProblem(4)
+	r.Tables[0].Problem.Donor = linearDonor(r.Tables[0].Problem.Base, 6)
 	methods := []heuristics.Method{heuristics.Subword{}, omp.Method{}}
-	rep, err := Reconstruct(context.Background(), r, methods, ReconstructOptions{HoldOut: 100})
+	rep, err := Reconstruct(context.Background(), r, methods, ReconstructOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Eligible != len(synthMerges) || len(rep.HeldOut) != len(synthMerges) {
-		t.Fatalf("eligible %d, held out %d; want every merged token (%d)", rep.Eligible, len(rep.HeldOut), len(synthMerges))
-	}
-	if rep.Anchors != 8 {
-		t.Errorf("%d anchors, want the 8 letters", rep.Anchors)
+	if rep.Eligible != 8 || len(rep.HeldOut) != 8 || rep.Anchors != 8 {
+		t.Fatalf("report %+v does not carry the problem's counts", rep)
 	}
 	for _, name := range []string{"subword", "omp"} {
 		m := method(t, rep, 0, name)
@@ -123,69 +105,26 @@ func TestReconstructExact(t *testing.T) {
 	}
 }
 
-// problemRecorder is a Method that keeps the problem it is given.
-type problemRecorder struct{ p *heuristics.Problem }
-
-func (*problemRecorder) Name() string { return "problemRecorder" }
-
-func (r *problemRecorder) Build(_ context.Context, p *heuristics.Problem, dst blas32.General) (heuristics.Counts, error) {
-	r.p = p
-	return heuristics.Counts{"recorded": dst.Rows}, nil
-}
-
-// Held-out tokens are new to every method: no piece is the token itself,
-// no anchor is any held-out token, and pieces are the halves of the merge.
-func TestReconstructHoldsOut(t *testing.T) {
-	r, _ := synthProblem(t, 4)
-	rec := &problemRecorder{}
-	rep, err := Reconstruct(context.Background(), r, []heuristics.Method{rec}, ReconstructOptions{HoldOut: 5, Seed: 9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.HeldOut) != 5 || !slices.IsSorted(rep.HeldOut) {
-		t.Fatalf("held out %v, want 5 ids in order", rep.HeldOut)
-	}
-	for _, a := range rec.p.Anchors {
-		if slices.Contains(rep.HeldOut, a.New) {
-			t.Errorf("anchor %v is held out", a)
-		}
-	}
-	for _, tg := range rec.p.Targets {
-		tok, _ := r.New.TokenString(tg.NewID)
-		l, rr := splitMerge(synthMerges[tg.NewID-9])
-		lid, _ := r.Old.ID(l)
-		rid, _ := r.Old.ID(rr)
-		want := []heuristics.Piece{{ID: lid, Bytes: len(l)}, {ID: rid, Bytes: len(rr)}}
-		if !slices.Equal(tg.Pieces, want) || tg.Bytes != len(tok) {
-			t.Errorf("target %q: %+v, want pieces %+v", tok, tg, want)
-		}
-	}
-}
-
-// The sample depends on the seed alone.
+// Results depend on the problem alone, random methods included.
 func TestReconstructDeterministic(t *testing.T) {
-	r, base := synthProblem(t, 4)
-	r.Tables[0].Donor = linearDonor(base, 4)
+	r := synthProblem(4)
+	r.Tables[0].Problem.Donor = linearDonor(r.Tables[0].Problem.Base, 4)
 	methods := []heuristics.Method{heuristics.Randn{Scale: 0.1}, heuristics.KNN{K: 2, Temperature: 0.1}}
-	run := func(seed uint64) *ReconstructionReport {
-		rep, err := Reconstruct(context.Background(), r, methods, ReconstructOptions{HoldOut: 4, Seed: seed})
+	run := func() *ReconstructionReport {
+		rep, err := Reconstruct(context.Background(), r, methods, ReconstructOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return rep
 	}
-	a, b, c := run(1), run(1), run(2)
-	if !slices.Equal(a.HeldOut, b.HeldOut) || method(t, a, 0, "randn").Cosine != method(t, b, 0, "randn").Cosine ||
-		method(t, a, 0, "knn").Cosine != method(t, b, 0, "knn").Cosine {
-		t.Errorf("two runs with seed 1 differ: %v %v", a.HeldOut, b.HeldOut)
-	}
-	if slices.Equal(a.HeldOut, c.HeldOut) {
-		t.Errorf("seeds 1 and 2 hold out the same tokens %v", a.HeldOut)
+	a, b := run(), run()
+	if method(t, a, 0, "randn").Cosine != method(t, b, 0, "randn").Cosine || method(t, a, 0, "knn").Cosine != method(t, b, 0, "knn").Cosine {
+		t.Error("two runs differ")
 	}
 }
 
 func TestReconstructErrors(t *testing.T) {
-	r, base := synthProblem(t, 4)
+	r := synthProblem(4)
 	ctx := context.Background()
 	if _, err := Reconstruct(ctx, r, []heuristics.Method{heuristics.KNN{K: 2, Temperature: 1}}, ReconstructOptions{}); !errors.Is(err, heuristics.ErrNoDonor) {
 		t.Errorf("knn without a donor: %v", err)
@@ -196,35 +135,12 @@ func TestReconstructErrors(t *testing.T) {
 	if _, err := Reconstruct(ctx, r, []heuristics.Method{heuristics.Subword{}, heuristics.Subword{}}, ReconstructOptions{}); err == nil {
 		t.Error("a method given twice was accepted")
 	}
-	small := base
-	small.Rows = 5
-	r.Tables[0].Donor = small
+	r.Tables[0].Truth = r.Tables[0].Truth[1:]
 	if _, err := Reconstruct(ctx, r, []heuristics.Method{heuristics.Subword{}}, ReconstructOptions{}); err == nil {
-		t.Error("a donor with fewer rows than new ids was accepted")
+		t.Error("fewer true rows than targets accepted")
 	}
-	r.Tables[0].Donor = blas32.General{}
-	only := bpeTokenizer(t, []string{"a", "b"}, nil, false)
-	a, _ := align.Align(align.FromTokenizer(only), align.FromTokenizer(only), align.Options{})
-	empty := &Reconstruction{Old: only, New: only, Alignment: a, Tables: r.Tables}
-	if _, err := Reconstruct(ctx, empty, []heuristics.Method{heuristics.Subword{}}, ReconstructOptions{}); err == nil {
-		t.Error("a vocabulary without multi-byte tokens gave a result")
-	}
-}
-
-func TestSampleSize(t *testing.T) {
-	for _, tt := range []struct {
-		opts           ReconstructOptions
-		eligible, want int
-	}{
-		{ReconstructOptions{}, 20000, DefaultHoldOut},
-		{ReconstructOptions{}, 300, 300},
-		{ReconstructOptions{HoldOut: 50}, 300, 50},
-		{ReconstructOptions{HoldOutFraction: 0.05}, 20000, 1000},
-		{ReconstructOptions{HoldOut: 7, HoldOutFraction: 0.5}, 100, 7},
-	} {
-		if got := tt.opts.sampleSize(tt.eligible); got != tt.want {
-			t.Errorf("%+v of %d: %d, want %d", tt.opts, tt.eligible, got, tt.want)
-		}
+	if _, err := Reconstruct(ctx, &Reconstruction{}, []heuristics.Method{heuristics.Subword{}}, ReconstructOptions{}); err == nil {
+		t.Error("an empty reconstruction gave a result")
 	}
 }
 

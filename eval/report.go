@@ -144,7 +144,7 @@ func (rr *ReconstructionReport) tables() []Table {
 	var ts []Table
 	for _, tr := range rr.Tables {
 		t := Table{
-			Title: "Reconstruction: " + tr.Table,
+			Title: "Reconstruction: " + tr.Table.String(),
 			Note: fmt.Sprintf("%d of %d shared tokens held out (seed %d), %d anchors left; %s",
 				len(rr.HeldOut), rr.Eligible, rr.Seed, rr.Anchors, tr.Tensor),
 			Header: []string{"method", "cos mean", "cos median", "cos p10", "rel L2 mean", "rel L2 median", "rel L2 p90", "rows built by"},

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/transplant-dev/transplant/heuristics"
 )
 
 // sampleReport has every part, with numbers chosen to be recognizable.
@@ -39,8 +41,8 @@ func sampleReport() *Report {
 	}
 	r.Reconstruction = &ReconstructionReport{Seed: 7, Eligible: 20984, HeldOut: make([]int, 50), Anchors: 20934,
 		Tables: []TableReconstruction{
-			{Table: "input embedding", Tensor: "model.embed_tokens.weight", Methods: []MethodReconstruction{mr("mean", 0.1), mr("subword", 0.5), mr("omp", 0.7)}},
-			{Table: "output head", Tensor: "lm_head.weight", Methods: []MethodReconstruction{mr("mean", 0.2), mr("subword", 0.4), mr("omp", 0.8)}},
+			{Table: heuristics.InputEmbedding, Tensor: "model.embed_tokens.weight", Methods: []MethodReconstruction{mr("mean", 0.1), mr("subword", 0.5), mr("omp", 0.7)}},
+			{Table: heuristics.OutputHead, Tensor: "lm_head.weight", Methods: []MethodReconstruction{mr("mean", 0.2), mr("subword", 0.4), mr("omp", 0.8)}},
 		}}
 	return r
 }

@@ -6,22 +6,23 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
-// Zero builds every row as the zero vector.
+// Zero builds every row as the zero vector: a map with no terms.
 type Zero struct{}
 
 // Name implements Method.
 func (Zero) Name() string { return "zero" }
 
 // Build implements Method.
-func (Zero) Build(_ context.Context, p *Problem, dst blas32.General) (Counts, error) {
-	if err := p.check(dst, false); err != nil {
+func (Zero) Build(_ context.Context, p *Problem) (*Map, error) {
+	if err := p.check(false); err != nil {
 		return nil, err
 	}
-	for i := 0; i < dst.Rows; i++ {
-		clear(row(dst, i))
+	m := newMap(p.Targets)
+	for i := range m.Rows {
+		m.Rows[i].How = "zero"
 	}
-	p.progress(dst.Rows)
-	return Counts{"zero": dst.Rows}, nil
+	p.progress(len(m.Rows))
+	return m, nil
 }
 
 // Mean builds every row as the mean of the base rows.
@@ -31,16 +32,21 @@ type Mean struct{}
 func (Mean) Name() string { return "mean" }
 
 // Build implements Method.
-func (Mean) Build(_ context.Context, p *Problem, dst blas32.General) (Counts, error) {
-	if err := p.check(dst, false); err != nil {
+func (Mean) Build(_ context.Context, p *Problem) (*Map, error) {
+	if err := p.check(false); err != nil {
 		return nil, err
 	}
-	mean := ColumnMean(p.Base)
-	for i := 0; i < dst.Rows; i++ {
-		copy(row(dst, i), mean)
+	m := newMap(p.Targets)
+	for i := range m.Rows {
+		m.Rows[i].setMean("mean")
 	}
-	p.progress(dst.Rows)
-	return Counts{"mean": dst.Rows}, nil
+	p.progress(len(m.Rows))
+	return m, nil
+}
+
+// setMean makes r the mean of the base rows, counted as how.
+func (r *Row) setMean(how string) {
+	r.Terms, r.Mean, r.How = nil, 1, how
 }
 
 // ColumnMean returns the mean of the rows of m, accumulated in float64 so

@@ -32,20 +32,55 @@ type Target struct {
 	Pieces []Piece
 }
 
+// A Role says which table of a model a Problem builds rows for.
+type Role int
+
+const (
+	// InputEmbedding is the table that turns input ids into vectors.
+	InputEmbedding Role = iota
+	// OutputHead is the table whose rows score the next token (the
+	// language-model head); a tied model has none of its own.
+	OutputHead
+)
+
+var roleNames = []string{"input embedding", "output head"}
+
+func (r Role) String() string {
+	if r < 0 || int(r) >= len(roleNames) {
+		return fmt.Sprintf("Role(%d)", int(r))
+	}
+	return roleNames[r]
+}
+
+// MarshalText writes the role's name, so that reports say "output head".
+func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads a role's name.
+func (r *Role) UnmarshalText(b []byte) error {
+	for i, n := range roleNames {
+		if n == string(b) {
+			*r = Role(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("heuristics: unknown table role %q", b)
+}
+
 // A Problem is one table to extend.
 type Problem struct {
 	// Base is the base model's table, one row per old id. Callers leave out
 	// padding rows, so that statistics describe real tokens only.
 	Base blas32.General
-	// Output marks the output head; some methods weigh pieces differently
-	// for the two tables.
-	Output bool
-	// Targets lists the tokens to build, in the order of the rows of dst.
+	// Role says which table Base is; some methods weigh pieces differently
+	// for the two.
+	Role Role
+	// Targets lists the tokens to build, in the order of the map's rows.
 	Targets []Target
 	// Anchors lists the tokens both vocabularies share.
 	Anchors []Anchor
-	// Donor is an optional table indexed by new ids, from a model that
-	// already uses the new tokenizer; Rows == 0 means there is none.
+	// Donor is an optional table indexed by new ids: a model that already
+	// uses the new tokenizer, or auxiliary vectors for its tokens. Rows ==
+	// 0 means there is none.
 	Donor blas32.General
 	// Seed makes random methods repeatable.
 	Seed uint64
@@ -57,27 +92,38 @@ type Problem struct {
 // {"subword": 980, "mean (no pieces)": 20}.
 type Counts map[string]int
 
-// A Method fills dst, one row per target of p. dst has len(p.Targets) rows
-// and p.Base.Cols columns.
+// A Method says how to build a row for every target of a Problem: it
+// returns a Map, which Map.Apply turns into rows.
 type Method interface {
 	Name() string
-	Build(ctx context.Context, p *Problem, dst blas32.General) (Counts, error)
+	Build(ctx context.Context, p *Problem) (*Map, error)
+}
+
+// A DonorMethod is a Method that cannot build rows without a donor table
+// (Problem.Donor).
+type DonorMethod interface {
+	Method
+	// RequiresDonor marks the method; it does nothing.
+	RequiresDonor()
+}
+
+// RequiresDonor reports whether m cannot run without a donor table.
+func RequiresDonor(m Method) bool {
+	_, ok := m.(DonorMethod)
+	return ok
 }
 
 // ErrNoDonor is returned by methods that need a donor table when the
 // problem has none.
-var ErrNoDonor = errors.New("method needs a donor model (--donor)")
+var ErrNoDonor = errors.New("method needs a donor table (a donor model, or auxiliary vectors for the new tokens)")
 
 func (p *Problem) hasDonor() bool { return p.Donor.Rows > 0 }
 
 // check validates the shapes every method relies on, so that the methods
 // themselves can index without bounds worries.
-func (p *Problem) check(dst blas32.General, needDonor bool) error {
+func (p *Problem) check(needDonor bool) error {
 	if p.Base.Rows == 0 || p.Base.Cols == 0 {
 		return errors.New("heuristics: empty base table")
-	}
-	if dst.Rows != len(p.Targets) || dst.Cols != p.Base.Cols {
-		return fmt.Errorf("heuristics: destination is %d×%d, want %d×%d", dst.Rows, dst.Cols, len(p.Targets), p.Base.Cols)
 	}
 	if needDonor && !p.hasDonor() {
 		return ErrNoDonor
@@ -112,24 +158,4 @@ func (p *Problem) progress(done int) {
 // row returns row i of m as a slice.
 func row(m blas32.General, i int) []float32 {
 	return m.Data[i*m.Stride : i*m.Stride+m.Cols]
-}
-
-// ByName returns the method with the given name and default parameters:
-// zero, mean, randn, subword, knn, hybrid.
-func ByName(name string) (Method, error) {
-	switch name {
-	case "zero":
-		return Zero{}, nil
-	case "mean":
-		return Mean{}, nil
-	case "randn":
-		return Randn{Scale: DefaultRandnScale}, nil
-	case "subword":
-		return Subword{}, nil
-	case "knn":
-		return KNN{K: DefaultKNNK, Temperature: DefaultKNNTemperature}, nil
-	case "hybrid":
-		return DefaultHybrid(), nil
-	}
-	return nil, fmt.Errorf("heuristics: unknown method %q (want zero, mean, randn, subword, knn or hybrid)", name)
 }

@@ -3,6 +3,7 @@ package heuristics
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -26,14 +27,27 @@ func randomTable(rng *rand.Rand, rows, cols int) blas32.General {
 	return m
 }
 
+// build runs m on p and applies its map: the rows, packed in target order,
+// and the map's counts.
 func build(t *testing.T, m Method, p *Problem) (blas32.General, Counts) {
 	t.Helper()
-	dst := table(len(p.Targets), p.Base.Cols)
-	c, err := m.Build(context.Background(), p, dst)
+	rm, err := m.Build(context.Background(), p)
 	if err != nil {
 		t.Fatalf("%s: %v", m.Name(), err)
 	}
-	return dst, c
+	dst := table(len(p.Targets), p.Base.Cols)
+	for i := range dst.Data {
+		dst.Data[i] = float32(math.NaN()) // every value must be written
+	}
+	if err := rm.Apply(context.Background(), dst, p.Base); err != nil {
+		t.Fatalf("%s: apply: %v", m.Name(), err)
+	}
+	for i, r := range rm.Rows {
+		if r.ID != p.Targets[i].NewID {
+			t.Fatalf("%s: row %d has id %d, target %d", m.Name(), i, r.ID, p.Targets[i].NewID)
+		}
+	}
+	return dst, rm.Counts()
 }
 
 func near(a, b []float32, tol float64) bool {
@@ -50,12 +64,9 @@ var base3 = table(3, 2, 1, 10, 2, 20, 3, 30)
 
 func TestZeroAndMean(t *testing.T) {
 	p := &Problem{Base: base3, Targets: []Target{{NewID: 0}, {NewID: 1}}}
-	dst := table(2, 2, 9, 9, 9, 9)
-	if _, err := (Zero{}).Build(context.Background(), p, dst); err != nil {
-		t.Fatal(err)
-	}
-	if !near(dst.Data, []float32{0, 0, 0, 0}, 0) {
-		t.Errorf("zero: %v", dst.Data)
+	dst, c := build(t, Zero{}, p)
+	if !near(dst.Data, []float32{0, 0, 0, 0}, 0) || c["zero"] != 2 {
+		t.Errorf("zero: %v %v", dst.Data, c)
 	}
 	got, c := build(t, Mean{}, p)
 	if !near(got.Data, []float32{2, 20, 2, 20}, 1e-7) || c["mean"] != 2 {
@@ -81,15 +92,15 @@ func TestSubword(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.how.String(), func(t *testing.T) {
-			for _, output := range []bool{false, true} {
+			for _, role := range []Role{InputEmbedding, OutputHead} {
 				m := Subword{Input: tt.how}
-				if output {
+				if role == OutputHead {
 					m = Subword{Output: tt.how}
 				}
-				p := &Problem{Base: base3, Targets: targets, Output: output}
+				p := &Problem{Base: base3, Targets: targets, Role: role}
 				got, c := build(t, m, p)
 				if !near(got.Data, tt.want, 1e-6) {
-					t.Errorf("output=%v: got %v, want %v", output, got.Data, tt.want)
+					t.Errorf("%v: got %v, want %v", role, got.Data, tt.want)
 				}
 				if c["subword"] != 2 || c["mean (no pieces)"] != 2 {
 					t.Errorf("counts %v", c)
@@ -248,7 +259,7 @@ func TestKNN(t *testing.T) {
 	if !near(got.Data, want, 1e-5) {
 		t.Errorf("sparsemax knn: %v, want %v", got.Data, want)
 	}
-	if _, err := (KNN{K: 2, Temperature: 1}).Build(context.Background(), &Problem{Base: base3, Targets: []Target{{}}}, table(1, 2)); err != ErrNoDonor {
+	if _, err := (KNN{K: 2, Temperature: 1}).Build(context.Background(), &Problem{Base: base3, Targets: []Target{{}}}); err != ErrNoDonor {
 		t.Errorf("knn without donor: %v", err)
 	}
 }
@@ -279,26 +290,75 @@ func TestHybrid(t *testing.T) {
 	}
 }
 
-func TestByName(t *testing.T) {
-	for _, n := range []string{"zero", "mean", "randn", "subword", "knn", "hybrid"} {
-		m, err := ByName(n)
-		if err != nil || m.Name() != n {
-			t.Errorf("ByName(%q) = %v, %v", n, m, err)
-		}
+func TestShapeErrors(t *testing.T) {
+	p := &Problem{Base: base3, Targets: []Target{{NewID: 0}}}
+	rm, err := (Mean{}).Build(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := ByName("magic"); err == nil {
-		t.Error("ByName accepted an unknown method")
+	if err := rm.Apply(context.Background(), table(2, 2), base3); !errors.Is(err, ErrMap) {
+		t.Errorf("wrong destination rows: %v", err)
+	}
+	p.Anchors = []Anchor{{Old: 5}}
+	if _, err := (Mean{}).Build(context.Background(), p); err == nil {
+		t.Error("anchor outside the base accepted")
 	}
 }
 
-func TestShapeErrors(t *testing.T) {
-	p := &Problem{Base: base3, Targets: []Target{{NewID: 0}}}
-	if _, err := (Mean{}).Build(context.Background(), p, table(2, 2)); err == nil {
-		t.Error("wrong destination rows accepted")
+// Apply is the closed form Σ w·base[old] + mean·mean(base), rounded once,
+// and refuses maps that reach outside the base, writing nothing.
+func TestApply(t *testing.T) {
+	m := &Map{Rows: []Row{
+		{ID: 7, Terms: []Term{{Old: 0, Weight: 0.5}, {Old: 2, Weight: -1}}},
+		{ID: 3, Mean: 2},
+		{ID: 9, Terms: []Term{{Old: 1, Weight: 1}}, Mean: -1},
+		{ID: 1},
+	}}
+	dst := table(4, 2)
+	if err := m.Apply(context.Background(), dst, base3); err != nil {
+		t.Fatal(err)
 	}
-	p.Anchors = []Anchor{{Old: 5}}
-	if _, err := (Mean{}).Build(context.Background(), p, table(1, 2)); err == nil {
-		t.Error("anchor outside the base accepted")
+	// Rows: 0.5·(1, 10) − (3, 30); 2·mean = (4, 40); (2, 20) − mean = 0; none.
+	want := []float32{-2.5, -25, 4, 40, 0, 0, 0, 0}
+	if !near(dst.Data, want, 0) {
+		t.Errorf("got %v, want %v", dst.Data, want)
+	}
+	for _, bad := range []*Map{
+		{Rows: []Row{{ID: 0, Terms: []Term{{Old: 3, Weight: 1}}}}},
+		{Rows: []Row{{ID: -1}}},
+		{Rows: []Row{{ID: 0, Noise: true}}},
+		{Rows: []Row{{ID: 0}}, Measures: []Measure{{Name: "x", Values: []float64{1, 2}}}},
+	} {
+		dst := table(1, 2, 5, 5)
+		if err := bad.Apply(context.Background(), dst, base3); !errors.Is(err, ErrMap) || dst.Data[0] != 5 {
+			t.Errorf("%+v: err %v, dst %v", bad.Rows, err, dst.Data)
+		}
+	}
+}
+
+// A map's noise is a property of the table it is applied to: applied to
+// another table of the same shape, it draws from that table's covariance.
+func TestNoiseFollowsTheTable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	a, b := randomTable(rng, 200, 3), randomTable(rng, 200, 3)
+	for i := range b.Data {
+		b.Data[i] *= 10
+	}
+	targets := make([]Target, 3000)
+	for i := range targets {
+		targets[i].NewID = i
+	}
+	rm, err := (Randn{Scale: 1}).Build(context.Background(), &Problem{Base: a, Targets: targets, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := table(len(targets), 3)
+	if err := rm.Apply(context.Background(), dst, b); err != nil {
+		t.Fatal(err)
+	}
+	got, want := covariance(dst, ColumnMean(dst)), covariance(b, ColumnMean(b))
+	if r := got.At(0, 0) / want.At(0, 0); r < 0.9 || r > 1.1 {
+		t.Errorf("variance %.3f, want about %.3f (the other table's)", got.At(0, 0), want.At(0, 0))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -38,114 +39,100 @@ func DefaultHybrid() Hybrid {
 // Name implements Method.
 func (Hybrid) Name() string { return "hybrid" }
 
-// Build implements Method.
-func (h Hybrid) Build(ctx context.Context, p *Problem, dst blas32.General) (Counts, error) {
-	if err := p.check(dst, false); err != nil {
+var _ Sizer = Hybrid{}
+
+// Build implements Method. The map's similarity measure is each token's
+// cosine similarity to its nearest anchor above the threshold.
+func (h Hybrid) Build(ctx context.Context, p *Problem) (*Map, error) {
+	if err := p.check(false); err != nil {
 		return nil, err
 	}
 	if h.K <= 0 || h.Temperature <= 0 || h.GlobalWeight < 0 || h.GlobalWeight > 1 {
 		return nil, fmt.Errorf("heuristics: hybrid needs k > 0, temperature > 0 and a global weight in [0, 1] (have %d, %g, %g)", h.K, h.Temperature, h.GlobalWeight)
 	}
-	local := blas32.General{Rows: dst.Rows, Cols: dst.Cols, Stride: dst.Cols, Data: make([]float32, dst.Rows*dst.Cols)}
+	local := h.localTerms(p)
+	nb, queries, err := h.globalNeighbors(ctx, p, local)
+	if err != nil {
+		return nil, err
+	}
+	m := newMap(p.Targets)
+	similarity := m.addMeasure(MeasureSimilarity)
+	for i := range p.Targets {
+		r := &m.Rows[i]
+		idx, sim := nb.of(i)
+		idx, sim = aboveThreshold(idx, sim, float32(h.Threshold))
+		var global []Term
+		if h.GlobalWeight > 0 && len(idx) > 0 && queries[i] {
+			global = anchorTerms(p, idx, softmax(sim, h.Temperature))
+			similarity[i] = float64(sim[0])
+		}
+		switch {
+		case local[i] != nil && global != nil:
+			r.Terms = append(scaled(local[i], 1-h.GlobalWeight), scaled(global, h.GlobalWeight)...)
+			r.How = "hybrid"
+		case local[i] != nil:
+			r.Terms, r.How = local[i], "local only"
+		case global != nil:
+			r.Terms, r.How = global, "global only"
+		default:
+			r.setMean("mean (no pieces, no neighbours)")
+		}
+	}
+	p.progress(len(m.Rows))
+	return m, nil
+}
+
+// scaled returns terms with every weight multiplied by f.
+func scaled(terms []Term, f float64) []Term {
+	out := make([]Term, len(terms))
+	for k, t := range terms {
+		out[k] = Term{Old: t.Old, Weight: f * t.Weight}
+	}
+	return out
+}
+
+// localTerms returns each target's local estimate, nil when it has no
+// piece with a base row: its pieces weighted by softmax over the mean of
+// each piece's share of the token's bytes and, for pieces the donor knows,
+// its cosine similarity to the token in the donor's space when that
+// reaches the threshold.
+func (h Hybrid) localTerms(p *Problem) [][]Term {
 	donorOf := map[int]int{} // old id → new id, for pieces the donor knows
 	if p.hasDonor() {
 		for _, a := range p.Anchors {
 			donorOf[a.Old] = a.New
 		}
 	}
-	hasLocal := h.localRows(p, donorOf, local)
-	nb, queries, err := h.globalNeighbors(ctx, p, local)
-	if err != nil {
-		return nil, err
-	}
-	var mean []float32
-	counts := Counts{}
-	global := make([]float32, dst.Cols)
-	for i := range p.Targets {
-		out := row(dst, i)
-		idx, sim := nb.of(i)
-		idx, sim = aboveThreshold(idx, sim, float32(h.Threshold))
-		hasGlobal := h.GlobalWeight > 0 && len(idx) > 0 && queries[i]
-		if hasGlobal && !hasLocal[i] {
-			anchorRows(p, idx, softmax(sim, h.Temperature), global)
-		}
-		switch {
-		case hasLocal[i] && hasGlobal:
-			// One weighted sum over pieces and neighbours, rounded once.
-			pieces, w := h.localWeights(p, donorOf, p.Targets[i])
-			for k := range w {
-				w[k] *= 1 - h.GlobalWeight
-			}
-			for j, gw := range softmax(sim, h.Temperature) {
-				pieces = append(pieces, Piece{ID: p.Anchors[idx[j]].Old})
-				w = append(w, h.GlobalWeight*gw)
-			}
-			weightedRows(p.Base, pieces, w, out)
-			counts["hybrid"]++
-		case hasLocal[i]:
-			copy(out, row(local, i))
-			counts["local only"]++
-		case hasGlobal:
-			copy(out, global)
-			counts["global only"]++
-		default:
-			if mean == nil {
-				mean = ColumnMean(p.Base)
-			}
-			copy(out, mean)
-			counts["mean (no pieces, no neighbours)"]++
-		}
-	}
-	p.progress(dst.Rows)
-	return counts, nil
-}
-
-// localRows writes each target's local estimate into local and reports
-// which targets had one.
-func (h Hybrid) localRows(p *Problem, donorOf map[int]int, local blas32.General) []bool {
-	ok := make([]bool, len(p.Targets))
+	local := make([][]Term, len(p.Targets))
 	for i, t := range p.Targets {
-		pieces, w := h.localWeights(p, donorOf, t)
+		var pieces []Piece
+		for _, pc := range t.Pieces {
+			if pc.ID < p.Base.Rows {
+				pieces = append(pieces, pc)
+			}
+		}
 		if len(pieces) == 0 {
 			continue
 		}
-		weightedRows(p.Base, pieces, w, row(local, i))
-		ok[i] = true
-	}
-	return ok
-}
-
-// localWeights returns the pieces of t with a base row and their weights in
-// the local estimate: softmax over the mean of each piece's share of the
-// token's bytes and, for pieces the donor knows, its cosine similarity to
-// the token in the donor's space when that reaches the threshold.
-func (h Hybrid) localWeights(p *Problem, donorOf map[int]int, t Target) ([]Piece, []float64) {
-	var pieces []Piece
-	for _, pc := range t.Pieces {
-		if pc.ID < p.Base.Rows {
-			pieces = append(pieces, pc)
-		}
-	}
-	if len(pieces) == 0 {
-		return nil, nil
-	}
-	scores := make([]float32, len(pieces))
-	for k, pc := range pieces {
-		s := float64(pc.Bytes) / float64(max(t.Bytes, 1))
-		if n, known := donorOf[pc.ID]; known {
-			if c := cosine(row(p.Donor, t.NewID), row(p.Donor, n)); c >= h.Threshold {
-				s += c
+		scores := make([]float32, len(pieces))
+		for k, pc := range pieces {
+			s := float64(pc.Bytes) / float64(max(t.Bytes, 1))
+			if n, known := donorOf[pc.ID]; known {
+				if c := cosine(row(p.Donor, t.NewID), row(p.Donor, n)); c >= h.Threshold {
+					s += c
+				}
 			}
+			scores[k] = float32(s / 2)
 		}
-		scores[k] = float32(s / 2)
+		local[i] = termsOf(pieces, softmax(scores, h.Temperature))
 	}
-	return pieces, softmax(scores, h.Temperature)
+	return local
 }
 
 // globalNeighbors finds each target's nearest anchors, in the donor's space
 // when there is a donor and otherwise in the base space with the local
 // estimate as the query. It also reports which targets had a query at all.
-func (h Hybrid) globalNeighbors(ctx context.Context, p *Problem, local blas32.General) (*neighbors, []bool, error) {
+func (h Hybrid) globalNeighbors(ctx context.Context, p *Problem, local [][]Term) (*neighbors, []bool, error) {
 	has := make([]bool, len(p.Targets))
 	if h.GlobalWeight == 0 || len(p.Anchors) == 0 {
 		return &neighbors{K: 1, Index: fill(len(p.Targets), -1), Sim: make([]float32, len(p.Targets))}, has, nil
@@ -157,21 +144,23 @@ func (h Hybrid) globalNeighbors(ctx context.Context, p *Problem, local blas32.Ge
 		nb, err := donorNeighbors(ctx, p, h.K)
 		return nb, has, err
 	}
+	queries := blas32.General{Rows: len(p.Targets), Cols: p.Base.Cols, Stride: p.Base.Cols, Data: make([]float32, len(p.Targets)*p.Base.Cols)}
+	acc := make([]float64, p.Base.Cols)
 	q := make([]int, len(p.Targets))
-	for i := range q {
+	for i, terms := range local {
 		q[i] = i
-		for _, v := range row(local, i) {
-			if v != 0 {
-				has[i] = true
-				break
-			}
+		if terms == nil {
+			continue
 		}
+		out := row(queries, i)
+		combine(out, p.Base, Row{Terms: terms}, nil, acc)
+		has[i] = slices.ContainsFunc(out, func(v float32) bool { return v != 0 })
 	}
 	a := make([]int, len(p.Anchors))
 	for i, an := range p.Anchors {
 		a[i] = an.Old
 	}
-	nb, err := nearest(ctx, gatherNormalized(local, q), gatherNormalized(p.Base, a), min(h.K, len(a)))
+	nb, err := nearest(ctx, gatherNormalized(queries, q), gatherNormalized(p.Base, a), min(h.K, len(a)))
 	return nb, has, err
 }
 

@@ -3,8 +3,6 @@ package heuristics
 import (
 	"context"
 	"fmt"
-
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // Defaults for KNN.
@@ -71,39 +69,41 @@ type KNN struct {
 // Name implements Method.
 func (KNN) Name() string { return "knn" }
 
-// NeedsDonor reports that KNN cannot run without a donor table.
-func (KNN) NeedsDonor() bool { return true }
+// RequiresDonor implements DonorMethod: the neighbours are searched in the
+// donor's space.
+func (KNN) RequiresDonor() {}
 
-// Build implements Method.
-func (m KNN) Build(ctx context.Context, p *Problem, dst blas32.General) (Counts, error) {
-	if err := p.check(dst, true); err != nil {
+var (
+	_ DonorMethod = KNN{}
+	_ Sizer       = KNN{}
+)
+
+// Build implements Method. The map's similarity measure is each token's
+// cosine similarity to its nearest anchor.
+func (k KNN) Build(ctx context.Context, p *Problem) (*Map, error) {
+	if err := p.check(true); err != nil {
 		return nil, err
 	}
-	if m.K <= 0 || m.Temperature <= 0 {
-		return nil, fmt.Errorf("heuristics: knn needs k > 0 and temperature > 0 (have k=%d, temperature=%g)", m.K, m.Temperature)
+	if k.K <= 0 || k.Temperature <= 0 {
+		return nil, fmt.Errorf("heuristics: knn needs k > 0 and temperature > 0 (have k=%d, temperature=%g)", k.K, k.Temperature)
 	}
-	nb, err := donorNeighbors(ctx, p, m.K)
+	nb, err := donorNeighbors(ctx, p, k.K)
 	if err != nil {
 		return nil, err
 	}
-	var mean []float32
-	counts := Counts{}
+	m := newMap(p.Targets)
+	similarity := m.addMeasure(MeasureSimilarity)
 	for i := range p.Targets {
 		idx, sim := nb.of(i)
-		out := row(dst, i)
 		if len(idx) == 0 {
-			if mean == nil {
-				mean = ColumnMean(p.Base)
-			}
-			copy(out, mean)
-			counts["mean (no anchors)"]++
+			m.Rows[i].setMean("mean (no anchors)")
 			continue
 		}
-		anchorRows(p, idx, m.Weighting.weights(sim, m.Temperature), out)
-		counts["knn"]++
+		m.Rows[i].Terms, m.Rows[i].How = anchorTerms(p, idx, k.Weighting.weights(sim, k.Temperature)), "knn"
+		similarity[i] = float64(sim[0])
 	}
-	p.progress(dst.Rows)
-	return counts, nil
+	p.progress(len(m.Rows))
+	return m, nil
 }
 
 // donorNeighbors finds each target's k nearest anchors in the donor space.
@@ -119,11 +119,12 @@ func donorNeighbors(ctx context.Context, p *Problem, k int) (*neighbors, error) 
 	return nearest(ctx, gatherNormalized(p.Donor, q), gatherNormalized(p.Donor, a), min(k, max(len(a), 1)))
 }
 
-// anchorRows sets out = Σ w[j]·Base[Anchors[idx[j]].Old].
-func anchorRows(p *Problem, idx []int32, w []float64, out []float32) {
-	pieces := make([]Piece, len(idx))
+// anchorTerms pairs the anchors idx (indices into p.Anchors) with weights
+// w, as terms on their base rows.
+func anchorTerms(p *Problem, idx []int32, w []float64) []Term {
+	terms := make([]Term, len(idx))
 	for j, a := range idx {
-		pieces[j] = Piece{ID: p.Anchors[a].Old}
+		terms[j] = Term{Old: p.Anchors[a].Old, Weight: w[j]}
 	}
-	weightedRows(p.Base, pieces, w, out)
+	return terms
 }

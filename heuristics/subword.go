@@ -3,8 +3,6 @@ package heuristics
 import (
 	"context"
 	"fmt"
-
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // Combine says how Subword turns the rows of a token's pieces into one row.
@@ -63,38 +61,31 @@ type Subword struct {
 func (Subword) Name() string { return "subword" }
 
 // Build implements Method.
-func (s Subword) Build(_ context.Context, p *Problem, dst blas32.General) (Counts, error) {
-	if err := p.check(dst, false); err != nil {
+func (s Subword) Build(_ context.Context, p *Problem) (*Map, error) {
+	if err := p.check(false); err != nil {
 		return nil, err
 	}
-	how := s.For(p.Output)
-	var mean []float32
-	counts := Counts{}
+	how := s.For(p.Role)
+	m := newMap(p.Targets)
 	for i, t := range p.Targets {
-		out := row(dst, i)
-		if !combinePieces(p.Base, t.Pieces, how, out) {
-			if mean == nil {
-				mean = ColumnMean(p.Base)
-			}
-			copy(out, mean)
-			counts["mean (no pieces)"]++
+		pieces, weights := PieceWeights(t.Pieces, how, p.Base.Rows)
+		if len(pieces) == 0 {
+			m.Rows[i].setMean("mean (no pieces)")
 			continue
 		}
-		counts["subword"]++
+		m.Rows[i].Terms, m.Rows[i].How = termsOf(pieces, weights), "subword"
 	}
-	p.progress(dst.Rows)
-	return counts, nil
+	p.progress(len(m.Rows))
+	return m, nil
 }
 
-// combinePieces writes the combination of the pieces' rows into out and
-// reports whether there was any piece inside the base table to combine.
-func combinePieces(base blas32.General, pieces []Piece, how Combine, out []float32) bool {
-	valid, weights := PieceWeights(pieces, how, base.Rows)
-	if len(valid) == 0 {
-		return false
+// termsOf pairs pieces with their weights.
+func termsOf(pieces []Piece, weights []float64) []Term {
+	terms := make([]Term, len(pieces))
+	for k, pc := range pieces {
+		terms[k] = Term{Old: pc.ID, Weight: weights[k]}
 	}
-	weightedRows(base, valid, weights, out)
-	return true
+	return terms
 }
 
 // PieceWeights returns the pieces Subword uses, those with a row among the
@@ -134,24 +125,9 @@ func PieceWeights(pieces []Piece, how Combine, rows int) ([]Piece, []float64) {
 	return valid, weights
 }
 
-// weightedRows sets out = Σ weights[k]·base[pieces[k].ID], in float64.
-func weightedRows(base blas32.General, pieces []Piece, weights []float64, out []float32) {
-	acc := make([]float64, len(out))
-	for k, pc := range pieces {
-		w := weights[k]
-		for j, v := range row(base, pc.ID) {
-			acc[j] += w * float64(v)
-		}
-	}
-	for j, v := range acc {
-		out[j] = float32(v)
-	}
-}
-
-// For returns the combination Subword uses for the input embedding, or for
-// the output head when output is set.
-func (s Subword) For(output bool) Combine {
-	if output {
+// For returns the combination Subword uses for the table of the given role.
+func (s Subword) For(r Role) Combine {
+	if r == OutputHead {
 		return s.Output
 	}
 	return s.Input

@@ -11,8 +11,8 @@ func TestSizers(t *testing.T) {
 		want int64
 	}{
 		{Randn{}, 8 * 8 * 16},
-		{KNN{K: 4}, 150*6*4 + 100*4*8},
-		{Hybrid{K: 3}, 150*6*4 + 100*3*8 + 100*8*4},
+		{KNN{K: 4}, 150*6*4 + 100*4*8 + 100*4*16},
+		{Hybrid{K: 3}, 150*6*4 + 100*3*8 + 100*8*4 + 100*(3+4)*16},
 	} {
 		z, ok := tc.m.(Sizer)
 		if !ok {
@@ -23,7 +23,7 @@ func TestSizers(t *testing.T) {
 			t.Errorf("%s: Workspace = %d, %v; want %d", tc.m.Name(), got, err, tc.want)
 		}
 	}
-	for _, m := range []Method{Zero{}, Mean{}} {
+	for _, m := range []Method{Zero{}, Mean{}, Subword{}} {
 		if _, ok := m.(Sizer); ok {
 			t.Errorf("%s needs no workspace but claims one", m.Name())
 		}

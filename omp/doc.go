@@ -16,9 +16,10 @@
 // anchors and returns a [Solution]: per target, the anchors chosen in
 // order, their coefficients, the residual norm and why the pursuit
 // stopped ([Stop]); [Solution.Terms] lists a token's decomposition for
-// inspection. [Transplant] gathers the rows, calls Solve and applies the
-// coefficients to the base table with [Solution.Combine]. [Method] wraps
-// Transplant as a heuristics.Method for the run command.
+// inspection. [Method] is OMP as a heuristics.Method: it gathers the donor
+// rows, calls Solve and returns the solution as a row map (each target's
+// anchors' base rows with their coefficients), which heuristics.Map.Apply
+// turns into rows.
 // [SolveFullCorrelation] is the textbook algorithm, kept as the baseline
 // that tests and benchmarks measure Solve against.
 //

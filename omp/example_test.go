@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas32"
 
+	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/omp"
 )
 
@@ -34,26 +35,37 @@ func ExampleSolve() {
 	// residual 0.000, stopped by orthogonal
 }
 
-func ExampleTransplant() {
+func ExampleMethod() {
 	// A donor model with 3-wide rows and a base model with 2-wide rows
-	// share three tokens; token 3 of the donor is new to the base.
+	// share three tokens (new ids 0–2 are old ids 0–2); new token 3 is
+	// 2·token 0 − token 2 in the donor's space.
 	donor := blas32.General{Rows: 4, Cols: 3, Stride: 3, Data: []float32{
 		1, 0, 0,
 		0, 1, 0,
 		0, 0, 1,
-		2, 0, -1, // = 2·token 0 − token 2
+		2, 0, -1,
 	}}
 	base := blas32.General{Rows: 3, Cols: 2, Stride: 2, Data: []float32{
 		1, 1,
 		0, 2,
 		3, 0,
 	}}
-	anchors := []omp.Anchor{{Donor: 0, Base: 0}, {Donor: 1, Base: 1}, {Donor: 2, Base: 2}}
-	dst := blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: make([]float32, 2)}
-	if _, err := omp.Transplant(context.Background(), dst, donor, base, anchors, []int{3}, omp.Options{}); err != nil {
+	p := &heuristics.Problem{
+		Base: base, Donor: donor,
+		Anchors: []heuristics.Anchor{{Old: 0, New: 0}, {Old: 1, New: 1}, {Old: 2, New: 2}},
+		Targets: []heuristics.Target{{NewID: 3}},
+	}
+	rm, err := omp.Method{}.Build(context.Background(), p)
+	if err != nil {
 		panic(err)
 	}
+	dst := blas32.General{Rows: 1, Cols: 2, Stride: 2, Data: make([]float32, 2)}
+	if err := rm.Apply(context.Background(), dst, base); err != nil {
+		panic(err)
+	}
+	fmt.Println(rm.Rows[0].Terms)
 	fmt.Println(dst.Data) // 2·(1, 1) − (3, 0)
 	// Output:
+	// [{0 2} {2 -1}]
 	// [-1 2]
 }

@@ -3,15 +3,12 @@ package omp
 import (
 	"encoding/json"
 	"testing"
-
-	"github.com/transplant-dev/transplant/heuristics"
 )
 
 // Run reports record a method's parameters as JSON; the callbacks are not
 // parameters.
 func TestMethodMarshalsParameters(t *testing.T) {
-	m := Method{Options: Options{K: 8, Tolerance: 0.1, Progress: func(int, int) {}},
-		Report: func(*heuristics.Problem, *Solution) {}}
+	m := Method{Options: Options{K: 8, Tolerance: 0.1, Progress: func(int, int) {}}}
 	b, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ var (
 	ErrMemory = errors.New("memory budget too small")
 )
 
-// Options tune Solve, SolveFullCorrelation and Transplant. The zero value
+// Options tune Solve, SolveFullCorrelation and Method. The zero value
 // asks for the defaults.
 type Options struct {
 	// K is the most anchors a target may use. Zero means DefaultK. A K

@@ -1,13 +1,9 @@
 package omp
 
 import (
-	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"time"
-
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // Stop says why a target's pursuit ended.
@@ -144,56 +140,6 @@ func (s *Solution) RelativeResidual(i int) float64 {
 
 // Stop returns why target i's pursuit ended.
 func (s *Solution) Stop(i int) Stop { return s.stop[i] }
-
-// Combine writes into row i of dst the combination of the rows of table
-// that target i's coefficients describe: Σ_j Coef(i)[j]·table[rows[a_j]]
-// with a_j = Support(i)[j]. rows maps anchors to rows of table; nil means
-// anchor j is row j. It accumulates in float64.
-func (s *Solution) Combine(dst, table blas32.General, rows []int) error {
-	anchors := table.Rows
-	if rows != nil {
-		anchors = len(rows)
-		for j, r := range rows {
-			if r < 0 || r >= table.Rows {
-				return fmt.Errorf("omp: combine: anchor %d maps to row %d of a %d-row table: %w", j, r, table.Rows, ErrShape)
-			}
-		}
-	}
-	if dst.Rows != s.Len() || dst.Cols != table.Cols {
-		return fmt.Errorf("omp: combine: destination is %d×%d, want %d×%d: %w", dst.Rows, dst.Cols, s.Len(), table.Cols, ErrShape)
-	}
-	for i := range s.Len() {
-		for _, a := range s.Support(i) {
-			if int(a) >= anchors {
-				return fmt.Errorf("omp: combine: target %d uses anchor %d of %d: %w", i, a, anchors, ErrShape)
-			}
-		}
-	}
-	scratch := make([][]float64, runtime.GOMAXPROCS(0))
-	for w := range scratch {
-		scratch[w] = make([]float64, table.Cols)
-	}
-	forEach(context.Background(), scratch, s.Len(), func(acc []float64, i int) {
-		for c := range acc {
-			acc[c] = 0
-		}
-		for j, a := range s.Support(i) {
-			r := int(a)
-			if rows != nil {
-				r = rows[r]
-			}
-			w := s.Coef(i)[j]
-			for c, v := range table.Data[r*table.Stride : r*table.Stride+table.Cols] {
-				acc[c] += w * float64(v)
-			}
-		}
-		out := dst.Data[i*dst.Stride : i*dst.Stride+dst.Cols]
-		for c, v := range acc {
-			out[c] = float32(v)
-		}
-	})
-	return nil
-}
 
 func norm64(x []float32) float64 {
 	var s float64

@@ -36,6 +36,21 @@ func mapRows(x blas32.General, m []float64, cols int) []float32 {
 	return out
 }
 
+// transplant runs Method on the given tables and applies its map: the
+// rows built for targets (donor rows), in order.
+func transplant(donor, base blas32.General, anchors []heuristics.Anchor, targets []int, opts Options) (blas32.General, *heuristics.Map, error) {
+	p := &heuristics.Problem{Base: base, Donor: donor, Anchors: anchors}
+	for _, id := range targets {
+		p.Targets = append(p.Targets, heuristics.Target{NewID: id})
+	}
+	rm, err := Method{Options: opts}.Build(context.Background(), p)
+	if err != nil {
+		return blas32.General{}, nil, err
+	}
+	dst := blas32.General{Rows: len(targets), Cols: base.Cols, Stride: base.Cols, Data: make([]float32, len(targets)*base.Cols)}
+	return dst, rm, rm.Apply(context.Background(), dst, base)
+}
+
 // When the base model's space is a linear image of the donor's and a new
 // token's donor row is an exact combination of anchors, the transplanted
 // row is the image of the donor row: widths may differ.
@@ -54,48 +69,63 @@ func TestTransplantLinearImage(t *testing.T) {
 	}
 	base, m := linearBase(donor, baseHidden)
 	// The base table lists the shared tokens in reverse order.
-	var pairs []Anchor
+	var pairs []heuristics.Anchor
 	for j := range anchors {
-		pairs = append(pairs, Anchor{Donor: j, Base: anchors - 1 - j})
+		pairs = append(pairs, heuristics.Anchor{New: j, Old: anchors - 1 - j})
 	}
 	rev := blas32.General{Rows: anchors, Cols: baseHidden, Stride: baseHidden, Data: make([]float32, anchors*baseHidden)}
 	for j := range anchors {
 		copy(rev.Data[(anchors-1-j)*baseHidden:], base.Data[j*baseHidden:(j+1)*baseHidden])
 	}
 	targets := []int{300, 301, 302, 303}
-	dst := blas32.General{Rows: 4, Cols: baseHidden, Stride: baseHidden, Data: make([]float32, 4*baseHidden)}
-	sol, err := Transplant(context.Background(), dst, donor, rev, pairs, targets, Options{K: 16})
+	dst, rm, err := transplant(donor, rev, pairs, targets, Options{K: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := mapRows(gather(donor, targets), m, baseHidden)
 	for i := range want {
 		if math.Abs(float64(dst.Data[i]-want[i])) > 1e-4 {
-			t.Fatalf("row %d col %d: %g, want %g (supports %v)", i/baseHidden, i%baseHidden, dst.Data[i], want[i], sol.Support(i/baseHidden))
+			t.Fatalf("row %d col %d: %g, want %g (terms %v)", i/baseHidden, i%baseHidden, dst.Data[i], want[i], rm.Rows[i/baseHidden].Terms)
 		}
 	}
 }
 
-// Transplant's rows are the solution's coefficients applied to the
-// anchors' base rows, whatever the targets.
-func TestTransplantCombines(t *testing.T) {
+// The map's rows are the solution's coefficients on the anchors' base
+// rows, in the order chosen, whatever the targets; its residuals are the
+// solution's.
+func TestMethodMapIsTheSolution(t *testing.T) {
 	donor := structured(23, 700, 40, 10)
 	base := structured(24, 650, 24, 10)
-	var pairs []Anchor
+	var pairs []heuristics.Anchor
+	var dict []int
 	for j := range 600 {
-		pairs = append(pairs, Anchor{Donor: j, Base: (j * 7) % 650})
+		pairs = append(pairs, heuristics.Anchor{New: j, Old: (j * 7) % 650})
+		dict = append(dict, j)
 	}
 	targets := []int{600, 650, 699}
-	dst := blas32.General{Rows: 3, Cols: 24, Stride: 24, Data: make([]float32, 72)}
-	sol, err := Transplant(context.Background(), dst, donor, base, pairs, targets, Options{K: 12})
+	dst, rm, err := transplant(donor, base, pairs, targets, Options{K: 12})
 	if err != nil {
 		t.Fatal(err)
 	}
+	sol, err := Solve(context.Background(), gather(donor, dict), gather(donor, targets), Options{K: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	residual := rm.Measure(heuristics.MeasureResidual)
 	for i := range targets {
+		terms := rm.Rows[i].Terms
+		if len(terms) != len(sol.Support(i)) || residual[i] != sol.RelativeResidual(i) {
+			t.Fatalf("target %d: %d terms for %d anchors, residual %g want %g", i, len(terms), len(sol.Support(i)), residual[i], sol.RelativeResidual(i))
+		}
+		for j, a := range sol.Support(i) {
+			if terms[j] != (heuristics.Term{Old: pairs[a].Old, Weight: sol.Coef(i)[j]}) {
+				t.Fatalf("target %d term %d: %+v, want anchor %d × %g", i, j, terms[j], a, sol.Coef(i)[j])
+			}
+		}
 		for c := range 24 {
 			var v float64
 			for j, a := range sol.Support(i) {
-				v += sol.Coef(i)[j] * float64(base.Data[pairs[a].Base*24+c])
+				v += sol.Coef(i)[j] * float64(base.Data[pairs[a].Old*24+c])
 			}
 			if math.Abs(float64(dst.Data[i*24+c])-v) > 1e-5*(1+math.Abs(v)) {
 				t.Fatalf("target %d col %d: %g, want %g", i, c, dst.Data[i*24+c], v)
@@ -104,67 +134,47 @@ func TestTransplantCombines(t *testing.T) {
 	}
 }
 
-func TestTransplantErrors(t *testing.T) {
+func TestMethodErrors(t *testing.T) {
 	donor, base := gaussian(25, 20, 8), gaussian(26, 15, 6)
-	ok := []Anchor{{0, 0}, {1, 1}, {2, 2}}
-	dst := blas32.General{Rows: 1, Cols: 6, Stride: 6, Data: make([]float32, 6)}
+	ok := []heuristics.Anchor{{New: 0, Old: 0}, {New: 1, Old: 1}, {New: 2, Old: 2}}
 	nanBase := gaussian(26, 15, 6)
 	nanBase.Data[6] = float32(math.Inf(1))
 	for _, tc := range []struct {
 		name    string
-		dst     blas32.General
+		donor   blas32.General
 		base    blas32.General
-		anchors []Anchor
+		anchors []heuristics.Anchor
 		targets []int
 		want    error
 	}{
-		{"no anchors", dst, base, nil, []int{5}, ErrShape},
-		{"donor row out of range", dst, base, []Anchor{{20, 0}}, []int{5}, ErrShape},
-		{"base row out of range", dst, base, []Anchor{{0, -1}}, []int{5}, ErrShape},
-		{"target out of range", dst, base, ok, []int{20}, ErrShape},
-		{"destination shape", blas32.General{Rows: 1, Cols: 8, Stride: 8, Data: make([]float32, 8)}, base, ok, []int{5}, ErrShape},
-		{"infinite base anchor row", dst, nanBase, ok, []int{5}, ErrNonFinite},
+		{"no anchors", donor, base, nil, []int{5}, ErrShape},
+		{"donor row out of range", donor, base, []heuristics.Anchor{{New: 20, Old: 0}}, []int{5}, ErrShape},
+		{"base row out of range", donor, base, []heuristics.Anchor{{New: 0, Old: -1}}, []int{5}, ErrShape},
+		{"target out of range", donor, base, ok, []int{20}, ErrShape},
+		{"infinite base anchor row", donor, nanBase, ok, []int{5}, ErrNonFinite},
+		{"no donor", blas32.General{}, base, ok, []int{5}, heuristics.ErrNoDonor},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := append([]float32(nil), tc.dst.Data...)
-			_, err := Transplant(context.Background(), tc.dst, donor, tc.base, tc.anchors, tc.targets, Options{})
-			if !errors.Is(err, tc.want) {
+			if _, _, err := transplant(tc.donor, tc.base, tc.anchors, tc.targets, Options{}); !errors.Is(err, tc.want) {
 				t.Fatalf("error %v, want %v", err, tc.want)
-			}
-			for i := range before {
-				if before[i] != tc.dst.Data[i] {
-					t.Fatal("destination written on error")
-				}
 			}
 		})
 	}
 }
 
-// Method runs as a heuristics.Method: it needs the donor table, fills one
-// row per target, counts rows by why their pursuit stopped, and reports
-// the solution.
-func TestMethod(t *testing.T) {
+// Method counts rows by why their pursuit stopped.
+func TestMethodCounts(t *testing.T) {
 	donor := structured(27, 400, 32, 8)
 	base := structured(28, 380, 20, 8)
-	p := &heuristics.Problem{Base: base, Donor: donor}
+	var anchors []heuristics.Anchor
 	for j := range 350 {
-		p.Anchors = append(p.Anchors, heuristics.Anchor{Old: j, New: j + 20})
+		anchors = append(anchors, heuristics.Anchor{Old: j, New: j + 20})
 	}
-	for _, id := range []int{0, 5, 19, 370} {
-		p.Targets = append(p.Targets, heuristics.Target{NewID: id})
-	}
-	var reported *Solution
-	m := Method{Options: Options{K: 8}, Report: func(_ *heuristics.Problem, s *Solution) { reported = s }}
-	dst := blas32.General{Rows: 4, Cols: 20, Stride: 20, Data: make([]float32, 80)}
-	counts, err := m.Build(context.Background(), p, dst)
+	_, rm, err := transplant(donor, base, anchors, []int{0, 5, 19, 370}, Options{K: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Name() != "omp" || counts["omp (stopped by k)"] != 4 || reported == nil || reported.Len() != 4 {
-		t.Fatalf("counts %v, reported %v", counts, reported)
-	}
-	p.Donor = blas32.General{}
-	if _, err := m.Build(context.Background(), p, dst); !errors.Is(err, heuristics.ErrNoDonor) {
-		t.Fatalf("without donor: %v", err)
+	if c := rm.Counts(); c["omp (stopped by k)"] != 4 || len(rm.Rows) != 4 {
+		t.Fatalf("counts %v", c)
 	}
 }

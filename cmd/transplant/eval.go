@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -77,7 +76,7 @@ Markdown report with PNG charts.`,
 			if sf.text == "" {
 				return fmt.Errorf("--text is required")
 			}
-			if len(models) == 0 && baseline == "" && cmp.base == "" {
+			if len(models) == 0 && baseline == "" && cmp.in.Base == "" {
 				return fmt.Errorf("nothing to score: give --model DIR (or --base DIR --methods LIST)")
 			}
 			text, err := os.ReadFile(sf.text)
@@ -87,7 +86,7 @@ Markdown report with PNG charts.`,
 			p := newProgress(cmd.ErrOrStderr(), out.quiet)
 			defer p.done()
 			rep := &eval.Report{Text: filepath.Base(sf.text)}
-			if cmp.base != "" {
+			if cmp.in.Base != "" {
 				if err := cmp.run(cmd.Context(), rep, &mf, &sf, text, p); err != nil {
 					return err
 				}
@@ -126,26 +125,6 @@ func hideMethodChoice(cmd *cobra.Command) {
 	}
 }
 
-// parseMethods builds the methods of a comma-separated list.
-func parseMethods(list string, mf *methodFlags) ([]heuristics.Method, error) {
-	var ms []heuristics.Method
-	for _, name := range strings.Split(list, ",") {
-		name = strings.TrimSpace(name)
-		if name == "" {
-			continue
-		}
-		m, err := mf.build(name)
-		if err != nil {
-			return nil, fmt.Errorf("--methods: %w", err)
-		}
-		ms = append(ms, m)
-	}
-	if len(ms) == 0 {
-		return nil, fmt.Errorf("--methods: no method given")
-	}
-	return ms, nil
-}
-
 // scoreInto scores the model in dir and adds it to the report, labelled
 // name (the directory's name when empty).
 func scoreInto(ctx context.Context, rep *eval.Report, dir, name string, baseline bool, text []byte, sf *scoreFlags, p *progress) error {
@@ -173,43 +152,50 @@ func scoreInto(ctx context.Context, rep *eval.Report, dir, name string, baseline
 // comparison is the --base --methods form of eval: transplant with each
 // method, score each result.
 type comparison struct {
-	base, tokenizer, donor string
-	methods                string
-	seed                   uint64
-	holdOut                string
-	keep                   string
+	in      transplant.Inputs
+	methods string
+	seed    uint64
+	holdOut string
+	keep    string
 }
 
 func (c *comparison) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&c.base, "base", "", "compare methods: the base model directory to transplant")
-	f.StringVar(&c.tokenizer, "tokenizer", "", "compare methods: the new tokenizer (default: the donor's)")
-	f.StringVar(&c.donor, "donor", "", "compare methods: a donor model that uses the new tokenizer")
+	f.StringVar(&c.in.Base, "base", "", "compare methods: the base model directory to transplant")
+	f.StringVar(&c.in.Tokenizer, "tokenizer", "", "compare methods: the new tokenizer (default: the donor's)")
+	f.StringVar(&c.in.Donor, "donor", "", "compare methods: a donor model that uses the new tokenizer")
 	f.StringVar(&c.methods, "methods", "", "compare methods: comma-separated list, e.g. mean,subword,knn,hybrid,omp")
 	f.Uint64Var(&c.seed, "seed", 0, "seed for random methods and the reconstruction sample")
-	f.StringVar(&c.holdOut, "holdout", "", fmt.Sprintf("reconstruction: tokens to hold out, a count or a percentage (default %d)", eval.DefaultHoldOut))
+	f.StringVar(&c.holdOut, "holdout", "", fmt.Sprintf("reconstruction: tokens to hold out, a count or a percentage (default %d)", transplant.DefaultHoldOut))
 	f.StringVar(&c.keep, "keep", "", "compare methods: keep each transplanted model in DIR/METHOD instead of a temporary directory")
 }
 
-// run transplants the base with each method into a scratch directory,
-// scores the result, and adds the reconstruction and efficiency
-// evaluations of the same inputs.
+// run opens the inputs once, adds the reconstruction and efficiency
+// evaluations, then transplants the base with each method into a scratch
+// directory and scores the result.
 func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags, sf *scoreFlags, text []byte, p *progress) error {
 	if c.methods == "" {
 		return fmt.Errorf("--base needs --methods")
 	}
-	methods, err := parseMethods(c.methods, mf)
+	if c.in.Tokenizer == "" && c.in.Donor == "" {
+		return fmt.Errorf("--base needs a new tokenizer: give --tokenizer or --donor")
+	}
+	methods, err := mf.parseMethods(c.methods)
 	if err != nil {
 		return err
 	}
-	files := eval.ReconstructionFiles{Base: c.base, Tokenizer: c.tokenizer, Donor: c.donor}
-	if err := reconstructInto(ctx, rep, files, methods, c.seed, c.holdOut, p); err != nil {
+	s, err := transplant.Open(ctx, c.in)
+	if err != nil {
 		return err
 	}
-	if err := efficiencyInto(ctx, rep, c.base, newTokenizerPath(files), text, p); err != nil {
+	defer s.Close()
+	if err := reconstructInto(ctx, rep, s, methods, c.seed, c.holdOut, p); err != nil {
 		return err
 	}
-	if err := scoreInto(ctx, rep, c.base, "", true, text, sf, p); err != nil {
+	if err := efficiencyInto(ctx, rep, s.OldTokenizer(), s.NewTokenizer(), text, p); err != nil {
+		return err
+	}
+	if err := scoreInto(ctx, rep, c.in.Base, "", true, text, sf, p); err != nil {
 		return err
 	}
 	scratch := c.keep
@@ -221,7 +207,7 @@ func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags,
 	}
 	for _, m := range methods {
 		dir := filepath.Join(scratch, m.Name())
-		if err := c.transplant(ctx, m, dir, p); err != nil {
+		if err := c.transplant(ctx, s, m, dir, p); err != nil {
 			return err
 		}
 		if err := scoreInto(ctx, rep, dir, m.Name(), false, text, sf, p); err != nil {
@@ -234,27 +220,12 @@ func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags,
 	return nil
 }
 
-func (c *comparison) transplant(ctx context.Context, m heuristics.Method, out string, p *progress) error {
-	job, err := transplant.Prepare(ctx, transplant.Options{
-		Base: c.base, Tokenizer: c.tokenizer, Donor: c.donor,
-		Input: m, Seed: c.seed, ToolVersion: version,
-		Progress: func(stage string, done, total int64) { p.update(m.Name()+": "+stage, done, total) },
-	})
+func (c *comparison) transplant(ctx context.Context, s *transplant.Session, m heuristics.Method, out string, p *progress) error {
+	progress := func(stage string, done, total int64) { p.update(m.Name()+": "+stage, done, total) }
+	b, err := s.Build(ctx, transplant.Choice{Input: m}, transplant.BuildOptions{Seed: c.seed, Progress: progress})
 	if err != nil {
 		return err
 	}
-	defer job.Close()
-	_, err = job.Run(ctx, out)
+	_, err = s.Write(ctx, out, b, transplant.WriteOptions{ToolVersion: version, Progress: progress})
 	return err
-}
-
-// newTokenizerPath is where the new tokenizer of a reconstruction is.
-func newTokenizerPath(f eval.ReconstructionFiles) string {
-	switch {
-	case f.Tokenizer != "":
-		return f.Tokenizer
-	case f.Donor != "":
-		return f.Donor
-	}
-	return f.Base
 }

@@ -36,8 +36,16 @@ holding one, such as a model directory.`,
 			}
 			p := newProgress(cmd.ErrOrStderr(), out.quiet)
 			defer p.done()
+			old, err := tokenizer.Load(oldTok)
+			if err != nil {
+				return fmt.Errorf("old tokenizer: %w", err)
+			}
+			tok, err := tokenizer.Load(newTok)
+			if err != nil {
+				return fmt.Errorf("new tokenizer: %w", err)
+			}
 			rep := &eval.Report{Text: filepath.Base(text)}
-			if err := efficiencyInto(cmd.Context(), rep, oldTok, newTok, b, p); err != nil {
+			if err := efficiencyInto(cmd.Context(), rep, old, tok, b, p); err != nil {
 				return err
 			}
 			p.done()
@@ -55,16 +63,9 @@ holding one, such as a model directory.`,
 	return cmd
 }
 
-// efficiencyInto compares the tokenizers at oldPath and newPath on text.
-func efficiencyInto(ctx context.Context, rep *eval.Report, oldPath, newPath string, text []byte, p *progress) error {
-	old, err := tokenizer.Load(oldPath)
-	if err != nil {
-		return fmt.Errorf("old tokenizer: %w", err)
-	}
-	tok, err := tokenizer.Load(newPath)
-	if err != nil {
-		return fmt.Errorf("new tokenizer: %w", err)
-	}
+// efficiencyInto compares the old and new tokenizers on text.
+func efficiencyInto(ctx context.Context, rep *eval.Report, old, tok *tokenizer.Tokenizer, text []byte, p *progress) error {
+	var err error
 	rep.Efficiency, err = eval.CompareEfficiency(ctx, text, old, tok, eval.EfficiencyOptions{
 		Progress: func(done, total int) { p.update("tokenizing", int64(done), int64(total)) },
 	})

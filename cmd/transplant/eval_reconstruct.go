@@ -8,13 +8,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/transplant-dev/transplant"
 	"github.com/transplant-dev/transplant/eval"
 	"github.com/transplant-dev/transplant/heuristics"
 )
 
 func newEvalReconstructCmd() *cobra.Command {
 	var (
-		files   eval.ReconstructionFiles
+		in      transplant.Inputs
 		mf      methodFlags
 		out     evalOutput
 		methods string
@@ -41,18 +42,23 @@ so methods that need no donor can be compared on any model.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if methods == "" {
 				methods = "subword,hybrid"
-				if files.Donor != "" {
+				if in.Donor != "" {
 					methods = "subword,knn,hybrid,omp"
 				}
 			}
-			ms, err := parseMethods(methods, &mf)
+			ms, err := mf.parseMethods(methods)
 			if err != nil {
 				return err
 			}
+			s, err := transplant.Open(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
 			p := newProgress(cmd.ErrOrStderr(), out.quiet)
 			defer p.done()
 			rep := &eval.Report{}
-			if err := reconstructInto(cmd.Context(), rep, files, ms, seed, holdOut, p); err != nil {
+			if err := reconstructInto(cmd.Context(), rep, s, ms, seed, holdOut, p); err != nil {
 				return err
 			}
 			p.done()
@@ -60,12 +66,12 @@ so methods that need no donor can be compared on any model.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&files.Base, "base", "", "base model directory (required)")
-	f.StringVar(&files.Tokenizer, "tokenizer", "", "new tokenizer: tokenizer.json[.gz] or a directory (default: the donor's, else the base's)")
-	f.StringVar(&files.Donor, "donor", "", "donor model directory that uses the new tokenizer (knn and omp need one)")
+	f.StringVar(&in.Base, "base", "", "base model directory (required)")
+	f.StringVar(&in.Tokenizer, "tokenizer", "", "new tokenizer: tokenizer.json[.gz] or a directory (default: the donor's, else the base's)")
+	f.StringVar(&in.Donor, "donor", "", "donor model directory that uses the new tokenizer (knn and omp need one)")
 	f.StringVar(&methods, "methods", "", "comma-separated methods (default: subword,hybrid; with a donor subword,knn,hybrid,omp)")
 	f.Uint64Var(&seed, "seed", 0, "seed for the sample and for random methods")
-	f.StringVar(&holdOut, "holdout", "", fmt.Sprintf("tokens to hold out: a count, or a percentage of the shared tokens such as 5%% (default %d)", eval.DefaultHoldOut))
+	f.StringVar(&holdOut, "holdout", "", fmt.Sprintf("tokens to hold out: a count, or a percentage of the shared tokens such as 5%% (default %d)", transplant.DefaultHoldOut))
 	mf.register(cmd)
 	hideMethodChoice(cmd)
 	out.register(cmd)
@@ -73,25 +79,25 @@ so methods that need no donor can be compared on any model.`,
 	return cmd
 }
 
-// reconstructInto runs the reconstruction evaluation into the report.
-func reconstructInto(ctx context.Context, rep *eval.Report, files eval.ReconstructionFiles, methods []heuristics.Method, seed uint64, holdOut string, p *progress) error {
-	opts := eval.ReconstructOptions{
-		Seed:     seed,
-		Progress: func(stage string, done, total int) { p.update(stage, int64(done), int64(total)) },
-	}
+// reconstructInto runs the reconstruction evaluation of the session's
+// inputs into the report.
+func reconstructInto(ctx context.Context, rep *eval.Report, s *transplant.Session, methods []heuristics.Method, seed uint64, holdOut string, p *progress) error {
+	opts := transplant.HoldOutOptions{Seed: seed}
 	if err := parseHoldOut(holdOut, &opts); err != nil {
 		return err
 	}
-	r, err := eval.LoadReconstruction(files)
+	r, err := s.HoldOut(opts)
 	if err != nil {
 		return err
 	}
-	rep.Reconstruction, err = eval.Reconstruct(ctx, r, methods, opts)
+	rep.Reconstruction, err = eval.Reconstruct(ctx, r, methods, eval.ReconstructOptions{
+		Progress: func(stage string, done, total int) { p.update(stage, int64(done), int64(total)) },
+	})
 	return err
 }
 
 // parseHoldOut reads "1000" or "5%".
-func parseHoldOut(s string, o *eval.ReconstructOptions) error {
+func parseHoldOut(s string, o *transplant.HoldOutOptions) error {
 	if s == "" {
 		return nil
 	}
@@ -100,13 +106,13 @@ func parseHoldOut(s string, o *eval.ReconstructOptions) error {
 		if err != nil || v <= 0 || v > 100 {
 			return fmt.Errorf("--holdout %q: want a count or a percentage in (0, 100]", s)
 		}
-		o.HoldOutFraction = v / 100
+		o.Fraction = v / 100
 		return nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n <= 0 {
 		return fmt.Errorf("--holdout %q: want a count or a percentage in (0, 100]", s)
 	}
-	o.HoldOut = n
+	o.N = n
 	return nil
 }

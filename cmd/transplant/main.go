@@ -5,9 +5,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -36,13 +41,32 @@ func newRootCmd() *cobra.Command {
 }
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
-		// Errors from the root package already name it.
-		msg := err.Error()
-		if !strings.HasPrefix(msg, "transplant: ") {
-			msg = "transplant: " + msg
-		}
-		fmt.Fprintln(os.Stderr, msg)
-		os.Exit(1)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line and returns the exit status: 0 on
+// success, 130 (128 + SIGINT, as shells report it) when interrupted by
+// SIGINT or SIGTERM, 1 on any other error. Errors print on one line.
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	switch {
+	case err == nil:
+		return 0
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "transplant: interrupted")
+		return 130
 	}
+	// Errors from the root package already name it.
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "transplant: ") {
+		msg = "transplant: " + msg
+	}
+	fmt.Fprintln(stderr, msg)
+	return 1
 }

@@ -16,14 +16,16 @@ import (
 
 func newRunCmd() *cobra.Command {
 	var (
-		opts      transplant.Options
+		in        transplant.Inputs
 		mf        methodFlags
 		out       string
 		maps      []string
 		mapFile   string
 		dtype     string
 		shardSize string
+		seed      uint64
 		dryRun    bool
+		explain   []string
 		tokenFile string
 		asJSON    bool
 		quiet     bool
@@ -36,54 +38,56 @@ the bytes they stand for) keep their rows; special tokens move by role
 (bos, eos, pad, unk) or by --map; every other new token gets rows built by
 --method, separately for the input embedding and the output head:
 
-  zero, mean   the zero vector, or the mean of the base rows
-  randn        a draw around the mean with the rows' covariance (transformers' mean_resizing)
-  subword      the rows of the pieces the old tokenizer cuts the token into
-  knn          the nearest shared tokens in a donor model's embedding space (FOCUS)
-  hybrid       TokenAdapt's blend of subword pieces and nearest neighbours
-  omp          Orthogonal Matching Pursuit: the token's donor row as a sparse
-               combination of shared tokens' donor rows, applied to their base rows
-
-A donor (--donor) is a model that already uses the new tokenizer; knn needs
-one, hybrid uses one when given. The output directory holds the new tables in
-the base's dtype, every other tensor copied bit for bit, config.json and
+` + methodList() + `
+A donor (--donor) is a model that already uses the new tokenizer; hybrid
+uses one when given. The output directory holds the new tables in the base's
+dtype, every other tensor copied bit for bit, config.json and
 generation_config.json with the new vocabulary size and special-token ids,
-the new tokenizer's files and transplant.json, a report of the run. It
-appears only when complete; the inputs are only read.`,
+the new tokenizer's files and transplant.json, a report of the run with
+checksums of every input and output file. It appears only when complete,
+and not at all when the run fails or is interrupted; the inputs are only
+read.`,
 		Example: `  transplant run --base ./Mistral-7B --tokenizer ./gpt2/tokenizer.json --method subword --out ./mistral-gpt2
   transplant run --base ./A --donor ./B --method knn --out ./A-on-B
   transplant run --base ./llama --tokenizer ./qwen --map '<|eot_id|>=<|im_end|>' --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var err error
-			if opts.Input, opts.Output, err = mf.methods(); err != nil {
+			c, err := mf.choice()
+			if err != nil {
 				return err
 			}
-			if opts.Map, err = readMap(maps, mapFile); err != nil {
+			if in.Tokenizer == "" && in.Donor == "" {
+				return fmt.Errorf("no new tokenizer: give --tokenizer, or a --donor whose tokenizer to use")
+			}
+			if in.Map, err = readMap(maps, mapFile); err != nil {
 				return err
 			}
+			wo := transplant.WriteOptions{ToolVersion: version, TokenRows: tokenFile != ""}
 			if dtype != "" {
-				opts.Dtype = safetensors.Dtype(strings.ToUpper(dtype))
-				if !opts.Dtype.IsFloat() {
+				wo.Dtype = safetensors.Dtype(strings.ToUpper(dtype))
+				if !wo.Dtype.IsFloat() {
 					return fmt.Errorf("--dtype %q: want f32, f16 or bf16", dtype)
 				}
 			}
-			if opts.MaxShardSize, err = parseSize(shardSize); err != nil {
+			if wo.MaxShardSize, err = parseSize(shardSize); err != nil {
 				return fmt.Errorf("--max-shard-size: %w", err)
 			}
 			if out == "" && !dryRun {
 				return fmt.Errorf("--out is required (or --dry-run)")
 			}
-			opts.ToolVersion = version
-			opts.TokenRows = tokenFile != ""
-			p := newProgress(cmd.ErrOrStderr(), quiet)
-			opts.Progress = p.update
-			job, err := transplant.Prepare(cmd.Context(), opts)
+			ctx := cmd.Context()
+			s, err := transplant.Open(ctx, in)
 			if err != nil {
 				return err
 			}
-			defer job.Close()
-			plan := job.Plan()
+			defer s.Close()
+			if wo.Explain, err = s.ResolveTokens(explain); err != nil {
+				return fmt.Errorf("--explain: %w", err)
+			}
+			plan, err := s.Plan(c, wo.Dtype)
+			if err != nil {
+				return err
+			}
 			if dryRun {
 				if asJSON {
 					return writeJSON(cmd.OutOrStdout(), plan)
@@ -95,18 +99,25 @@ appears only when complete; the inputs are only read.`,
 				printPlan(cmd.ErrOrStderr(), plan)
 			}
 			limitMemory(plan.MemoryBytes)
-			rep, err := job.Run(cmd.Context(), out)
+			p := newProgress(cmd.ErrOrStderr(), quiet)
+			defer p.done()
+			wo.Progress = p.update
+			b, err := s.Build(ctx, c, transplant.BuildOptions{Seed: seed, Progress: p.update})
+			if err != nil {
+				return err
+			}
+			rep, err := s.Write(ctx, out, b, wo)
 			p.done()
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), rep)
-			}
 			if tokenFile != "" {
 				if err := writeTokenRows(tokenFile, rep.Tokens); err != nil {
-					return err
+					return fmt.Errorf("--token-report: %w", err)
 				}
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), rep)
 			}
 			printRunReport(cmd.OutOrStdout(), out, rep)
 			printExplanations(cmd.OutOrStdout(), rep.Explanations)
@@ -114,19 +125,19 @@ appears only when complete; the inputs are only read.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Base, "base", "", "base model directory (required)")
-	f.StringVar(&opts.Tokenizer, "tokenizer", "", "new tokenizer: tokenizer.json[.gz] or a directory (default: the donor's)")
-	f.StringVar(&opts.Donor, "donor", "", "donor model directory that uses the new tokenizer")
+	f.StringVar(&in.Base, "base", "", "base model directory (required)")
+	f.StringVar(&in.Tokenizer, "tokenizer", "", "new tokenizer: tokenizer.json[.gz] or a directory (default: the donor's)")
+	f.StringVar(&in.Donor, "donor", "", "donor model directory that uses the new tokenizer")
 	f.StringVar(&out, "out", "", "output model directory (must not exist)")
 	mf.register(cmd)
 	f.StringArrayVar(&maps, "map", nil, "pair an old special token with a new one, OLD=NEW (repeatable)")
 	f.StringVar(&mapFile, "map-file", "", "file of OLD=NEW lines, or a JSON object {\"OLD\": \"NEW\"}")
-	f.IntVar(&opts.PadToMultipleOf, "pad-to-multiple-of", 0, "round the new row count up to a multiple (default: as the base was padded)")
-	f.Uint64Var(&opts.Seed, "seed", 0, "seed for random methods")
+	f.IntVar(&in.PadToMultipleOf, "pad-to-multiple-of", 0, "round the new row count up to a multiple (default: as the base was padded)")
+	f.Uint64Var(&seed, "seed", 0, "seed for random methods")
 	f.StringVar(&dtype, "dtype", "", "dtype of the new tables: f32, f16, bf16 (default: the base's)")
 	f.StringVar(&shardSize, "max-shard-size", "5GB", "largest weights file, as transformers' max_shard_size")
 	f.BoolVar(&dryRun, "dry-run", false, "print the plan and the memory it needs, write nothing")
-	f.StringArrayVar(&opts.Explain, "explain", nil, "show how a new token's rows were made (its spelling, its text, or #ID; repeatable)")
+	f.StringArrayVar(&explain, "explain", nil, "show how a new token's rows were made (its spelling, its text, or #ID; repeatable)")
 	f.StringVar(&tokenFile, "token-report", "", "write how every built row was made to this JSON-lines file (.gz to compress)")
 	f.BoolVar(&asJSON, "json", false, "print the plan or report as JSON")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress or plan on stderr")

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -101,5 +103,48 @@ func TestParseSize(t *testing.T) {
 		if _, err := parseSize(in); err == nil {
 			t.Errorf("parseSize(%q) accepted", in)
 		}
+	}
+}
+
+// --json and --token-report together: the report on stdout and the token
+// rows in the file, which gets a new file's mode, not a temporary one's.
+func TestRunJSONWithTokenReport(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	rows := filepath.Join(dir, "rows.jsonl")
+	stdout, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean",
+		"--out", filepath.Join(dir, "out"), "--json", "--token-report", rows, "--explain", "Ġtransplant")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Explanations []struct {
+			How  string  `json:"how"`
+			Mean float64 `json:"mean"`
+		} `json:"explanations"`
+		Outputs []struct{ Name string } `json:"outputs"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Explanations) != 2 || rep.Explanations[0].Mean != 1 {
+		t.Fatalf("report %+v (%v)", rep, err)
+	}
+	var names []string
+	for _, o := range rep.Outputs {
+		names = append(names, o.Name)
+	}
+	for _, want := range []string{"model.safetensors", "config.json", "tokenizer.json", "generation_config.json"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("outputs %v lack %s", names, want)
+		}
+	}
+	data, err := os.ReadFile(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n != 2*29016 {
+		t.Errorf("%d token rows, want one per built row of each table", n)
+	}
+	if st, _ := os.Stat(rows); st.Mode().Perm() != 0o644 {
+		t.Errorf("token report mode %v, want 0644", st.Mode().Perm())
 	}
 }

@@ -6,14 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/transplant-dev/transplant"
 	"github.com/transplant-dev/transplant/align"
+	"github.com/transplant-dev/transplant/internal/safefile"
 )
 
 func printPlan(w io.Writer, p transplant.Plan) {
@@ -141,13 +142,19 @@ func printExplanations(w io.Writer, rows []transplant.TokenRow) {
 		if r.From != nil {
 			fmt.Fprintf(w, " from %q (#%d)", r.From.Token, r.From.ID)
 		}
-		if r.Residual != nil {
-			fmt.Fprintf(w, ", residual %.3f of the donor row's norm", *r.Residual)
+		for _, name := range slices.Sorted(maps.Keys(r.Measures)) {
+			fmt.Fprintf(w, ", %s %.3f", name, r.Measures[name])
 		}
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, t := range r.Terms {
 			fmt.Fprintf(tw, "  %+.4f\t%q\t#%d\n", t.Weight, t.Token, t.ID)
+		}
+		if r.Mean != 0 {
+			fmt.Fprintf(tw, "  %+.4f\tthe mean of the base rows\t\n", r.Mean)
+		}
+		if r.Noise != nil {
+			fmt.Fprintf(tw, "  +\ta draw from N(0, %g·Σ), seed %d and the token's id\t\n", r.Noise.Scale, r.Noise.Seed)
 		}
 		tw.Flush()
 	}
@@ -155,21 +162,16 @@ func printExplanations(w io.Writer, rows []transplant.TokenRow) {
 
 // writeTokenRows writes one JSON object per row, gzipped when the name
 // ends in .gz; the file appears only when complete.
-func writeTokenRows(path string, rows []transplant.TokenRow) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".token-report-*")
+func writeTokenRows(path string, rows []transplant.TokenRow) error {
+	f, err := safefile.Create(path)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	var w io.Writer = tmp
+	defer f.Abort()
+	var w io.Writer = f
 	var zw *gzip.Writer
 	if strings.HasSuffix(path, ".gz") {
-		zw = gzip.NewWriter(tmp)
+		zw = gzip.NewWriter(f)
 		w = zw
 	}
 	bw := bufio.NewWriter(w)
@@ -187,8 +189,5 @@ func writeTokenRows(path string, rows []transplant.TokenRow) (err error) {
 			return err
 		}
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return f.Commit()
 }

@@ -23,11 +23,13 @@ const (
 )
 
 // An architecture is one row of the table below: everything that tells one
-// model_type's math and tensor names apart from another's. Supporting a new
-// model_type means adding a row, not scattering string checks.
+// model_type's math apart from another's. What a model_type is called as a
+// class, where its embedding and head are and whether they are tied come
+// from package checkpoint's architecture table, which must have a row for
+// every model_type here. Supporting a new model_type means adding a row to
+// each, not scattering string checks.
 type architecture struct {
 	family      family
-	tieDefault  bool     // tie_word_embeddings when config.json leaves it out
 	bias        biasRule // attention projection biases
 	mlpBias     bool     // mlp_bias in config.json is honoured
 	qkNorm      bool     // RMSNorm over each head of q and k before RoPE (Qwen3, Gemma 3)
@@ -89,34 +91,18 @@ var architectures = map[string]architecture{
 		epsDefault: 1e-6, actDefault: "silu", bosDefault: -1},
 	"phi3": {family: llamaFamily, bias: biasNone, window: true, fused: true, partialRotary: true,
 		epsDefault: 1e-5, actDefault: "silu", bosDefault: 1},
-	"gemma": {family: llamaFamily, bias: biasFromConfig, gemma: true, tieDefault: true,
+	"gemma": {family: llamaFamily, bias: biasFromConfig, gemma: true,
 		epsDefault: 1e-6, actDefault: "gelu_pytorch_tanh", bosDefault: 2,
 		headDimDefault: 256, kvHeadsDefault: 16},
-	"gemma2": {family: llamaFamily, bias: biasFromConfig, gemma: true, gemma2: true, tieDefault: true,
+	"gemma2": {family: llamaFamily, bias: biasFromConfig, gemma: true, gemma2: true,
 		attnCapDefault: 50, finalCapDefault: 30, globalEvery: 2,
 		window: true, windowDefault: 4096, epsDefault: 1e-6, actDefault: "gelu_pytorch_tanh", bosDefault: 2,
 		headDimDefault: 256, kvHeadsDefault: 4},
 	"gemma3_text": {family: llamaFamily, bias: biasFromConfig, gemma: true, gemma2: true, gemma3: true, qkNorm: true,
-		tieDefault: true, globalEvery: 6, thetaDefault: 1e6, localThetaDefault: 1e4,
+		globalEvery: 6, thetaDefault: 1e6, localThetaDefault: 1e4,
 		window: true, windowDefault: 4096, epsDefault: 1e-6, actDefault: "gelu_pytorch_tanh", bosDefault: 2,
 		headDimDefault: 256, kvHeadsDefault: 4,
 		sizes: &sizeDefaults{vocab: 262208, hidden: 2304, intermediate: 9216, layers: 26, heads: 8, maxPositions: 131072}},
-	"gpt2": {family: gpt2Family, tieDefault: true,
+	"gpt2": {family: gpt2Family,
 		epsDefault: 1e-5, actDefault: "gelu_new", bosDefault: 50256},
-}
-
-// modelTypeOf maps the "architectures" class names of configs that lack a
-// model_type to the model_type they stand for.
-var modelTypeOf = map[string]string{
-	"LlamaForCausalLM":   "llama",
-	"MistralForCausalLM": "mistral",
-	"Qwen2ForCausalLM":   "qwen2",
-	"Qwen3ForCausalLM":   "qwen3",
-	"Phi3ForCausalLM":    "phi3",
-	"GemmaForCausalLM":   "gemma",
-	"Gemma2ForCausalLM":  "gemma2",
-	"Gemma3ForCausalLM":  "gemma3_text",
-	// Refused with its own message: see ParseConfig.
-	"Gemma3ForConditionalGeneration": "gemma3",
-	"GPT2LMHeadModel":                "gpt2",
 }

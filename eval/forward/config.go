@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/transplant-dev/transplant/checkpoint"
 )
 
 // Sentinel errors; callers branch on them with errors.Is.
@@ -135,7 +137,6 @@ type rawConfig struct {
 	RopeScaling          json.RawMessage `json:"rope_scaling"`
 	PartialRotary        *float64        `json:"partial_rotary_factor"`
 	RopeParameters       json.RawMessage `json:"rope_parameters"`
-	Tie                  *bool           `json:"tie_word_embeddings"`
 	AttnBias             *bool           `json:"attention_bias"`
 	MLPBias              *bool           `json:"mlp_bias"`
 	SlidingWindow        json.RawMessage `json:"sliding_window"`
@@ -174,17 +175,18 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
+	// Which model_type a class stands for, and the tie rule, live in
+	// package checkpoint's table of architectures.
+	cc, err := checkpoint.ParseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
 	mt := raw.ModelType
-	if mt == "" {
-		for _, a := range raw.Architectures {
-			if t, ok := modelTypeOf[a]; ok {
-				mt = t
-				break
-			}
-		}
+	if ca, ok := checkpoint.LookupArchitecture(cc); ok && mt == "" {
+		mt = ca.ModelType
 	}
 	arch, ok := architectures[mt]
-	if mt == "gemma3" {
+	if mt == "gemma3" || (mt == "" && slices.Contains(raw.Architectures, "Gemma3ForConditionalGeneration")) {
 		return nil, fmt.Errorf("%w: model_type \"gemma3\" (Gemma3ForConditionalGeneration, text and vision); "+
 			"only the text-only gemma3_text (Gemma3ForCausalLM) is supported", ErrUnsupported)
 	}
@@ -193,7 +195,6 @@ func ParseConfig(data []byte) (*Config, error) {
 			ErrUnsupported, raw.ModelType, raw.Architectures, supportedTypes())
 	}
 	c := &Config{ModelType: mt, BOS: -1}
-	var err error
 	switch arch.family {
 	case llamaFamily:
 		err = c.fromLlama(&raw, arch)
@@ -203,6 +204,8 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	ca, _ := checkpoint.LookupModelType(mt)
+	c.TieEmbeddings = ca.Tied(cc)
 	if c.BOS, err = nullable(raw.BOS, arch.bosDefault, -1); err != nil {
 		return nil, fmt.Errorf("%w: bos_token_id: %v", ErrConfig, err)
 	}
@@ -259,7 +262,6 @@ func (c *Config) fromLlama(raw *rawConfig, a architecture) error {
 		// transformers gives today.
 		c.Activation = or(raw.HiddenActivation, a.actDefault)
 	}
-	c.TieEmbeddings = or(raw.Tie, a.tieDefault)
 	c.QKNorm = a.qkNorm
 	switch a.bias {
 	case biasFromConfig:
@@ -400,7 +402,6 @@ func (c *Config) fromGPT2(raw *rawConfig, a architecture) error {
 	c.Intermediate = or(raw.NInner, 4*c.Hidden)
 	c.NormEps = or(raw.LayerNormEps, a.epsDefault)
 	c.Activation = or(raw.ActivationFunc, a.actDefault)
-	c.TieEmbeddings = or(raw.Tie, a.tieDefault)
 	c.AttentionBias, c.OutputBias, c.MLPBias = true, true, true
 	c.ScaleByLayer = or(raw.ScaleByLayerIdx, false)
 	if !or(raw.ScaleWeights, true) {

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/transplant-dev/transplant/checkpoint"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -364,5 +366,15 @@ func TestParseGemma3ConfigErrors(t *testing.T) {
 				t.Errorf("err = %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// Every model_type the forward pass runs has its row in package
+// checkpoint's table, where its class, tensors and tie rule live.
+func TestArchitecturesInCheckpointTable(t *testing.T) {
+	for mt := range architectures {
+		if _, ok := checkpoint.LookupModelType(mt); !ok {
+			t.Errorf("model_type %q has no row in checkpoint's architecture table", mt)
+		}
 	}
 }

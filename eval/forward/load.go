@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+
+	"github.com/transplant-dev/transplant/checkpoint"
 )
 
 // loader reads tensors from a Source, checks their shapes and keeps the
@@ -89,7 +92,8 @@ func (m *Model) loadLlama(src Source) error {
 		}
 		return norm{w: w}
 	}
-	m.embed = l.tensor("model.embed_tokens.weight", c.VocabSize, H)
+	names := tensorNames(c)
+	m.embed = l.tensor(names.Embedding, c.VocabSize, H)
 	m.layers = make([]layer, c.Layers)
 	for i := range m.layers {
 		p := fmt.Sprintf("model.layers.%d.", i)
@@ -113,12 +117,23 @@ func (m *Model) loadLlama(src Source) error {
 		ly.down = l.linear(p+"mlp.down_proj", H, c.Intermediate, c.MLPBias)
 	}
 	m.final = rms("model.norm.weight", H)
-	if c.TieEmbeddings {
-		m.head = linear{w: m.embed, out: c.VocabSize, in: H}
-	} else {
-		m.head = l.linear("lm_head", c.VocabSize, H, false)
-	}
+	m.head = l.head(c, names, m.embed)
 	return l.err
+}
+
+// tensorNames is the entry of package checkpoint's architecture table for
+// c: where the embedding and the head are.
+func tensorNames(c *Config) checkpoint.Architecture {
+	a, _ := checkpoint.LookupModelType(c.ModelType)
+	return a
+}
+
+// head is the output projection: the embedding when tied.
+func (l *loader) head(c *Config, names checkpoint.Architecture, embed []float32) linear {
+	if c.TieEmbeddings {
+		return linear{w: embed, out: c.VocabSize, in: c.Hidden}
+	}
+	return l.linear(strings.TrimSuffix(names.Head, ".weight"), c.VocabSize, c.Hidden, false)
 }
 
 // llamaProjections reads the q/k/v projection and the MLP's gate/up
@@ -180,11 +195,7 @@ func (m *Model) loadGPT2(src Source) error {
 		ly.down = l.conv1D(p+"mlp.c_proj", c.Intermediate, H)
 	}
 	m.final = ln(pre + "ln_f")
-	if c.TieEmbeddings {
-		m.head = linear{w: m.embed, out: c.VocabSize, in: H}
-	} else {
-		m.head = l.linear("lm_head", c.VocabSize, H, false)
-	}
+	m.head = l.head(c, tensorNames(c), m.embed)
 	return l.err
 }
 

@@ -125,6 +125,9 @@ func Load(dir string) (*Model, error) {
 		return nil, fmt.Errorf("forward: %w", err)
 	}
 	defer ck.Close()
+	// The checkpoint's reading of the tie rule also covers a directory
+	// that stores no head, which transformers loads as tied.
+	cfg.TieEmbeddings = ck.Tied()
 	m, err := New(cfg, ck)
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, dir)

@@ -1,0 +1,91 @@
+package transplant
+
+import (
+	"context"
+	"fmt"
+
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/transplant-dev/transplant/align"
+	"github.com/transplant-dev/transplant/heuristics"
+)
+
+// assemble makes the new table for t: shared rows copied from the base,
+// the map's rows applied, padding rows filled. base is t's whole base
+// table (padding rows included), as readBase returns it.
+//
+// The map's rows are applied packed at the top of the new table and then
+// moved down to their ids, so that no third table is needed.
+func (s *Session) assemble(ctx context.Context, t Table, rm *heuristics.Map, base blas32.General) (blas32.General, error) {
+	a := s.alignment
+	if err := s.checkMap(rm); err != nil {
+		return blas32.General{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
+	}
+	fresh := newTable(a.Rows, base.Cols)
+	n := len(rm.Rows)
+	packed := blas32.General{Rows: n, Cols: base.Cols, Stride: base.Cols, Data: fresh.Data[:n*base.Cols]}
+	if err := rm.Apply(ctx, packed, realRows(base, t)); err != nil {
+		return blas32.General{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
+	}
+	// Row i goes to id ≥ i (ids ascend); moving the last first never
+	// overwrites a row still to be moved.
+	for i := n - 1; i >= 0; i-- {
+		if id := rm.Rows[i].ID; id != i {
+			copy(rowOf(fresh, id), rowOf(fresh, i))
+		}
+	}
+	for id, k := range a.Kind {
+		if k.Copied() {
+			copy(rowOf(fresh, id), rowOf(base, a.Source[id]))
+		}
+	}
+	fillPadding(fresh, base, t.RealRows, a)
+	return fresh, nil
+}
+
+// checkMap refuses a map that does not build exactly the rows the
+// alignment leaves to build, in ascending id order.
+func (s *Session) checkMap(rm *heuristics.Map) error {
+	if len(rm.Rows) != len(s.targets) {
+		return fmt.Errorf("%w: %d rows for %d new tokens", heuristics.ErrMap, len(rm.Rows), len(s.targets))
+	}
+	for i, r := range rm.Rows {
+		if r.ID != s.targets[i].NewID {
+			return fmt.Errorf("%w: row %d is new id %d, want %d", heuristics.ErrMap, i, r.ID, s.targets[i].NewID)
+		}
+	}
+	return nil
+}
+
+// fillPadding fills the rows no token uses. When the base had padding rows
+// of its own, the new ones get their mean, which keeps the head's logits for
+// them where training left the base's; otherwise they are zero.
+func fillPadding(fresh, base blas32.General, realRows int, a *align.Alignment) {
+	var fill []float32
+	if base.Rows > realRows {
+		fill = heuristics.ColumnMean(blas32.General{Rows: base.Rows - realRows, Cols: base.Cols, Stride: base.Stride, Data: base.Data[realRows*base.Stride:]})
+	} else {
+		fill = make([]float32, base.Cols)
+	}
+	for id, k := range a.Kind {
+		if k == align.Padding {
+			copy(rowOf(fresh, id), fill)
+		}
+	}
+}
+
+func newTable(rows, cols int) blas32.General {
+	return blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: make([]float32, rows*cols)}
+}
+
+func rowOf(m blas32.General, i int) []float32 {
+	return m.Data[i*m.Stride : i*m.Stride+m.Cols]
+}
+
+// splitBias views the bias column apart: the weight columns, and the bias
+// as a one-column table with the same stride. Nothing is copied.
+func splitBias(m blas32.General) (w, bias blas32.General) {
+	w = blas32.General{Rows: m.Rows, Cols: m.Cols - 1, Stride: m.Stride, Data: m.Data}
+	bias = blas32.General{Rows: m.Rows, Cols: 1, Stride: m.Stride, Data: m.Data[m.Cols-1:]}
+	return w, bias
+}

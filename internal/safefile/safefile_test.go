@@ -1,0 +1,50 @@
+package safefile
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+func TestWriteFileModeAndAtomicity(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.json")
+	if err := WriteFile(path, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o644 {
+		t.Fatalf("mode %v (%v), want 0644 as os.Create gives under umask 022", st.Mode().Perm(), err)
+	}
+	f, err := Create(filepath.Join(dir, "aborted"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("partial"))
+	f.Abort()
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("left behind: %v", entries)
+	}
+	d, err := TempDirBeside(filepath.Join(dir, "model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(d); err != nil || st.Mode().Perm() != 0o755 || filepath.Dir(d) != dir {
+		t.Fatalf("temp dir %s: %v %v", d, st.Mode().Perm(), err)
+	}
+}
+
+func TestSHA256(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "abc")
+	os.WriteFile(path, []byte("abc"), 0o644)
+	got, err := SHA256(context.Background(), path)
+	// FIPS 180-2, appendix B.1.
+	if want := "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; err != nil || got != want {
+		t.Errorf("got %s, %v", got, err)
+	}
+}

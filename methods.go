@@ -1,0 +1,131 @@
+package transplant
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/omp"
+)
+
+// MethodParams are the knobs of the initialization methods, one struct for
+// all so that a command line or a job file can set them by name. A knob
+// several methods share (K, Temperature) means each method's own default
+// when zero; DefaultMethodParams gives every other knob its default.
+type MethodParams struct {
+	// Combine and HeadCombine say how subword combines the pieces' rows
+	// in the input embedding and in the output head.
+	Combine, HeadCombine heuristics.Combine
+	// K is the number of neighbours of knn and hybrid, and the most
+	// anchors per token of omp.
+	K int
+	// Temperature is the softmax temperature of knn and hybrid.
+	Temperature float64
+	// Weighting turns knn's similarities into weights.
+	Weighting heuristics.Weighting
+	// HybridWeight is the weight of hybrid's global estimate and
+	// HybridThreshold the least similarity it counts.
+	HybridWeight, HybridThreshold float64
+	// RandnScale is randn's factor on the covariance.
+	RandnScale float64
+	// OMP tunes omp; its K is taken from K.
+	OMP omp.Options
+}
+
+// DefaultMethodParams returns every knob at its default.
+func DefaultMethodParams() MethodParams {
+	h := heuristics.DefaultHybrid()
+	return MethodParams{HybridWeight: h.GlobalWeight, HybridThreshold: h.Threshold, RandnScale: heuristics.DefaultRandnScale}
+}
+
+// A MethodSpec describes one initialization method of the registry.
+type MethodSpec struct {
+	Name string
+	// Summary says in a line how the method builds a row.
+	Summary string
+	// New makes the method with the given knobs.
+	New func(MethodParams) (heuristics.Method, error)
+}
+
+// RequiresDonor reports whether the method cannot run without a donor
+// table.
+func (m MethodSpec) RequiresDonor() bool {
+	method, err := m.New(DefaultMethodParams())
+	return err == nil && heuristics.RequiresDonor(method)
+}
+
+// ErrUnknownMethod reports a method name the registry lacks.
+var ErrUnknownMethod = errors.New("unknown method")
+
+// methods is the registry: every method a transplant can use, in the
+// order help lists them.
+var methods = []MethodSpec{
+	{"zero", "the zero vector", func(MethodParams) (heuristics.Method, error) { return heuristics.Zero{}, nil }},
+	{"mean", "the mean of the base rows", func(MethodParams) (heuristics.Method, error) { return heuristics.Mean{}, nil }},
+	{"randn", "a draw around the mean with the rows' covariance (transformers' mean_resizing)", newRandn},
+	{"subword", "the rows of the pieces the old tokenizer cuts the token into", newSubword},
+	{"knn", "the nearest shared tokens in a donor model's space (FOCUS)", newKNN},
+	{"hybrid", "TokenAdapt's blend of subword pieces and nearest neighbours", newHybrid},
+	{"omp", "Orthogonal Matching Pursuit: the token's donor row as a sparse combination of shared tokens' donor rows, applied to their base rows", newOMP},
+}
+
+// Methods returns the registry of methods.
+func Methods() []MethodSpec { return append([]MethodSpec(nil), methods...) }
+
+// MethodNames lists the registry's method names, comma-separated.
+func MethodNames() string {
+	names := make([]string, len(methods))
+	for i, m := range methods {
+		names[i] = m.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// NewMethod makes the named method of the registry with the given knobs.
+func NewMethod(name string, p MethodParams) (heuristics.Method, error) {
+	for _, m := range methods {
+		if m.Name == name {
+			return m.New(p)
+		}
+	}
+	return nil, fmt.Errorf("transplant: %w %q (known: %s)", ErrUnknownMethod, name, MethodNames())
+}
+
+func newRandn(p MethodParams) (heuristics.Method, error) {
+	if p.RandnScale <= 0 {
+		return nil, fmt.Errorf("transplant: randn: scale %g must be positive", p.RandnScale)
+	}
+	return heuristics.Randn{Scale: p.RandnScale}, nil
+}
+
+func newSubword(p MethodParams) (heuristics.Method, error) {
+	return heuristics.Subword{Input: p.Combine, Output: p.HeadCombine}, nil
+}
+
+func newKNN(p MethodParams) (heuristics.Method, error) {
+	return heuristics.KNN{K: or(p.K, heuristics.DefaultKNNK), Temperature: or(p.Temperature, heuristics.DefaultKNNTemperature), Weighting: p.Weighting}, nil
+}
+
+func newHybrid(p MethodParams) (heuristics.Method, error) {
+	d := heuristics.DefaultHybrid()
+	return heuristics.Hybrid{GlobalWeight: p.HybridWeight, K: or(p.K, d.K), Temperature: or(p.Temperature, d.Temperature), Threshold: p.HybridThreshold}, nil
+}
+
+func newOMP(p MethodParams) (heuristics.Method, error) {
+	o := p.OMP
+	o.K = p.K
+	if o.BatchSize < 0 || o.Threads < 0 || o.MaxMemory < 0 {
+		return nil, fmt.Errorf("transplant: omp: batch size, threads and memory must not be negative")
+	}
+	return omp.Method{Options: o}, nil
+}
+
+// or returns v, or def when v is zero.
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}

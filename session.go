@@ -1,0 +1,268 @@
+package transplant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/transplant-dev/transplant/align"
+	"github.com/transplant-dev/transplant/checkpoint"
+	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/tokenizer"
+)
+
+// Errors callers branch on, with errors.Is. Methods that need a donor and
+// have none fail with heuristics.ErrNoDonor; a base whose architecture the
+// checkpoint table lacks fails with checkpoint.ErrUnsupportedArchitecture.
+var (
+	// ErrVocabularyMismatch reports a donor that does not use the new
+	// tokenizer: its rows are indexed by other ids.
+	ErrVocabularyMismatch = errors.New("vocabularies differ")
+)
+
+// Inputs names what a transplant reads.
+type Inputs struct {
+	// Base is the model directory to transplant (or its weights file, with
+	// config.json and tokenizer.json beside it).
+	Base string
+	// Tokenizer is the new tokenizer: a tokenizer.json (or .json.gz) or a
+	// directory holding one. Empty means the donor's; with neither, the
+	// base's own tokenizer (every token shared: what reconstruction needs).
+	Tokenizer string
+	// Donor is an optional model directory that already uses the new
+	// tokenizer; knn and omp need one.
+	Donor string
+	// Map pairs old special tokens with new ones by spelling (see
+	// align.Options.Map).
+	Map map[string]string
+	// PadToMultipleOf rounds the new row count up; 0 pads as the base was.
+	PadToMultipleOf int
+}
+
+// A Session holds a transplant's inputs, open and checked, and the
+// alignment of the two vocabularies: everything run, apply, eval and
+// reconstruction share. Close releases its files.
+type Session struct {
+	in        Inputs
+	base      *checkpoint.Model
+	donor     *checkpoint.Model // nil without a donor
+	oldTok    *tokenizer.Tokenizer
+	newTok    *tokenizer.Tokenizer
+	newTokDir string // where the new tokenizer's files are
+	alignment *align.Alignment
+	targets   []heuristics.Target
+	anchors   []heuristics.Anchor
+	tables    []Table
+}
+
+// Open opens and checks the inputs, aligns the vocabularies and lists the
+// tables to build. It holds files open until Close.
+func Open(ctx context.Context, in Inputs) (_ *Session, err error) {
+	s := &Session{in: in}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if err := s.openBase(); err != nil {
+		return nil, err
+	}
+	if err := s.openNewSide(); err != nil {
+		return nil, err
+	}
+	if err := s.align(); err != nil {
+		return nil, err
+	}
+	if s.tables, err = s.listTables(); err != nil {
+		return nil, err
+	}
+	return s, ctx.Err()
+}
+
+// Close releases the session's input files.
+func (s *Session) Close() error {
+	var errs []error
+	if s.base != nil {
+		errs = append(errs, s.base.Close())
+	}
+	if s.donor != nil {
+		errs = append(errs, s.donor.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Inputs returns what the session was opened with.
+func (s *Session) Inputs() Inputs { return s.in }
+
+// OldTokenizer is the base model's tokenizer.
+func (s *Session) OldTokenizer() *tokenizer.Tokenizer { return s.oldTok }
+
+// NewTokenizer is the tokenizer the transplant moves the model onto.
+func (s *Session) NewTokenizer() *tokenizer.Tokenizer { return s.newTok }
+
+// NewTokenizerPath is where the new tokenizer was read from.
+func (s *Session) NewTokenizerPath() string { return s.newTokDir }
+
+// Alignment says where every row of the new tables comes from.
+func (s *Session) Alignment() *align.Alignment { return s.alignment }
+
+// HasDonor reports whether the session has a donor model.
+func (s *Session) HasDonor() bool { return s.donor != nil }
+
+func (s *Session) openBase() error {
+	base, err := checkpoint.Open(s.in.Base)
+	if err != nil {
+		return fmt.Errorf("transplant: base: %w", err)
+	}
+	s.base = base
+	if _, ok := base.Embedding(); !ok {
+		return fmt.Errorf("transplant: base %s: %w %q: no input embedding known; known: %s",
+			s.in.Base, checkpoint.ErrUnsupportedArchitecture, base.Config().ModelType(), knownArchitectures())
+	}
+	tok, err := tokenizer.Load(base.Dir())
+	if err != nil {
+		return fmt.Errorf("transplant: base %s: its tokenizer is needed to align vocabularies: %w", s.in.Base, err)
+	}
+	s.oldTok = tok
+	return nil
+}
+
+func knownArchitectures() string {
+	var names []string
+	for _, a := range checkpoint.Architectures() {
+		names = append(names, a.ModelType)
+	}
+	return strings.Join(names, ", ")
+}
+
+// openNewSide loads the donor and the new tokenizer, and checks that they
+// agree: a donor's rows are indexed by its own tokenizer's ids, so that
+// tokenizer must be the new one.
+func (s *Session) openNewSide() error {
+	if s.in.Donor != "" {
+		donor, err := checkpoint.Open(s.in.Donor)
+		if err != nil {
+			return fmt.Errorf("transplant: donor: %w", err)
+		}
+		s.donor = donor
+		if _, ok := donor.Embedding(); !ok {
+			return fmt.Errorf("transplant: donor %s: %w %q: no input embedding known",
+				s.in.Donor, checkpoint.ErrUnsupportedArchitecture, donor.Config().ModelType())
+		}
+	}
+	path := s.in.Tokenizer
+	switch {
+	case path != "":
+	case s.donor != nil:
+		path = s.donor.Dir()
+	default:
+		s.newTok, s.newTokDir = s.oldTok, s.base.Dir()
+		return nil
+	}
+	tok, err := tokenizer.Load(path)
+	if err != nil {
+		return fmt.Errorf("transplant: new tokenizer: %w", err)
+	}
+	s.newTok, s.newTokDir = tok, path
+	if m := tok.Specials().Missing; len(m) > 0 {
+		return fmt.Errorf("transplant: new tokenizer %s: its configuration names special tokens its vocabulary lacks (%s); transformers would add them with new ids, so fix tokenizer_config.json or special_tokens_map.json first",
+			path, strings.Join(m, ", "))
+	}
+	if s.donor == nil {
+		return nil
+	}
+	return s.checkDonor()
+}
+
+// checkDonor refuses a donor whose own tokenizer is not the new one, or
+// whose table is too short for the new ids. A donor directory without any
+// tokenizer file is taken at its word when its rows suffice.
+func (s *Session) checkDonor() error {
+	if s.newTokDir != s.donor.Dir() && hasTokenizerFile(s.donor.Dir()) {
+		dt, err := tokenizer.Load(s.donor.Dir())
+		if err != nil {
+			return fmt.Errorf("transplant: donor %s: %w", s.in.Donor, err)
+		}
+		if err := sameVocabulary(dt, s.newTok); err != nil {
+			return fmt.Errorf("transplant: donor %s: its tokenizer is not the new tokenizer %s: %w", s.in.Donor, s.newTokDir, err)
+		}
+	}
+	emb, _ := s.donor.Embedding()
+	if emb.Shape[0] < s.newTok.VocabSize() {
+		return fmt.Errorf("transplant: donor %s: embedding %q has %d rows, but the new tokenizer has %d ids: %w",
+			s.in.Donor, emb.Name, emb.Shape[0], s.newTok.VocabSize(), ErrVocabularyMismatch)
+	}
+	return nil
+}
+
+func hasTokenizerFile(dir string) bool {
+	for _, name := range []string{"tokenizer.json", "tokenizer.json.gz"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// sameVocabulary reports how a and b differ, wrapping ErrVocabularyMismatch.
+func sameVocabulary(a, b *tokenizer.Tokenizer) error {
+	if a.VocabSize() != b.VocabSize() {
+		return fmt.Errorf("%w: %d ids against %d", ErrVocabularyMismatch, a.VocabSize(), b.VocabSize())
+	}
+	for id := range a.VocabSize() {
+		sa, _ := a.TokenString(id)
+		sb, _ := b.TokenString(id)
+		if sa != sb {
+			return fmt.Errorf("%w: id %d is %q against %q", ErrVocabularyMismatch, id, sa, sb)
+		}
+	}
+	return nil
+}
+
+func (s *Session) align() error {
+	emb, _ := s.base.Embedding()
+	a, err := align.Align(align.FromTokenizer(s.oldTok), align.FromTokenizer(s.newTok), align.Options{
+		OldRows:         emb.Shape[0],
+		Map:             s.in.Map,
+		PadToMultipleOf: s.in.PadToMultipleOf,
+	})
+	if err != nil {
+		return fmt.Errorf("transplant: %w", err)
+	}
+	s.alignment = a
+	s.targets, s.anchors = targetsAndAnchors(a, s.oldTok, s.newTok)
+	return nil
+}
+
+// targetsAndAnchors lists the rows a method builds and the shared tokens it
+// may draw on. Ordinary new tokens are cut into old pieces; new special
+// tokens get no pieces (their spelling is markup, not text), so that
+// subword methods fall back to the mean while donor methods still place them.
+func targetsAndAnchors(a *align.Alignment, oldTok, newTok *tokenizer.Tokenizer) ([]heuristics.Target, []heuristics.Anchor) {
+	var targets []heuristics.Target
+	var anchors []heuristics.Anchor
+	for id, k := range a.Kind {
+		switch k {
+		case align.Exact, align.ByBytes:
+			anchors = append(anchors, heuristics.Anchor{Old: a.Source[id], New: id})
+		case align.New:
+			b := newTok.Surface(id).Bytes
+			targets = append(targets, heuristics.Target{NewID: id, Bytes: len(b), Pieces: piecesOf(oldTok, oldTok.EncodeSurface(b))})
+		case align.NewSpecial:
+			targets = append(targets, heuristics.Target{NewID: id, Bytes: len(newTok.Surface(id).Bytes)})
+		}
+	}
+	return targets, anchors
+}
+
+// piecesOf describes old ids as pieces with their byte lengths.
+func piecesOf(oldTok *tokenizer.Tokenizer, ids []int) []heuristics.Piece {
+	var pieces []heuristics.Piece
+	for _, p := range ids {
+		pieces = append(pieces, heuristics.Piece{ID: p, Bytes: len(oldTok.Surface(p).Bytes)})
+	}
+	return pieces
+}
