@@ -252,6 +252,8 @@ func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags,
 			return err
 		}
 		defer os.RemoveAll(scratch)
+	} else if err := os.MkdirAll(scratch, 0o777); err != nil {
+		return err
 	}
 	for _, m := range methods {
 		dir := filepath.Join(scratch, m.Name())

@@ -190,7 +190,7 @@ func TestEvalCompareMethods(t *testing.T) {
 // efficiency evaluation measures.
 func TestEvalSplit(t *testing.T) {
 	slice, _ := exampleSlice(t, 400)
-	keep := t.TempDir()
+	keep := filepath.Join(t.TempDir(), "kept") // created by eval
 	args := []string{"--text", slice, "--context", "64", "--worst", "3"}
 	cmp := runEvalJSON(t, append([]string{"eval", "--base", exampleBase, "--tokenizer", exampleTok, "--methods", "subword", "--holdout", "20", "--keep", keep}, args...)...)
 	base, sub := cmp.Models[0], cmp.Models[1]
