@@ -19,11 +19,22 @@
 //  5. bits-per-byte = that sum in bits / bytes of the whole text.
 //
 // BitsPerByte does all five given an encode callback; Score takes an id
-// stream directly. The model is anything with a per-window NLL method
-// (LanguageModel): package eval/forward provides the float32 forward pass of
-// Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma, Gemma 2, Gemma 3 text and GPT-2
-// checkpoints; ScoreDir loads a model directory and its tokenizer and scores
-// it in one call.
+// stream directly; BitsPerByteTargets and ScoreTargets also keep each
+// target's negative log-likelihood. The model is anything with a
+// per-window NLL method (LanguageModel): package eval/forward provides the
+// float32 forward pass of Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma,
+// Gemma 2, Gemma 3 text and GPT-2 checkpoints; ScoreDir loads a model
+// directory and its tokenizer and scores it in one call.
+//
+// A Splitter splits a score by the tokens a baseline vocabulary lacks
+// (aligned by package align, as a transplant aligns them): bits per byte
+// over the bytes of new targets, of shared targets right after a new
+// token, and of the other shared targets, each part with its share of the
+// bytes; and it lists the new tokens that cost the most bits. A part's
+// bytes are those its tokens stand for (Part.Bytes): the parts add up to
+// the text's bytes, give or take a tokenizer's added or dropped spaces and
+// unknown text. ScoreDirSplit scores a model directory and splits the
+// score against a baseline.
 //
 // Two cheaper measures need no forward pass. Reconstruct (with
 // LoadReconstruction) holds out a seeded sample of tokens both vocabularies

@@ -110,11 +110,7 @@ func measure(ctx context.Context, chunks [][]byte, tok *tokenizer.Tokenizer, not
 		}
 		for _, ids := range tok.EncodeBatch(strs, false) {
 			for _, id := range ids {
-				s := tok.Surface(id)
-				n := len(s.Bytes)
-				if s.Special {
-					n = 0 // unk stands for text of unknown length, not for its spelling
-				}
+				s, n := tok.Surface(id), tokenBytes(tok, id)
 				te.Tokens++
 				te.SurfaceBytes += n
 				if s.ByteFallback {

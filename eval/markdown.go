@@ -18,6 +18,15 @@ var sectionNotes = map[string]string{
 		"so models with different tokenizers compare fairly. The text is cut after blank lines into chunks " +
 		"of at most 64 KiB, each encoded without special tokens and preceded by BOS; windows of the context " +
 		"length, a stride apart, score each token once; BOS positions are never scored.",
+	splitTitle: "Every scored token falls in one part: a new token is one the baseline's vocabulary lacks " +
+		"(aligned as a transplant aligns them: tokens that stand for the same bytes are shared), whose rows a transplant builds; " +
+		"a token right after a new token is shared but has a new token as its input; the rest are shared. " +
+		"A part's bits per byte is the negative log-likelihood of its tokens in bits over the bytes those tokens stand for, " +
+		"and its share (in the header, or in each cell when models differ) is those bytes over all scored tokens' bytes. " +
+		"Special tokens count no bytes, and a SentencePiece tokenizer's leading space counts, so the scored tokens' bytes " +
+		"can differ slightly from the text's, over which the total is taken. The baseline's tokens are all shared: it shows its total only.",
+	worstTableTitle: "The new tokens that cost the model the most bits over the whole text: occurrences times bits per occurrence. " +
+		"Bits per byte divides by the bytes of all occurrences.",
 	"Tokenization efficiency": "Both tokenizers encode the text in the same chunks, without special tokens. " +
 		"Byte-fallback tokens are `<0xNN>` pieces; the last row is the share of the text's bytes carried by tokens " +
 		"the other vocabulary lacks: for the new tokenizer, the rows a transplant has to build.",

@@ -19,7 +19,8 @@ type Chart struct {
 	PNG                []byte
 }
 
-// Charts draws the report's figures: bits-per-byte per model, and for each
+// Charts draws the report's figures: bits-per-byte per model, per part of
+// the text when scores are split, and for each
 // reconstructed table the distribution of cosine similarities per method.
 func (r *Report) Charts() ([]Chart, error) {
 	var cs []Chart
@@ -33,6 +34,17 @@ func (r *Report) Charts() ([]Chart, error) {
 			return nil, err
 		}
 		cs = append(cs, Chart{File: "bits-per-byte.png", Section: "Bits per byte", Alt: "bits per byte of each model", PNG: png})
+	}
+	if r.hasSplit() {
+		p, n, err := r.splitChart()
+		if err != nil {
+			return nil, err
+		}
+		png, err := render(p, splitChartWidth(n), chartHeight)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, Chart{File: "bits-per-byte-split.png", Section: splitTitle, Alt: "bits per byte of each model on each part of the text", PNG: png})
 	}
 	if rr := r.Reconstruction; rr != nil {
 		for _, tr := range rr.Tables {
@@ -66,7 +78,86 @@ func chartWidth(n int) vg.Length {
 var (
 	barColor      = color.RGBA{R: 0x4c, G: 0x72, B: 0xb0, A: 0xff}
 	baselineColor = color.RGBA{R: 0xc4, G: 0x4e, B: 0x52, A: 0xff}
+	// seriesColors tell the models of a grouped chart apart, in turn.
+	seriesColors = []color.Color{barColor,
+		color.RGBA{R: 0xdd, G: 0x84, B: 0x52, A: 0xff},
+		color.RGBA{R: 0x55, G: 0xa8, B: 0x68, A: 0xff},
+		color.RGBA{R: 0x81, G: 0x72, B: 0xb3, A: 0xff},
+		color.RGBA{R: 0x93, G: 0x78, B: 0x60, A: 0xff},
+		color.RGBA{R: 0xda, G: 0x8b, B: 0xc3, A: 0xff},
+	}
 )
+
+// splitBarWidth is the width of one model's bar in the split chart.
+const splitBarWidth = 26
+
+// splitChartWidth leaves room for three groups of n bars.
+func splitChartWidth(n int) vg.Length {
+	return max(18*vg.Centimeter, vg.Points(float64(3*n*splitBarWidth)/0.7)+4*vg.Centimeter)
+}
+
+// splitChart draws, for each part of the text, one bar per model with a
+// split; it returns the plot and the number of models drawn.
+func (r *Report) splitChart() (*plot.Plot, int, error) {
+	p := plot.New()
+	p.Title.Text = "Bits per byte by part of the text (lower is better)"
+	if r.Text != "" {
+		p.Title.Text += " on " + r.Text
+	}
+	p.Y.Label.Text = "bits per byte of the part"
+	var split []ModelScore
+	for _, m := range r.Models {
+		if m.Split != nil {
+			split = append(split, m)
+		}
+	}
+	w := vg.Points(splitBarWidth)
+	for j, m := range split {
+		var vals plotter.Values
+		labels := plotter.XYLabels{}
+		for i, part := range m.Split.Parts() {
+			vals = append(vals, part.BitsPerByte)
+			if part.Bytes > 0 {
+				labels.XYs = append(labels.XYs, plotter.XY{X: float64(i), Y: part.BitsPerByte})
+				labels.Labels = append(labels.Labels, fmt.Sprintf("%.2f", part.BitsPerByte))
+			}
+		}
+		bars, err := plotter.NewBarChart(vals, w)
+		if err != nil {
+			return nil, 0, fmt.Errorf("eval: chart: %w", err)
+		}
+		bars.Color, bars.LineStyle.Width = seriesColors[j%len(seriesColors)], 0
+		bars.Offset = (vg.Length(j) - vg.Length(len(split)-1)/2) * w
+		p.Add(bars)
+		p.Legend.Add(m.Name, bars)
+		if len(labels.Labels) == 0 {
+			continue
+		}
+		vl, err := plotter.NewLabels(labels)
+		if err != nil {
+			return nil, 0, fmt.Errorf("eval: chart: %w", err)
+		}
+		for i := range vl.TextStyle {
+			vl.TextStyle[i].XAlign, vl.TextStyle[i].YAlign = -0.5, 0
+			vl.TextStyle[i].Font.Size = vg.Points(8)
+		}
+		vl.Offset.X = bars.Offset
+		p.Add(vl)
+	}
+	shares, same := r.splitShares()
+	names := []string{"new tokens", "right after a new token", "shared tokens"}
+	for i := range names {
+		if same {
+			names[i] += " (" + shares[i] + ")"
+		}
+	}
+	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
+	p.Y.Min = 0
+	p.Y.Max *= 1.25 // room for the value labels and the legend
+	p.Legend.Top = true
+	return p, len(split), nil
+}
 
 func (r *Report) bitsPerByteChart() (*plot.Plot, error) {
 	p := plot.New()

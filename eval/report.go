@@ -35,6 +35,13 @@ type ModelScore struct {
 	BitsPerToken float64 `json:"bits_per_token"`
 	// Ratio is BitsPerByte over the baseline's; 0 without a baseline.
 	Ratio float64 `json:"ratio_to_baseline,omitempty"`
+	// Split divides the bits by the tokens the baseline's vocabulary
+	// lacks; nil when the score was not split (without a baseline, and
+	// for the baseline itself, all of whose tokens are shared).
+	Split *Split `json:"split,omitempty"`
+	// WorstNew lists the new tokens that cost the most bits, costliest
+	// first.
+	WorstNew []TokenCost `json:"worst_new_tokens,omitempty"`
 }
 
 func newModelScore(path string, res Result, ctxLen, stride int) ModelScore {
@@ -88,6 +95,14 @@ func (r *Report) Tables() []Table {
 	if len(r.Models) > 0 {
 		ts = append(ts, r.bitsPerByteTable())
 	}
+	if r.hasSplit() {
+		ts = append(ts, r.splitTable())
+	}
+	for _, m := range r.Models {
+		if len(m.WorstNew) > 0 {
+			ts = append(ts, m.worstTable())
+		}
+	}
 	if r.Efficiency != nil {
 		ts = append(ts, r.Efficiency.table())
 	}
@@ -115,6 +130,102 @@ func (r *Report) bitsPerByteTable() Table {
 		}
 		t.Rows = append(t.Rows, []string{name, fmt.Sprintf("%.4f", m.BitsPerByte), ratio,
 			fmt.Sprintf("%.4f", m.BitsPerToken), fmt.Sprint(m.Tokens), fmt.Sprint(m.Windows), fmt.Sprintf("%d/%d", m.Context, m.Stride)})
+	}
+	return t
+}
+
+// splitTitle names the table of split scores and the section of its chart.
+const splitTitle = "Bits per byte by part of the text"
+
+// partNames label the parts of a Split, in the order of Split.Parts.
+var partNames = [3]string{"bytes in new tokens", "bytes right after a new token", "bytes in shared tokens"}
+
+func (r *Report) hasSplit() bool {
+	return slices.ContainsFunc(r.Models, func(m ModelScore) bool { return m.Split != nil })
+}
+
+// splitShares formats the byte share of each part when every split score
+// has the same ones (as models with one tokenizer do), for the header.
+func (r *Report) splitShares() (shares [3]string, same bool) {
+	first := true
+	for _, m := range r.Models {
+		if m.Split == nil {
+			continue
+		}
+		var s [3]string
+		for i, p := range m.Split.Parts() {
+			s[i] = percent1(p.ByteShare)
+		}
+		if !first && s != shares {
+			return [3]string{}, false
+		}
+		shares, first = s, false
+	}
+	return shares, true
+}
+
+// splitTable has a row per model: its bits per byte over the text, then
+// over each part's bytes. Shares go in the header when all models agree on
+// them, in each cell otherwise; a model scored without a split (the
+// baseline) shows its total only.
+func (r *Report) splitTable() Table {
+	shares, same := r.splitShares()
+	t := Table{Title: splitTitle, Header: []string{"model", "total"}}
+	if r.Text != "" {
+		t.Note = "on " + r.Text
+	}
+	for i, name := range partNames {
+		if same {
+			name += " (" + shares[i] + ")"
+		}
+		t.Header = append(t.Header, name)
+	}
+	for _, m := range r.Models {
+		name := m.Name
+		if m.Baseline {
+			name += " (baseline)"
+		}
+		row := []string{name, f3(m.BitsPerByte)}
+		for _, p := range splitParts(m.Split) {
+			cell := "—"
+			if p != nil && p.Bytes > 0 {
+				cell = f3(p.BitsPerByte)
+			}
+			if p != nil && !same {
+				cell += " (" + percent1(p.ByteShare) + ")"
+			}
+			row = append(row, cell)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// splitParts is sp.Parts(), or three nil parts without a split.
+func splitParts(sp *Split) [3]*Part {
+	if sp == nil {
+		return [3]*Part{}
+	}
+	return sp.Parts()
+}
+
+func percent1(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
+
+// worstTableTitle prefixes the title of a model's costliest new tokens.
+const worstTableTitle = "Costliest new tokens"
+
+func (m ModelScore) worstTable() Table {
+	t := Table{
+		Title:  worstTableTitle + ": " + m.Name,
+		Header: []string{"token", "id", "occurrences", "bits", "bits/occurrence", "bits/byte"},
+	}
+	if m.Split != nil {
+		t.Note = fmt.Sprintf("the %d new tokens that cost %s the most bits; all %d occurrences of new tokens cost %.1f bits",
+			len(m.WorstNew), m.Name, m.Split.New.Tokens, m.Split.New.Bits)
+	}
+	for _, c := range m.WorstNew {
+		t.Rows = append(t.Rows, []string{fmt.Sprintf("%q", c.Token), fmt.Sprint(c.ID), fmt.Sprint(c.Occurrences),
+			fmt.Sprintf("%.1f", c.Bits), f3(c.BitsPerOccurrence), f3(c.BitsPerByte)})
 	}
 	return t
 }

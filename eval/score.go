@@ -94,6 +94,29 @@ func Stream(chunks [][]int, bos int) (ids []int, scored []bool) {
 // leading bos (none when bos < 0), and the stream is scored as by Score.
 // Result.Bytes is len(text).
 func BitsPerByte(ctx context.Context, m LanguageModel, text []byte, encode func(chunks []string) [][]int, bos int, opts Options) (Result, error) {
+	res, _, err := bitsPerByte(ctx, m, text, encode, bos, opts, false)
+	return res, err
+}
+
+// Targets is a scored id stream, position by position: what a score is
+// made of, for splitting it (see Splitter).
+type Targets struct {
+	IDs []int
+	// Scored marks the positions whose token was scored: all but position
+	// 0 and the BOS ids Stream puts before each chunk.
+	Scored []bool
+	// NLL is each scored target's negative log-likelihood in nats, and 0 at
+	// the other positions.
+	NLL []float64
+}
+
+// BitsPerByteTargets is BitsPerByte that also returns the id stream it
+// scored with every target's negative log-likelihood.
+func BitsPerByteTargets(ctx context.Context, m LanguageModel, text []byte, encode func(chunks []string) [][]int, bos int, opts Options) (Result, Targets, error) {
+	return bitsPerByte(ctx, m, text, encode, bos, opts, true)
+}
+
+func bitsPerByte(ctx context.Context, m LanguageModel, text []byte, encode func(chunks []string) [][]int, bos int, opts Options, keep bool) (Result, Targets, error) {
 	size := opts.ChunkBytes
 	if size <= 0 {
 		size = DefaultChunkBytes
@@ -105,12 +128,19 @@ func BitsPerByte(ctx context.Context, m LanguageModel, text []byte, encode func(
 	}
 	enc := encode(strs)
 	if len(enc) != len(chunks) {
-		return Result{}, fmt.Errorf("eval: encoder returned %d id lists for %d chunks", len(enc), len(chunks))
+		return Result{}, Targets{}, fmt.Errorf("eval: encoder returned %d id lists for %d chunks", len(enc), len(chunks))
 	}
 	ids, scored := Stream(enc, bos)
-	res, err := Score(ctx, m, ids, scored, opts)
+	if len(scored) > 0 {
+		scored[0] = false // Score never scores the first id: nothing predicts it
+	}
+	var t Targets
+	if keep {
+		t = Targets{IDs: ids, Scored: scored, NLL: make([]float64, len(ids))}
+	}
+	res, err := ScoreTargets(ctx, t.NLL, m, ids, scored, opts)
 	res.Bytes = len(text)
-	return res, err
+	return res, t, err
 }
 
 // Score runs m over ids in windows and sums the negative log-likelihood of
@@ -121,9 +151,21 @@ func BitsPerByte(ctx context.Context, m LanguageModel, text []byte, encode func(
 // does not depend on scheduling. Cancelling ctx stops the work between
 // windows.
 func Score(ctx context.Context, m LanguageModel, ids []int, scored []bool, opts Options) (Result, error) {
+	return ScoreTargets(ctx, nil, m, ids, scored, opts)
+}
+
+// ScoreTargets is Score that also keeps every target's negative
+// log-likelihood: it sets dst[i], in nats, for each position i it scores,
+// and dst[i] = 0 for the others. dst must be nil (keep nothing, as Score)
+// or as long as ids; after an error its contents are unspecified.
+func ScoreTargets(ctx context.Context, dst []float64, m LanguageModel, ids []int, scored []bool, opts Options) (Result, error) {
 	if len(scored) != len(ids) {
 		return Result{}, fmt.Errorf("eval: %d ids but %d scored flags", len(ids), len(scored))
 	}
+	if dst != nil && len(dst) != len(ids) {
+		return Result{}, fmt.Errorf("eval: %d ids but room for %d negative log-likelihoods", len(ids), len(dst))
+	}
+	clear(dst)
 	ctxLen, stride, err := windowing(m, opts)
 	if err != nil {
 		return Result{}, err
@@ -135,7 +177,7 @@ func Score(ctx context.Context, m LanguageModel, ids []int, scored []bool, opts 
 	}
 	workers = min(workers, len(ws))
 
-	s := &scoring{m: m, ids: ids, scored: scored, windows: ws, progress: opts.Progress}
+	s := &scoring{m: m, ids: ids, scored: scored, windows: ws, targetNLL: dst, progress: opts.Progress}
 	s.nll = make([]float64, len(ws))
 	s.count = make([]int, len(ws))
 	// A failing window cancels work, so the other workers stop early too.
@@ -213,15 +255,18 @@ func plan(n, ctxLen, stride int) []window {
 
 // scoring is the state Score shares with its workers.
 type scoring struct {
-	m        LanguageModel
-	ids      []int
-	scored   []bool
-	windows  []window
-	nll      []float64 // per window
-	count    []int     // per window
-	progress func(done, total int)
-	mu       sync.Mutex // guards done and calls to progress
-	done     int
+	m       LanguageModel
+	ids     []int
+	scored  []bool
+	windows []window
+	nll     []float64 // per window
+	count   []int     // per window
+	// targetNLL, when not nil, gets each target's NLL; windows score
+	// disjoint targets, so workers write it without a lock.
+	targetNLL []float64
+	progress  func(done, total int)
+	mu        sync.Mutex // guards done and calls to progress
+	done      int
 }
 
 func (s *scoring) worker(ctx context.Context, jobs <-chan int, ctxLen int) error {
@@ -246,6 +291,9 @@ func (s *scoring) worker(ctx context.Context, jobs <-chan int, ctxLen int) error
 			if targets[i] >= 0 {
 				s.nll[k] += dst[i]
 				s.count[k]++
+				if s.targetNLL != nil {
+					s.targetNLL[w.start+i+1] = dst[i]
+				}
 			}
 		}
 		s.mu.Lock()

@@ -13,6 +13,22 @@ import (
 // project's protocol (see BitsPerByte). Each chunk starts with the
 // config's bos_token_id, or the tokenizer's BOS when the config has none.
 func ScoreDir(ctx context.Context, dir string, text []byte, opts Options) (ModelScore, error) {
+	return ScoreDirSplit(ctx, dir, text, opts, SplitOptions{})
+}
+
+// SplitOptions ask ScoreDirSplit to split a score against a baseline.
+type SplitOptions struct {
+	// Baseline is the vocabulary that says which tokens are new (see
+	// NewSplitter); nil means no split.
+	Baseline *tokenizer.Tokenizer
+	// Worst is the number of costliest new tokens to list.
+	Worst int
+}
+
+// ScoreDirSplit is ScoreDir that, given a baseline vocabulary, also splits
+// the score by the model's new tokens (ModelScore.Split) and lists the
+// costliest ones (ModelScore.WorstNew).
+func ScoreDirSplit(ctx context.Context, dir string, text []byte, opts Options, split SplitOptions) (ModelScore, error) {
 	m, err := forward.Load(dir)
 	if err != nil {
 		return ModelScore{}, fmt.Errorf("eval: %w", err)
@@ -20,6 +36,12 @@ func ScoreDir(ctx context.Context, dir string, text []byte, opts Options) (Model
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
 		return ModelScore{}, fmt.Errorf("eval: model %s: %w", dir, err)
+	}
+	var splitter *Splitter
+	if split.Baseline != nil {
+		if splitter, err = NewSplitter(split.Baseline, tok); err != nil {
+			return ModelScore{}, fmt.Errorf("eval: model %s: %w", dir, err)
+		}
 	}
 	bos := m.Config().BOS
 	if bos < 0 {
@@ -43,7 +65,7 @@ func ScoreDir(ctx context.Context, dir string, text []byte, opts Options) (Model
 		}
 		return enc
 	}
-	res, err := BitsPerByte(ctx, m, text, encode, bos, opts)
+	res, targets, err := bitsPerByte(ctx, m, text, encode, bos, opts, splitter != nil)
 	if outside >= 0 {
 		s, _ := tok.TokenString(outside)
 		return ModelScore{}, fmt.Errorf("eval: model %s: the text encodes to token %q, id %d, but the model has only %d rows", dir, s, outside, m.VocabSize())
@@ -51,5 +73,11 @@ func ScoreDir(ctx context.Context, dir string, text []byte, opts Options) (Model
 	if err != nil {
 		return ModelScore{}, fmt.Errorf("eval: model %s: %w", dir, err)
 	}
-	return newModelScore(dir, res, ctxLen, stride), nil
+	s := newModelScore(dir, res, ctxLen, stride)
+	if splitter != nil {
+		sp := splitter.Split(targets)
+		s.Split = &sp
+		s.WorstNew = splitter.Worst(targets, split.Worst)
+	}
+	return s, nil
 }

@@ -12,12 +12,14 @@ import (
 	"github.com/transplant-dev/transplant/eval"
 	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/internal/fastblas"
+	"github.com/transplant-dev/transplant/tokenizer"
 )
 
 // scoreFlags are the bits-per-byte options.
 type scoreFlags struct {
 	text                     string
 	context, stride, threads int
+	worst                    int
 }
 
 func (s *scoreFlags) register(cmd *cobra.Command) {
@@ -26,6 +28,7 @@ func (s *scoreFlags) register(cmd *cobra.Command) {
 	f.IntVar(&s.context, "context", 0, fmt.Sprintf("ids per window (default: the model's context, at most %d)", eval.MaxDefaultContext))
 	f.IntVar(&s.stride, "stride", 0, "distance between window starts (default: --context, i.e. no overlap)")
 	f.IntVar(&s.threads, "threads", 0, "windows scored at once (default: all cores)")
+	f.IntVar(&s.worst, "worst", 0, "list the N new tokens that cost each model the most bits (needs a baseline)")
 }
 
 func (s *scoreFlags) options(p *progress, stage string) eval.Options {
@@ -54,12 +57,16 @@ negative log-likelihood of the text in bits over its UTF-8 bytes, so models
 with different tokenizers compare fairly. The text is cut after blank lines
 into chunks of at most 64 KiB, each encoded without special tokens and
 preceded by BOS; windows of --context ids, --stride apart, score every token
-once. --baseline adds a model to compare the others with (their ratio).
+once. --baseline adds a model to compare the others with (their ratio), and
+splits each other model's bits per byte three ways by the tokens the
+baseline's vocabulary lacks: over the bytes of new tokens, of tokens right
+after a new token, and of shared tokens, each with its share of the text.
+--worst N lists the new tokens that cost each model the most bits.
 
 With --base and --methods it compares initialization methods end to end:
 each method transplants the base onto the new tokenizer (--tokenizer, or the
-donor's), the result is scored like a --model, and the base is the baseline;
-the report adds the reconstruction and efficiency evaluations below.
+donor's), the result is scored like a --model, and the base is the baseline
+(so the scores are split by the tokens the base lacks); the report adds the reconstruction and efficiency evaluations below.
 
 Subcommands:
   reconstruct   rebuild held-out shared tokens' rows with each method, compare with the true rows
@@ -68,7 +75,7 @@ Subcommands:
 Results print as tables; --json prints JSON; --report DIR also writes a
 Markdown report with PNG charts.`,
 		Example: `  transplant eval --model ./A-on-B --baseline ./A --text heldout.txt
-  transplant eval --base ./A --donor ./B --methods mean,subword,omp --text heldout.txt --report ./eval-report
+  transplant eval --base ./A --donor ./B --methods mean,subword,omp --text heldout.txt --worst 10 --report ./eval-report
   transplant eval reconstruct --base ./A --donor ./B --methods subword,knn,hybrid,omp
   transplant eval efficiency --old ./A --new ./B --text heldout.txt`,
 		Args: cobra.NoArgs,
@@ -78,6 +85,9 @@ Markdown report with PNG charts.`,
 			}
 			if len(models) == 0 && baseline == "" && cmp.in.Base == "" {
 				return fmt.Errorf("nothing to score: give --model DIR (or --base DIR --methods LIST)")
+			}
+			if sf.worst > 0 && baseline == "" && cmp.in.Base == "" {
+				return fmt.Errorf("--worst needs a baseline to tell new tokens from shared ones: give --baseline DIR (or --base DIR --methods LIST)")
 			}
 			text, err := os.ReadFile(sf.text)
 			if err != nil {
@@ -92,12 +102,18 @@ Markdown report with PNG charts.`,
 				}
 			}
 			if baseline != "" {
-				if err := scoreInto(cmd.Context(), rep, baseline, "", true, text, &sf, p); err != nil {
+				if err := scoreInto(cmd.Context(), rep, baseline, "", true, nil, text, &sf, p); err != nil {
+					return err
+				}
+			}
+			var against *tokenizer.Tokenizer
+			if len(models) > 0 {
+				if against, err = splitVocabulary(baseline, cmp.in.Base); err != nil {
 					return err
 				}
 			}
 			for _, m := range models {
-				if err := scoreInto(cmd.Context(), rep, m, "", false, text, &sf, p); err != nil {
+				if err := scoreInto(cmd.Context(), rep, m, "", false, against, text, &sf, p); err != nil {
 					return err
 				}
 			}
@@ -125,9 +141,23 @@ func hideMethodChoice(cmd *cobra.Command) {
 	}
 }
 
+// splitVocabulary loads the vocabulary that tells a model's new tokens
+// from its shared ones: the baseline's, or else the base's; nil when there
+// is neither.
+func splitVocabulary(baseline, base string) (*tokenizer.Tokenizer, error) {
+	switch {
+	case baseline != "":
+		return tokenizer.Load(baseline)
+	case base != "":
+		return tokenizer.Load(base)
+	}
+	return nil, nil
+}
+
 // scoreInto scores the model in dir and adds it to the report, labelled
-// name (the directory's name when empty).
-func scoreInto(ctx context.Context, rep *eval.Report, dir, name string, baseline bool, text []byte, sf *scoreFlags, p *progress) error {
+// name (the directory's name when empty), with its score split by the
+// tokens the vocabulary against lacks unless against is nil.
+func scoreInto(ctx context.Context, rep *eval.Report, dir, name string, baseline bool, against *tokenizer.Tokenizer, text []byte, sf *scoreFlags, p *progress) error {
 	label := name
 	if label == "" {
 		label = filepath.Base(filepath.Clean(dir))
@@ -140,7 +170,7 @@ func scoreInto(ctx context.Context, rep *eval.Report, dir, name string, baseline
 		fastblas.SetThreads(1)
 		defer fastblas.SetThreads(prev)
 	}
-	s, err := eval.ScoreDir(ctx, dir, text, opts)
+	s, err := eval.ScoreDirSplit(ctx, dir, text, opts, eval.SplitOptions{Baseline: against, Worst: sf.worst})
 	if err != nil {
 		return err
 	}
@@ -195,22 +225,25 @@ func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags,
 	if err := efficiencyInto(ctx, rep, s.OldTokenizer(), s.NewTokenizer(), text, p); err != nil {
 		return err
 	}
-	if err := scoreInto(ctx, rep, c.in.Base, "", true, text, sf, p); err != nil {
+	if err := scoreInto(ctx, rep, c.in.Base, "", true, nil, text, sf, p); err != nil {
 		return err
 	}
+	against := s.OldTokenizer()
 	scratch := c.keep
 	if scratch == "" {
 		if scratch, err = os.MkdirTemp("", "transplant-eval-"); err != nil {
 			return err
 		}
 		defer os.RemoveAll(scratch)
+	} else if err := os.MkdirAll(scratch, 0o777); err != nil {
+		return err
 	}
 	for _, m := range methods {
 		dir := filepath.Join(scratch, m.Name())
 		if err := c.transplant(ctx, s, m, dir, p); err != nil {
 			return err
 		}
-		if err := scoreInto(ctx, rep, dir, m.Name(), false, text, sf, p); err != nil {
+		if err := scoreInto(ctx, rep, dir, m.Name(), false, against, text, sf, p); err != nil {
 			return err
 		}
 		if c.keep == "" {

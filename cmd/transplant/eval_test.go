@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,10 +43,23 @@ type evalJSON struct {
 		Stride      int     `json:"stride"`
 		BitsPerByte float64 `json:"bits_per_byte"`
 		Ratio       float64 `json:"ratio_to_baseline"`
+		NLL         float64 `json:"NLL"`
+		Split       *struct {
+			New      splitPart `json:"new"`
+			AfterNew splitPart `json:"after_new"`
+			Shared   splitPart `json:"shared"`
+		} `json:"split"`
+		WorstNew []struct {
+			ID          int     `json:"id"`
+			Token       string  `json:"token"`
+			Occurrences int     `json:"occurrences"`
+			Bits        float64 `json:"bits"`
+		} `json:"worst_new_tokens"`
 	} `json:"bits_per_byte"`
 	Efficiency *struct {
 		Old, New struct {
-			Tokens int `json:"tokens"`
+			Tokens         int     `json:"tokens"`
+			NotSharedShare float64 `json:"not_shared_share"`
 		}
 	} `json:"efficiency"`
 	Reconstruction *struct {
@@ -59,6 +74,14 @@ type evalJSON struct {
 			} `json:"methods"`
 		} `json:"tables"`
 	} `json:"reconstruction"`
+}
+
+type splitPart struct {
+	Tokens      int     `json:"tokens"`
+	Bytes       int     `json:"bytes"`
+	Bits        float64 `json:"bits"`
+	ByteShare   float64 `json:"byte_share"`
+	BitsPerByte float64 `json:"bits_per_byte"`
 }
 
 func runEvalJSON(t *testing.T, args ...string) evalJSON {
@@ -160,6 +183,59 @@ func TestEvalCompareMethods(t *testing.T) {
 	}
 }
 
+// The comparison splits each method's score by the tokens the base's
+// vocabulary lacks, and scoring the kept transplant with --model and
+// --baseline splits it the same way. A BOS precedes the text, so every
+// token is scored and the new tokens' share of the bytes is the one the
+// efficiency evaluation measures.
+func TestEvalSplit(t *testing.T) {
+	slice, _ := exampleSlice(t, 400)
+	keep := filepath.Join(t.TempDir(), "kept") // created by eval
+	args := []string{"--text", slice, "--context", "64", "--worst", "3"}
+	cmp := runEvalJSON(t, append([]string{"eval", "--base", exampleBase, "--tokenizer", exampleTok, "--methods", "subword", "--holdout", "20", "--keep", keep}, args...)...)
+	base, sub := cmp.Models[0], cmp.Models[1]
+	if base.Split != nil || base.WorstNew != nil {
+		t.Errorf("the baseline was split: %+v", base)
+	}
+	sp := sub.Split
+	if sp == nil {
+		t.Fatal("subword's score has no split")
+	}
+	parts := []splitPart{sp.New, sp.AfterNew, sp.Shared}
+	var tokens int
+	var bits, share float64
+	for _, p := range parts {
+		tokens += p.Tokens
+		bits += p.Bits
+		share += p.ByteShare
+		if p.Tokens == 0 || math.Abs(p.BitsPerByte-p.Bits/float64(p.Bytes)) > 1e-12 {
+			t.Errorf("part %+v", p)
+		}
+	}
+	if tokens != sub.Tokens || math.Abs(bits-sub.NLL/math.Ln2) > 1e-9*bits || math.Abs(share-1) > 1e-12 {
+		t.Errorf("parts: %d tokens, %v bits, shares summing to %v; the score: %d tokens, %v bits", tokens, bits, share, sub.Tokens, sub.NLL/math.Ln2)
+	}
+	if e := cmp.Efficiency; e == nil || math.Abs(sp.New.ByteShare-e.New.NotSharedShare) > 1e-12 {
+		t.Errorf("new tokens' share %v, the efficiency evaluation's %+v", sp.New.ByteShare, e)
+	}
+	w := sub.WorstNew
+	if len(w) != 3 || w[0].Bits < w[1].Bits || w[1].Bits < w[2].Bits || w[0].Occurrences == 0 || w[2].Token == "" {
+		t.Errorf("worst new tokens %+v, want 3, costliest first", w)
+	}
+
+	model := runEvalJSON(t, append([]string{"eval", "--model", filepath.Join(keep, "subword"), "--baseline", exampleBase}, args...)...)
+	if got := model.Models[1]; got.Split == nil || *got.Split != *sp || !slices.Equal(got.WorstNew, sub.WorstNew) {
+		t.Errorf("--model --baseline split %+v, worst %+v\nthe comparison's %+v, %+v", got.Split, got.WorstNew, sp, sub.WorstNew)
+	}
+	stdout, err := runCLI(t, append([]string{"eval", "--model", filepath.Join(keep, "subword"), "--baseline", exampleBase}, args...)...)
+	for _, want := range []string{"Bits per byte by part of the text", "bytes in new tokens (", "bytes right after a new token (",
+		"base (baseline)", "Costliest new tokens: subword", "bits/occurrence"} {
+		if err != nil || !strings.Contains(stdout, want) {
+			t.Errorf("table output lacks %q: %v\n%s", want, err, stdout)
+		}
+	}
+}
+
 func TestEvalErrors(t *testing.T) {
 	slice, _ := exampleSlice(t, 100)
 	for _, tt := range []struct {
@@ -172,6 +248,7 @@ func TestEvalErrors(t *testing.T) {
 		{[]string{"eval", "--model", exampleBase, "--text", "missing.txt"}, "missing.txt"},
 		{[]string{"eval", "--model", exampleBase, "--text", slice, "--context", "8", "--stride", "16"}, "stride"},
 		{[]string{"eval", "--base", exampleBase, "--text", slice}, "--methods"},
+		{[]string{"eval", "--model", exampleBase, "--text", slice, "--worst", "5"}, "baseline"},
 		{[]string{"eval", "reconstruct", "--base", exampleBase, "--tokenizer", exampleTok, "--methods", "knn"}, "donor"},
 		{[]string{"eval", "reconstruct", "--base", exampleBase, "--methods", "magic"}, "magic"},
 		{[]string{"eval", "reconstruct", "--base", exampleBase, "--holdout", "120%"}, "holdout"},
