@@ -2,10 +2,16 @@ package transplant
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/recipe"
 )
+
+// ErrShard reports a shard index outside its count.
+var ErrShard = errors.New("no such shard")
 
 // BuildOptions tune Build.
 type BuildOptions struct {
@@ -15,20 +21,33 @@ type BuildOptions struct {
 	// table ("input embedding", "output head"), done and total count its
 	// tokens.
 	Progress func(stage string, done, total int64)
+	// Shard and Shards build only shard Shard (from 0) of Shards slices of
+	// the new tokens (recipe.ShardRange), for a recipe solved in parts;
+	// Shards 0 or 1 builds them all.
+	Shard, Shards int
 }
 
-// A BuiltTable is one table's row map and the method that made it.
+// A BuiltTable is one table's row map, and the method and parameters that
+// made it.
 type BuiltTable struct {
 	Table  Table
-	Method heuristics.Method
+	Method string
+	Params json.RawMessage
 	Map    *heuristics.Map
+	// Redo marks a map that depends on this base's own table values
+	// (heuristics.BaseDependent): a recipe applied to another checkpoint
+	// makes it again there.
+	Redo bool
 }
 
 // Built is what Build makes: how every new row of every table is made,
-// before any row is. Write turns it into a model directory.
+// before any row is. Write turns it into a model directory, Recipe into a
+// recipe.
 type Built struct {
 	Seed   uint64
 	Tables []BuiltTable
+	// Shard is the slice of the new tokens built; nil when all were.
+	Shard *recipe.Shard
 }
 
 // Build runs the chosen method on every table and returns their row maps.
@@ -38,10 +57,23 @@ func (s *Session) Build(ctx context.Context, c Choice, opts BuildOptions) (*Buil
 		return nil, err
 	}
 	b := &Built{Seed: opts.Seed}
+	targets := s.targets
+	if opts.Shards > 1 {
+		if opts.Shard < 0 || opts.Shard >= opts.Shards {
+			return nil, fmt.Errorf("transplant: %w: shard %d of %d (shards count from 0)", ErrShard, opts.Shard, opts.Shards)
+		}
+		first, end := recipe.ShardRange(opts.Shard, opts.Shards, len(targets))
+		b.Shard = &recipe.Shard{Index: opts.Shard, Count: opts.Shards, First: first, End: end}
+		targets = targets[first:end]
+	}
 	var buf scratch
 	for _, t := range s.tables {
 		m := c.For(t.Role)
-		p, _, err := s.problem(t, s.targets, s.anchors, opts.Seed, &buf)
+		params, err := paramsOf(m)
+		if err != nil {
+			return nil, err
+		}
+		p, _, err := s.problem(t, targets, s.anchors, opts.Seed, &buf)
 		if err != nil {
 			return nil, err
 		}
@@ -53,7 +85,18 @@ func (s *Session) Build(ctx context.Context, c Choice, opts BuildOptions) (*Buil
 		if err != nil {
 			return nil, fmt.Errorf("transplant: %s: %s: %w", t.Role, m.Name(), err)
 		}
-		b.Tables = append(b.Tables, BuiltTable{Table: t, Method: m, Map: rm})
+		b.Tables = append(b.Tables, BuiltTable{Table: t, Method: m.Name(), Params: params, Map: rm,
+			Redo: heuristics.DependsOnBase(m, s.donor != nil)})
 	}
 	return b, nil
+}
+
+// table returns the built table of the given role.
+func (b *Built) table(r heuristics.Role) BuiltTable {
+	for _, t := range b.Tables {
+		if t.Table.Role == r {
+			return t
+		}
+	}
+	return BuiltTable{}
 }

@@ -1,6 +1,7 @@
 package transplant
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -46,6 +47,9 @@ type MethodSpec struct {
 	Summary string
 	// New makes the method with the given knobs.
 	New func(MethodParams) (heuristics.Method, error)
+	// Decode makes the method back from the parameters a report or a
+	// recipe recorded (its JSON).
+	Decode func(json.RawMessage) (heuristics.Method, error)
 }
 
 // RequiresDonor reports whether the method cannot run without a donor
@@ -61,13 +65,33 @@ var ErrUnknownMethod = errors.New("unknown method")
 // methods is the registry: every method a transplant can use, in the
 // order help lists them.
 var methods = []MethodSpec{
-	{"zero", "the zero vector", func(MethodParams) (heuristics.Method, error) { return heuristics.Zero{}, nil }},
-	{"mean", "the mean of the base rows", func(MethodParams) (heuristics.Method, error) { return heuristics.Mean{}, nil }},
-	{"randn", "a draw around the mean with the rows' covariance (transformers' mean_resizing)", newRandn},
-	{"subword", "the rows of the pieces the old tokenizer cuts the token into", newSubword},
-	{"knn", "the nearest shared tokens in a donor model's space (FOCUS)", newKNN},
-	{"hybrid", "TokenAdapt's blend of subword pieces and nearest neighbours", newHybrid},
-	{"omp", "Orthogonal Matching Pursuit: the token's donor row as a sparse combination of shared tokens' donor rows, applied to their base rows", newOMP},
+	{"zero", "the zero vector", func(MethodParams) (heuristics.Method, error) { return heuristics.Zero{}, nil }, decodeAs[heuristics.Zero]},
+	{"mean", "the mean of the base rows", func(MethodParams) (heuristics.Method, error) { return heuristics.Mean{}, nil }, decodeAs[heuristics.Mean]},
+	{"randn", "a draw around the mean with the rows' covariance (transformers' mean_resizing)", newRandn, decodeAs[heuristics.Randn]},
+	{"subword", "the rows of the pieces the old tokenizer cuts the token into", newSubword, decodeAs[heuristics.Subword]},
+	{"knn", "the nearest shared tokens in a donor model's space (FOCUS)", newKNN, decodeAs[heuristics.KNN]},
+	{"hybrid", "TokenAdapt's blend of subword pieces and nearest neighbours", newHybrid, decodeAs[heuristics.Hybrid]},
+	{"omp", "Orthogonal Matching Pursuit: the token's donor row as a sparse combination of shared tokens' donor rows, applied to their base rows", newOMP, decodeAs[omp.Method]},
+}
+
+// decodeAs reads recorded parameters into a method of type M.
+func decodeAs[M heuristics.Method](params json.RawMessage) (heuristics.Method, error) {
+	var m M
+	if err := json.Unmarshal(params, &m); err != nil {
+		return nil, fmt.Errorf("parameters: %w", err)
+	}
+	return m, nil
+}
+
+// DecodeMethod makes a method of the registry back from its name and
+// recorded parameters.
+func DecodeMethod(name string, params json.RawMessage) (heuristics.Method, error) {
+	for _, m := range methods {
+		if m.Name == name {
+			return m.Decode(params)
+		}
+	}
+	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownMethod, name, MethodNames())
 }
 
 // Methods returns the registry of methods.

@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/checkpoint"
-	"github.com/transplant-dev/transplant/tokenizer"
 )
 
 // roleKeys are the config keys that hold special-token ids, by role.
@@ -109,10 +109,7 @@ func contains(s []int, v int) bool {
 // license, readme and custom code. The base's own tokenizer files are
 // left behind: they describe the old vocabulary.
 func (s *Session) outputFiles() (map[string][]byte, error) {
-	files, err := tokenizer.Files(s.newTokDir)
-	if err != nil {
-		return nil, fmt.Errorf("transplant: new tokenizer: %w", err)
-	}
+	files := maps.Clone(s.newFiles)
 	gen, err := s.generationConfig()
 	if err != nil {
 		return nil, err

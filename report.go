@@ -2,6 +2,8 @@ package transplant
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -36,7 +38,7 @@ type Report struct {
 
 // InputFile identifies one file the run read.
 type InputFile struct {
-	Role   string `json:"role"` // base, new tokenizer, donor
+	Role   string `json:"role"` // base, new tokenizer, donor, recipe
 	Path   string `json:"path"`
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
@@ -47,7 +49,7 @@ type TableReport struct {
 	Tensor string            `json:"tensor"`
 	Role   heuristics.Role   `json:"role"`
 	Method string            `json:"method"`
-	Params heuristics.Method `json:"params"`
+	Params json.RawMessage   `json:"params"`
 	Rows   int               `json:"rows"`
 	Cols   int               `json:"cols"`
 	Dtype  safetensors.Dtype `json:"dtype"`
@@ -57,6 +59,17 @@ type TableReport struct {
 	// Measures summarizes the method's per-row measures by name, such as
 	// OMP's relative residuals.
 	Measures map[string]Summary `json:"measures,omitempty"`
+}
+
+// InputChecksums lists the files the session reads, with their sizes and
+// checksums, as transplant.json records them: a directory whose report
+// lists the same was made from these inputs.
+func (s *Session) InputChecksums(ctx context.Context) ([]InputFile, error) {
+	in := s.inputFiles()
+	if err := hashFiles(ctx, in); err != nil {
+		return nil, fmt.Errorf("transplant: checksums: %w", err)
+	}
+	return in, nil
 }
 
 // inputFiles lists what the run reads: the base's weights, config and
@@ -79,9 +92,12 @@ func (s *Session) inputFiles() []InputFile {
 	}
 	add("base", s.base.Files()...)
 	add("base", dirFiles(s.base.Dir(), "config.json", "tokenizer.json", "tokenizer.json.gz", "tokenizer_config.json", "special_tokens_map.json")...)
-	if st, err := os.Stat(s.newTokDir); err == nil && !st.IsDir() {
+	switch st, err := os.Stat(s.newTokDir); {
+	case s.recipe != nil:
+		add("recipe", s.in.Recipe)
+	case err == nil && !st.IsDir():
 		add("new tokenizer", s.newTokDir)
-	} else {
+	default:
 		add("new tokenizer", dirFiles(s.newTokDir, "tokenizer.json", "tokenizer.json.gz", "tokenizer_config.json", "special_tokens_map.json")...)
 	}
 	if s.donor != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/checkpoint"
 	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/recipe"
 	"github.com/transplant-dev/transplant/tokenizer"
 )
 
@@ -40,6 +41,11 @@ type Inputs struct {
 	Map map[string]string
 	// PadToMultipleOf rounds the new row count up; 0 pads as the base was.
 	PadToMultipleOf int
+	// Recipe is a recipe file (see package recipe) to apply to Base
+	// instead of a tokenizer to align with: the new tokenizer, the
+	// alignment and the row maps come from it. Tokenizer, Donor, Map and
+	// PadToMultipleOf must then be empty.
+	Recipe string
 }
 
 // A Session holds a transplant's inputs, open and checked, and the
@@ -51,7 +57,9 @@ type Session struct {
 	donor     *checkpoint.Model // nil without a donor
 	oldTok    *tokenizer.Tokenizer
 	newTok    *tokenizer.Tokenizer
-	newTokDir string // where the new tokenizer's files are
+	newTokDir string            // where the new tokenizer's files are
+	newFiles  map[string][]byte // and the files themselves
+	recipe    *recipe.Recipe    // the recipe applied, if any
 	alignment *align.Alignment
 	targets   []heuristics.Target
 	anchors   []heuristics.Anchor
@@ -70,10 +78,12 @@ func Open(ctx context.Context, in Inputs) (_ *Session, err error) {
 	if err := s.openBase(); err != nil {
 		return nil, err
 	}
-	if err := s.openNewSide(); err != nil {
-		return nil, err
+	if in.Recipe != "" {
+		err = s.openRecipe()
+	} else if err = s.openNewSide(); err == nil {
+		err = s.align()
 	}
-	if err := s.align(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if s.tables, err = s.listTables(); err != nil {
@@ -159,11 +169,13 @@ func (s *Session) openNewSide() error {
 	case s.donor != nil:
 		path = s.donor.Dir()
 	default:
-		s.newTok, s.newTokDir = s.oldTok, s.base.Dir()
-		return nil
+		path = s.base.Dir()
 	}
 	tok, err := tokenizer.Load(path)
 	if err != nil {
+		return fmt.Errorf("transplant: new tokenizer: %w", err)
+	}
+	if s.newFiles, err = tokenizer.Files(path); err != nil {
 		return fmt.Errorf("transplant: new tokenizer: %w", err)
 	}
 	s.newTok, s.newTokDir = tok, path

@@ -42,6 +42,7 @@ type tinyModel struct {
 	tied      bool
 	headBias  bool
 	config    map[string]any // extra config.json keys
+	seed      uint64         // varies the weights: a "fine-tune" of the same shape
 }
 
 // write builds the model directory: random BF16 tables, a body tensor, the
@@ -66,7 +67,7 @@ func (m tinyModel) write(t *testing.T, dir string) string {
 	for name, data := range files {
 		writeFile(t, filepath.Join(dir, name), data)
 	}
-	rng := rand.New(rand.NewPCG(1, uint64(rows)))
+	rng := rand.New(rand.NewPCG(1+m.seed, uint64(rows)))
 	tensors := map[string][]int{"model.embed_tokens.weight": {rows, m.hidden}, "model.norm.weight": {m.hidden}}
 	if !m.tied {
 		tensors["lm_head.weight"] = []int{rows, m.hidden}

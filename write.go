@@ -37,6 +37,9 @@ type WriteOptions struct {
 // and must not lie inside an input; it appears only when everything is
 // written, and never on an error or a cancellation.
 func (s *Session) Write(ctx context.Context, out string, b *Built, opts WriteOptions) (*Report, error) {
+	if b.Shard != nil {
+		return nil, fmt.Errorf("transplant: %w: shard %d of %d builds only some rows; save it as a recipe and merge the shards", ErrShard, b.Shard.Index, b.Shard.Count)
+	}
 	rep := &Report{Tool: "transplant", Version: opts.ToolVersion, Seed: b.Seed, Alignment: s.alignment.Report}
 	rep.Inputs = s.inputFiles()
 	hashCtx, cancelHash := context.WithCancel(ctx)
@@ -129,7 +132,7 @@ func (s *Session) tableReport(bt BuiltTable, dtype safetensors.Dtype) TableRepor
 	}
 	t := bt.Table
 	return TableReport{
-		Tensor: t.Tensor, Role: t.Role, Method: bt.Method.Name(), Params: bt.Method,
+		Tensor: t.Tensor, Role: t.Role, Method: bt.Method, Params: bt.Params,
 		Rows: s.alignment.Rows, Cols: t.Cols, Dtype: s.dtype(t.Tensor, dtype), Counts: counts,
 		Measures: summarizeMeasures(bt.Map),
 	}

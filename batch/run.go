@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/transplant-dev/transplant/internal/safefile"
 )
 
 // ErrFailed is returned when a unit or a job failed; the others ran.
@@ -128,36 +130,14 @@ func (r *recorder) write(rec *Record) error {
 	return writeFileAtomic(filepath.Join(r.plan.File.Dir, "units", rec.Unit+".json"), append(data, '\n'))
 }
 
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it to path, so that readers on other nodes see the whole file or none.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
+// writeFileAtomic writes data to path, making its directory if need be;
+// a reader on any node sees the whole file or none.
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return fmt.Errorf("batch: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("batch: %w", err)
+	if err := safefile.WriteFile(path, data); err != nil {
+		return fmt.Errorf("batch: writing %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			os.Remove(f.Name())
-			err = fmt.Errorf("batch: writing %s: %w", path, err)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return nil
 }

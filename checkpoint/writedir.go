@@ -94,6 +94,11 @@ func WriteDir(ctx context.Context, out string, base *Model, opts WriteOptions) (
 	if err != nil {
 		return err
 	}
+	// Like mkdir -p for the directory out goes in; out itself appears
+	// only when complete.
+	if err := os.MkdirAll(filepath.Dir(filepath.Clean(out)), 0o777); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
 	tmp, err := safefile.TempDirBeside(out)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)

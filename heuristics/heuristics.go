@@ -107,6 +107,24 @@ type DonorMethod interface {
 	RequiresDonor()
 }
 
+// A BaseDependent is a Method whose map may depend on the values of the
+// base table, not only on the vocabularies and the donor, so that a map
+// made on one checkpoint does not hold for another with the same
+// vocabulary (its fine-tunes): such a map is made again for each.
+type BaseDependent interface {
+	Method
+	// DependsOnBase reports whether the map depends on the base table's
+	// values when the problem has a donor table or not.
+	DependsOnBase(hasDonor bool) bool
+}
+
+// DependsOnBase reports whether m's map, on a problem with or without a
+// donor table, depends on the base table's values.
+func DependsOnBase(m Method, hasDonor bool) bool {
+	d, ok := m.(BaseDependent)
+	return ok && d.DependsOnBase(hasDonor)
+}
+
 // RequiresDonor reports whether m cannot run without a donor table.
 func RequiresDonor(m Method) bool {
 	_, ok := m.(DonorMethod)

@@ -39,7 +39,14 @@ func DefaultHybrid() Hybrid {
 // Name implements Method.
 func (Hybrid) Name() string { return "hybrid" }
 
-var _ Sizer = Hybrid{}
+var (
+	_ Sizer         = Hybrid{}
+	_ BaseDependent = Hybrid{}
+)
+
+// DependsOnBase implements BaseDependent: without a donor, neighbours are
+// searched among the base rows.
+func (h Hybrid) DependsOnBase(hasDonor bool) bool { return !hasDonor && h.GlobalWeight > 0 }
 
 // Build implements Method. The map's similarity measure is each token's
 // cosine similarity to its nearest anchor above the threshold.

@@ -42,3 +42,29 @@ func Files(path string) (map[string][]byte, error) {
 	}
 	return files, nil
 }
+
+// LoadFiles builds a tokenizer from the files Files returns, held in
+// memory: tokenizer.json and its companions by name. source names them in
+// errors, for example the file they were read from.
+func LoadFiles(files map[string][]byte, source string) (*Tokenizer, error) {
+	data, ok := files["tokenizer.json"]
+	if !ok {
+		return nil, &FileError{File: source, Err: fmt.Errorf("%w: no tokenizer.json", ErrFormat)}
+	}
+	t, err := parse(data, source+": tokenizer.json")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := parseRoleConfigs(func(name string) ([]byte, string, error) {
+		b, ok := files[name]
+		if !ok {
+			return nil, "", fs.ErrNotExist
+		}
+		return b, source + ": " + name, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.specials = t.resolveSpecials(cfg)
+	return t, nil
+}

@@ -166,3 +166,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A tokenizer built from its files in memory is the one Load reads from
+// disk: same ids for the same text, same special-token roles.
+func TestLoadFiles(t *testing.T) {
+	dir := filepath.Join("testdata", "tokenizers", "qwen3")
+	files, err := Files(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadFiles(files, "recipe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "Hello, tokenizers! 123 <|im_start|>"
+	if !slices.Equal(a.Encode(text, true), b.Encode(text, true)) || a.Specials().BOS != b.Specials().BOS || a.Specials().EOS != b.Specials().EOS {
+		t.Errorf("from files: %v %+v; from disk: %v %+v", b.Encode(text, true), b.Specials(), a.Encode(text, true), a.Specials())
+	}
+	delete(files, "tokenizer.json")
+	if _, err := LoadFiles(files, "recipe"); !errors.Is(err, ErrFormat) {
+		t.Errorf("without tokenizer.json: %v", err)
+	}
+}

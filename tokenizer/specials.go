@@ -45,10 +45,20 @@ func (t *Tokenizer) Specials() Specials {
 type roleConfig []map[string]json.RawMessage
 
 func readRoleConfigs(dir string) (roleConfig, error) {
-	var cfg roleConfig
-	for _, name := range []string{"tokenizer_config.json", "special_tokens_map.json"} {
+	return parseRoleConfigs(func(name string) ([]byte, string, error) {
 		p := filepath.Join(dir, name)
 		data, err := os.ReadFile(p)
+		return data, p, err
+	})
+}
+
+// parseRoleConfigs reads the role files through read, which returns a
+// file's contents and the name to report it by; a file that does not
+// exist (fs.ErrNotExist) is skipped.
+func parseRoleConfigs(read func(name string) ([]byte, string, error)) (roleConfig, error) {
+	var cfg roleConfig
+	for _, name := range []string{"tokenizer_config.json", "special_tokens_map.json"} {
+		data, p, err := read(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

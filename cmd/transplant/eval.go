@@ -126,7 +126,7 @@ Markdown report with PNG charts.`,
 	f.StringVar(&baseline, "baseline", "", "model directory to compare with, e.g. the base of a transplant")
 	sf.register(cmd)
 	cmp.register(cmd)
-	mf.register(cmd)
+	mf.register(cmd.Flags())
 	hideMethodChoice(cmd)
 	out.register(cmd)
 	cmd.AddCommand(newEvalReconstructCmd(), newEvalEfficiencyCmd())

@@ -72,7 +72,7 @@ so methods that need no donor can be compared on any model.`,
 	f.StringVar(&methods, "methods", "", "comma-separated methods (default: subword,hybrid; with a donor subword,knn,hybrid,omp)")
 	f.Uint64Var(&seed, "seed", 0, "seed for the sample and for random methods")
 	f.StringVar(&holdOut, "holdout", "", fmt.Sprintf("tokens to hold out: a count, or a percentage of the shared tokens such as 5%% (default %d)", transplant.DefaultHoldOut))
-	mf.register(cmd)
+	mf.register(cmd.Flags())
 	hideMethodChoice(cmd)
 	out.register(cmd)
 	cmd.MarkFlagRequired("base")

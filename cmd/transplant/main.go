@@ -35,6 +35,9 @@ func newRootCmd() *cobra.Command {
 		newTokenizeCmd(),
 		newAlignCmd(),
 		newRunCmd(),
+		newApplyCmd(),
+		newRecipeCmd(),
+		newBatchCmd(),
 		newEvalCmd(),
 	)
 	return root

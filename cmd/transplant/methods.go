@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/transplant-dev/transplant"
 	"github.com/transplant-dev/transplant/heuristics"
@@ -22,8 +22,7 @@ type methodFlags struct {
 	params               transplant.MethodParams
 }
 
-func (f *methodFlags) register(cmd *cobra.Command) {
-	fl := cmd.Flags()
+func (f *methodFlags) register(fl *pflag.FlagSet) {
 	d := transplant.DefaultMethodParams()
 	p := &f.params
 	fl.StringVar(&f.method, "method", "subword", "how to build rows for new tokens: "+transplant.MethodNames())

@@ -6,30 +6,106 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/transplant-dev/transplant"
+	"github.com/transplant-dev/transplant/recipe"
 	"github.com/transplant-dev/transplant/safetensors"
 )
 
+// runFlags are the flags of transplant run, which batch jobs set by name
+// too: one parser for both.
+type runFlags struct {
+	in        transplant.Inputs
+	mf        methodFlags
+	out       string
+	maps      []string
+	mapFile   string
+	dtype     string
+	shardSize string
+	seed      uint64
+	dryRun    bool
+	explain   []string
+	tokenFile string
+	saveTo    string
+	shard     string
+	asJSON    bool
+	quiet     bool
+}
+
+// perInvocation are run's flags that say how to print or what else to
+// write, not what to build: a batch job may not set them.
+var perInvocation = []string{"dry-run", "explain", "token-report", "save-recipe", "shard", "json", "quiet"}
+
+func (r *runFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&r.in.Base, "base", "", "base model directory (required)")
+	f.StringVar(&r.in.Tokenizer, "tokenizer", "", "new tokenizer: tokenizer.json[.gz] or a directory (default: the donor's)")
+	f.StringVar(&r.in.Donor, "donor", "", "donor model directory that uses the new tokenizer")
+	f.StringVar(&r.out, "out", "", "output model directory (must not exist)")
+	r.mf.register(f)
+	f.StringArrayVar(&r.maps, "map", nil, "pair an old special token with a new one, OLD=NEW (repeatable)")
+	f.StringVar(&r.mapFile, "map-file", "", "file of OLD=NEW lines, or a JSON object {\"OLD\": \"NEW\"}")
+	f.IntVar(&r.in.PadToMultipleOf, "pad-to-multiple-of", 0, "round the new row count up to a multiple (default: as the base was padded)")
+	f.Uint64Var(&r.seed, "seed", 0, "seed for random methods")
+	f.StringVar(&r.dtype, "dtype", "", "dtype of the new tables: f32, f16, bf16 (default: the base's)")
+	f.StringVar(&r.shardSize, "max-shard-size", "5GB", "largest weights file, as transformers' max_shard_size")
+	f.BoolVar(&r.dryRun, "dry-run", false, "print the plan and the memory it needs, write nothing")
+	f.StringArrayVar(&r.explain, "explain", nil, "show how a new token's rows were made (its spelling, its text, or #ID; repeatable)")
+	f.StringVar(&r.tokenFile, "token-report", "", "write how every built row was made to this JSON-lines file (.gz to compress)")
+	f.StringVar(&r.saveTo, "save-recipe", "", "also write the recipe (alignment, row maps, tokenizer, provenance) to this file, for transplant apply")
+	f.StringVar(&r.shard, "shard", "", "solve only part I/N of the new tokens (I from 0) into --save-recipe; join the parts with transplant recipe merge")
+	f.BoolVar(&r.asJSON, "json", false, "print the plan or report as JSON")
+	f.BoolVarP(&r.quiet, "quiet", "q", false, "no progress or plan on stderr")
+}
+
+// A runSpec is what run's flags ask for, checked.
+type runSpec struct {
+	in transplant.Inputs
+	c  transplant.Choice
+	bo transplant.BuildOptions
+	wo transplant.WriteOptions
+}
+
+// spec checks the flags and turns them into what the core takes.
+func (r *runFlags) spec() (runSpec, error) {
+	sp := runSpec{in: r.in, bo: transplant.BuildOptions{Seed: r.seed}, wo: transplant.WriteOptions{ToolVersion: version, TokenRows: r.tokenFile != ""}}
+	var err error
+	if sp.c, err = r.mf.choice(); err != nil {
+		return sp, err
+	}
+	if sp.in.Tokenizer == "" && sp.in.Donor == "" {
+		return sp, fmt.Errorf("no new tokenizer: give --tokenizer, or a --donor whose tokenizer to use")
+	}
+	if sp.in.Map, err = readMap(r.maps, r.mapFile); err != nil {
+		return sp, err
+	}
+	if r.dtype != "" {
+		sp.wo.Dtype = safetensors.Dtype(strings.ToUpper(r.dtype))
+		if !sp.wo.Dtype.IsFloat() {
+			return sp, fmt.Errorf("--dtype %q: want f32, f16 or bf16", r.dtype)
+		}
+	}
+	if sp.wo.MaxShardSize, err = parseSize(r.shardSize); err != nil {
+		return sp, fmt.Errorf("--max-shard-size: %w", err)
+	}
+	if sp.bo.Shard, sp.bo.Shards, err = parseShard(r.shard); err != nil {
+		return sp, err
+	}
+	switch {
+	case sp.bo.Shards > 1 && (r.saveTo == "" || r.out != ""):
+		return sp, fmt.Errorf("--shard solves part of the rows: give --save-recipe FILE and no --out (join the parts with transplant recipe merge)")
+	case r.out == "" && r.saveTo == "" && !r.dryRun:
+		return sp, fmt.Errorf("--out is required (or --save-recipe, or --dry-run)")
+	}
+	return sp, nil
+}
+
 func newRunCmd() *cobra.Command {
-	var (
-		in        transplant.Inputs
-		mf        methodFlags
-		out       string
-		maps      []string
-		mapFile   string
-		dtype     string
-		shardSize string
-		seed      uint64
-		dryRun    bool
-		explain   []string
-		tokenFile string
-		asJSON    bool
-		quiet     bool
-	)
+	var r runFlags
 	cmd := &cobra.Command{
 		Use:   "run --base DIR --tokenizer TOKENIZER --out DIR",
 		Short: "Transplant a model onto a new tokenizer",
@@ -46,103 +122,106 @@ generation_config.json with the new vocabulary size and special-token ids,
 the new tokenizer's files and transplant.json, a report of the run with
 checksums of every input and output file. It appears only when complete,
 and not at all when the run fails or is interrupted; the inputs are only
-read.`,
+read. --save-recipe also keeps what the run decided, for transplant apply.`,
 		Example: `  transplant run --base ./Mistral-7B --tokenizer ./gpt2/tokenizer.json --method subword --out ./mistral-gpt2
   transplant run --base ./A --donor ./B --method knn --out ./A-on-B
-  transplant run --base ./llama --tokenizer ./qwen --map '<|eot_id|>=<|im_end|>' --dry-run`,
+  transplant run --base ./llama --tokenizer ./qwen --map '<|eot_id|>=<|im_end|>' --dry-run
+  transplant run --base ./A --donor ./B --method omp --shard 0/4 --save-recipe part-0.recipe`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := mf.choice()
-			if err != nil {
-				return err
-			}
-			if in.Tokenizer == "" && in.Donor == "" {
-				return fmt.Errorf("no new tokenizer: give --tokenizer, or a --donor whose tokenizer to use")
-			}
-			if in.Map, err = readMap(maps, mapFile); err != nil {
-				return err
-			}
-			wo := transplant.WriteOptions{ToolVersion: version, TokenRows: tokenFile != ""}
-			if dtype != "" {
-				wo.Dtype = safetensors.Dtype(strings.ToUpper(dtype))
-				if !wo.Dtype.IsFloat() {
-					return fmt.Errorf("--dtype %q: want f32, f16 or bf16", dtype)
-				}
-			}
-			if wo.MaxShardSize, err = parseSize(shardSize); err != nil {
-				return fmt.Errorf("--max-shard-size: %w", err)
-			}
-			if out == "" && !dryRun {
-				return fmt.Errorf("--out is required (or --dry-run)")
-			}
-			ctx := cmd.Context()
-			s, err := transplant.Open(ctx, in)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			if wo.Explain, err = s.ResolveTokens(explain); err != nil {
-				return fmt.Errorf("--explain: %w", err)
-			}
-			plan, err := s.Plan(c, wo.Dtype)
-			if err != nil {
-				return err
-			}
-			if dryRun {
-				if asJSON {
-					return writeJSON(cmd.OutOrStdout(), plan)
-				}
-				printPlan(cmd.OutOrStdout(), plan)
-				return nil
-			}
-			if !asJSON && !quiet {
-				printPlan(cmd.ErrOrStderr(), plan)
-			}
-			limitMemory(plan.MemoryBytes)
-			p := newProgress(cmd.ErrOrStderr(), quiet)
-			defer p.done()
-			wo.Progress = p.update
-			b, err := s.Build(ctx, c, transplant.BuildOptions{Seed: seed, Progress: p.update})
-			if err != nil {
-				return err
-			}
-			rep, err := s.Write(ctx, out, b, wo)
-			p.done()
-			if err != nil {
-				return err
-			}
-			if tokenFile != "" {
-				if err := writeTokenRows(tokenFile, rep.Tokens); err != nil {
-					return fmt.Errorf("--token-report: %w", err)
-				}
-			}
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), rep)
-			}
-			printRunReport(cmd.OutOrStdout(), out, rep)
-			printExplanations(cmd.OutOrStdout(), rep.Explanations)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return r.run(cmd) },
 	}
-	f := cmd.Flags()
-	f.StringVar(&in.Base, "base", "", "base model directory (required)")
-	f.StringVar(&in.Tokenizer, "tokenizer", "", "new tokenizer: tokenizer.json[.gz] or a directory (default: the donor's)")
-	f.StringVar(&in.Donor, "donor", "", "donor model directory that uses the new tokenizer")
-	f.StringVar(&out, "out", "", "output model directory (must not exist)")
-	mf.register(cmd)
-	f.StringArrayVar(&maps, "map", nil, "pair an old special token with a new one, OLD=NEW (repeatable)")
-	f.StringVar(&mapFile, "map-file", "", "file of OLD=NEW lines, or a JSON object {\"OLD\": \"NEW\"}")
-	f.IntVar(&in.PadToMultipleOf, "pad-to-multiple-of", 0, "round the new row count up to a multiple (default: as the base was padded)")
-	f.Uint64Var(&seed, "seed", 0, "seed for random methods")
-	f.StringVar(&dtype, "dtype", "", "dtype of the new tables: f32, f16, bf16 (default: the base's)")
-	f.StringVar(&shardSize, "max-shard-size", "5GB", "largest weights file, as transformers' max_shard_size")
-	f.BoolVar(&dryRun, "dry-run", false, "print the plan and the memory it needs, write nothing")
-	f.StringArrayVar(&explain, "explain", nil, "show how a new token's rows were made (its spelling, its text, or #ID; repeatable)")
-	f.StringVar(&tokenFile, "token-report", "", "write how every built row was made to this JSON-lines file (.gz to compress)")
-	f.BoolVar(&asJSON, "json", false, "print the plan or report as JSON")
-	f.BoolVarP(&quiet, "quiet", "q", false, "no progress or plan on stderr")
+	r.register(cmd.Flags())
 	cmd.MarkFlagRequired("base")
 	return cmd
+}
+
+// run is transplant run: open, plan, build, then write the model, the
+// recipe or both.
+func (r *runFlags) run(cmd *cobra.Command) error {
+	sp, err := r.spec()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	s, err := transplant.Open(ctx, sp.in)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if sp.wo.Explain, err = s.ResolveTokens(r.explain); err != nil {
+		return fmt.Errorf("--explain: %w", err)
+	}
+	plan, err := s.Plan(sp.c, sp.wo.Dtype)
+	if err != nil {
+		return err
+	}
+	if r.dryRun {
+		if r.asJSON {
+			return writeJSON(cmd.OutOrStdout(), plan)
+		}
+		printPlan(cmd.OutOrStdout(), plan)
+		return nil
+	}
+	if !r.asJSON && !r.quiet {
+		printPlan(cmd.ErrOrStderr(), plan)
+	}
+	limitMemory(plan.MemoryBytes)
+	p := newProgress(cmd.ErrOrStderr(), r.quiet)
+	defer p.done()
+	sp.bo.Progress, sp.wo.Progress = p.update, p.update
+	b, err := s.Build(ctx, sp.c, sp.bo)
+	if err != nil {
+		return err
+	}
+	if r.saveTo != "" {
+		if err := saveRecipe(s, b, r.saveTo); err != nil {
+			return err
+		}
+		if r.out == "" {
+			p.done()
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote recipe %s\n", r.saveTo)
+			return nil
+		}
+	}
+	rep, err := s.Write(ctx, r.out, b, sp.wo)
+	p.done()
+	if err != nil {
+		return err
+	}
+	if r.tokenFile != "" {
+		if err := writeTokenRows(r.tokenFile, rep.Tokens); err != nil {
+			return fmt.Errorf("--token-report: %w", err)
+		}
+	}
+	if r.asJSON {
+		return writeJSON(cmd.OutOrStdout(), rep)
+	}
+	printRunReport(cmd.OutOrStdout(), r.out, rep)
+	printExplanations(cmd.OutOrStdout(), rep.Explanations)
+	return nil
+}
+
+// saveRecipe writes what b decided as a recipe file.
+func saveRecipe(s *transplant.Session, b *transplant.Built, path string) error {
+	r, err := s.Recipe(b, version)
+	if err != nil {
+		return err
+	}
+	return recipe.WriteFile(path, r)
+}
+
+// parseShard reads "I/N" (I from 0); "" is the whole solve.
+func parseShard(s string) (index, count int, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	i, n, ok := strings.Cut(s, "/")
+	index, err1 := strconv.Atoi(i)
+	count, err2 := strconv.Atoi(n)
+	if !ok || err1 != nil || err2 != nil || count < 1 || index < 0 || index >= count {
+		return 0, 0, fmt.Errorf("--shard %q: want I/N with 0 ≤ I < N", s)
+	}
+	return index, count, nil
 }
 
 // limitMemory tells the garbage collector how much the run should need, so
