@@ -166,11 +166,11 @@ func reportResult(rep *transplant.Report) batch.Result {
 // evalRecord is what an eval unit writes: the scores, and what they were
 // scores of, so that a rerun knows whether they still hold.
 type evalRecord struct {
-	Model    string          `json:"model"`
-	Report   string          `json:"transplant_json_sha256"`
-	Text     string          `json:"text_sha256"`
-	Baseline string          `json:"baseline,omitempty"`
-	Scores   eval.Report     `json:"scores"`
+	Model    string             `json:"model"`
+	Report   string             `json:"transplant_json_sha256"`
+	Text     string             `json:"text_sha256"`
+	Baseline string             `json:"baseline,omitempty"`
+	Scores   eval.Report        `json:"scores"`
 	Result   map[string]float64 `json:"result"`
 }
 
