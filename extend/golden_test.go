@@ -24,20 +24,21 @@ var writeDir = flag.String("extend.write", "", "write the extended tokenizers of
 
 // goldenCases are the tokenizers extended for the goldens and how.
 var goldenCases = []struct {
-	name string
-	opts Options
+	name  string
+	opts  Options
+	short bool // run with -short too
 }{
-	{"gpt2", Options{Add: 300}},                                      // byte-level BPE
-	{"qwen3", Options{Add: 300, FirstID: 151936}},                    // byte-level, merges as pairs, added tokens past the vocabulary, padded embedding
-	{"llama3", Options{Add: 300, FirstID: 128256}},                   // byte-level with ignore_merges (shared only)
-	{"mistral-7b-v0.1", Options{Add: 300}},                           // SentencePiece BPE, byte fallback, Metaspace without split, CRLF file
-	{"mistral-legacy", Options{Add: 300, SeparatePunctuation: true}}, // the same vocabulary, Prepend and Replace normalizers
-	{"t5-small", Options{Add: 300, FirstID: 32128}},                  // Unigram, padded embedding: placeholders
-	{"synth-unigram", Options{Add: 100}},                             // Unigram with byte fallback
-	{"bert-base-uncased", Options{Add: 300}},                         // WordPiece
-	{"synth-prefix-bpe", Options{Add: 100}},                          // BPE with a continuing-subword prefix
-	{"synth-suffix-bpe", Options{Add: 100}},                          // BPE with an end-of-word suffix
-	{"synth-split-bytelevel", Options{Add: 100, MinFrequency: 3}},    // byte-level with ignore_merges
+	{"gpt2", Options{Add: 300}, true},                                       // byte-level BPE
+	{"qwen3", Options{Add: 300, FirstID: 151936}, false},                    // byte-level, merges as pairs, added tokens past the vocabulary, padded embedding
+	{"llama3", Options{Add: 300, FirstID: 128256}, false},                   // byte-level with ignore_merges (shared only)
+	{"mistral-7b-v0.1", Options{Add: 300}, true},                            // SentencePiece BPE, byte fallback, Metaspace without split, CRLF file
+	{"mistral-legacy", Options{Add: 300, SeparatePunctuation: true}, false}, // the same vocabulary, Prepend and Replace normalizers
+	{"t5-small", Options{Add: 300, FirstID: 32128}, false},                  // Unigram, padded embedding: placeholders
+	{"synth-unigram", Options{Add: 100}, true},                              // Unigram with byte fallback
+	{"bert-base-uncased", Options{Add: 300}, true},                          // WordPiece
+	{"synth-prefix-bpe", Options{Add: 100}, true},                           // BPE with a continuing-subword prefix
+	{"synth-suffix-bpe", Options{Add: 100}, true},                           // BPE with an end-of-word suffix
+	{"synth-split-bytelevel", Options{Add: 100, MinFrequency: 3}, true},     // byte-level with ignore_merges
 }
 
 type goldenRow struct {
@@ -72,6 +73,9 @@ func TestGolden(t *testing.T) {
 	}
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
+			if testing.Short() && !tc.short && *writeDir == "" {
+				t.Skip("large tokenizer: only without -short")
+			}
 			base := openBase(t, tc.name)
 			ext := learn(t, base, corpus, tc.opts)
 			// Unigram may end short: pieces the corpus never uses are dropped.
@@ -105,6 +109,7 @@ func TestGolden(t *testing.T) {
 			if len(golden) != len(lines) {
 				t.Fatalf("golden has %d rows, lines %d", len(golden), len(lines))
 			}
+			checkAppendOnly(t, base.files["tokenizer.json"], data)
 			checkGolden(t, tok, lines, golden)
 			checkReachable(t, base, tok, ext, corpus)
 			checkOldText(t, base, tok, ext, lines)

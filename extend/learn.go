@@ -167,6 +167,9 @@ func Learn(ctx context.Context, base *Base, corpus io.Reader, opts Options) (*Ex
 		return nil, fmt.Errorf("extend: %d new tokens asked for", opts.Add)
 	}
 	ext := &Extension{base: base, FirstID: max(opts.FirstID, base.tok.VocabSize())}
+	if err := base.checkFirstID(ext.FirstID); err != nil {
+		return nil, err
+	}
 	var l learner
 	switch base.model.family {
 	case "BPE":

@@ -88,6 +88,7 @@ func (l *wordPieceLearner) learn(ctx context.Context, wc *wordCounts, opts Optio
 			}
 			ext.Tokens = append(ext.Tokens, t)
 		}
+		progress(opts, Learning, int64(len(ext.Tokens)), int64(opts.Add))
 		after, err := ext.Tokenizer()
 		if err != nil {
 			return err
@@ -110,7 +111,6 @@ func (l *wordPieceLearner) learn(ctx context.Context, wc *wordCounts, opts Optio
 		if !newUnk {
 			ext.Stats.TokensAfter = ext.Stats.TokensBefore + delta
 			ext.Stats.DistinctWords = len(words)
-			progress(opts, Learning, int64(len(ext.Tokens)), int64(opts.Add))
 			return nil
 		}
 	}

@@ -23,7 +23,10 @@ import (
 // vocabulary the first id past the vocabulary's size, which growing the
 // vocabulary would change; so added tokens outside it (Qwen's, Llama 3's)
 // are entered into it at their ids. The model never meets them: added
-// tokens are cut out of the text before it runs. Ids left unused before
+// tokens are cut out of the text before it runs. (All but a non-special
+// single_word token, which stays in the text inside a word; in a Unigram
+// vocabulary its piece, scored as the lowest, could then be picked there.
+// None of the real tokenizers tested has one outside its vocabulary.) Ids left unused before
 // FirstID stay out of a BPE or WordPiece vocabulary; a Unigram vocabulary,
 // a list, holds a placeholder piece for each, spelled with the space mark
 // inside ("<unused▁32100>"), which no word of its splitting Metaspace
@@ -222,11 +225,33 @@ func (b *Base) entries(tokens []Token) ([]vocabEntry, error) {
 			continue
 		}
 		if !b.model.gapSafe {
-			return nil, fmt.Errorf("extend: id %d would be a hole in a Unigram vocabulary whose pre-tokenizer is not a splitting Metaspace, so no placeholder piece is sure never to match; start the new ids at %d", id, b.tok.VocabSize())
+			return nil, b.holeError(id)
 		}
 		out = append(out, vocabEntry{placeholder(b.model.mark, id), id, dyadic(b.model.minScore)})
 	}
 	return out, nil
+}
+
+// checkFirstID refuses new ids after a hole that the vocabulary cannot
+// hold: a Unigram list whose pre-tokenizer lets any text into a word.
+func (b *Base) checkFirstID(first int) error {
+	if b.model.family != "Unigram" || b.model.gapSafe {
+		return nil
+	}
+	added := map[int]bool{}
+	for _, a := range b.tok.AddedTokens() {
+		added[a.ID] = true
+	}
+	for id := len(b.model.pieces); id < first; id++ {
+		if !added[id] {
+			return b.holeError(id)
+		}
+	}
+	return nil
+}
+
+func (b *Base) holeError(id int) error {
+	return fmt.Errorf("extend: id %d would be a hole in a Unigram vocabulary whose pre-tokenizer is not a splitting Metaspace, so no placeholder piece is sure never to match; start the new ids at %d", id, b.tok.VocabSize())
 }
 
 func placeholder(mark string, id int) string {
