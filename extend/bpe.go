@@ -201,7 +201,7 @@ func (l *bpeLearner) build(wc *wordCounts) {
 			rest = rest[w:]
 		}
 		w := bpeWord{count: n, whole: k[0] == 1}
-		var spelled strings.Builder
+		var spelled strings.Builder // the word as a token would spell it, for ignore_merges
 		for i := 0; i < len(ids); {
 			if l.byteOf[ids[i]] < 0 || !l.charsOK {
 				w.syms = append(w.syms, int32(ids[i]))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"sync"
@@ -107,7 +108,6 @@ func (wc *wordCounts) add(c chunkCounts, maxWords int) {
 	}
 	wc.stats.Words += c.words
 	wc.stats.TokensBefore += c.tokens
-	wc.stats.TokensAfter += c.tokens
 	wc.stats.Bytes += c.bytes
 	if len(wc.counts) <= maxWords {
 		return
@@ -165,7 +165,7 @@ func readChunks(ctx context.Context, r io.Reader, out chan<- chunk) error {
 			if errors.Is(err, io.EOF) {
 				eof = true
 			} else if err != nil {
-				return err
+				return fmt.Errorf("extend: reading the corpus: %w", err)
 			}
 		}
 		if n == 0 {

@@ -109,7 +109,10 @@ type Token struct {
 // Stats describes the corpus and what the extension does to it.
 type Stats struct {
 	Bytes int64 // corpus bytes read
-	Words int64 // words the model encoded (occurrences)
+	// Words counts the model's inputs: pre-tokenized words, or, for a
+	// tokenizer without a pre-tokenizer, the stretches of text between
+	// added tokens.
+	Words int64
 	// DistinctWords is the number of distinct words learned from.
 	DistinctWords int
 	// Pruned is the largest count of the words forgotten to respect
@@ -186,6 +189,7 @@ func Learn(ctx context.Context, base *Base, corpus io.Reader, opts Options) (*Ex
 		return nil, err
 	}
 	ext.Stats = counts.stats
+	progress(opts, Learning, 0, int64(opts.Add))
 	if err := l.learn(ctx, counts, opts, ext); err != nil {
 		return nil, err
 	}

@@ -74,11 +74,13 @@ func (l *wordPieceLearner) learn(ctx context.Context, wc *wordCounts, opts Optio
 		}
 		return strings.Compare(x.w.text, y.w.text)
 	})
-	chosen := cands[:min(len(cands), opts.Add)]
 	dropped := map[string]bool{}
 	for {
 		ext.Tokens = ext.Tokens[:0]
-		for _, c := range chosen {
+		for _, c := range cands {
+			if len(ext.Tokens) == opts.Add {
+				break
+			}
 			if dropped[c.w.text] {
 				continue
 			}
