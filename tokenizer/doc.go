@@ -65,4 +65,12 @@
 // byte-fallback, continuation and unused ids. EncodeSurface cuts given
 // bytes as the model would, without the prefix space and special tokens
 // Encode may add: the subword decomposition a transplant needs.
+//
+// # Words
+//
+// EncodeWords runs Encode one model input at a time, giving each word as
+// the model reads it (normalized, pre-tokenized, spelled in the
+// vocabulary's alphabet) with its ids; EncodeWord encodes one such word
+// again. Learning new tokens from how a vocabulary cuts a corpus (package
+// extend) rests on both.
 package tokenizer

@@ -8,8 +8,9 @@ import (
 )
 
 // FuzzEncode runs every stage on arbitrary bytes with tokenizers of every
-// model kind: no panic, no hang, and what a byte-level tokenizer encodes
-// decodes and spells back to the (sanitized) input.
+// model kind: no panic, no hang, EncodeWords is Encode cut in words, and
+// what a byte-level tokenizer encodes decodes and spells back to the
+// (sanitized) input.
 func FuzzEncode(f *testing.F) {
 	for _, s := range []string{"Hello, world!", "  \t\n\r\n x", "<|endoftext|>", "[CLS] a [SEP]", "<s>▁x</s>",
 		"\xff\xfe\xe2\x82", "数学 🤖 'll 12345", strings.Repeat("a", 300), "İi ﬁ ǅ", "\x00\u200d"} {
@@ -28,6 +29,11 @@ func FuzzEncode(f *testing.F) {
 			ids := tk.Encode(s, true)
 			tk.Decode(ids, false)
 			tk.Decode(ids, true)
+			var words []int
+			tk.EncodeWords(s, func(_ []byte, ids []int) { words = append(words, ids...) })
+			if want := tk.Encode(s, false); !slices.Equal(words, want) {
+				t.Errorf("EncodeWords(%q) gives %v, Encode %v", s, words, want)
+			}
 			surf := tk.EncodeSurface([]byte(s))
 			// Exclude a token the input itself uses, when there is one.
 			if len(surf) > 0 {

@@ -108,6 +108,19 @@ func (t *Tokenizer) EncodeBatch(texts []string, addSpecialTokens bool) [][]int {
 }
 
 func (pl *pipeline) encode(dst []int, text string, ws *workspace) []int {
+	pl.eachPiece(text, ws, func(p piece) {
+		if p.id >= 0 {
+			dst = append(dst, p.id)
+			return
+		}
+		dst = pl.model.tokenize(dst, p, ws)
+	})
+	return dst
+}
+
+// eachPiece runs the pipeline up to the model: it calls f, in text order,
+// with every added token (id >= 0) and every word the model is to encode.
+func (pl *pipeline) eachPiece(text string, ws *workspace, f func(p piece)) {
 	if pl.validate {
 		text = validUTF8String(text)
 	}
@@ -133,22 +146,21 @@ func (pl *pipeline) encode(dst []int, text string, ws *workspace) []int {
 	ws.pieces = pieces
 	for _, p := range pieces {
 		if p.id >= 0 {
-			dst = append(dst, p.id)
+			f(p)
 			continue
 		}
 		if p.text == "" {
 			continue
 		}
 		if pl.pre == nil {
-			dst = pl.model.tokenize(dst, p, ws)
+			f(p)
 			continue
 		}
 		ws.words = pl.pre.preTokenize(ws.words[:0], p, &ws.scratch)
 		for _, w := range ws.words {
-			dst = pl.model.tokenize(dst, w, ws)
+			f(w)
 		}
 	}
-	return dst
 }
 
 func validUTF8String(s string) string {
