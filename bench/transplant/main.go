@@ -9,7 +9,12 @@
 // transplant command; runs it as a child process for each -methods entry;
 // and prints peak RSS (getrusage), wall time and the budget.
 //
+// With -apply N it also times transplant apply of a saved subword recipe
+// against cp -r of the checkpoint, N rounds alternating, and compares
+// apply's peak RSS with the run's plan.
+//
 //	go run ./bench/transplant -dir /tmp/tbench
+//	go run ./bench/transplant -dir /tmp/tbench -methods '' -apply 3
 package main
 
 import (
@@ -23,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -38,10 +44,74 @@ func main() {
 	hidden := flag.Int("hidden", 4096, "hidden size")
 	total := flag.Int64("total", 8<<30, "total checkpoint size in bytes")
 	methods := flag.String("methods", "subword", "comma-separated methods to run")
+	rounds := flag.Int("apply", 0, "rounds of transplant apply against cp -r (0: none)")
 	flag.Parse()
-	if err := run(*dir, *baseTok, *newTok, *hidden, *total, strings.Split(*methods, ",")); err != nil {
+	var ms []string
+	if *methods != "" {
+		ms = strings.Split(*methods, ",")
+	}
+	if err := run(*dir, *baseTok, *newTok, *hidden, *total, ms); err != nil {
 		log.Fatal(err)
 	}
+	if *rounds > 0 {
+		if err := applyVsCopy(*dir, *newTok, *rounds); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+// applyVsCopy saves a subword recipe of the generated base, then times
+// apply and cp -r of the base in alternation, each in a fresh output.
+func applyVsCopy(dir, newTok string, rounds int) error {
+	bin, base := filepath.Join(dir, "transplant"), filepath.Join(dir, "base")
+	rec := filepath.Join(dir, "subword.recipe")
+	plan, err := exec.Command(bin, "run", "--base", base, "--tokenizer", newTok, "--method", "subword", "--dry-run", "--json").Output()
+	if err != nil {
+		return fmt.Errorf("dry run: %w", err)
+	}
+	var p struct {
+		Memory int64 `json:"memory_bytes"`
+	}
+	if err := json.Unmarshal(plan, &p); err != nil {
+		return err
+	}
+	os.Remove(rec)
+	if out, err := exec.Command(bin, "run", "--base", base, "--tokenizer", newTok, "--method", "subword", "--save-recipe", rec, "-q").CombinedOutput(); err != nil {
+		return fmt.Errorf("save recipe: %v\n%s", err, out)
+	}
+	const gib = 1 << 30
+	fmt.Printf("\napply of a subword recipe against cp -r of the %.1f GiB checkpoint; run plan %.2f GiB\n", float64(dirSize(base))/gib, float64(p.Memory)/gib)
+	fmt.Printf("%-6s %10s %10s %8s %12s\n", "round", "cp -r", "apply", "ratio", "apply RSS")
+	var ratios []float64
+	for i := range rounds {
+		out := filepath.Join(dir, "out-apply")
+		os.RemoveAll(out)
+		cp, _, err := timed(exec.Command("cp", "-r", base, out))
+		if err != nil {
+			return err
+		}
+		os.RemoveAll(out)
+		ap, rss, err := timed(exec.Command(bin, "apply", "--recipe", rec, "--base", base, "--out", out, "-q"))
+		if err != nil {
+			return err
+		}
+		os.RemoveAll(out)
+		ratios = append(ratios, ap.Seconds()/cp.Seconds())
+		fmt.Printf("%-6d %9.1fs %9.1fs %8.2f %8.2f GiB\n", i, cp.Seconds(), ap.Seconds(), ratios[i], float64(rss)/gib)
+	}
+	slices.Sort(ratios)
+	fmt.Printf("median ratio apply/cp %.2f\n", ratios[len(ratios)/2])
+	return nil
+}
+
+// timed runs cmd and returns its wall time and peak RSS.
+func timed(cmd *exec.Cmd) (time.Duration, int64, error) {
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", cmd.Path, err)
+	}
+	return time.Since(start), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024, nil
 }
 
 func run(dir, baseTok, newTok string, hidden int, total int64, methods []string) error {
