@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"gonum.org/v1/gonum/blas/blas32"
 
@@ -130,15 +129,11 @@ func WriteDir(ctx context.Context, out string, base *Model, opts WriteOptions) (
 // checkOutput refuses an output path that is the input directory or inside
 // it, or that already holds files.
 func checkOutput(out, in string) error {
-	absOut, err := resolve(out)
+	inside, err := safefile.Within(out, in)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	absIn, err := resolve(in)
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if rel, err := filepath.Rel(absIn, absOut); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+	if inside {
 		return fmt.Errorf("checkpoint: %s: %w %s", out, ErrOutputInsideInput, in)
 	}
 	entries, err := os.ReadDir(out)
@@ -149,26 +144,4 @@ func checkOutput(out, in string) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
-}
-
-// resolve returns the absolute path with symbolic links of its existing
-// part resolved, so two spellings of one directory compare equal.
-func resolve(path string) (string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	var rest []string
-	for {
-		real, err := filepath.EvalSymlinks(abs)
-		if err == nil {
-			return filepath.Join(append([]string{real}, rest...)...), nil
-		}
-		parent := filepath.Dir(abs)
-		if parent == abs {
-			return filepath.Clean(path), nil
-		}
-		rest = append([]string{filepath.Base(abs)}, rest...)
-		abs = parent
-	}
 }

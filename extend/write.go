@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 
+	"github.com/transplant-dev/transplant/internal/safefile"
 	"github.com/transplant-dev/transplant/tokenizer"
 )
 
@@ -57,15 +57,11 @@ func (e *Extension) Tokenizer() (*tokenizer.Tokenizer, error) {
 // Write writes Files into dir, creating it if needed. dir must not be the
 // base tokenizer's directory or inside it (ErrOutputInsideInput).
 func (e *Extension) Write(dir string) error {
-	out, err := resolve(dir)
+	inside, err := safefile.Within(dir, e.base.dir)
 	if err != nil {
 		return fmt.Errorf("extend: %w", err)
 	}
-	in, err := resolve(e.base.dir)
-	if err != nil {
-		return fmt.Errorf("extend: %w", err)
-	}
-	if rel, err := filepath.Rel(in, out); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+	if inside {
 		return fmt.Errorf("extend: %s: %w %s", dir, ErrOutputInsideInput, e.base.dir)
 	}
 	files, err := e.Files()
@@ -76,56 +72,11 @@ func (e *Extension) Write(dir string) error {
 		return fmt.Errorf("extend: %w", err)
 	}
 	for _, name := range slices.Sorted(maps.Keys(files)) {
-		if err := writeFileAtomic(filepath.Join(dir, name), files[name]); err != nil {
+		if err := safefile.WriteFile(filepath.Join(dir, name), files[name]); err != nil {
 			return fmt.Errorf("extend: %w", err)
 		}
 	}
 	return nil
-}
-
-// writeFileAtomic writes a file under a temporary name and renames it, so
-// that a reader never sees it half written.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
-}
-
-// resolve returns the absolute path with symbolic links of its existing
-// part resolved, so two spellings of one directory compare equal.
-func resolve(path string) (string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	var rest []string
-	for {
-		real, err := filepath.EvalSymlinks(abs)
-		if err == nil {
-			return filepath.Join(append([]string{real}, rest...)...), nil
-		}
-		parent := filepath.Dir(abs)
-		if parent == abs {
-			return filepath.Clean(path), nil
-		}
-		rest = append([]string{filepath.Base(abs)}, rest...)
-		abs = parent
-	}
 }
 
 // tokenizerJSON splices the new entries into the base's tokenizer.json.

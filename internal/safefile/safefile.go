@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // A File is a file being written under a temporary name; Commit gives it
@@ -129,5 +130,44 @@ func SHA256(ctx context.Context, path string) (string, error) {
 		if err != nil {
 			return "", err
 		}
+	}
+}
+
+// Within reports whether path is dir or lies inside it, comparing their
+// absolute forms with symbolic links resolved as far as each exists, so
+// that two spellings of one directory compare equal. An output that must
+// not touch an input asks this.
+func Within(path, dir string) (bool, error) {
+	p, err := resolve(path)
+	if err != nil {
+		return false, err
+	}
+	d, err := resolve(dir)
+	if err != nil {
+		return false, err
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)), nil
+}
+
+// resolve returns the absolute path with symbolic links of its existing
+// part resolved.
+func resolve(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	var rest []string
+	for {
+		real, err := filepath.EvalSymlinks(abs)
+		if err == nil {
+			return filepath.Join(append([]string{real}, rest...)...), nil
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return filepath.Clean(path), nil
+		}
+		rest = append([]string{filepath.Base(abs)}, rest...)
+		abs = parent
 	}
 }

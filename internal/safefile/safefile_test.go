@@ -48,3 +48,25 @@ func TestSHA256(t *testing.T) {
 		t.Errorf("got %s, %v", got, err)
 	}
 }
+
+func TestWithin(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "model")
+	os.Mkdir(in, 0o755)
+	link := filepath.Join(dir, "link")
+	os.Symlink(in, link)
+	for _, tc := range []struct {
+		path string
+		want bool
+	}{
+		{in, true},
+		{filepath.Join(in, "out"), true},
+		{filepath.Join(link, "new", "out"), true},
+		{filepath.Join(dir, "model-out"), false},
+		{dir, false},
+	} {
+		if got, err := Within(tc.path, in); err != nil || got != tc.want {
+			t.Errorf("Within(%s) = %v, %v", tc.path, got, err)
+		}
+	}
+}
