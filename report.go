@@ -95,6 +95,7 @@ func (s *Session) inputFiles() []InputFile {
 	switch st, err := os.Stat(s.newTokDir); {
 	case s.recipe != nil:
 		add("recipe", s.in.Recipe)
+	case s.in.TokenizerFiles != nil: // not on disk: made from the inputs below
 	case err == nil && !st.IsDir():
 		add("new tokenizer", s.newTokDir)
 	default:

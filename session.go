@@ -33,6 +33,10 @@ type Inputs struct {
 	// directory holding one. Empty means the donor's; with neither, the
 	// base's own tokenizer (every token shared: what reconstruction needs).
 	Tokenizer string
+	// TokenizerFiles, when set, is the new tokenizer held in memory
+	// (tokenizer.json and its companions by name), such as one just
+	// extended; Tokenizer then only names it in reports.
+	TokenizerFiles map[string][]byte
 	// Donor is an optional model directory that already uses the new
 	// tokenizer; knn and omp need one.
 	Donor string
@@ -165,6 +169,8 @@ func (s *Session) openNewSide() error {
 	}
 	path := s.in.Tokenizer
 	switch {
+	case s.in.TokenizerFiles != nil:
+		return s.loadNewFiles(path)
 	case path != "":
 	case s.donor != nil:
 		path = s.donor.Dir()
@@ -187,6 +193,19 @@ func (s *Session) openNewSide() error {
 		return nil
 	}
 	return s.checkDonor()
+}
+
+// loadNewFiles takes the new tokenizer from Inputs.TokenizerFiles.
+func (s *Session) loadNewFiles(name string) error {
+	tok, err := tokenizer.LoadFiles(s.in.TokenizerFiles, name)
+	if err != nil {
+		return fmt.Errorf("transplant: new tokenizer: %w", err)
+	}
+	s.newTok, s.newTokDir, s.newFiles = tok, name, s.in.TokenizerFiles
+	if s.donor != nil {
+		return s.checkDonor()
+	}
+	return nil
 }
 
 // checkDonor refuses a donor whose own tokenizer is not the new one, or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/checkpoint"
@@ -25,6 +26,10 @@ type WriteOptions struct {
 	TokenRows bool
 	// ToolVersion is recorded in transplant.json.
 	ToolVersion string
+	// MoreInputs are other files the output derives from, such as the
+	// corpus new tokens were learned on: transplant.json records them with
+	// their checksums, by role.
+	MoreInputs []InputFile
 	// Progress, when set, hears about writing: stage is "writing", done and
 	// total count bytes.
 	Progress func(stage string, done, total int64)
@@ -42,6 +47,13 @@ func (s *Session) Write(ctx context.Context, out string, b *Built, opts WriteOpt
 	}
 	rep := &Report{Tool: "transplant", Version: opts.ToolVersion, Seed: b.Seed, Alignment: s.alignment.Report}
 	rep.Inputs = s.inputFiles()
+	for _, f := range opts.MoreInputs {
+		st, err := os.Stat(f.Path)
+		if err != nil {
+			return nil, fmt.Errorf("transplant: %s: %w", f.Role, err)
+		}
+		rep.Inputs = append(rep.Inputs, InputFile{Role: f.Role, Path: f.Path, Bytes: st.Size()})
+	}
 	hashCtx, cancelHash := context.WithCancel(ctx)
 	defer cancelHash()
 	hashed := make(chan error, 1)

@@ -38,6 +38,7 @@ func newRootCmd() *cobra.Command {
 		newApplyCmd(),
 		newRecipeCmd(),
 		newBatchCmd(),
+		newExtendCmd(),
 		newEvalCmd(),
 	)
 	return root

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/transplant-dev/transplant"
+	"github.com/transplant-dev/transplant/checkpoint"
+	"github.com/transplant-dev/transplant/eval"
+	"github.com/transplant-dev/transplant/extend"
+	"github.com/transplant-dev/transplant/internal/safefile"
+	"github.com/transplant-dev/transplant/safetensors"
+)
+
+// extendFlags are the flags of transplant extend.
+type extendFlags struct {
+	base, corpus, out, text string
+	opts                    extend.Options
+	mf                      methodFlags
+	seed                    uint64
+	dtype, shardSize        string
+	dryRun, asJSON, quiet   bool
+}
+
+func newExtendCmd() *cobra.Command {
+	var e extendFlags
+	cmd := &cobra.Command{
+		Use:   "extend --base DIR --corpus FILE --add N --out DIR",
+		Short: "Learn new tokens on a corpus, add them to the model's tokenizer and tables, and measure",
+		Long: `Extend grows the base model's vocabulary instead of replacing it. It learns up
+to --add new tokens on --corpus (text the base cuts into too many pieces: a
+language, a domain, a code base), chosen by the tokens they save: for BPE
+tokenizers new merges after the existing ones, for Unigram new pieces with
+scores, for WordPiece new words. Every old token and added token keeps its
+id; new ids follow every old one (and the padding rows, if the base padded
+its tables), so text without the new tokens encodes exactly as before.
+
+Each new token's rows are built from the old pieces it replaces, with
+--method as in transplant run; the output directory is written as run
+writes it, with the extended tokenizer. The report gives bytes per token on
+the corpus before and after and, with --text, the efficiency on that text
+and the bits per byte of the base and of the extended model there.
+
+--dry-run learns the tokens and prints them with the corpus statistics and
+what the transplant will take, and writes nothing.`,
+		Example: `  transplant extend --base ./llama --corpus ./icelandic.txt --add 8000 --out ./llama-is --text ./is-heldout.txt
+  transplant extend --base ./A --corpus calib.txt --add 2000 --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return e.run(cmd) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&e.base, "base", "", "base model directory (required)")
+	f.StringVar(&e.corpus, "corpus", "", "UTF-8 text to learn new tokens on (required)")
+	f.IntVar(&e.opts.Add, "add", 0, "number of new tokens to learn (required)")
+	f.StringVar(&e.out, "out", "", "output model directory (must not exist)")
+	f.StringVar(&e.text, "text", "", "held-out UTF-8 text to measure efficiency and bits per byte on")
+	f.IntVar(&e.opts.MinFrequency, "min-frequency", 2, "fewest occurrences on the corpus a new token needs")
+	f.IntVar(&e.opts.MaxWords, "max-words", extend.DefaultMaxWords, "distinct words kept while counting (bounds memory; the rarest are forgotten)")
+	f.BoolVar(&e.opts.SeparatePunctuation, "separate-punctuation", false, "keep letters apart from punctuation in new tokens when the base does")
+	e.mf.register(f)
+	f.Uint64Var(&e.seed, "seed", 0, "seed for random methods")
+	f.StringVar(&e.dtype, "dtype", "", "dtype of the new tables: f32, f16, bf16 (default: the base's)")
+	f.StringVar(&e.shardSize, "max-shard-size", "5GB", "largest weights file, as transformers' max_shard_size")
+	f.BoolVar(&e.dryRun, "dry-run", false, "learn and print the new tokens and the plan; write nothing")
+	f.BoolVar(&e.asJSON, "json", false, "print the report as JSON")
+	f.BoolVarP(&e.quiet, "quiet", "q", false, "no progress on stderr")
+	for _, name := range []string{"base", "corpus", "add"} {
+		cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+// extendReport is what extend prints: the learning, the transplant and
+// the measurements.
+type extendReport struct {
+	Added      int                `json:"added"`
+	Wanted     int                `json:"wanted"`
+	FirstID    int                `json:"first_id"`
+	Learning   extend.Stats       `json:"learning"`
+	Seconds    float64            `json:"learning_seconds"`
+	Tokens     []extend.Token     `json:"tokens,omitempty"`
+	Plan       *transplant.Plan   `json:"plan,omitempty"`
+	Transplant *transplant.Report `json:"transplant,omitempty"`
+	Text       *eval.Report       `json:"text,omitempty"`
+}
+
+func (e *extendFlags) run(cmd *cobra.Command) error {
+	if e.out == "" && !e.dryRun {
+		return fmt.Errorf("--out is required (or --dry-run)")
+	}
+	if e.opts.Add <= 0 {
+		return fmt.Errorf("--add %d: want a positive number of tokens", e.opts.Add)
+	}
+	c, err := e.mf.choice()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	p := newProgress(cmd.ErrOrStderr(), e.quiet)
+	defer p.done()
+	ext, rep, err := e.learn(ctx, p)
+	if err != nil {
+		return err
+	}
+	if ext.Warning != nil && !e.quiet {
+		fmt.Fprintf(cmd.ErrOrStderr(), "transplant: warning: %v; adding the %d found\n", ext.Warning, len(ext.Tokens))
+	}
+	files, err := ext.Files()
+	if err != nil {
+		return err
+	}
+	s, err := transplant.Open(ctx, transplant.Inputs{Base: e.base, Tokenizer: "extended tokenizer", TokenizerFiles: files})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	wo, err := e.writeOptions()
+	if err != nil {
+		return err
+	}
+	plan, err := s.Plan(c, wo.Dtype)
+	if err != nil {
+		return err
+	}
+	rep.Plan = &plan
+	if e.dryRun {
+		return e.print(cmd.OutOrStdout(), rep)
+	}
+	limitMemory(plan.MemoryBytes)
+	bo := transplant.BuildOptions{Seed: e.seed, Progress: p.update}
+	wo.Progress = p.update
+	b, err := s.Build(ctx, c, bo)
+	if err != nil {
+		return err
+	}
+	if rep.Transplant, err = s.Write(ctx, e.out, b, wo); err != nil {
+		return err
+	}
+	if e.text != "" {
+		if rep.Text, err = e.measure(ctx, s, p); err != nil {
+			return err
+		}
+	}
+	p.done()
+	return e.print(cmd.OutOrStdout(), rep)
+}
+
+// learn reads the base tokenizer and learns the new tokens on the corpus.
+func (e *extendFlags) learn(ctx context.Context, p *progress) (*extend.Extension, *extendReport, error) {
+	if inside, err := safefile.Within(e.out, e.base); err == nil && inside && e.out != "" {
+		return nil, nil, fmt.Errorf("--out %s: %w %s", e.out, checkpoint.ErrOutputInsideInput, e.base)
+	}
+	base, err := extend.Open(e.base)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := checkpoint.Open(e.base)
+	if err != nil {
+		return nil, nil, err
+	}
+	emb, ok := m.Embedding()
+	m.Close()
+	if !ok {
+		return nil, nil, fmt.Errorf("base %s: %w: no input embedding known", e.base, checkpoint.ErrUnsupportedArchitecture)
+	}
+	f, err := os.Open(e.corpus)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	opts := e.opts
+	opts.FirstID = emb.Shape[0]
+	opts.Progress = func(pr extend.Progress) { p.update(pr.Stage.String(), pr.Done, pr.Total) }
+	start := time.Now()
+	ext, err := extend.Learn(ctx, base, f, opts)
+	if err != nil {
+		var ce *extend.CorpusError
+		if errors.As(err, &ce) {
+			return nil, nil, fmt.Errorf("corpus %s: %w", e.corpus, err)
+		}
+		return nil, nil, err
+	}
+	return ext, &extendReport{Added: len(ext.Tokens), Wanted: e.opts.Add, FirstID: ext.FirstID, Learning: ext.Stats,
+		Seconds: time.Since(start).Seconds(), Tokens: ext.Tokens}, nil
+}
+
+func (e *extendFlags) writeOptions() (transplant.WriteOptions, error) {
+	wo := transplant.WriteOptions{ToolVersion: version, MoreInputs: []transplant.InputFile{{Role: "corpus", Path: e.corpus}}}
+	if e.dtype != "" {
+		wo.Dtype = safetensors.Dtype(strings.ToUpper(e.dtype))
+		if !wo.Dtype.IsFloat() {
+			return wo, fmt.Errorf("--dtype %q: want f32, f16 or bf16", e.dtype)
+		}
+	}
+	var err error
+	if wo.MaxShardSize, err = parseSize(e.shardSize); err != nil {
+		return wo, fmt.Errorf("--max-shard-size: %w", err)
+	}
+	return wo, nil
+}
+
+// measure compares the base and the extended model on --text: how each
+// tokenizer cuts it, and bits per byte split by the new tokens.
+func (e *extendFlags) measure(ctx context.Context, s *transplant.Session, p *progress) (*eval.Report, error) {
+	text, err := os.ReadFile(e.text)
+	if err != nil {
+		return nil, err
+	}
+	rep := &eval.Report{Text: filepath.Base(e.text)}
+	if err := efficiencyInto(ctx, rep, s.OldTokenizer(), s.NewTokenizer(), text, p); err != nil {
+		return nil, err
+	}
+	sf := scoreFlags{}
+	if err := scoreInto(ctx, rep, e.base, "base", true, nil, text, &sf, p); err != nil {
+		return nil, err
+	}
+	if err := scoreInto(ctx, rep, e.out, "extended", false, s.OldTokenizer(), text, &sf, p); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func (e *extendFlags) print(w io.Writer, rep *extendReport) error {
+	if e.asJSON {
+		return writeJSON(w, rep)
+	}
+	before, after := rep.Learning.BytesPerToken()
+	fmt.Fprintf(w, "learned %d of %d tokens (ids %d…) on %s of corpus in %.1f s\n",
+		rep.Added, rep.Wanted, rep.FirstID, humanBytes(rep.Learning.Bytes), rep.Seconds)
+	fmt.Fprintf(w, "corpus: %d → %d tokens, %.3f → %.3f bytes per token (%.1f%% fewer tokens)\n",
+		rep.Learning.TokensBefore, rep.Learning.TokensAfter, before, after,
+		100*(1-float64(rep.Learning.TokensAfter)/float64(max(rep.Learning.TokensBefore, 1))))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nid\ttoken\tsaves\tpieces")
+	for i, t := range rep.Tokens {
+		if i == 20 && !e.dryRun {
+			fmt.Fprintf(tw, "…\t%d more\t\t\n", len(rep.Tokens)-i)
+			break
+		}
+		fmt.Fprintf(tw, "%d\t%q\t%d\t%d\n", t.ID, t.Spelling, t.Saved, len(t.Pieces))
+	}
+	tw.Flush()
+	if rep.Plan != nil {
+		fmt.Fprintln(w)
+		printPlan(w, *rep.Plan)
+	}
+	if rep.Transplant != nil {
+		fmt.Fprintln(w)
+		printRunReport(w, e.out, rep.Transplant)
+	}
+	if rep.Text != nil {
+		fmt.Fprintln(w)
+		printTables(w, rep.Text.Tables())
+	}
+	return nil
+}

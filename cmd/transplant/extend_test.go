@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/transplant-dev/transplant/checkpoint"
+	"github.com/transplant-dev/transplant/tokenizer"
+)
+
+// extend on the bundled example: tokens learned on its own held-out text,
+// appended after the old ids, the model written with them, and the text
+// cut into fewer tokens.
+func TestExtend(t *testing.T) {
+	dir := t.TempDir()
+	text, _ := os.ReadFile("../../testdata/example/heldout.txt")
+	corpus := filepath.Join(dir, "corpus.txt")
+	os.WriteFile(corpus, text[:40000], 0o644)
+	heldout := filepath.Join(dir, "heldout.txt")
+	os.WriteFile(heldout, text[40000:44000], 0o644)
+	out := filepath.Join(dir, "out")
+	stdout, err := runCLI(t, "extend", "--base", exampleBase, "--corpus", corpus, "--add", "100", "--out", out,
+		"--text", heldout, "--method", "mean", "--json", "-q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Added    int `json:"added"`
+		FirstID  int `json:"first_id"`
+		Learning struct {
+			TokensBefore int64 `json:"TokensBefore"`
+			TokensAfter  int64 `json:"TokensAfter"`
+		} `json:"learning"`
+		Text struct {
+			Efficiency struct {
+				Old struct{ Tokens int } `json:"old"`
+				New struct{ Tokens int } `json:"new"`
+			} `json:"efficiency"`
+			Models []struct {
+				Ratio float64 `json:"ratio_to_baseline"`
+			} `json:"bits_per_byte"`
+		} `json:"text"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if rep.Added != 100 || rep.FirstID != 32000 || rep.Learning.TokensAfter >= rep.Learning.TokensBefore {
+		t.Errorf("report %+v", rep)
+	}
+	if rep.Text.Efficiency.New.Tokens >= rep.Text.Efficiency.Old.Tokens || len(rep.Text.Models) != 2 || rep.Text.Models[1].Ratio == 0 {
+		t.Errorf("measurement %+v", rep.Text)
+	}
+	m, err := checkpoint.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	emb, _ := m.Embedding()
+	tok, err := tokenizer.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := tokenizer.Load(exampleBase)
+	if emb.Shape[0] != 32100 || tok.VocabSize() != 32100 || m.Config().VocabSize() != 32100 {
+		t.Errorf("rows %d, tokenizer %d ids, vocab_size %d; want 32100", emb.Shape[0], tok.VocabSize(), m.Config().VocabSize())
+	}
+	for id := range old.VocabSize() {
+		a, _ := old.TokenString(id)
+		b, _ := tok.TokenString(id)
+		if a != b {
+			t.Fatalf("id %d was %q, is %q", id, a, b)
+		}
+	}
+}
+
+func TestExtendBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "latin1.txt")
+	os.WriteFile(bad, []byte("plain text\ncaf\xe9 au lait\n"), 0o644)
+	small := filepath.Join(dir, "small.txt")
+	os.WriteFile(small, []byte(strings.Repeat("transplanting tokenizers ", 20)), 0o644)
+	// A base whose tokenizer is word-level: no family to extend.
+	words := filepath.Join(dir, "words")
+	os.MkdirAll(words, 0o755)
+	for _, name := range []string{"config.json", "model.safetensors"} {
+		data, _ := os.ReadFile(filepath.Join(exampleBase, name))
+		os.WriteFile(filepath.Join(words, name), data, 0o644)
+	}
+	vocab := map[string]int{"[UNK]": 0}
+	for i := 1; i < 32000; i++ {
+		vocab[strings.Repeat("w", 1+i%7)+string(rune('a'+i%26))+strings.Repeat("x", i/182)] = i
+	}
+	wl, _ := json.Marshal(map[string]any{"version": "1.0", "added_tokens": []any{},
+		"pre_tokenizer": map[string]any{"type": "Whitespace"},
+		"model":         map[string]any{"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"}})
+	os.WriteFile(filepath.Join(words, "tokenizer.json"), wl, 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"corpus not UTF-8", []string{"--base", exampleBase, "--corpus", bad, "--add", "5", "--dry-run"}, "at byte 14"},
+		{"a family it cannot extend", []string{"--base", words, "--corpus", small, "--add", "5", "--dry-run"}, "WordLevel"},
+		{"output inside the input", []string{"--base", exampleBase, "--corpus", small, "--add", "5", "--out", filepath.Join(exampleBase, "x")}, "inside"},
+		{"no count", []string{"--base", exampleBase, "--corpus", small, "--add", "0", "--dry-run"}, "--add"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := runCLI(t, append([]string{"extend"}, tc.args...)...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+	// More tokens asked than the corpus has candidates: a warning, and
+	// what was found is added.
+	var stderr strings.Builder
+	cmd := newRootCmd()
+	cmd.SetArgs([]string{"extend", "--base", exampleBase, "--corpus", small, "--add", "500", "--dry-run", "--json"})
+	var stdout strings.Builder
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	var rep struct{ Added, Wanted int }
+	json.Unmarshal([]byte(stdout.String()), &rep)
+	if rep.Added == 0 || rep.Added >= 500 || !strings.Contains(stderr.String(), "warning") {
+		t.Errorf("added %d of %d; stderr %q", rep.Added, rep.Wanted, stderr.String())
+	}
+}
