@@ -100,3 +100,21 @@ func sameRecipe(a, b *Recipe) error {
 	}
 	return nil
 }
+
+// MergeFiles reads the shard files parts, merges them and writes the whole
+// recipe to out.
+func MergeFiles(out string, parts ...string) error {
+	var rs []*Recipe
+	for _, path := range parts {
+		r, err := ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	whole, err := Merge(rs)
+	if err != nil {
+		return err
+	}
+	return WriteFile(out, whole)
+}

@@ -104,22 +104,10 @@ repeated shard and shards of different solves.`,
   transplant recipe merge part-*.recipe --out whole.recipe`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var parts []*recipe.Recipe
-			for _, path := range args {
-				r, err := recipe.ReadFile(path)
-				if err != nil {
-					return err
-				}
-				parts = append(parts, r)
-			}
-			whole, err := recipe.Merge(parts)
-			if err != nil {
+			if err := recipe.MergeFiles(out, args...); err != nil {
 				return err
 			}
-			if err := recipe.WriteFile(out, whole); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s from %d shards\n", out, len(parts))
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s from %d shards\n", out, len(args))
 			return nil
 		},
 	}

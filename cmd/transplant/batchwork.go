@@ -119,19 +119,7 @@ func (w *batchWorker) solve(ctx context.Context, u *batch.Unit) error {
 }
 
 func (w *batchWorker) merge(u *batch.Unit) error {
-	var parts []*recipe.Recipe
-	for _, path := range u.Inputs() {
-		r, err := recipe.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		parts = append(parts, r)
-	}
-	whole, err := recipe.Merge(parts)
-	if err != nil {
-		return err
-	}
-	return recipe.WriteFile(u.Out, whole)
+	return recipe.MergeFiles(u.Out, u.Inputs()...)
 }
 
 func (w *batchWorker) apply(ctx context.Context, j *batch.Job, recipePath string) (batch.Result, error) {
