@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/transplant-dev/transplant"
 	"github.com/transplant-dev/transplant/eval"
-	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/internal/fastblas"
 	"github.com/transplant-dev/transplant/tokenizer"
 )
@@ -194,7 +194,7 @@ func (c *comparison) register(cmd *cobra.Command) {
 	f.StringVar(&c.in.Base, "base", "", "compare methods: the base model directory to transplant")
 	f.StringVar(&c.in.Tokenizer, "tokenizer", "", "compare methods: the new tokenizer (default: the donor's)")
 	f.StringVar(&c.in.Donor, "donor", "", "compare methods: a donor model that uses the new tokenizer")
-	f.StringVar(&c.methods, "methods", "", "compare methods: comma-separated list, e.g. mean,subword,knn,hybrid,omp")
+	f.StringVar(&c.methods, "methods", "", "compare methods: comma-separated list, e.g. mean,subword,omp; INPUT/HEAD uses one method per table, e.g. omp/mean")
 	f.Uint64Var(&c.seed, "seed", 0, "seed for random methods and the reconstruction sample")
 	f.StringVar(&c.holdOut, "holdout", "", fmt.Sprintf("reconstruction: tokens to hold out, a count or a percentage (default %d)", transplant.DefaultHoldOut))
 	f.StringVar(&c.keep, "keep", "", "compare methods: keep each transplanted model in DIR/METHOD instead of a temporary directory")
@@ -210,7 +210,7 @@ func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags,
 	if c.in.Tokenizer == "" && c.in.Donor == "" {
 		return fmt.Errorf("--base needs a new tokenizer: give --tokenizer or --donor")
 	}
-	methods, err := mf.parseMethods(c.methods)
+	choices, err := mf.parseChoices(c.methods)
 	if err != nil {
 		return err
 	}
@@ -219,7 +219,7 @@ func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags,
 		return err
 	}
 	defer s.Close()
-	if err := reconstructInto(ctx, rep, s, methods, c.seed, c.holdOut, p); err != nil {
+	if err := reconstructInto(ctx, rep, s, distinctMethods(choices), c.seed, c.holdOut, p); err != nil {
 		return err
 	}
 	if err := efficiencyInto(ctx, rep, s.OldTokenizer(), s.NewTokenizer(), text, p); err != nil {
@@ -238,12 +238,12 @@ func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags,
 	} else if err := os.MkdirAll(scratch, 0o777); err != nil {
 		return err
 	}
-	for _, m := range methods {
-		dir := filepath.Join(scratch, m.Name())
-		if err := c.transplant(ctx, s, m, dir, p); err != nil {
+	for _, ch := range choices {
+		dir := filepath.Join(scratch, strings.ReplaceAll(ch.name, "/", "-"))
+		if err := c.transplant(ctx, s, ch, dir, p); err != nil {
 			return err
 		}
-		if err := scoreInto(ctx, rep, dir, m.Name(), false, against, text, sf, p); err != nil {
+		if err := scoreInto(ctx, rep, dir, ch.name, false, against, text, sf, p); err != nil {
 			return err
 		}
 		if c.keep == "" {
@@ -253,9 +253,9 @@ func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags,
 	return nil
 }
 
-func (c *comparison) transplant(ctx context.Context, s *transplant.Session, m heuristics.Method, out string, p *progress) error {
-	progress := func(stage string, done, total int64) { p.update(m.Name()+": "+stage, done, total) }
-	b, err := s.Build(ctx, transplant.Choice{Input: m}, transplant.BuildOptions{Seed: c.seed, Progress: progress})
+func (c *comparison) transplant(ctx context.Context, s *transplant.Session, ch namedChoice, out string, p *progress) error {
+	progress := func(stage string, done, total int64) { p.update(ch.name+": "+stage, done, total) }
+	b, err := s.Build(ctx, ch.Choice, transplant.BuildOptions{Seed: c.seed, Progress: progress})
 	if err != nil {
 		return err
 	}

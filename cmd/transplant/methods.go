@@ -106,6 +106,53 @@ func (f *methodFlags) parseMethods(list string) ([]heuristics.Method, error) {
 	return ms, nil
 }
 
+// A namedChoice is an entry of eval's --methods: "omp", or "omp/mean" for
+// one method per table.
+type namedChoice struct {
+	name string
+	transplant.Choice
+}
+
+// parseChoices reads --methods entries: METHOD, or INPUT/HEAD.
+func (f *methodFlags) parseChoices(list string) ([]namedChoice, error) {
+	var out []namedChoice
+	for _, entry := range strings.Split(list, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		in, head, split := strings.Cut(entry, "/")
+		c := namedChoice{name: entry}
+		var err error
+		if c.Input, err = f.build(in); err == nil && split {
+			c.Output, err = f.build(head)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--methods: %w", err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--methods: no method given")
+	}
+	return out, nil
+}
+
+// distinctMethods lists the methods the choices use, each once.
+func distinctMethods(choices []namedChoice) []heuristics.Method {
+	var ms []heuristics.Method
+	seen := map[string]bool{}
+	for _, c := range choices {
+		for _, m := range []heuristics.Method{c.Input, c.Output} {
+			if m != nil && !seen[m.Name()] {
+				seen[m.Name()] = true
+				ms = append(ms, m)
+			}
+		}
+	}
+	return ms
+}
+
 // methodList is the run command's list of methods, one per line.
 func methodList() string {
 	var b strings.Builder
