@@ -46,7 +46,8 @@ type CountOptions struct {
 
 	// MaxPairs bounds the distinct token pairs held in memory, at 8 to 21
 	// bytes each (about 14 on average). Whenever a batch of text leaves
-	// more, the rarest pairs are dropped until at most half remain (see
+	// more, the rarest pairs are dropped until at most three quarters of
+	// MaxPairs remain, or after the last batch MaxPairs (see
 	// Counts.PruneFloor). Zero means DefaultMaxPairs.
 	MaxPairs int
 
@@ -127,11 +128,20 @@ func count(ctx context.Context, tok *tokenizer.Tokenizer, text io.Reader, opts C
 	ch := newChunker(text, maxChunk)
 	var batch []string
 	size := 0
-	flush := func() error {
+	flush := func(last bool) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		c.add(tok.EncodeBatch(batch, false), opts.MaxPairs)
+		c.add(tok.EncodeBatch(batch, false))
+		// Prune to leave room for the batches to come, or, after the last,
+		// just enough to keep the bound.
+		if c.pairs > opts.MaxPairs {
+			target := opts.MaxPairs - opts.MaxPairs/4
+			if last {
+				target = opts.MaxPairs
+			}
+			c.prune(target)
+		}
 		batch, size = batch[:0], 0
 		if opts.Progress != nil {
 			opts.Progress(c.Bytes)
@@ -150,12 +160,12 @@ func count(ctx context.Context, tok *tokenizer.Tokenizer, text io.Reader, opts C
 		size += len(s)
 		c.Bytes += int64(len(s))
 		if size >= batchBytes {
-			if err := flush(); err != nil {
+			if err := flush(false); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := flush(); err != nil {
+	if err := flush(true); err != nil {
 		return nil, err
 	}
 	if c.pairs == 0 {
@@ -183,9 +193,8 @@ func newCounts(tok *tokenizer.Tokenizer, window int) *Counts {
 }
 
 // add counts a batch of encoded chunks, each worker updating the rows,
-// masses and occurrences of the ids it owns, then prunes if the pairs
-// exceed maxPairs.
-func (c *Counts) add(seqs [][]int, maxPairs int) {
+// masses and occurrences of the ids it owns.
+func (c *Counts) add(seqs [][]int) {
 	workers := min(runtime.GOMAXPROCS(0), maxWorkers)
 	if c.workers != workers {
 		c.workers = workers
@@ -205,9 +214,6 @@ func (c *Counts) add(seqs [][]int, maxPairs int) {
 	}
 	for _, n := range newPairs {
 		c.pairs += n
-	}
-	if c.pairs > maxPairs {
-		c.prune(maxPairs/2, workers)
 	}
 }
 
@@ -250,7 +256,8 @@ func (c *Counts) countShard(seqs [][]int, w uint8) int {
 
 // prune drops the pairs with the smallest counts so that at most target
 // remain: it finds the smallest floor that leaves few enough.
-func (c *Counts) prune(target, workers int) {
+func (c *Counts) prune(target int) {
+	workers := c.workers
 	hist := c.countHistogram(workers)
 	floor, left := uint32(math.MaxUint32), 0
 	for f := len(hist) - 1; f >= 1; f-- {

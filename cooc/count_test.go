@@ -326,3 +326,55 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// TestPPMIMatchesCounts recomputes every entry of the PPMI matrix of a
+// synthetic text from the public counts (Cooccurrence, whose diagonal the
+// toy test checks by hand, and Mass), so that PPMI cannot treat the
+// diagonal or rare contexts differently from what Counts reports.
+func TestPPMIMatchesCounts(t *testing.T) {
+	tok, text := synthetic(t, 300, 2000)
+	counts, err := Count(context.Background(), tok, strings.NewReader(text), CountOptions{Window: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := VectorOptions{MinCount: 10, Alpha: 0.6, Shift: 1.5}
+	m, err := counts.PPMI(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := 0.0
+	for id := range tok.VocabSize() {
+		z += math.Pow(counts.Mass(id), opts.Alpha)
+	}
+	kept := map[int]bool{}
+	for id := range tok.VocabSize() {
+		if counts.Occurrences[id] >= int64(opts.MinCount) && counts.Mass(id) > 0 {
+			kept[id] = true
+		}
+	}
+	if len(kept) != m.Len() || len(kept) < 50 {
+		t.Fatalf("%d rows, want %d (and at least 50)", m.Len(), len(kept))
+	}
+	positive, diagonal := 0, 0
+	for w := range tok.VocabSize() {
+		for c := range tok.VocabSize() {
+			want := 0.0
+			if n := counts.Cooccurrence(w, c); kept[w] && kept[c] && n > 0 {
+				want = max(0, math.Log(n*z/(counts.Mass(w)*math.Pow(counts.Mass(c), opts.Alpha)))-math.Log(opts.Shift))
+			}
+			got := m.At(w, c)
+			if math.Abs(got-want) > 1e-6*max(1, want) {
+				t.Fatalf("PPMI(%d,%d) = %v, want %v", w, c, got, want)
+			}
+			if want > 0 {
+				positive++
+				if w == c {
+					diagonal++
+				}
+			}
+		}
+	}
+	if positive != m.NonZero() || diagonal == 0 {
+		t.Errorf("%d positive entries (%d diagonal), matrix holds %d", positive, diagonal, m.NonZero())
+	}
+}

@@ -34,54 +34,56 @@
 // The pair counts are sparse: one open-addressing table per token of the
 // pairs (a, b ≥ a) it starts, 8 bytes a slot. CountOptions.MaxPairs caps
 // the pairs held: when a batch of text leaves more, the rarest are
-// dropped until at most half remain, and counting goes on (a dropped pair
-// that comes back starts again from zero: lossy counting, as word2vec
-// prunes its vocabulary). The row sums the PMI divides by are kept apart
-// and never pruned. Counts.PruneFloor reports how rare a pair had to be to
-// go. The SVD then holds the positive entries (8 bytes each, both halves
-// of the matrix) and two dense rows × (Dims+Oversample) float64 matrices,
-// and the result one float32 row per token id.
+// dropped until at most three quarters of the cap remain (after the last
+// batch, the cap), and counting goes on; a dropped pair that comes back
+// starts again from zero (lossy counting, as word2vec prunes its
+// vocabulary). The row sums the PMI divides by are kept apart and never
+// pruned. Counts.PruneFloor reports how rare a pair had to be to go. The
+// SVD then holds the positive entries (8 bytes each, both halves of the
+// matrix) and two dense rows × (Dims+Oversample) float64 matrices, and
+// the result one float32 row per token id.
 //
 // # Defaults
 //
 // The defaults aim at texts from 1 MB to 1 GB. The numbers below come
-// from bench/cooc: the reconstruction test of `transplant eval
-// reconstruct` on the two small models of the project's test assets,
-// restricted to 1,000 held-out shared tokens that occur at least five
-// times in the 0.9 MB calibration text, with vectors of that text in the
-// donor's (GPT-2) tokens standing in for the donor; the score is the mean
-// cosine of knn's rebuilt input-embedding rows to the true ones (B's own
-// embedding as the donor: 0.359; the mean row: 0.087).
+// from bench/cooc (its README has the tables): the reconstruction test of
+// `transplant eval reconstruct` on the project's two small models, A's
+// rows of 1,000 held-out tokens A and B share that occur at least five
+// times in the 0.9 MB calibration text, rebuilt by knn and omp with
+// vectors of that text in B's (GPT-2) tokens standing in for a donor. The
+// score quoted is knn's mean cosine to the true input-embedding rows; B's
+// own embedding as the donor gives 0.359, the mean row 0.087.
 //
 //   - Window 2. Narrow windows find tokens that play the same part (" he"
 //     next to " they" and " she", " three" next to " seven" and " four"),
 //     which is what a row built from neighbours needs; wider ones find
-//     tokens of the same topic. knn scored 0.219, 0.213, 0.185, 0.146 and
-//     0.115 for windows 1, 2, 3, 5 and 10; Levy et al. also find 2 best
-//     for similarity. Window 2 keeps a little more context than 1 for
-//     small texts at no loss.
-//   - MinCount 5: rarer tokens get no vector, and callers fall back to
-//     methods that need none. MinCount 1 or 2 gave vectors to 18,952 or
-//     11,379 tokens instead of 4,977, but knn fell to 0.170 or 0.189 on
-//     the frequent tokens, noisy rows of rare tokens crowding their
-//     neighbour lists. fastText, which FOCUS uses, has the same default.
+//     tokens of the same topic. Windows 1, 2, 3, 5 and 10 scored 0.218,
+//     0.211, 0.189, 0.163 and 0.133; omp and the output head did best at
+//     2. Levy et al. also find 2 best for similarity.
+//   - MinCount 2: a token seen once gets no vector, and callers fall back
+//     to methods that need none. Against MinCount 5, the 11,379 tokens
+//     with a vector instead of 4,977 cost knn a little on frequent tokens
+//     (0.211 against 0.225) and gain omp on the output head (0.690 against
+//     0.651); on tokens seen two to four times, which MinCount 5 leaves
+//     without a vector, knn scored 0.106 and the mean row 0.085. MinCount
+//     1 is worse on both.
 //   - MaxPairs 2^25 (33.5 million pairs, at most some 450 MiB of tables).
 //     Window 2 over 100 MB of mixed English and code in Llama 3 tokens
-//     holds 5.2 million pairs, so pruning starts near a gigabyte of text
-//     and then drops only pairs seen a handful of times.
+//     holds 5.2 million pairs, over 300 MB 8.9 million (about the square
+//     root of the text), so a gigabyte should stay near half the cap:
+//     pruning is a safety net, and then drops pairs seen once or twice.
 //   - Dims 300, as FOCUS's fastText vectors. 100 did as well for knn
-//     (0.218) but worse for omp (0.107 against 0.131), which combines up
+//     (0.218) but worse for omp (0.110 against 0.138), which combines up
 //     to 64 anchors and needs room.
 //   - Oversample 20 and PowerIterations 3: the spectrum of a PPMI matrix
 //     decays slowly, so the range finder needs power iterations. None
-//     scored 0.177 (omp 0.077), one 0.213 (0.126), three 0.213 (0.131),
-//     six 0.212 (0.136).
+//     scored 0.153 (omp 0.068), one 0.208 (0.135), three 0.211 (0.138),
+//     six 0.212 (0.134).
 //   - Exponent 1 (U·Σ). Levy et al. found p = 0.5 or 0 better than 1 on
-//     word-similarity benchmarks, but here p = 1 did best: knn 0.225,
-//     0.213 and 0.196 for p = 1, 0.5 and 0, and on tokens occurring at
-//     least 20 times 0.307 against 0.288 for p = 0.5 (omp unchanged).
-//     Neighbour search weighs the leading directions, which carry the
-//     broad classes of tokens, and p = 1 keeps them strongest.
+//     word-similarity benchmarks, but here p = 1 did best: 0.211, 0.189
+//     and 0.169 for p = 1, 0.5 and 0, and the same order for omp and the
+//     head. Neighbour search then weighs most the leading directions,
+//     which carry the broad classes of tokens.
 //   - Alpha 0.75 (Levy et al.'s recommendation) and Shift 1 (none: they
 //     found shifting hurts SVD).
 //

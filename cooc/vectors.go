@@ -10,7 +10,7 @@ import (
 
 // Defaults for VectorOptions fields left at zero.
 const (
-	DefaultMinCount        = 5
+	DefaultMinCount        = 2
 	DefaultAlpha           = 0.75
 	DefaultDims            = 300
 	DefaultOversample      = 20
