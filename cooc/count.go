@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/bits"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/transplant-dev/transplant/tokenizer"
@@ -84,8 +85,8 @@ func (o CountOptions) resolved() (CountOptions, error) {
 type Counts struct {
 	// Window is the window the counts were made with.
 	Window int
-	// Bytes is the length of the text, Tokens the number of tokens it
-	// encodes to (special tokens included).
+	// Bytes is the length of the text (a byte order mark aside), Tokens
+	// the number of tokens it encodes to (special tokens included).
 	Bytes, Tokens int64
 	// Occurrences is indexed by token id: how many times each token
 	// occurs in the text.
@@ -168,7 +169,7 @@ func count(ctx context.Context, tok *tokenizer.Tokenizer, text io.Reader, opts C
 	if err := flush(true); err != nil {
 		return nil, err
 	}
-	if c.pairs == 0 {
+	if !slices.ContainsFunc(c.mass, func(m uint64) bool { return m > 0 }) {
 		return nil, fmt.Errorf("cooc: %w (%d tokens in %d bytes)", ErrNoCooccurrence, c.Tokens, c.Bytes)
 	}
 	return c, nil

@@ -31,6 +31,11 @@ func (c *Counts) PPMI(opts VectorOptions) (*Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.ppmi(opts)
+}
+
+// ppmi is PPMI with opts resolved.
+func (c *Counts) ppmi(opts VectorOptions) (*Matrix, error) {
 	x := &Matrix{index: make([]int32, len(c.rows))}
 	for id := range c.rows {
 		x.index[id] = -1

@@ -36,10 +36,10 @@ type svdPlan struct {
 //
 // Halko et al. orthonormalize after every product with M or Mᵀ, lest the
 // directions of small singular values drown in rounding. Here only the
-// products with M are: a basis of MᵀQ is no worse conditioned than M, so
-// M(MᵀQ) is conditioned as M² at worst, ample room for float64 when, as
-// for PPMI matrices, the retained singular values span a few decades at
-// most. (Cholesky QR checks, and Householder QR takes over if not.)
+// products with M are: MᵀQ, Q orthonormal, is no worse conditioned than M,
+// so M(MᵀQ) is conditioned as M² at worst, ample room for float64 when,
+// as for PPMI matrices, the retained singular values span a few decades
+// at most. (Cholesky QR checks, and Householder QR takes over if not.)
 //
 // rank and the number of directions are lowered to min(rows, cols).
 func truncatedSVD(ctx context.Context, m *csr, plan svdPlan) (blas64.General, []float64, error) {

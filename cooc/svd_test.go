@@ -316,7 +316,8 @@ func TestVectorsRejects(t *testing.T) {
 	}
 	bad := []VectorOptions{
 		{MinCount: -1}, {Alpha: 1.5}, {Alpha: math.NaN()}, {Shift: -1}, {Dims: -3},
-		{Oversample: -1}, {PowerIterations: -2}, {Exponent: 2}, {Exponent: -0.5},
+		{Shift: 0.5}, {Shift: math.Inf(1)}, {Oversample: -1}, {PowerIterations: -2},
+		{Exponent: 2}, {Exponent: -0.5}, {Exponent: math.NaN()},
 	}
 	for _, opts := range bad {
 		if _, err := counts.Vectors(context.Background(), opts); !errors.Is(err, ErrOptions) {
@@ -327,5 +328,42 @@ func TestVectorsRejects(t *testing.T) {
 	cancel()
 	if _, err := counts.Vectors(ctx, VectorOptions{MinCount: 1}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: error %v, want context.Canceled", err)
+	}
+}
+
+// TestVectorsOptionsRoundTrip checks that the options a Vectors reports
+// build the same table again, sentinels included, and that NoExponent
+// gives U itself: columns of unit length.
+func TestVectorsOptionsRoundTrip(t *testing.T) {
+	tok, text := synthetic(t, 400, 1000)
+	counts, err := Count(context.Background(), tok, strings.NewReader(text), CountOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := counts.Vectors(context.Background(), VectorOptions{Dims: 12, Exponent: NoExponent, PowerIterations: NoPowerIterations, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Options.Exponent != NoExponent || first.Options.PowerIterations != NoPowerIterations || first.Options.MinCount != DefaultMinCount {
+		t.Errorf("reported options %+v", first.Options)
+	}
+	again, err := counts.Vectors(context.Background(), first.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range first.Table.Data {
+		if again.Table.Data[i] != x {
+			t.Fatalf("entry %d: %v, then %v", i, x, again.Table.Data[i])
+		}
+	}
+	for j := range first.Table.Cols {
+		norm := 0.0
+		for id := range first.Table.Rows {
+			x := float64(first.Table.Data[id*first.Table.Stride+j])
+			norm += x * x
+		}
+		if math.Abs(norm-1) > 1e-5 {
+			t.Errorf("column %d has squared length %v, want 1", j, norm)
+		}
 	}
 }

@@ -27,9 +27,9 @@ type VectorOptions struct {
 	// Alpha smooths the context distribution: context counts are raised
 	// to Alpha. 1 turns smoothing off. Zero means DefaultAlpha.
 	Alpha float64
-	// Shift is subtracted from every PMI as log Shift before clipping at
-	// zero (shifted PPMI; word2vec's negative sampling with Shift
-	// negatives). Zero or 1 means none.
+	// Shift, at least 1, is subtracted from every PMI as log Shift before
+	// clipping at zero (shifted PPMI; word2vec's negative sampling with
+	// Shift negatives). Zero or 1 means none.
 	Shift float64
 
 	// Dims is the number of dimensions of the vectors. Zero means
@@ -69,7 +69,7 @@ func (o VectorOptions) resolved() (VectorOptions, error) {
 		return bad("MinCount", o.MinCount)
 	case o.Alpha < 0 || o.Alpha > 1 || math.IsNaN(o.Alpha):
 		return bad("Alpha", o.Alpha)
-	case o.Shift < 0 || math.IsNaN(o.Shift) || math.IsInf(o.Shift, 0):
+	case o.Shift != 0 && !(o.Shift >= 1) || math.IsInf(o.Shift, 0):
 		return bad("Shift", o.Shift)
 	case o.Dims < 0:
 		return bad("Dims", o.Dims)
@@ -99,19 +99,24 @@ func (o VectorOptions) withDefaults() VectorOptions {
 	if o.Oversample == 0 {
 		o.Oversample = DefaultOversample
 	}
-	switch o.PowerIterations {
-	case 0:
+	if o.PowerIterations == 0 {
 		o.PowerIterations = DefaultPowerIterations
-	case NoPowerIterations:
-		o.PowerIterations = 0
 	}
-	switch o.Exponent {
-	case 0:
+	if o.Exponent == 0 {
 		o.Exponent = DefaultExponent
-	case NoExponent:
-		o.Exponent = 0
 	}
 	return o
+}
+
+// power and exponent read the fields of resolved options, sentinels
+// turned into the zeros they stand for. The options themselves keep the
+// sentinels, so that options a Vectors reports ask for the same again.
+func (o VectorOptions) power() int {
+	return max(o.PowerIterations, 0)
+}
+
+func (o VectorOptions) exponent() float64 {
+	return max(o.Exponent, 0)
 }
 
 // Vectors are token vectors from co-occurrence statistics, indexed by
@@ -128,7 +133,7 @@ type Vectors struct {
 	// come from, one per column, largest first.
 	Singular []float64
 	// Options are the options the vectors were built with, defaults
-	// filled in.
+	// filled in: given to Vectors again, they build the same table.
 	Options VectorOptions
 
 	has []bool
@@ -155,18 +160,21 @@ func (v *Vectors) Len() int {
 // cores. When no token frequent enough to get a vector has a positive
 // PMI with another, the error is ErrNoCooccurrence.
 func (c *Counts) Vectors(ctx context.Context, opts VectorOptions) (*Vectors, error) {
-	x, err := c.PPMI(opts)
+	opts, err := opts.resolved()
 	if err != nil {
 		return nil, err
 	}
-	opts, _ = opts.resolved()
+	x, err := c.ppmi(opts)
+	if err != nil {
+		return nil, err
+	}
 	if x.NonZero() == 0 {
 		return nil, fmt.Errorf("cooc: %w: no positive PMI among the %d tokens occurring at least %d times", ErrNoCooccurrence, x.Len(), opts.MinCount)
 	}
 	u, sigma, err := truncatedSVD(ctx, &x.m, svdPlan{
 		rank:       opts.Dims,
 		oversample: opts.Oversample,
-		power:      opts.PowerIterations,
+		power:      opts.power(),
 		seed:       opts.Seed,
 		progress:   opts.Progress,
 	})
@@ -182,7 +190,7 @@ func (c *Counts) Vectors(ctx context.Context, opts VectorOptions) (*Vectors, err
 	}
 	scale := make([]float64, len(sigma))
 	for j, s := range sigma {
-		scale[j] = math.Pow(s, opts.Exponent)
+		scale[j] = math.Pow(s, opts.exponent())
 	}
 	for i, id := range x.IDs {
 		if x.m.ptr[i+1] == x.m.ptr[i] {
