@@ -68,7 +68,7 @@ func (s *Session) Build(ctx context.Context, c Choice, opts BuildOptions) (*Buil
 	}
 	var buf scratch
 	for _, t := range s.tables {
-		m := c.For(t.Role)
+		m := s.withAuxFallback(c.For(t.Role))
 		params, err := paramsOf(m)
 		if err != nil {
 			return nil, err
@@ -99,4 +99,19 @@ func (b *Built) table(r heuristics.Role) BuiltTable {
 		}
 	}
 	return BuiltTable{}
+}
+
+// withAuxFallback routes to the mean the tokens auxiliary vectors do not
+// cover, for methods that search the donor table: a text shows only some
+// of a vocabulary's tokens, and a token without a vector has no
+// neighbours.
+func (s *Session) withAuxFallback(m heuristics.Method) heuristics.Method {
+	if s.aux == nil {
+		return m
+	}
+	_, hybrid := m.(heuristics.Hybrid)
+	if !hybrid && !heuristics.RequiresDonor(m) {
+		return m
+	}
+	return heuristics.Routed{Primary: m, Fallback: heuristics.Mean{}}
 }

@@ -96,7 +96,7 @@ func (s *Session) Plan(c Choice, dtype safetensors.Dtype) (Plan, error) {
 	var base, donor, fresh, work, maps int64
 	for _, t := range s.tables {
 		m := c.For(t.Role)
-		if s.donor == nil && heuristics.RequiresDonor(m) {
+		if !s.HasDonorTable() && heuristics.RequiresDonor(m) {
 			return Plan{}, fmt.Errorf("transplant: %s: method %s: %w", t.Role, m.Name(), heuristics.ErrNoDonor)
 		}
 		tp := TablePlan{
@@ -109,6 +109,9 @@ func (s *Session) Plan(c Choice, dtype safetensors.Dtype) (Plan, error) {
 		width := int64(t.width())
 		base = max(base, int64(t.Rows)*width*4)
 		donor = max(donor, int64(t.DonorRows)*int64(t.DonorCols)*4)
+		if s.aux != nil {
+			donor = int64(len(s.aux.Table.Data)) * 4
+		}
 		fresh += rows * width * 4
 		w, err := s.workspace(m, t)
 		if err != nil {
@@ -134,7 +137,11 @@ func (s *Session) workspace(m heuristics.Method, t Table) (int64, error) {
 	if !ok {
 		return 0, nil
 	}
-	return sz.Workspace(heuristics.Shape{Targets: len(s.targets), Anchors: len(s.anchors), Cols: t.width(), DonorCols: t.DonorCols})
+	donorCols := t.DonorCols
+	if s.aux != nil {
+		donorCols = s.aux.Table.Cols
+	}
+	return sz.Workspace(heuristics.Shape{Targets: len(s.targets), Anchors: len(s.anchors), Cols: t.width(), DonorCols: donorCols})
 }
 
 func summarize(path string, m *checkpoint.Model) ModelSummary {

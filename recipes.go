@@ -3,6 +3,7 @@ package transplant
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -35,7 +36,7 @@ func (s *Session) Recipe(b *Built, version string) (*recipe.Recipe, error) {
 		Targets:       len(s.targets),
 		Shard:         b.Shard,
 	}
-	if s.donor != nil {
+	if s.HasDonorTable() {
 		fp, err := s.donorFingerprint()
 		if err != nil {
 			return nil, err
@@ -61,7 +62,7 @@ func (s *Session) Recipe(b *Built, version string) (*recipe.Recipe, error) {
 func (s *Session) SolveKey(c Choice, seed uint64) (string, error) {
 	var err error
 	key, kerr := s.solveKey(seed, func(t Table) (string, json.RawMessage) {
-		m := c.For(t.Role)
+		m := s.withAuxFallback(c.For(t.Role))
 		var p json.RawMessage
 		if p, err = paramsOf(m); err != nil {
 			return "", nil
@@ -85,7 +86,7 @@ func (s *Session) solveKey(seed uint64, method func(Table) (string, json.RawMess
 	if err := enc.Encode([]any{s.alignment.Rows, s.alignment.Kind, s.alignment.Source}); err != nil {
 		return "", err
 	}
-	if s.donor != nil {
+	if s.HasDonorTable() {
 		fp, err := s.donorFingerprint()
 		if err != nil {
 			return "", err
@@ -131,9 +132,13 @@ func filesFingerprint(files map[string][]byte, size int) recipe.Fingerprint {
 }
 
 // donorFingerprint identifies the donor by the bytes of the tables the
-// maps were solved with.
+// maps were solved with: the donor model's, or the auxiliary vectors.
 func (s *Session) donorFingerprint() (recipe.Fingerprint, error) {
 	h := sha256.New()
+	if s.aux != nil {
+		binary.Write(h, binary.LittleEndian, s.aux.Table.Data)
+		return recipe.Fingerprint{Size: s.aux.Table.Rows, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	}
 	size := 0
 	for _, t := range s.tables {
 		r, err := s.donor.Reader(t.DonorTensor)

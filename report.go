@@ -101,6 +101,9 @@ func (s *Session) inputFiles() []InputFile {
 	default:
 		add("new tokenizer", dirFiles(s.newTokDir, "tokenizer.json", "tokenizer.json.gz", "tokenizer_config.json", "special_tokens_map.json")...)
 	}
+	if s.in.AuxText != "" {
+		add("aux text", s.in.AuxText)
+	}
 	if s.donor != nil {
 		add("donor", s.donor.Files()...)
 		add("donor", dirFiles(s.donor.Dir(), "config.json")...)

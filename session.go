@@ -10,6 +10,7 @@ import (
 
 	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/checkpoint"
+	"github.com/transplant-dev/transplant/cooc"
 	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/recipe"
 	"github.com/transplant-dev/transplant/tokenizer"
@@ -45,6 +46,12 @@ type Inputs struct {
 	Map map[string]string
 	// PadToMultipleOf rounds the new row count up; 0 pads as the base was.
 	PadToMultipleOf int
+	// AuxText is a text whose co-occurrence statistics, under the new
+	// tokenizer, give auxiliary vectors for its tokens (package cooc):
+	// the donor table of methods that need one, when there is no donor
+	// model. AuxSeed seeds their SVD.
+	AuxText string
+	AuxSeed uint64
 	// Recipe is a recipe file (see package recipe) to apply to Base
 	// instead of a tokenizer to align with: the new tokenizer, the
 	// alignment and the row maps come from it. Tokenizer, Donor, Map and
@@ -64,6 +71,7 @@ type Session struct {
 	newTokDir string            // where the new tokenizer's files are
 	newFiles  map[string][]byte // and the files themselves
 	recipe    *recipe.Recipe    // the recipe applied, if any
+	aux       *cooc.Vectors     // auxiliary vectors, when Inputs.AuxText is set
 	alignment *align.Alignment
 	targets   []heuristics.Target
 	anchors   []heuristics.Anchor
@@ -86,6 +94,9 @@ func Open(ctx context.Context, in Inputs) (_ *Session, err error) {
 		err = s.openRecipe()
 	} else if err = s.openNewSide(); err == nil {
 		err = s.align()
+	}
+	if err == nil && in.AuxText != "" {
+		err = s.auxVectors(ctx)
 	}
 	if err != nil {
 		return nil, err
@@ -194,6 +205,32 @@ func (s *Session) openNewSide() error {
 	}
 	return s.checkDonor()
 }
+
+// auxVectors builds the auxiliary vectors of the new tokenizer's tokens
+// from Inputs.AuxText.
+func (s *Session) auxVectors(ctx context.Context) error {
+	path := s.in.AuxText
+	if s.in.Donor != "" {
+		return fmt.Errorf("transplant: a donor model and an aux text both give a donor table: use one")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("transplant: aux text: %w", err)
+	}
+	defer f.Close()
+	counts, err := cooc.Count(ctx, s.newTok, f, cooc.CountOptions{})
+	if err != nil {
+		return fmt.Errorf("transplant: aux text %s: %w", path, err)
+	}
+	if s.aux, err = counts.Vectors(ctx, cooc.VectorOptions{Seed: s.in.AuxSeed}); err != nil {
+		return fmt.Errorf("transplant: aux text %s: %w", path, err)
+	}
+	return nil
+}
+
+// HasDonorTable reports whether methods get a donor table: a donor
+// model's, or auxiliary vectors.
+func (s *Session) HasDonorTable() bool { return s.donor != nil || s.aux != nil }
 
 // loadNewFiles takes the new tokenizer from Inputs.TokenizerFiles.
 func (s *Session) loadNewFiles(name string) error {

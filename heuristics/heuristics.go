@@ -99,12 +99,12 @@ type Method interface {
 	Build(ctx context.Context, p *Problem) (*Map, error)
 }
 
-// A DonorMethod is a Method that cannot build rows without a donor table
-// (Problem.Donor).
+// A DonorMethod is a Method that may need a donor table (Problem.Donor).
 type DonorMethod interface {
 	Method
-	// RequiresDonor marks the method; it does nothing.
-	RequiresDonor()
+	// RequiresDonor reports whether the method cannot build rows without
+	// a donor table.
+	RequiresDonor() bool
 }
 
 // A BaseDependent is a Method whose map may depend on the values of the
@@ -127,8 +127,8 @@ func DependsOnBase(m Method, hasDonor bool) bool {
 
 // RequiresDonor reports whether m cannot run without a donor table.
 func RequiresDonor(m Method) bool {
-	_, ok := m.(DonorMethod)
-	return ok
+	d, ok := m.(DonorMethod)
+	return ok && d.RequiresDonor()
 }
 
 // ErrNoDonor is returned by methods that need a donor table when the

@@ -377,3 +377,35 @@ func TestParamsMarshal(t *testing.T) {
 		t.Errorf("round trip: %+v %v", back, err)
 	}
 }
+
+// Routed gives a target to the fallback when it has no donor row, or when
+// the primary's estimate measures poorly; anchors without a donor row are
+// never neighbours.
+func TestRouted(t *testing.T) {
+	// Donor rows for new ids 0..5: anchors 0, 1, 2 (old 0, 1, 2); anchor
+	// 2 has no row; targets 3 (near anchor 0), 4 (no row), 5 (orthogonal
+	// to every anchor with a row).
+	donor := table(6, 3, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0.99, 0.1, 0, 0, 0, 0, 0, 0, 1)
+	anchors := []Anchor{{Old: 0, New: 0}, {Old: 1, New: 1}, {Old: 2, New: 2}}
+	targets := []Target{{NewID: 3}, {NewID: 4}, {NewID: 5}}
+	p := &Problem{Base: base3, Donor: donor, Anchors: anchors, Targets: targets}
+	r := Routed{Primary: KNN{K: 1, Temperature: 0.1}, Fallback: Mean{}, MinSimilarity: 0.5}
+	got, c := build(t, r, p)
+	// Target 3: anchor 0's row; 4: no row, the mean; 5: similarity 0, the mean.
+	if !near(got.Data, []float32{1, 10, 2, 20, 2, 20}, 1e-6) {
+		t.Errorf("rows %v", got.Data)
+	}
+	if c["knn"] != 1 || c["mean"] != 1 || c["mean (knn estimate poor)"] != 1 {
+		t.Errorf("counts %v", c)
+	}
+	rm, _ := r.Build(context.Background(), p)
+	if routed := rm.Measure(MeasureRouted); routed[0] != 0 || routed[1] != 0 || routed[2] != 1 {
+		t.Errorf("routed %v", routed)
+	}
+	if sim := rm.Measure(MeasureSimilarity); math.IsNaN(sim[0]) || !math.IsNaN(sim[1]) {
+		t.Errorf("similarity %v", sim)
+	}
+	if !RequiresDonor(r) || RequiresDonor(Routed{Primary: Subword{}, Fallback: Mean{}}) {
+		t.Error("Routed needs a donor exactly when its primary does")
+	}
+}

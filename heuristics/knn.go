@@ -71,7 +71,7 @@ func (KNN) Name() string { return "knn" }
 
 // RequiresDonor implements DonorMethod: the neighbours are searched in the
 // donor's space.
-func (KNN) RequiresDonor() {}
+func (KNN) RequiresDonor() bool { return true }
 
 var (
 	_ DonorMethod = KNN{}

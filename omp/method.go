@@ -34,7 +34,7 @@ func (m Method) MarshalJSON() ([]byte, error) {
 
 // RequiresDonor implements heuristics.DonorMethod: the coefficients come
 // from the donor's space.
-func (Method) RequiresDonor() {}
+func (Method) RequiresDonor() bool { return true }
 
 // Workspace implements heuristics.Sizer: the solver's working memory
 // (WorkingMemory), the gathered donor rows and the solution. It fails as

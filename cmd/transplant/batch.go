@@ -92,7 +92,7 @@ func jobSchema() batch.Schema {
 	r.register(fs)
 	s := batch.SchemaFromFlags(fs)
 	s.Remove(perInvocation...)
-	s.MarkPath("map-file")
+	s.MarkPath("map-file", "aux-text")
 	return s
 }
 

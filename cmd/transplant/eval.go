@@ -194,6 +194,7 @@ func (c *comparison) register(cmd *cobra.Command) {
 	f.StringVar(&c.in.Base, "base", "", "compare methods: the base model directory to transplant")
 	f.StringVar(&c.in.Tokenizer, "tokenizer", "", "compare methods: the new tokenizer (default: the donor's)")
 	f.StringVar(&c.in.Donor, "donor", "", "compare methods: a donor model that uses the new tokenizer")
+	f.StringVar(&c.in.AuxText, "aux-text", "", "compare methods: without a donor, a text whose co-occurrence statistics give the new tokens vectors")
 	f.StringVar(&c.methods, "methods", "", "compare methods: comma-separated list, e.g. mean,subword,omp; INPUT/HEAD uses one method per table, e.g. omp/mean")
 	f.Uint64Var(&c.seed, "seed", 0, "seed for random methods and the reconstruction sample")
 	f.StringVar(&c.holdOut, "holdout", "", fmt.Sprintf("reconstruction: tokens to hold out, a count or a percentage (default %d)", transplant.DefaultHoldOut))
@@ -214,6 +215,7 @@ func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags,
 	if err != nil {
 		return err
 	}
+	c.in.AuxSeed = c.seed
 	s, err := transplant.Open(ctx, c.in)
 	if err != nil {
 		return err

@@ -69,6 +69,7 @@ so methods that need no donor can be compared on any model.`,
 	f.StringVar(&in.Base, "base", "", "base model directory (required)")
 	f.StringVar(&in.Tokenizer, "tokenizer", "", "new tokenizer: tokenizer.json[.gz] or a directory (default: the donor's, else the base's)")
 	f.StringVar(&in.Donor, "donor", "", "donor model directory that uses the new tokenizer (knn and omp need one)")
+	f.StringVar(&in.AuxText, "aux-text", "", "without a donor: a text whose co-occurrence statistics give the new tokens vectors")
 	f.StringVar(&methods, "methods", "", "comma-separated methods (default: subword,hybrid; with a donor subword,knn,hybrid,omp)")
 	f.Uint64Var(&seed, "seed", 0, "seed for the sample and for random methods")
 	f.StringVar(&holdOut, "holdout", "", fmt.Sprintf("tokens to hold out: a count, or a percentage of the shared tokens such as 5%% (default %d)", transplant.DefaultHoldOut))

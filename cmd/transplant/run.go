@@ -45,6 +45,7 @@ func (r *runFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&r.in.Base, "base", "", "base model directory (required)")
 	f.StringVar(&r.in.Tokenizer, "tokenizer", "", "new tokenizer: tokenizer.json[.gz] or a directory (default: the donor's)")
 	f.StringVar(&r.in.Donor, "donor", "", "donor model directory that uses the new tokenizer")
+	f.StringVar(&r.in.AuxText, "aux-text", "", "without a donor: a text whose co-occurrence statistics give the new tokens vectors to search (knn, hybrid, omp)")
 	f.StringVar(&r.out, "out", "", "output model directory (must not exist)")
 	r.mf.register(f)
 	f.StringArrayVar(&r.maps, "map", nil, "pair an old special token with a new one, OLD=NEW (repeatable)")
@@ -73,6 +74,7 @@ type runSpec struct {
 // spec checks the flags and turns them into what the core takes.
 func (r *runFlags) spec() (runSpec, error) {
 	sp := runSpec{in: r.in, bo: transplant.BuildOptions{Seed: r.seed}, wo: transplant.WriteOptions{ToolVersion: version, TokenRows: r.tokenFile != ""}}
+	sp.in.AuxSeed = r.seed
 	var err error
 	if sp.c, err = r.mf.choice(); err != nil {
 		return sp, err
