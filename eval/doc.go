@@ -36,12 +36,12 @@
 // unknown text. ScoreDirSplit scores a model directory and splits the
 // score against a baseline.
 //
-// Two cheaper measures need no forward pass. Reconstruct (with
-// LoadReconstruction) holds out a seeded sample of tokens both vocabularies
-// share, rebuilds their rows with each initialization method as if they were
-// new (their own ids excluded from their subword pieces and from the
-// anchors), and compares them with the true rows by cosine similarity and
-// relative L2 error, per table. CompareEfficiency encodes a text with the old
+// Two cheaper measures need no forward pass. Reconstruct takes problems in
+// which tokens both vocabularies share are handed to methods as if they were
+// new (package transplant's Session.HoldOut makes them: a seeded sample,
+// their own ids excluded from their subword pieces and from the anchors),
+// runs every method and compares the rows built with the true rows by
+// cosine similarity and relative L2 error, per table. CompareEfficiency encodes a text with the old
 // and the new tokenizer and reports bytes per token, tokens per word,
 // byte-fallback tokens and how much of the text falls in tokens the other
 // vocabulary lacks.
