@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 
 	"github.com/transplant-dev/transplant/align"
+	"github.com/transplant-dev/transplant/checkpoint"
 	"github.com/transplant-dev/transplant/heuristics"
 )
 
@@ -34,13 +35,52 @@ func (s *Session) assemble(ctx context.Context, t Table, rm *heuristics.Map, bas
 			copy(rowOf(fresh, id), rowOf(fresh, i))
 		}
 	}
+	fill := paddingRow(base, t.RealRows)
 	for id, k := range a.Kind {
-		if k.Copied() {
+		switch {
+		case k.Copied():
 			copy(rowOf(fresh, id), rowOf(base, a.Source[id]))
+		case k == align.Padding:
+			copy(rowOf(fresh, id), fill)
 		}
 	}
-	fillPadding(fresh, base, t.RealRows, a)
 	return fresh, nil
+}
+
+// stream returns t's new table as a replacement the writer fills a block
+// of rows at a time, the rows assemble would make, so that the new table
+// is never held whole. It needs t's whole base table, padding rows
+// included, while the writer runs; maps with noise are assembled instead
+// (heuristics.ErrNoiseByRow).
+func (s *Session) stream(t Table, rm *heuristics.Map, base blas32.General) (checkpoint.Replacement, error) {
+	if err := s.checkMap(rm); err != nil {
+		return checkpoint.Replacement{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
+	}
+	w, err := rm.RowWriter(realRows(base, t))
+	if err != nil {
+		return checkpoint.Replacement{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
+	}
+	a := s.alignment
+	index := make([]int32, a.Rows) // the map's row of each built id
+	for i, r := range rm.Rows {
+		index[r.ID] = int32(i)
+	}
+	fill := paddingRow(base, t.RealRows)
+	cols := base.Cols
+	return checkpoint.Replacement{Rows: a.Rows, Cols: cols, Fill: func(start, end int, dst []float32) error {
+		for id := start; id < end; id++ {
+			out := dst[(id-start)*cols : (id-start+1)*cols]
+			switch k := a.Kind[id]; {
+			case k.Copied():
+				copy(out, rowOf(base, a.Source[id]))
+			case k == align.Padding:
+				copy(out, fill)
+			default:
+				w.Row(out, int(index[id]))
+			}
+		}
+		return nil
+	}}, nil
 }
 
 // checkMap refuses a map that does not build exactly the rows the
@@ -57,21 +97,14 @@ func (s *Session) checkMap(rm *heuristics.Map) error {
 	return nil
 }
 
-// fillPadding fills the rows no token uses. When the base had padding rows
-// of its own, the new ones get their mean, which keeps the head's logits for
-// them where training left the base's; otherwise they are zero.
-func fillPadding(fresh, base blas32.General, realRows int, a *align.Alignment) {
-	var fill []float32
+// paddingRow is the row of padding ids, which no token uses. When the base
+// had padding rows of its own it is their mean, which keeps the head's
+// logits for them where training left the base's; otherwise zero.
+func paddingRow(base blas32.General, realRows int) []float32 {
 	if base.Rows > realRows {
-		fill = heuristics.ColumnMean(blas32.General{Rows: base.Rows - realRows, Cols: base.Cols, Stride: base.Stride, Data: base.Data[realRows*base.Stride:]})
-	} else {
-		fill = make([]float32, base.Cols)
+		return heuristics.ColumnMean(blas32.General{Rows: base.Rows - realRows, Cols: base.Cols, Stride: base.Stride, Data: base.Data[realRows*base.Stride:]})
 	}
-	for id, k := range a.Kind {
-		if k == align.Padding {
-			copy(rowOf(fresh, id), fill)
-		}
-	}
+	return make([]float32, base.Cols)
 }
 
 func newTable(rows, cols int) blas32.General {

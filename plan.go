@@ -72,6 +72,11 @@ type TablePlan struct {
 // rowBytes is what one row of a row map costs beyond its terms.
 const rowBytes = 96
 
+// overheadBytes stands for what every run holds besides its tables: both
+// tokenizers, the alignment, write buffers and the Go runtime (measured:
+// about 160 MiB with Llama 3's and Qwen 3's tokenizers).
+const overheadBytes = 384 << 20
+
 // Plan works out what building with c and writing in dtype (empty: the
 // base's) will do and cost. It fails when a method needs a donor the
 // session lacks, or cannot run at this size.
@@ -90,10 +95,12 @@ func (s *Session) Plan(c Choice, dtype safetensors.Dtype) (Plan, error) {
 		p.Donor = &d
 	}
 	rows := int64(s.alignment.Rows)
-	// A run keeps one widened base table and one donor table in reusable
-	// buffers, every new table in float32 until it is written, and the
-	// row maps.
-	var base, donor, fresh, work, maps int64
+	// Building holds one widened base table and the donor's at a time,
+	// with the method's workspace; writing holds every widened base table
+	// (new rows are made from them as the writer streams them out) and, in
+	// float32, the new tables the writer cannot stream (a head bias, a
+	// noise term). The row maps live through both.
+	var base, bases, donor, fresh, work, maps int64
 	for _, t := range s.tables {
 		m := c.For(t.Role)
 		if !s.HasDonorTable() && heuristics.RequiresDonor(m) {
@@ -108,11 +115,14 @@ func (s *Session) Plan(c Choice, dtype safetensors.Dtype) (Plan, error) {
 		p.Tables = append(p.Tables, tp)
 		width := int64(t.width())
 		base = max(base, int64(t.Rows)*width*4)
+		bases += int64(t.Rows) * width * 4
 		donor = max(donor, int64(t.DonorRows)*int64(t.DonorCols)*4)
 		if s.aux != nil {
 			donor = int64(len(s.aux.Table.Data)) * 4
 		}
-		fresh += rows * width * 4
+		if _, randn := m.(heuristics.Randn); randn || t.Bias != "" {
+			fresh += rows * width * 4
+		}
 		w, err := s.workspace(m, t)
 		if err != nil {
 			return Plan{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
@@ -121,7 +131,7 @@ func (s *Session) Plan(c Choice, dtype safetensors.Dtype) (Plan, error) {
 		maps += int64(len(s.targets)) * rowBytes
 		p.OutputBytes += rows * int64(t.Cols) * int64(tp.Dtype.Size())
 	}
-	p.MemoryBytes = base + donor + fresh + work + maps
+	p.MemoryBytes = max(base+donor+work, bases+fresh) + maps + overheadBytes
 	for _, t := range s.base.Tensors() {
 		if !s.replaced(t.Name) && !(s.base.Tied() && t.Name == s.headName()) {
 			p.OutputBytes += t.ByteSize()

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/checkpoint"
+	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/safetensors"
 )
 
@@ -108,23 +110,30 @@ func (s *Session) newTables(ctx context.Context, b *Built, rep *Report, opts Wri
 	for _, id := range opts.Explain {
 		explain[id] = true
 	}
-	var buf scratch
 	for _, bt := range b.Tables {
 		t := bt.Table
-		base, err := s.readBase(t, &buf)
+		// Each table keeps its own base rows until written: streamed
+		// tables read them while the writer runs.
+		base, err := s.readBase(t, &scratch{})
 		if err != nil {
 			return nil, err
 		}
-		fresh, err := s.assemble(ctx, t, bt.Map, base)
-		if err != nil {
-			return nil, err
-		}
-		if t.Bias != "" {
-			w, bias := splitBias(fresh)
-			replace[t.Tensor] = checkpoint.Replacement{Rows: w.Rows, Cols: w.Cols, Table: &w}
-			replace[t.Bias] = checkpoint.Replacement{Rows: bias.Rows, Cols: 1, Table: &bias, Vector: true}
+		if t.Bias == "" && !hasNoise(bt.Map) {
+			if replace[t.Tensor], err = s.stream(t, bt.Map, base); err != nil {
+				return nil, err
+			}
 		} else {
-			replace[t.Tensor] = checkpoint.Replacement{Rows: fresh.Rows, Cols: fresh.Cols, Table: &fresh}
+			fresh, err := s.assemble(ctx, t, bt.Map, base)
+			if err != nil {
+				return nil, err
+			}
+			if t.Bias != "" {
+				w, bias := splitBias(fresh)
+				replace[t.Tensor] = checkpoint.Replacement{Rows: w.Rows, Cols: w.Cols, Table: &w}
+				replace[t.Bias] = checkpoint.Replacement{Rows: bias.Rows, Cols: 1, Table: &bias, Vector: true}
+			} else {
+				replace[t.Tensor] = checkpoint.Replacement{Rows: fresh.Rows, Cols: fresh.Cols, Table: &fresh}
+			}
 		}
 		rep.Tables = append(rep.Tables, s.tableReport(bt, opts.Dtype))
 		rep.Explanations = append(rep.Explanations, s.tokenRows(bt, func(id int) bool { return explain[id] })...)
@@ -163,4 +172,8 @@ func Run(ctx context.Context, in Inputs, c Choice, out string, bo BuildOptions, 
 		return nil, err
 	}
 	return s.Write(ctx, out, b, wo)
+}
+
+func hasNoise(m *heuristics.Map) bool {
+	return slices.ContainsFunc(m.Rows, func(r heuristics.Row) bool { return r.Noise })
 }

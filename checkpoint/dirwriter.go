@@ -2,15 +2,17 @@ package checkpoint
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"hash"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/transplant-dev/transplant/internal/safefile"
 	"github.com/transplant-dev/transplant/safetensors"
 )
 
@@ -95,6 +97,37 @@ type dirWriter struct {
 	opts        WriteOptions
 	done, total int64
 	wroteHead   bool
+	// written records each file as it is written, checksum included, so
+	// that the manifest need not read the output again.
+	written []WrittenFile
+}
+
+// hashedFile checksums what is written through it, on its way to the file.
+type hashedFile struct {
+	io.WriteCloser
+	h hash.Hash
+	n int64
+}
+
+func (f *hashedFile) Write(p []byte) (int, error) {
+	n, err := f.WriteCloser.Write(p)
+	f.h.Write(p[:n])
+	f.n += int64(n)
+	return n, err
+}
+
+// create opens a file of the directory, checksummed as it is written.
+func (d *dirWriter) create(name string) (*hashedFile, error) {
+	f, err := d.opts.create(filepath.Join(d.dir, name))
+	if err != nil {
+		return nil, err
+	}
+	return &hashedFile{WriteCloser: f, h: sha256.New()}, nil
+}
+
+// record notes a file written whole.
+func (d *dirWriter) record(name string, f *hashedFile) {
+	d.written = append(d.written, WrittenFile{Name: name, Bytes: f.n, SHA256: hex.EncodeToString(f.h.Sum(nil))})
 }
 
 func (d *dirWriter) writeWeights(tensors []safetensors.TensorInfo) error {
@@ -128,12 +161,40 @@ func (d *dirWriter) writeShard(sh safetensors.Shard) (err error) {
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
+	// An *os.File keeps the kernel copy and is checksummed by a trailer;
+	// another writer (a test's) by hashing what passes through.
+	var w io.Writer = f
+	var tr *trailer
+	var hf *hashedFile
+	osf, isFile := f.(*os.File)
+	if isFile {
+		tr = trail(path)
+	} else {
+		hf = &hashedFile{WriteCloser: f, h: sha256.New()}
+		w = hf
+	}
 	defer func() {
+		size := int64(-1)
+		if tr != nil && err == nil {
+			size, _ = osf.Seek(0, io.SeekCurrent)
+		}
 		if cerr := f.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("checkpoint: %s: %w", path, cerr)
 		}
+		if tr != nil {
+			if err != nil {
+				size = -1
+			}
+			sum, terr := tr.finish(size)
+			if err == nil && terr != nil {
+				err = fmt.Errorf("checkpoint: checksum of %s: %w", path, terr)
+			}
+			if err == nil {
+				d.written = append(d.written, WrittenFile{Name: sh.Name, Bytes: size, SHA256: sum})
+			}
+		}
 	}()
-	w, err := safetensors.NewWriter(f, sh.Tensors, map[string]string{"format": "pt"})
+	sw, err := safetensors.NewWriter(w, sh.Tensors, map[string]string{"format": "pt"})
 	if err != nil {
 		return fmt.Errorf("checkpoint: %s: %w", path, err)
 	}
@@ -142,20 +203,27 @@ func (d *dirWriter) writeShard(sh safetensors.Shard) (err error) {
 			return err
 		}
 		if rep, ok := d.opts.Replace[t.Name]; ok {
-			err = d.writeReplacement(w, t, rep)
+			err = d.writeReplacement(sw, t, rep)
 		} else {
-			err = d.copyTensor(w, t)
+			err = d.copyTensor(sw, t)
 		}
 		if err != nil {
 			return fmt.Errorf("checkpoint: %s: %w", path, err)
+		}
+		if tr != nil {
+			pos, _ := osf.Seek(0, io.SeekCurrent)
+			tr.wrote(pos)
 		}
 		d.done += t.ByteSize()
 		if d.opts.Progress != nil {
 			d.opts.Progress(d.done, d.total)
 		}
 	}
-	if err := w.Close(); err != nil {
+	if err := sw.Close(); err != nil {
 		return fmt.Errorf("checkpoint: %s: %w", path, err)
+	}
+	if hf != nil {
+		d.record(sh.Name, hf)
 	}
 	return nil
 }
@@ -260,32 +328,13 @@ func (d *dirWriter) writeManifest() error {
 	if d.opts.Manifest == nil {
 		return nil
 	}
-	entries, err := os.ReadDir(d.dir)
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	written := make([]WrittenFile, len(entries))
-	g, ctx := errgroup.WithContext(d.ctx)
-	g.SetLimit(2) // sha256 is faster than most disks: two files at once
-	for i, e := range entries {
-		g.Go(func() error {
-			info, err := e.Info()
-			if err != nil {
-				return err
-			}
-			sum, err := safefile.SHA256(ctx, filepath.Join(d.dir, e.Name()))
-			written[i] = WrittenFile{Name: e.Name(), Bytes: info.Size(), SHA256: sum}
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return fmt.Errorf("checkpoint: checksums: %w", err)
-	}
+	written := slices.Clone(d.written)
+	slices.SortFunc(written, func(a, b WrittenFile) int { return strings.Compare(a.Name, b.Name) })
 	name, data, err := d.opts.Manifest(written)
 	if err != nil {
 		return fmt.Errorf("checkpoint: manifest: %w", err)
 	}
-	if _, err := os.Stat(filepath.Join(d.dir, name)); err == nil || !plainName(name) {
+	if slices.ContainsFunc(written, func(f WrittenFile) bool { return f.Name == name }) || !plainName(name) {
 		return fmt.Errorf("checkpoint: manifest %q: %w: not a free file name in the directory", name, ErrFormat)
 	}
 	return d.writeFile(name, data)
@@ -293,7 +342,7 @@ func (d *dirWriter) writeManifest() error {
 
 func (d *dirWriter) writeFile(name string, data []byte) error {
 	path := filepath.Join(d.dir, name)
-	f, err := d.opts.create(path)
+	f, err := d.create(name)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -304,5 +353,6 @@ func (d *dirWriter) writeFile(name string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint: %s: %w", path, err)
 	}
+	d.record(name, f)
 	return nil
 }

@@ -214,3 +214,40 @@ func combine(out []float32, base blas32.General, r Row, mean []float32, acc []fl
 		out[j] = float32(v)
 	}
 }
+
+// ErrNoiseByRow reports a map with a noise term asked to write its rows one
+// at a time: its draws are made in blocks (Apply).
+var ErrNoiseByRow = errors.New("a map with noise is applied whole, not row by row")
+
+// A RowWriter writes the rows of a map one at a time, for a caller that
+// streams a table out instead of holding it. The rows are those Apply
+// writes, bit for bit. It is not safe for concurrent use.
+type RowWriter struct {
+	m    *Map
+	base blas32.General
+	mean []float32
+	acc  []float64
+}
+
+// RowWriter checks m against base, as Apply does, and prepares to write
+// its rows. Maps with noise are refused (ErrNoiseByRow).
+func (m *Map) RowWriter(base blas32.General) (*RowWriter, error) {
+	if err := m.Check(base.Rows); err != nil {
+		return nil, err
+	}
+	w := &RowWriter{m: m, base: base, acc: make([]float64, base.Cols)}
+	for _, r := range m.Rows {
+		if r.Noise {
+			return nil, ErrNoiseByRow
+		}
+		if r.Mean != 0 && w.mean == nil {
+			w.mean = ColumnMean(base)
+		}
+	}
+	return w, nil
+}
+
+// Row writes into dst, of the base's width, the row m.Rows[i] describes.
+func (w *RowWriter) Row(dst []float32, i int) {
+	combine(dst, w.base, w.m.Rows[i], w.mean, w.acc)
+}
