@@ -22,12 +22,14 @@ import (
 // other file of the output. It has no timestamp, so that a run repeated
 // with the same inputs and seed gives identical files.
 type Report struct {
-	Tool      string        `json:"tool"`
-	Version   string        `json:"version"`
-	Inputs    []InputFile   `json:"inputs"`
-	Seed      uint64        `json:"seed"`
-	Alignment align.Report  `json:"alignment"`
-	Tables    []TableReport `json:"tables"`
+	Tool      string       `json:"tool"`
+	Version   string       `json:"version"`
+	Inputs    []InputFile  `json:"inputs"`
+	Seed      uint64       `json:"seed"`
+	Alignment align.Report `json:"alignment"`
+	// Auto says what --method auto chose for each table and why.
+	Auto   *AutoReport   `json:"auto,omitempty"`
+	Tables []TableReport `json:"tables"`
 	// Outputs lists every file of the output directory but transplant.json.
 	Outputs []checkpoint.WrittenFile `json:"outputs"`
 	// Explanations details the rows of the tokens Options.Explain named.
@@ -64,8 +66,11 @@ type TableReport struct {
 // InputChecksums lists the files the session reads, with their sizes and
 // checksums, as transplant.json records them: a directory whose report
 // lists the same was made from these inputs.
-func (s *Session) InputChecksums(ctx context.Context) ([]InputFile, error) {
-	in := s.inputFiles()
+func (s *Session) InputChecksums(ctx context.Context, more ...InputFile) ([]InputFile, error) {
+	in, err := s.inputFiles(more)
+	if err != nil {
+		return nil, err
+	}
 	if err := hashFiles(ctx, in); err != nil {
 		return nil, fmt.Errorf("transplant: checksums: %w", err)
 	}
@@ -73,8 +78,9 @@ func (s *Session) InputChecksums(ctx context.Context) ([]InputFile, error) {
 }
 
 // inputFiles lists what the run reads: the base's weights, config and
-// tokenizer, the new tokenizer, the donor's weights and config.
-func (s *Session) inputFiles() []InputFile {
+// tokenizer, the new tokenizer, the donor's weights and config, and more
+// (files the caller's output derives from, such as a corpus).
+func (s *Session) inputFiles(more []InputFile) ([]InputFile, error) {
 	var in []InputFile
 	add := func(role string, paths ...string) {
 		for _, p := range paths {
@@ -108,7 +114,14 @@ func (s *Session) inputFiles() []InputFile {
 		add("donor", s.donor.Files()...)
 		add("donor", dirFiles(s.donor.Dir(), "config.json")...)
 	}
-	return dedupe(in)
+	for _, f := range more {
+		st, err := os.Stat(f.Path)
+		if err != nil {
+			return nil, fmt.Errorf("transplant: %s: %w", f.Role, err)
+		}
+		in = append(in, InputFile{Role: f.Role, Path: f.Path, Bytes: st.Size()})
+	}
+	return dedupe(in), nil
 }
 
 func dedupe(in []InputFile) []InputFile {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/transplant-dev/transplant/align"
@@ -28,6 +27,8 @@ type WriteOptions struct {
 	TokenRows bool
 	// ToolVersion is recorded in transplant.json.
 	ToolVersion string
+	// Auto is what --method auto chose and why, recorded in the report.
+	Auto *AutoReport
 	// MoreInputs are other files the output derives from, such as the
 	// corpus new tokens were learned on: transplant.json records them with
 	// their checksums, by role.
@@ -47,14 +48,10 @@ func (s *Session) Write(ctx context.Context, out string, b *Built, opts WriteOpt
 	if b.Shard != nil {
 		return nil, fmt.Errorf("transplant: %w: shard %d of %d builds only some rows; save it as a recipe and merge the shards", ErrShard, b.Shard.Index, b.Shard.Count)
 	}
-	rep := &Report{Tool: "transplant", Version: opts.ToolVersion, Seed: b.Seed, Alignment: s.alignment.Report}
-	rep.Inputs = s.inputFiles()
-	for _, f := range opts.MoreInputs {
-		st, err := os.Stat(f.Path)
-		if err != nil {
-			return nil, fmt.Errorf("transplant: %s: %w", f.Role, err)
-		}
-		rep.Inputs = append(rep.Inputs, InputFile{Role: f.Role, Path: f.Path, Bytes: st.Size()})
+	rep := &Report{Tool: "transplant", Version: opts.ToolVersion, Seed: b.Seed, Alignment: s.alignment.Report, Auto: opts.Auto}
+	var err error
+	if rep.Inputs, err = s.inputFiles(opts.MoreInputs); err != nil {
+		return nil, err
 	}
 	hashCtx, cancelHash := context.WithCancel(ctx)
 	defer cancelHash()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/transplant-dev/transplant/internal/utf8text"
 )
 
 // ErrNotUTF8 reports a text that is not valid UTF-8. The error returned
@@ -138,7 +140,7 @@ func blankLineEnd(b []byte) int {
 // emit validates and hands out buf[:n].
 func (c *chunker) emit(n int) (string, error) {
 	b := c.buf[:n]
-	if i := invalidUTF8(b); i >= 0 {
+	if i := utf8text.FirstInvalid(b); i >= 0 {
 		return "", &EncodingError{Offset: c.off + int64(i), Byte: b[i]}
 	}
 	s := string(b)
@@ -175,24 +177,4 @@ func (c *chunker) dropBOM() {
 		c.buf = c.buf[len(bom):]
 		c.off = int64(len(bom))
 	}
-}
-
-// invalidUTF8 returns the index of the first byte of b that does not
-// start a valid UTF-8 sequence, or -1.
-func invalidUTF8(b []byte) int {
-	if utf8.Valid(b) {
-		return -1
-	}
-	for i := 0; i < len(b); {
-		if b[i] < utf8.RuneSelf {
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i
-		}
-		i += size
-	}
-	return -1
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/transplant-dev/transplant/internal/utf8text"
 	"github.com/transplant-dev/transplant/tokenizer"
 )
 
@@ -176,7 +177,7 @@ func readChunks(ctx context.Context, r io.Reader, out chan<- chunk) error {
 			cut = chunkEnd(buf[:n])
 		}
 		text := bytes.Clone(buf[:cut])
-		if i := firstInvalid(text); i >= 0 {
+		if i := utf8text.FirstInvalid(text); i >= 0 {
 			return &CorpusError{Offset: off + int64(i)}
 		}
 		select {
@@ -203,21 +204,4 @@ func chunkEnd(b []byte) int {
 		}
 	}
 	return len(b)
-}
-
-// firstInvalid returns the offset of the first ill-formed UTF-8 sequence in
-// b, or -1. Chunks end at character boundaries, so an incomplete character
-// at the end of one is ill-formed too.
-func firstInvalid(b []byte) int {
-	if utf8.Valid(b) {
-		return -1
-	}
-	for i := 0; i < len(b); {
-		r, w := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && w == 1 {
-			return i
-		}
-		i += w
-	}
-	return -1
 }

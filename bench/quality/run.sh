@@ -6,23 +6,27 @@
 # new-token targets, of targets right after a new token and of shared ones.
 # B, trained natively on the new tokenizer, is the row to beat.
 #
-#   bench/quality/run.sh [-m METHODS] [-d DONOR|-n] [-b BASE] [-t TOKENIZER] [TEXT...]
+#   bench/quality/run.sh [-m METHODS] [-d DONOR|-n] [-b BASE] [-t TOKENIZER] [-x 'MORE EVAL FLAGS'] [TEXT...]
 #
-# -m takes eval's --methods list (METHOD or INPUT/HEAD entries); -n runs
-# without a donor. Keep every text out of what a method was fitted on.
+# -m takes eval's --methods list (METHOD, INPUT/HEAD, or auto); -n runs
+# without a donor; -x passes method knobs such as '--subword-combine last
+# --calibration-text calib.txt'. Keep every text out of what a method was
+# fitted on.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PATH:/usr/local/go/bin"
 models=$(cd ../shared/models && pwd)
 methods="zero,mean,subword,knn,hybrid,omp,omp/mean"
 base=$models/A-mistral tok=$models/B-gpt2 donor=$models/B-gpt2 native=$models/B-gpt2
-while getopts "m:d:nb:t:" o; do
+extra=""
+while getopts "m:d:nb:t:x:" o; do
   case $o in
     m) methods=$OPTARG ;;
     d) donor=$OPTARG ;;
     n) donor="" native="" ;;
     b) base=$OPTARG ;;
     t) tok=$OPTARG native="" ;;
+    x) extra=$OPTARG ;;
     *) exit 2 ;;
   esac
 done
@@ -35,6 +39,8 @@ for text in "$@"; do
   args=(eval -q --base "$base" --tokenizer "$tok" --methods "$methods" --text "$text" --json)
   [ -n "$donor" ] && args+=(--donor "$donor")
   [ -n "$native" ] && args+=(--model "$native")
+  # shellcheck disable=SC2206
+  [ -n "$extra" ] && args+=($extra)
   start=$SECONDS
   "$work/transplant" "${args[@]}" > "$work/eval.json"
   python3 - "$work/eval.json" "$text" "$((SECONDS - start))" <<'PY'

@@ -92,7 +92,7 @@ func jobSchema() batch.Schema {
 	r.register(fs)
 	s := batch.SchemaFromFlags(fs)
 	s.Remove(perInvocation...)
-	s.MarkPath("map-file", "aux-text")
+	s.MarkPath("map-file", "aux-text", "calibration-text")
 	return s
 }
 

@@ -45,18 +45,32 @@ func (w *batchWorker) spec(j *batch.Job) (runSpec, error) {
 	return r.spec()
 }
 
-// open opens a job's inputs and reads its spec.
+// open opens a job's inputs, reads its spec and settles its methods.
 func (w *batchWorker) open(ctx context.Context, j *batch.Job) (*transplant.Session, runSpec, error) {
 	sp, err := w.spec(j)
 	if err != nil {
 		return nil, sp, err
 	}
 	s, err := transplant.Open(ctx, sp.in)
+	if err == nil {
+		if err = sp.choose(ctx, s); err != nil {
+			s.Close()
+		}
+	}
 	return s, sp, err
 }
 
-// key groups jobs that build the same recipe.
+// key groups jobs that build the same recipe. With --method auto scoring
+// candidates on a calibration text, the choice depends on each base's own
+// weights: such a job runs whole.
 func (w *batchWorker) key(j *batch.Job) (string, error) {
+	sp, err := w.spec(j)
+	if err != nil {
+		return "", err
+	}
+	if sp.mf.auto() && sp.mf.calibration != "" {
+		return "", nil
+	}
 	s, sp, err := w.open(context.Background(), j)
 	if err != nil {
 		return "", err
@@ -278,6 +292,11 @@ func (w *batchWorker) modelDone(ctx context.Context, u *batch.Unit) (batch.Resul
 		return batch.Result{}, false, err
 	}
 	in := sp.in
+	if u.Kind == batch.RunUnit && sp.mf.auto() {
+		// auto's choice is recorded; its inputs, the calibration text
+		// among them, are checked below.
+		sp.c = transplant.Choice{}
+	}
 	if u.Kind == batch.ApplyUnit {
 		if _, err := os.Stat(u.Inputs()[0]); err != nil {
 			return batch.Result{}, false, nil
@@ -289,7 +308,7 @@ func (w *batchWorker) modelDone(ctx context.Context, u *batch.Unit) (batch.Resul
 		return batch.Result{}, false, nil // the unit will say what is wrong
 	}
 	defer s.Close()
-	files, err := s.InputChecksums(ctx)
+	files, err := s.InputChecksums(ctx, sp.wo.MoreInputs...)
 	if err != nil || !slices.Equal(files, rep.Inputs) || (u.Kind == batch.RunUnit && !sameMethods(rep, sp)) {
 		return batch.Result{}, false, err
 	}
@@ -301,6 +320,9 @@ func (w *batchWorker) modelDone(ctx context.Context, u *batch.Unit) (batch.Resul
 func sameMethods(rep transplant.Report, sp runSpec) bool {
 	if rep.Seed != sp.bo.Seed {
 		return false
+	}
+	if sp.mf.auto() {
+		return rep.Auto != nil
 	}
 	for _, t := range rep.Tables {
 		m := sp.c.For(t.Role)

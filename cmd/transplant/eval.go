@@ -242,7 +242,7 @@ func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags,
 	}
 	for _, ch := range choices {
 		dir := filepath.Join(scratch, strings.ReplaceAll(ch.name, "/", "-"))
-		if err := c.transplant(ctx, s, ch, dir, p); err != nil {
+		if err := c.transplant(ctx, s, mf, ch, dir, p); err != nil {
 			return err
 		}
 		if err := scoreInto(ctx, rep, dir, ch.name, false, against, text, sf, p); err != nil {
@@ -255,9 +255,16 @@ func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags,
 	return nil
 }
 
-func (c *comparison) transplant(ctx context.Context, s *transplant.Session, ch namedChoice, out string, p *progress) error {
+func (c *comparison) transplant(ctx context.Context, s *transplant.Session, mf *methodFlags, ch namedChoice, out string, p *progress) error {
 	progress := func(stage string, done, total int64) { p.update(ch.name+": "+stage, done, total) }
-	b, err := s.Build(ctx, ch.Choice, transplant.BuildOptions{Seed: c.seed, Progress: progress})
+	choice := ch.Choice
+	if ch.auto {
+		var err error
+		if choice, _, err = mf.resolveAuto(ctx, s, c.seed); err != nil {
+			return err
+		}
+	}
+	b, err := s.Build(ctx, choice, transplant.BuildOptions{Seed: c.seed, Progress: progress})
 	if err != nil {
 		return err
 	}

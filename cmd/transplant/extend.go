@@ -100,8 +100,7 @@ func (e *extendFlags) run(cmd *cobra.Command) error {
 	if e.opts.Add <= 0 {
 		return fmt.Errorf("--add %d: want a positive number of tokens", e.opts.Add)
 	}
-	c, err := e.mf.choice()
-	if err != nil {
+	if err := e.mf.resolve(); err != nil {
 		return err
 	}
 	ctx := cmd.Context()
@@ -127,6 +126,11 @@ func (e *extendFlags) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	c, auto, err := e.mf.resolveChoice(ctx, s, e.seed)
+	if err != nil {
+		return err
+	}
+	wo.Auto = auto
 	plan, err := s.Plan(c, wo.Dtype)
 	if err != nil {
 		return err

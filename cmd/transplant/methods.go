@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/transplant-dev/transplant"
 	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/internal/utf8text"
 	"github.com/transplant-dev/transplant/omp"
 )
 
@@ -19,14 +22,19 @@ type methodFlags struct {
 	combine, headCombine string
 	weighting            string
 	ompMemory            string
+	calibration          string
 	params               transplant.MethodParams
 }
+
+// autoMethod is the --method that lets the session choose per table.
+const autoMethod = "auto"
 
 func (f *methodFlags) register(fl *pflag.FlagSet) {
 	d := transplant.DefaultMethodParams()
 	p := &f.params
-	fl.StringVar(&f.method, "method", "subword", "how to build rows for new tokens: "+transplant.MethodNames())
+	fl.StringVar(&f.method, "method", autoMethod, "how to build rows for new tokens: auto (choose per table), "+transplant.MethodNames())
 	fl.StringVar(&f.headMethod, "head-method", "", "method for the output head (default: --method)")
+	fl.StringVar(&f.calibration, "calibration-text", "", "auto: UTF-8 text to score candidate methods on (keep it apart from any text you judge the result on)")
 	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
 	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
 	fl.IntVar(&p.K, "k", 0, fmt.Sprintf("neighbours for knn (default %d) and hybrid (default %d), anchors per token for omp (default %d)", heuristics.DefaultKNNK, heuristics.DefaultHybrid().K, omp.DefaultK))
@@ -64,10 +72,47 @@ func (f *methodFlags) resolve() error {
 	return nil
 }
 
-// choice returns the methods for the input embedding and the output head.
+// auto reports whether the session is to choose the methods.
+func (f *methodFlags) auto() bool {
+	return f.method == autoMethod && (f.headMethod == "" || f.headMethod == autoMethod)
+}
+
+// resolveChoice returns the methods for the input embedding and the
+// output head: those the flags name, or with auto those the session
+// chooses, with its report.
+func (f *methodFlags) resolveChoice(ctx context.Context, s *transplant.Session, seed uint64) (transplant.Choice, *transplant.AutoReport, error) {
+	if !f.auto() {
+		c, err := f.choice()
+		return c, nil, err
+	}
+	return f.resolveAuto(ctx, s, seed)
+}
+
+// resolveAuto lets the session choose the methods, scoring candidates on
+// --calibration-text when given.
+func (f *methodFlags) resolveAuto(ctx context.Context, s *transplant.Session, seed uint64) (transplant.Choice, *transplant.AutoReport, error) {
+	if err := f.resolve(); err != nil {
+		return transplant.Choice{}, nil, err
+	}
+	o := transplant.AutoOptions{Params: f.params, Seed: seed}
+	if f.calibration != "" {
+		text, err := utf8text.ReadFile(f.calibration)
+		if err != nil {
+			return transplant.Choice{}, nil, fmt.Errorf("--calibration-text: %w", err)
+		}
+		o.Text, o.TextName = text, filepath.Base(f.calibration)
+	}
+	return s.Auto(ctx, o)
+}
+
+// choice returns the methods the flags name for the input embedding and
+// the output head.
 func (f *methodFlags) choice() (transplant.Choice, error) {
 	var c transplant.Choice
 	var err error
+	if f.method == autoMethod || f.headMethod == autoMethod {
+		return c, fmt.Errorf("auto chooses the methods of both tables: give --method auto without --head-method, or name both methods")
+	}
 	if c.Input, err = f.build(f.method); err != nil {
 		return c, err
 	}
@@ -111,6 +156,7 @@ func (f *methodFlags) parseMethods(list string) ([]heuristics.Method, error) {
 type namedChoice struct {
 	name string
 	transplant.Choice
+	auto bool // the session chooses (--method auto)
 }
 
 // parseChoices reads --methods entries: METHOD, or INPUT/HEAD.
@@ -119,6 +165,10 @@ func (f *methodFlags) parseChoices(list string) ([]namedChoice, error) {
 	for _, entry := range strings.Split(list, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
+			continue
+		}
+		if entry == autoMethod {
+			out = append(out, namedChoice{name: entry, auto: true})
 			continue
 		}
 		in, head, split := strings.Cut(entry, "/")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -63,21 +64,41 @@ func (r *runFlags) register(f *pflag.FlagSet) {
 	f.BoolVarP(&r.quiet, "quiet", "q", false, "no progress or plan on stderr")
 }
 
-// A runSpec is what run's flags ask for, checked.
+// A runSpec is what run's flags ask for, checked. With --method auto, c
+// is empty until choose.
 type runSpec struct {
 	in transplant.Inputs
 	c  transplant.Choice
 	bo transplant.BuildOptions
 	wo transplant.WriteOptions
+	mf *methodFlags
+}
+
+// choose settles the methods: those named, or auto's choice, recorded in
+// the report.
+func (sp *runSpec) choose(ctx context.Context, s *transplant.Session) error {
+	if !sp.mf.auto() {
+		return nil
+	}
+	var err error
+	sp.c, sp.wo.Auto, err = sp.mf.resolveChoice(ctx, s, sp.bo.Seed)
+	return err
 }
 
 // spec checks the flags and turns them into what the core takes.
 func (r *runFlags) spec() (runSpec, error) {
-	sp := runSpec{in: r.in, bo: transplant.BuildOptions{Seed: r.seed}, wo: transplant.WriteOptions{ToolVersion: version, TokenRows: r.tokenFile != ""}}
+	sp := runSpec{in: r.in, bo: transplant.BuildOptions{Seed: r.seed}, wo: transplant.WriteOptions{ToolVersion: version, TokenRows: r.tokenFile != ""}, mf: &r.mf}
 	sp.in.AuxSeed = r.seed
 	var err error
-	if sp.c, err = r.mf.choice(); err != nil {
+	if !r.mf.auto() {
+		if sp.c, err = r.mf.choice(); err != nil {
+			return sp, err
+		}
+	} else if err = r.mf.resolve(); err != nil {
 		return sp, err
+	}
+	if r.mf.calibration != "" {
+		sp.wo.MoreInputs = append(sp.wo.MoreInputs, transplant.InputFile{Role: "calibration text", Path: r.mf.calibration})
 	}
 	if sp.in.Tokenizer == "" && sp.in.Donor == "" {
 		return sp, fmt.Errorf("no new tokenizer: give --tokenizer, or a --donor whose tokenizer to use")
@@ -153,6 +174,11 @@ func (r *runFlags) run(cmd *cobra.Command) error {
 	if sp.wo.Explain, err = s.ResolveTokens(r.explain); err != nil {
 		return fmt.Errorf("--explain: %w", err)
 	}
+	p := newProgress(cmd.ErrOrStderr(), r.quiet)
+	defer p.done()
+	if err := sp.choose(ctx, s); err != nil {
+		return err
+	}
 	plan, err := s.Plan(sp.c, sp.wo.Dtype)
 	if err != nil {
 		return err
@@ -168,8 +194,6 @@ func (r *runFlags) run(cmd *cobra.Command) error {
 		printPlan(cmd.ErrOrStderr(), plan)
 	}
 	limitMemory(plan.MemoryBytes)
-	p := newProgress(cmd.ErrOrStderr(), r.quiet)
-	defer p.done()
 	sp.bo.Progress, sp.wo.Progress = p.update, p.update
 	b, err := s.Build(ctx, sp.c, sp.bo)
 	if err != nil {

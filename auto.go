@@ -1,0 +1,269 @@
+package transplant
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/transplant-dev/transplant/eval"
+	"github.com/transplant-dev/transplant/eval/forward"
+	"github.com/transplant-dev/transplant/heuristics"
+)
+
+// AutoOptions tune Session.Auto.
+type AutoOptions struct {
+	// Text is what candidates are scored on, in the project's protocol
+	// (bits per byte, the base's body with each candidate's tables); nil
+	// chooses by rule. Keep it apart from any text the result is judged
+	// on.
+	Text []byte
+	// TextName names the text in the report.
+	TextName string
+	// MaxBytes caps how much of Text is scored; 0 means DefaultAutoBytes.
+	MaxBytes int
+	// Params are the candidates' knobs.
+	Params MethodParams
+	Seed   uint64
+	// Progress hears about each candidate's scoring.
+	Progress func(stage string, done, total int64)
+}
+
+// DefaultAutoBytes is how much text Auto scores each candidate on: enough
+// for differences of a few thousandths of a bit per byte to stand out of
+// the noise, little enough to score a dozen candidates in minutes.
+const DefaultAutoBytes = 64 << 10
+
+// AutoReport says what Auto chose for each table, and why.
+type AutoReport struct {
+	Input string `json:"input"`
+	Head  string `json:"head"`
+	// Rule explains a choice made without measuring.
+	Rule string `json:"rule,omitempty"`
+	// Text and Bytes say what the candidates were scored on.
+	Text       string          `json:"text,omitempty"`
+	Bytes      int             `json:"bytes,omitempty"`
+	Candidates []AutoCandidate `json:"candidates,omitempty"`
+}
+
+// AutoCandidate is one pair of methods Auto scored.
+type AutoCandidate struct {
+	Input       string  `json:"input"`
+	Head        string  `json:"head"`
+	BitsPerByte float64 `json:"bits_per_byte"`
+}
+
+// autoCandidates are the methods Auto weighs for each table, the rule's
+// choice first. Without a donor table: the last piece for the input (the
+// piece after which the model has read the whole token) and the mean for
+// the head (rows that steal no probability from shared tokens). With one:
+// knn for both, which measured best on the shared models on every text
+// tried (bench/quality).
+func (s *Session) autoCandidates(p MethodParams) (input, head []heuristics.Method) {
+	last := heuristics.Subword{Input: heuristics.CombineLast, Output: heuristics.CombineFirst}
+	mean := heuristics.Mean{}
+	if !s.HasDonorTable() {
+		return []heuristics.Method{last, mean}, []heuristics.Method{mean}
+	}
+	knn, _ := newKNN(p)
+	return []heuristics.Method{knn, last, mean}, []heuristics.Method{knn, mean}
+}
+
+// Auto chooses a method for each table. With a text it scores candidates
+// on it — every head with the rule's input, then every input with the best
+// head — and keeps the pair with the fewest bits per byte, the rule's on a
+// tie; without one it takes the rule's. The report says which and why.
+func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport, error) {
+	inputs, heads := s.autoCandidates(o.Params)
+	c := Choice{Input: inputs[0], Output: heads[0]}
+	rep := &AutoReport{}
+	if o.Text == nil {
+		rep.Rule = "no calibration text to score candidates on: "
+		if s.HasDonorTable() {
+			rep.Rule += "with a donor table, knn for both tables"
+		} else {
+			rep.Rule += "without a donor table, the last piece for the input embedding and the mean for the head"
+		}
+		rep.Input, rep.Head = label(inputs[0], heuristics.InputEmbedding), label(heads[0], heuristics.OutputHead)
+		return c, rep, nil
+	}
+	text := prefixAtLine(o.Text, or(o.MaxBytes, DefaultAutoBytes))
+	rep.Text, rep.Bytes = o.TextName, len(text)
+	sc := &autoScorer{s: s, o: o, text: text, maps: map[string]*heuristics.Map{}}
+	best, err := sc.score(ctx, c)
+	if err != nil {
+		return Choice{}, nil, err
+	}
+	rep.Candidates = append(rep.Candidates, AutoCandidate{label(c.Input, heuristics.InputEmbedding), label(c.Output, heuristics.OutputHead), best})
+	tried := map[[2]string]bool{{c.Input.Name(), c.Output.Name()}: true}
+	try := func(cand Choice) error {
+		k := [2]string{cand.Input.Name(), cand.Output.Name()}
+		if tried[k] {
+			return nil
+		}
+		tried[k] = true
+		bpb, err := sc.score(ctx, cand)
+		if err != nil {
+			return err
+		}
+		rep.Candidates = append(rep.Candidates, AutoCandidate{label(cand.Input, heuristics.InputEmbedding), label(cand.Output, heuristics.OutputHead), bpb})
+		if bpb < best {
+			best, c = bpb, cand
+		}
+		return nil
+	}
+	// The mean for both tables is always weighed: what auto keeps is then
+	// never worse than it on the text it scores.
+	if err := try(Choice{Input: heuristics.Mean{}, Output: heuristics.Mean{}}); err != nil {
+		return Choice{}, nil, err
+	}
+	for _, h := range heads[1:] {
+		if err := try(Choice{Input: c.Input, Output: h}); err != nil {
+			return Choice{}, nil, err
+		}
+	}
+	for _, in := range inputs[1:] {
+		if err := try(Choice{Input: in, Output: c.Output}); err != nil {
+			return Choice{}, nil, err
+		}
+	}
+	rep.Input, rep.Head = label(c.Input, heuristics.InputEmbedding), label(c.Output, heuristics.OutputHead)
+	sort.SliceStable(rep.Candidates, func(a, b int) bool { return rep.Candidates[a].BitsPerByte < rep.Candidates[b].BitsPerByte })
+	return c, rep, nil
+}
+
+// label names a method as a report shows it, with the combination a
+// subword method uses for the table of role r.
+func label(m heuristics.Method, r heuristics.Role) string {
+	if sw, ok := m.(heuristics.Subword); ok {
+		return fmt.Sprintf("subword (%s)", sw.For(r))
+	}
+	return m.Name()
+}
+
+// autoScorer scores choices, building each table's map once per method.
+type autoScorer struct {
+	s    *Session
+	o    AutoOptions
+	text []byte
+	maps map[string]*heuristics.Map // by role and method
+}
+
+// score returns the bits per byte of the base's body with the tables c
+// builds, on the scorer's text.
+func (a *autoScorer) score(ctx context.Context, c Choice) (float64, error) {
+	s := a.s
+	tables := map[string]blas32.General{}
+	var buf scratch
+	for _, t := range s.tables {
+		m := s.withAuxFallback(c.For(t.Role))
+		key := t.Role.String() + "/" + m.Name()
+		rm, ok := a.maps[key]
+		if !ok {
+			p, _, err := s.problem(t, s.targets, s.anchors, a.o.Seed, &buf)
+			if err != nil {
+				return 0, err
+			}
+			if rm, err = m.Build(ctx, p); err != nil {
+				return 0, fmt.Errorf("transplant: auto: %s: %s: %w", t.Role, m.Name(), err)
+			}
+			a.maps[key] = rm
+		}
+		base, err := s.readBase(t, &buf)
+		if err != nil {
+			return 0, err
+		}
+		fresh, err := s.assemble(ctx, t, rm, base)
+		if err != nil {
+			return 0, err
+		}
+		if t.Bias == "" {
+			tables[t.Tensor] = fresh
+			continue
+		}
+		w, bias := splitBias(fresh)
+		tables[t.Tensor], tables[t.Bias] = compact(w), compact(bias)
+	}
+	model, err := s.forwardModel(tables)
+	if err != nil {
+		return 0, fmt.Errorf("transplant: auto: %w", err)
+	}
+	stage := "auto: " + c.Input.Name() + "/" + c.Output.Name()
+	opts := eval.Options{}
+	if a.o.Progress != nil {
+		opts.Progress = func(done, total int) { a.o.Progress(stage, int64(done), int64(total)) }
+	}
+	bos := model.Config().BOS
+	if bos < 0 {
+		bos = s.newTok.Specials().BOS
+	}
+	res, err := eval.BitsPerByte(ctx, model, a.text, func(chunks []string) [][]int { return s.newTok.EncodeBatch(chunks, false) }, bos, opts)
+	if err != nil {
+		return 0, fmt.Errorf("transplant: auto: scoring: %w", err)
+	}
+	bpb := res.BitsPerByte()
+	if math.IsNaN(bpb) {
+		return math.Inf(1), nil
+	}
+	return bpb, nil
+}
+
+// forwardModel is the base's body with the given new tables, in memory,
+// as transformers would load the written directory.
+func (s *Session) forwardModel(tables map[string]blas32.General) (*forward.Model, error) {
+	cfg, err := s.newConfig()
+	if err != nil {
+		return nil, err
+	}
+	data, err := cfg.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	fc, err := forward.ParseConfig(data)
+	if err != nil {
+		return nil, err
+	}
+	fc.TieEmbeddings = s.base.Tied()
+	return forward.New(fc, overlay{s.base, tables})
+}
+
+// overlay reads tensors from a checkpoint, some replaced by new tables.
+type overlay struct {
+	base   forward.Source
+	tables map[string]blas32.General
+}
+
+func (o overlay) Float32(name string) ([]float32, []int, error) {
+	t, ok := o.tables[name]
+	switch {
+	case !ok:
+		return o.base.Float32(name)
+	case t.Cols == 1:
+		return t.Data[:t.Rows], []int{t.Rows}, nil // a bias
+	}
+	return t.Data[:t.Rows*t.Cols], []int{t.Rows, t.Cols}, nil
+}
+
+// compact copies m into a table whose stride is its width.
+func compact(m blas32.General) blas32.General {
+	out := newTable(m.Rows, m.Cols)
+	for i := range m.Rows {
+		copy(rowOf(out, i), rowOf(m, i))
+	}
+	return out
+}
+
+// prefixAtLine returns at most n bytes of text, cut after a line break.
+func prefixAtLine(text []byte, n int) []byte {
+	if len(text) <= n {
+		return text
+	}
+	for i := n; i > n/2; i-- {
+		if text[i-1] == '\n' {
+			return text[:i]
+		}
+	}
+	return text[:n]
+}
