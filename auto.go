@@ -1,13 +1,16 @@
 package transplant
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
 
 	"gonum.org/v1/gonum/blas/blas32"
 
+	"github.com/transplant-dev/transplant/cooc"
 	"github.com/transplant-dev/transplant/eval"
 	"github.com/transplant-dev/transplant/eval/forward"
 	"github.com/transplant-dev/transplant/heuristics"
@@ -43,8 +46,11 @@ type AutoReport struct {
 	// Rule explains a choice made without measuring.
 	Rule string `json:"rule,omitempty"`
 	// Text and Bytes say what the candidates were scored on.
-	Text       string          `json:"text,omitempty"`
-	Bytes      int             `json:"bytes,omitempty"`
+	Text  string `json:"text,omitempty"`
+	Bytes int    `json:"bytes,omitempty"`
+	// AuxBytes is the part of the text before the scored part that gave
+	// the new tokens auxiliary vectors, when there was no donor table.
+	AuxBytes   int             `json:"aux_bytes,omitempty"`
 	Candidates []AutoCandidate `json:"candidates,omitempty"`
 }
 
@@ -89,7 +95,21 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 		rep.Input, rep.Head = label(inputs[0], heuristics.InputEmbedding), label(heads[0], heuristics.OutputHead)
 		return c, rep, nil
 	}
-	text := prefixAtLine(o.Text, or(o.MaxBytes, DefaultAutoBytes))
+	text := o.Text
+	if !s.HasDonorTable() {
+		// Without a donor table, the text itself gives the new tokens
+		// vectors to search; candidates are scored on a part of the text
+		// the vectors did not see.
+		fit, rest := splitAtLine(text, len(text)*3/4)
+		if err := s.setAux(ctx, bytes.NewReader(fit), o.Seed); err == nil {
+			rep.AuxBytes, text = len(fit), rest
+			inputs, heads = s.autoCandidates(o.Params)
+			c = Choice{Input: inputs[0], Output: heads[0]}
+		} else if !errors.Is(err, cooc.ErrNoCooccurrence) {
+			return Choice{}, nil, fmt.Errorf("transplant: auto: aux vectors of %s: %w", o.TextName, err)
+		}
+	}
+	text = prefixAtLine(text, or(o.MaxBytes, DefaultAutoBytes))
 	rep.Text, rep.Bytes = o.TextName, len(text)
 	sc := &autoScorer{s: s, o: o, text: text, maps: map[string]*heuristics.Map{}}
 	best, err := sc.score(ctx, c)
@@ -253,6 +273,12 @@ func compact(m blas32.General) blas32.General {
 		copy(rowOf(out, i), rowOf(m, i))
 	}
 	return out
+}
+
+// splitAtLine cuts text after the line break nearest n.
+func splitAtLine(text []byte, n int) (head, tail []byte) {
+	head = prefixAtLine(text, n)
+	return head, text[len(head):]
 }
 
 // prefixAtLine returns at most n bytes of text, cut after a line break.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -218,14 +219,20 @@ func (s *Session) auxVectors(ctx context.Context) error {
 		return fmt.Errorf("transplant: aux text: %w", err)
 	}
 	defer f.Close()
-	counts, err := cooc.Count(ctx, s.newTok, f, cooc.CountOptions{})
-	if err != nil {
-		return fmt.Errorf("transplant: aux text %s: %w", path, err)
-	}
-	if s.aux, err = counts.Vectors(ctx, cooc.VectorOptions{Seed: s.in.AuxSeed}); err != nil {
+	if err := s.setAux(ctx, f, s.in.AuxSeed); err != nil {
 		return fmt.Errorf("transplant: aux text %s: %w", path, err)
 	}
 	return nil
+}
+
+// setAux makes the auxiliary vectors of the new tokens from text.
+func (s *Session) setAux(ctx context.Context, text io.Reader, seed uint64) error {
+	counts, err := cooc.Count(ctx, s.newTok, text, cooc.CountOptions{})
+	if err != nil {
+		return err
+	}
+	s.aux, err = counts.Vectors(ctx, cooc.VectorOptions{Seed: seed})
+	return err
 }
 
 // HasDonorTable reports whether methods get a donor table: a donor
