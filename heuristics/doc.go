@@ -29,6 +29,9 @@
 //     (FOCUS), applied to the anchors' base rows.
 //   - [Hybrid]: TokenAdapt's blend of a local estimate (subword pieces
 //     weighted by similarity and length) and a global one (kNN).
+//   - [Routed]: one method where it can make a sound row and a fallback
+//     elsewhere: tokens without a donor row, estimates whose measures
+//     (residual, similarity) are poor.
 //
 // Package omp adds Orthogonal Matching Pursuit under the same contract.
 // Capabilities are interfaces: a [DonorMethod] cannot run without a donor
