@@ -50,15 +50,29 @@ type AutoReport struct {
 	Bytes int    `json:"bytes,omitempty"`
 	// AuxBytes is the part of the text before the scored part that gave
 	// the new tokens auxiliary vectors, when there was no donor table.
-	AuxBytes   int             `json:"aux_bytes,omitempty"`
-	Candidates []AutoCandidate `json:"candidates,omitempty"`
+	AuxBytes int `json:"aux_bytes,omitempty"`
+	// FitBytes is the part of the text before the scored part that
+	// methods learning from the text (auxiliary vectors, calibration)
+	// learned from.
+	FitBytes int `json:"fit_bytes,omitempty"`
+	// CalibrateHead says the head rows are fitted to the base model on the
+	// whole text (Session.Calibrate); candidates marked so were fitted on
+	// the part before the scored one. Calibration says why none was tried.
+	CalibrateHead bool            `json:"calibrate_head,omitempty"`
+	Calibration   string          `json:"calibration,omitempty"`
+	Candidates    []AutoCandidate `json:"candidates,omitempty"`
 }
 
 // AutoCandidate is one pair of methods Auto scored.
 type AutoCandidate struct {
-	Input       string  `json:"input"`
-	Head        string  `json:"head"`
-	BitsPerByte float64 `json:"bits_per_byte"`
+	Input         string  `json:"input"`
+	Head          string  `json:"head"`
+	CalibrateHead bool    `json:"calibrate_head,omitempty"`
+	BitsPerByte   float64 `json:"bits_per_byte"`
+}
+
+func candidate(c Choice, bpb float64) AutoCandidate {
+	return AutoCandidate{label(c.Input, heuristics.InputEmbedding), label(c.Output, heuristics.OutputHead), c.CalibrateHead, bpb}
 }
 
 // autoCandidates are the methods Auto weighs for each table, the rule's
@@ -95,14 +109,14 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 		rep.Input, rep.Head = label(inputs[0], heuristics.InputEmbedding), label(heads[0], heuristics.OutputHead)
 		return c, rep, nil
 	}
-	text := o.Text
+	// Methods that learn from the text (auxiliary vectors, calibration)
+	// learn from its first three quarters; candidates are scored on the
+	// rest, which none of them saw.
+	fit, text := splitAtLine(o.Text, len(o.Text)*3/4)
+	rep.FitBytes = len(fit)
 	if !s.HasDonorTable() {
-		// Without a donor table, the text itself gives the new tokens
-		// vectors to search; candidates are scored on a part of the text
-		// the vectors did not see.
-		fit, rest := splitAtLine(text, len(text)*3/4)
 		if err := s.setAux(ctx, bytes.NewReader(fit), o.Seed); err == nil {
-			rep.AuxBytes, text = len(fit), rest
+			rep.AuxBytes = len(fit)
 			inputs, heads = s.autoCandidates(o.Params)
 			c = Choice{Input: inputs[0], Output: heads[0]}
 		} else if !errors.Is(err, cooc.ErrNoCooccurrence) {
@@ -116,10 +130,10 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 	if err != nil {
 		return Choice{}, nil, err
 	}
-	rep.Candidates = append(rep.Candidates, AutoCandidate{label(c.Input, heuristics.InputEmbedding), label(c.Output, heuristics.OutputHead), best})
-	tried := map[[2]string]bool{{c.Input.Name(), c.Output.Name()}: true}
+	rep.Candidates = append(rep.Candidates, candidate(c, best))
+	tried := map[autoKey]bool{keyOf(c): true}
 	try := func(cand Choice) error {
-		k := [2]string{cand.Input.Name(), cand.Output.Name()}
+		k := keyOf(cand)
 		if tried[k] {
 			return nil
 		}
@@ -128,7 +142,7 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 		if err != nil {
 			return err
 		}
-		rep.Candidates = append(rep.Candidates, AutoCandidate{label(cand.Input, heuristics.InputEmbedding), label(cand.Output, heuristics.OutputHead), bpb})
+		rep.Candidates = append(rep.Candidates, candidate(cand, bpb))
 		if bpb < best {
 			best, c = bpb, cand
 		}
@@ -149,7 +163,17 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 			return Choice{}, nil, err
 		}
 	}
+	if err := sc.calibrate(ctx, fit); err != nil {
+		rep.Calibration = err.Error()
+	} else {
+		for _, h := range append(heads, heuristics.Mean{}) {
+			if err := try(Choice{Input: c.Input, Output: h, CalibrateHead: true}); err != nil {
+				return Choice{}, nil, err
+			}
+		}
+	}
 	rep.Input, rep.Head = label(c.Input, heuristics.InputEmbedding), label(c.Output, heuristics.OutputHead)
+	rep.CalibrateHead = c.CalibrateHead
 	sort.SliceStable(rep.Candidates, func(a, b int) bool { return rep.Candidates[a].BitsPerByte < rep.Candidates[b].BitsPerByte })
 	return c, rep, nil
 }
@@ -163,12 +187,36 @@ func label(m heuristics.Method, r heuristics.Role) string {
 	return m.Name()
 }
 
+// autoKey tells candidates apart.
+type autoKey struct {
+	input, head string
+	calibrated  bool
+}
+
+func keyOf(c Choice) autoKey { return autoKey{c.Input.Name(), c.Output.Name(), c.CalibrateHead} }
+
 // autoScorer scores choices, building each table's map once per method.
 type autoScorer struct {
 	s    *Session
 	o    AutoOptions
 	text []byte
 	maps map[string]*heuristics.Map // by role and method
+	cal  *Calibration               // nil until calibrate
+}
+
+// calibrate reads the fitting part of the text with the base, for
+// calibrated candidates. A model with no head of its own to fit, or a text
+// without new tokens, is not an error: auto then tries none.
+func (a *autoScorer) calibrate(ctx context.Context, fit []byte) error {
+	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName})
+	switch {
+	case errors.Is(err, ErrNoHeadToCalibrate), errors.Is(err, ErrNothingToCalibrate):
+		return err
+	case err != nil:
+		return fmt.Errorf("transplant: auto: %w", err)
+	}
+	a.cal = cal
+	return nil
 }
 
 // score returns the bits per byte of the base's body with the tables c
@@ -178,18 +226,9 @@ func (a *autoScorer) score(ctx context.Context, c Choice) (float64, error) {
 	tables := map[string]blas32.General{}
 	var buf scratch
 	for _, t := range s.tables {
-		m := s.withAuxFallback(c.For(t.Role))
-		key := t.Role.String() + "/" + m.Name()
-		rm, ok := a.maps[key]
-		if !ok {
-			p, _, err := s.problem(t, s.targets, s.anchors, a.o.Seed, &buf)
-			if err != nil {
-				return 0, err
-			}
-			if rm, err = m.Build(ctx, p); err != nil {
-				return 0, fmt.Errorf("transplant: auto: %s: %s: %w", t.Role, m.Name(), err)
-			}
-			a.maps[key] = rm
+		rm, err := a.tableMap(ctx, c, t, &buf)
+		if err != nil {
+			return 0, err
 		}
 		base, err := s.readBase(t, &buf)
 		if err != nil {
@@ -211,6 +250,9 @@ func (a *autoScorer) score(ctx context.Context, c Choice) (float64, error) {
 		return 0, fmt.Errorf("transplant: auto: %w", err)
 	}
 	stage := "auto: " + c.Input.Name() + "/" + c.Output.Name()
+	if c.CalibrateHead {
+		stage += " calibrated"
+	}
 	opts := eval.Options{}
 	if a.o.Progress != nil {
 		opts.Progress = func(done, total int) { a.o.Progress(stage, int64(done), int64(total)) }
@@ -228,6 +270,37 @@ func (a *autoScorer) score(ctx context.Context, c Choice) (float64, error) {
 		return math.Inf(1), nil
 	}
 	return bpb, nil
+}
+
+// tableMap is the map c makes for table t, built once per method (and
+// once more when calibrated).
+func (a *autoScorer) tableMap(ctx context.Context, c Choice, t Table, buf *scratch) (*heuristics.Map, error) {
+	m := a.s.withAuxFallback(c.For(t.Role))
+	key := t.Role.String() + "/" + m.Name()
+	calibrated := c.CalibrateHead && t.Role == heuristics.OutputHead
+	if rm, ok := a.maps[key+"/calibrated"]; ok && calibrated {
+		return rm, nil
+	}
+	rm, ok := a.maps[key]
+	if !ok {
+		p, _, err := a.s.problem(t, a.s.targets, a.s.anchors, a.o.Seed, buf)
+		if err != nil {
+			return nil, err
+		}
+		if rm, err = m.Build(ctx, p); err != nil {
+			return nil, fmt.Errorf("transplant: auto: %s: %s: %w", t.Role, m.Name(), err)
+		}
+		a.maps[key] = rm
+	}
+	if !calibrated {
+		return rm, nil
+	}
+	rm, _, err := a.cal.Fit(ctx, rm)
+	if err != nil {
+		return nil, fmt.Errorf("transplant: auto: %w", err)
+	}
+	a.maps[key+"/calibrated"] = rm
+	return rm, nil
 }
 
 // forwardModel is the base's body with the given new tables, in memory,

@@ -49,8 +49,19 @@ func TestAuto(t *testing.T) {
 	if mean < 0 || best.BitsPerByte > mean || best.Input != rep.Input || best.Head != rep.Head {
 		t.Errorf("chose %s/%s at %.4f; mean/mean %.4f; candidates %+v", rep.Input, rep.Head, best.BitsPerByte, mean, rep.Candidates)
 	}
-	// The score auto saw is the score of the model written with its choice.
-	b, err := s.Build(ctx, c, BuildOptions{})
+	// The head is the base's own: calibrated heads are weighed too.
+	calibrated := 0
+	for _, cand := range rep.Candidates {
+		if cand.CalibrateHead {
+			calibrated++
+		}
+	}
+	if calibrated == 0 || rep.FitBytes == 0 || rep.Calibration != "" {
+		t.Errorf("no calibrated candidate: %+v", rep)
+	}
+	// The score auto saw is the score of the model written with its
+	// choice, calibrated on the part of the text auto calibrated on.
+	b, err := s.Build(ctx, c, BuildOptions{CalibrationText: text[:rep.FitBytes]})
 	if err != nil {
 		t.Fatal(err)
 	}

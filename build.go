@@ -25,6 +25,9 @@ type BuildOptions struct {
 	// the new tokens (recipe.ShardRange), for a recipe solved in parts;
 	// Shards 0 or 1 builds them all.
 	Shard, Shards int
+	// CalibrationText is what Choice.CalibrateHead fits the head on.
+	CalibrationText []byte
+	Calibration     CalibrationOptions
 }
 
 // A BuiltTable is one table's row map, and the method and parameters that
@@ -48,6 +51,9 @@ type Built struct {
 	Tables []BuiltTable
 	// Shard is the slice of the new tokens built; nil when all were.
 	Shard *recipe.Shard
+	// Calibration reports the head rows CalibrateHead fitted; nil when
+	// it did not run.
+	Calibration *CalibrationReport
 }
 
 // Build runs the chosen method on every table and returns their row maps.
@@ -87,6 +93,17 @@ func (s *Session) Build(ctx context.Context, c Choice, opts BuildOptions) (*Buil
 		}
 		b.Tables = append(b.Tables, BuiltTable{Table: t, Method: m.Name(), Params: params, Map: rm,
 			Redo: heuristics.DependsOnBase(m, s.donor != nil)})
+	}
+	if c.CalibrateHead {
+		if opts.CalibrationText == nil {
+			return nil, fmt.Errorf("transplant: calibrating the head needs a calibration text")
+		}
+		if b.Shard != nil {
+			return nil, fmt.Errorf("transplant: %w: a calibrated head is fitted whole, not by shards", ErrShard)
+		}
+		if err := s.CalibrateHead(ctx, b, opts.CalibrationText, opts.Calibration); err != nil {
+			return nil, err
+		}
 	}
 	return b, nil
 }

@@ -14,6 +14,9 @@ type Choice struct {
 	// Input builds the input embedding's rows; Output the output head's
 	// (nil: Input). A tied model has one table, built with Input.
 	Input, Output heuristics.Method
+	// CalibrateHead fits the head rows Output builds to the base model
+	// on BuildOptions.CalibrationText (Session.Calibrate).
+	CalibrateHead bool
 }
 
 // For returns the method for the table of the given role.

@@ -20,6 +20,9 @@ import (
 // files and the provenance of both, as a recipe that Open (Inputs.Recipe)
 // applies to any checkpoint with this base's vocabulary and widths.
 func (s *Session) Recipe(b *Built, version string) (*recipe.Recipe, error) {
+	if b.Calibration != nil && b.Calibration.Fitted > 0 {
+		return nil, fmt.Errorf("transplant: %w: the head rows are fitted to this base model (--calibrate-head); run each checkpoint with its own calibration", recipe.ErrNotRecordable)
+	}
 	key, err := s.solveKey(b.Seed, func(t Table) (string, json.RawMessage) {
 		bt := b.table(t.Role)
 		return bt.Method, bt.Params

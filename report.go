@@ -28,8 +28,10 @@ type Report struct {
 	Seed      uint64       `json:"seed"`
 	Alignment align.Report `json:"alignment"`
 	// Auto says what --method auto chose for each table and why.
-	Auto   *AutoReport   `json:"auto,omitempty"`
-	Tables []TableReport `json:"tables"`
+	Auto *AutoReport `json:"auto,omitempty"`
+	// Calibration reports the head rows fitted to the base model.
+	Calibration *CalibrationReport `json:"calibration,omitempty"`
+	Tables      []TableReport      `json:"tables"`
 	// Outputs lists every file of the output directory but transplant.json.
 	Outputs []checkpoint.WrittenFile `json:"outputs"`
 	// Explanations details the rows of the tokens Options.Explain named.

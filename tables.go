@@ -155,3 +155,13 @@ func (s *Session) problem(t Table, targets []heuristics.Target, anchors []heuris
 	p := &heuristics.Problem{Base: realRows(base, t), Role: t.Role, Targets: targets, Anchors: anchors, Donor: donor, Seed: seed}
 	return p, base, nil
 }
+
+// table returns the table of the given role; a tied model has no head.
+func (s *Session) table(r heuristics.Role) (Table, bool) {
+	for _, t := range s.tables {
+		if t.Role == r {
+			return t, true
+		}
+	}
+	return Table{}, false
+}

@@ -48,7 +48,7 @@ func (s *Session) Write(ctx context.Context, out string, b *Built, opts WriteOpt
 	if b.Shard != nil {
 		return nil, fmt.Errorf("transplant: %w: shard %d of %d builds only some rows; save it as a recipe and merge the shards", ErrShard, b.Shard.Index, b.Shard.Count)
 	}
-	rep := &Report{Tool: "transplant", Version: opts.ToolVersion, Seed: b.Seed, Alignment: s.alignment.Report, Auto: opts.Auto}
+	rep := &Report{Tool: "transplant", Version: opts.ToolVersion, Seed: b.Seed, Alignment: s.alignment.Report, Auto: opts.Auto, Calibration: b.Calibration}
 	var err error
 	if rep.Inputs, err = s.inputFiles(opts.MoreInputs); err != nil {
 		return nil, err

@@ -312,14 +312,15 @@ func TestApply(t *testing.T) {
 		{ID: 7, Terms: []Term{{Old: 0, Weight: 0.5}, {Old: 2, Weight: -1}}},
 		{ID: 3, Mean: 2},
 		{ID: 9, Terms: []Term{{Old: 1, Weight: 1}}, Mean: -1},
-		{ID: 1},
+		{ID: 1, Delta: []float32{0.25, -1}},
 	}}
 	dst := table(4, 2)
 	if err := m.Apply(context.Background(), dst, base3); err != nil {
 		t.Fatal(err)
 	}
-	// Rows: 0.5·(1, 10) − (3, 30); 2·mean = (4, 40); (2, 20) − mean = 0; none.
-	want := []float32{-2.5, -25, 4, 40, 0, 0, 0, 0}
+	// Rows: 0.5·(1, 10) − (3, 30); 2·mean = (4, 40); (2, 20) − mean = 0;
+	// the delta alone.
+	want := []float32{-2.5, -25, 4, 40, 0, 0, 0.25, -1}
 	if !near(dst.Data, want, 0) {
 		t.Errorf("got %v, want %v", dst.Data, want)
 	}
@@ -328,6 +329,7 @@ func TestApply(t *testing.T) {
 		{Rows: []Row{{ID: -1}}},
 		{Rows: []Row{{ID: 0, Noise: true}}},
 		{Rows: []Row{{ID: 0}}, Measures: []Measure{{Name: "x", Values: []float64{1, 2}}}},
+		{Rows: []Row{{ID: 0, Delta: []float32{1, 2, 3}}}},
 	} {
 		dst := table(1, 2, 5, 5)
 		if err := bad.Apply(context.Background(), dst, base3); !errors.Is(err, ErrMap) || dst.Data[0] != 5 {

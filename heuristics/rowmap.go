@@ -22,7 +22,7 @@ type Term struct {
 
 // A Row says how one new token's row is made:
 //
-//	Σ_k Terms[k].Weight · base[Terms[k].Old]  +  Mean · mean(base)  [+ noise]
+//	Σ_k Terms[k].Weight · base[Terms[k].Old]  +  Mean · mean(base)  +  Delta  [+ noise]
 //
 // summed in float64 in the order of Terms and rounded to float32 once;
 // with Noise, the map's seeded draw for the token is then added in
@@ -33,6 +33,11 @@ type Row struct {
 	Terms []Term
 	Mean  float64
 	Noise bool
+	// Delta, when set, is added to the combination: a correction in the
+	// table's own space that no base row gives, such as a head row fitted
+	// to the base model's logits (package calibrate). Its length is the
+	// table's width.
+	Delta []float32
 	// How names the way the row was made, as the run report counts rows:
 	// "subword", "mean (no pieces)", "omp (stopped by k)".
 	How string
@@ -147,6 +152,19 @@ func (m *Map) Check(baseRows int) error {
 	return nil
 }
 
+// check is Check that also holds every Delta to base's width.
+func (m *Map) check(base blas32.General) error {
+	if err := m.Check(base.Rows); err != nil {
+		return err
+	}
+	for i, r := range m.Rows {
+		if r.Delta != nil && len(r.Delta) != base.Cols {
+			return fmt.Errorf("%w: row %d (new id %d) has a delta of %d values, the base table is %d wide", ErrMap, i, r.ID, len(r.Delta), base.Cols)
+		}
+	}
+	return nil
+}
+
 // Apply writes into row i of dst the row m.Rows[i] describes, combining
 // the rows of base, which must hold the old vocabulary's rows and nothing
 // else (no padding): Mean and Noise are statistics of all of base. dst has
@@ -162,7 +180,7 @@ func (m *Map) Apply(ctx context.Context, dst, base blas32.General) error {
 	if dst.Rows != len(m.Rows) || dst.Cols != base.Cols {
 		return fmt.Errorf("%w: destination is %d×%d, want %d×%d", ErrMap, dst.Rows, dst.Cols, len(m.Rows), base.Cols)
 	}
-	if err := m.Check(base.Rows); err != nil {
+	if err := m.check(base); err != nil {
 		return err
 	}
 	var mean []float32
@@ -210,6 +228,9 @@ func combine(out []float32, base blas32.General, r Row, mean []float32, acc []fl
 			acc[j] += r.Mean * float64(v)
 		}
 	}
+	for j, v := range r.Delta {
+		acc[j] += float64(v)
+	}
 	for j, v := range acc {
 		out[j] = float32(v)
 	}
@@ -232,7 +253,7 @@ type RowWriter struct {
 // RowWriter checks m against base, as Apply does, and prepares to write
 // its rows. Maps with noise are refused (ErrNoiseByRow).
 func (m *Map) RowWriter(base blas32.General) (*RowWriter, error) {
-	if err := m.Check(base.Rows); err != nil {
+	if err := m.check(base); err != nil {
 		return nil, err
 	}
 	w := &RowWriter{m: m, base: base, acc: make([]float64, base.Cols)}

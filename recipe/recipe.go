@@ -18,6 +18,10 @@ var (
 	// ErrMismatch reports recipes, or a recipe and a checkpoint, that do
 	// not belong together.
 	ErrMismatch = errors.New("recipe does not match")
+	// ErrNotRecordable reports a map a recipe cannot hold: rows with a
+	// correction fitted to one base model's states (heuristics.Row.Delta),
+	// which no other checkpoint shares.
+	ErrNotRecordable = errors.New("row map cannot be recorded in a recipe")
 )
 
 // A Recipe is how a transplant makes every row of its new tables.

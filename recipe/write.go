@@ -114,6 +114,9 @@ func encodeMap(t *Table, m *heuristics.Map, prefix string, arrays map[string]arr
 	index := map[string]int{}
 	t.How, t.Measures, t.Noise = nil, nil, nil
 	for i, r := range m.Rows {
+		if r.Delta != nil {
+			return fmt.Errorf("%w: row %d (new id %d) has a correction fitted to the base model (a calibrated head)", ErrNotRecordable, i, r.ID)
+		}
 		ids[i], mean[i] = r.ID, r.Mean
 		for _, term := range r.Terms {
 			old = append(old, term.Old)

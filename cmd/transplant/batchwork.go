@@ -68,8 +68,8 @@ func (w *batchWorker) key(j *batch.Job) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if sp.mf.auto() && sp.mf.calibration != "" {
-		return "", nil
+	if (sp.mf.auto() && sp.mf.calibration != "") || sp.mf.calibrateHead {
+		return "", nil // a calibrated head is fitted to each base: no recipe
 	}
 	s, sp, err := w.open(context.Background(), j)
 	if err != nil {

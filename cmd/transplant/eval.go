@@ -195,7 +195,7 @@ func (c *comparison) register(cmd *cobra.Command) {
 	f.StringVar(&c.in.Tokenizer, "tokenizer", "", "compare methods: the new tokenizer (default: the donor's)")
 	f.StringVar(&c.in.Donor, "donor", "", "compare methods: a donor model that uses the new tokenizer")
 	f.StringVar(&c.in.AuxText, "aux-text", "", "compare methods: without a donor, a text whose co-occurrence statistics give the new tokens vectors")
-	f.StringVar(&c.methods, "methods", "", "compare methods: comma-separated list, e.g. mean,subword,omp; INPUT/HEAD uses one method per table, e.g. omp/mean")
+	f.StringVar(&c.methods, "methods", "", "compare methods: comma-separated list, e.g. mean,subword,omp; INPUT/HEAD uses one method per table, e.g. omp/mean; a +cal suffix calibrates the head on --calibration-text, e.g. knn+cal")
 	f.Uint64Var(&c.seed, "seed", 0, "seed for random methods and the reconstruction sample")
 	f.StringVar(&c.holdOut, "holdout", "", fmt.Sprintf("reconstruction: tokens to hold out, a count or a percentage (default %d)", transplant.DefaultHoldOut))
 	f.StringVar(&c.keep, "keep", "", "compare methods: keep each transplanted model in DIR/METHOD instead of a temporary directory")
@@ -264,7 +264,11 @@ func (c *comparison) transplant(ctx context.Context, s *transplant.Session, mf *
 			return err
 		}
 	}
-	b, err := s.Build(ctx, choice, transplant.BuildOptions{Seed: c.seed, Progress: progress})
+	bo := transplant.BuildOptions{Seed: c.seed, Progress: progress}
+	if err := mf.buildOptions(&bo, choice); err != nil {
+		return err
+	}
+	b, err := s.Build(ctx, choice, bo)
 	if err != nil {
 		return err
 	}

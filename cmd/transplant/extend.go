@@ -141,11 +141,15 @@ func (e *extendFlags) run(cmd *cobra.Command) error {
 	}
 	limitMemory(plan.MemoryBytes)
 	bo := transplant.BuildOptions{Seed: e.seed, Progress: p.update}
+	if err := e.mf.buildOptions(&bo, c); err != nil {
+		return err
+	}
 	wo.Progress = p.update
 	b, err := s.Build(ctx, c, bo)
 	if err != nil {
 		return err
 	}
+	warnCalibration(cmd.ErrOrStderr(), b)
 	if rep.Transplant, err = s.Write(ctx, e.out, b, wo); err != nil {
 		return err
 	}

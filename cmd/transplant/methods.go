@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -23,6 +24,8 @@ type methodFlags struct {
 	weighting            string
 	ompMemory            string
 	calibration          string
+	calibrateHead        bool
+	calibrationText      []byte // read once
 	params               transplant.MethodParams
 }
 
@@ -34,7 +37,8 @@ func (f *methodFlags) register(fl *pflag.FlagSet) {
 	p := &f.params
 	fl.StringVar(&f.method, "method", autoMethod, "how to build rows for new tokens: auto (choose per table), "+transplant.MethodNames())
 	fl.StringVar(&f.headMethod, "head-method", "", "method for the output head (default: --method)")
-	fl.StringVar(&f.calibration, "calibration-text", "", "auto: UTF-8 text to score candidate methods on (keep it apart from any text you judge the result on)")
+	fl.StringVar(&f.calibration, "calibration-text", "", "UTF-8 text for auto to score candidate methods on and for --calibrate-head (keep it apart from any text you judge the result on)")
+	fl.BoolVar(&f.calibrateHead, "calibrate-head", false, "fit the new tokens' head rows to the base model on --calibration-text (auto decides this itself)")
 	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
 	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
 	fl.IntVar(&p.K, "k", 0, fmt.Sprintf("neighbours for knn (default %d) and hybrid (default %d), anchors per token for omp (default %d)", heuristics.DefaultKNNK, heuristics.DefaultHybrid().K, omp.DefaultK))
@@ -96,13 +100,46 @@ func (f *methodFlags) resolveAuto(ctx context.Context, s *transplant.Session, se
 	}
 	o := transplant.AutoOptions{Params: f.params, Seed: seed}
 	if f.calibration != "" {
-		text, err := utf8text.ReadFile(f.calibration)
+		text, err := f.text()
 		if err != nil {
-			return transplant.Choice{}, nil, fmt.Errorf("--calibration-text: %w", err)
+			return transplant.Choice{}, nil, err
 		}
 		o.Text, o.TextName = text, filepath.Base(f.calibration)
 	}
 	return s.Auto(ctx, o)
+}
+
+// warnCalibration prints the calibration's warning, if any.
+func warnCalibration(w io.Writer, b *transplant.Built) {
+	if b.Calibration != nil && b.Calibration.Warning != "" {
+		fmt.Fprintf(w, "transplant: warning: %s\n", b.Calibration.Warning)
+	}
+}
+
+// text reads --calibration-text, once.
+func (f *methodFlags) text() ([]byte, error) {
+	if f.calibrationText == nil {
+		text, err := utf8text.ReadFile(f.calibration)
+		if err != nil {
+			return nil, fmt.Errorf("--calibration-text: %w", err)
+		}
+		f.calibrationText = text
+	}
+	return f.calibrationText, nil
+}
+
+// buildOptions gives bo the calibration text when c calibrates the head.
+func (f *methodFlags) buildOptions(bo *transplant.BuildOptions, c transplant.Choice) error {
+	if !c.CalibrateHead {
+		return nil
+	}
+	text, err := f.text()
+	if err != nil {
+		return err
+	}
+	bo.CalibrationText = text
+	bo.Calibration.TextName = filepath.Base(f.calibration)
+	return nil
 }
 
 // choice returns the methods the flags name for the input embedding and
@@ -113,6 +150,10 @@ func (f *methodFlags) choice() (transplant.Choice, error) {
 	if f.method == autoMethod || f.headMethod == autoMethod {
 		return c, fmt.Errorf("auto chooses the methods of both tables: give --method auto without --head-method, or name both methods")
 	}
+	if f.calibrateHead && f.calibration == "" {
+		return c, fmt.Errorf("--calibrate-head fits the head on a text: give --calibration-text FILE")
+	}
+	c.CalibrateHead = f.calibrateHead
 	if c.Input, err = f.build(f.method); err != nil {
 		return c, err
 	}
@@ -151,6 +192,10 @@ func (f *methodFlags) parseMethods(list string) ([]heuristics.Method, error) {
 	return ms, nil
 }
 
+// calibratedSuffix marks an entry of eval's --methods whose head is
+// calibrated: "knn+cal", "subword/mean+cal".
+const calibratedSuffix = "+cal"
+
 // A namedChoice is an entry of eval's --methods: "omp", or "omp/mean" for
 // one method per table.
 type namedChoice struct {
@@ -171,8 +216,14 @@ func (f *methodFlags) parseChoices(list string) ([]namedChoice, error) {
 			out = append(out, namedChoice{name: entry, auto: true})
 			continue
 		}
-		in, head, split := strings.Cut(entry, "/")
 		c := namedChoice{name: entry}
+		if rest, ok := strings.CutSuffix(entry, calibratedSuffix); ok {
+			if f.calibration == "" {
+				return nil, fmt.Errorf("--methods: %s fits the head on a text: give --calibration-text FILE", entry)
+			}
+			entry, c.CalibrateHead = rest, true
+		}
+		in, head, split := strings.Cut(entry, "/")
 		var err error
 		if c.Input, err = f.build(in); err == nil && split {
 			c.Output, err = f.build(head)

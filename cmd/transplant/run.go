@@ -77,12 +77,13 @@ type runSpec struct {
 // choose settles the methods: those named, or auto's choice, recorded in
 // the report.
 func (sp *runSpec) choose(ctx context.Context, s *transplant.Session) error {
-	if !sp.mf.auto() {
-		return nil
+	if sp.mf.auto() {
+		var err error
+		if sp.c, sp.wo.Auto, err = sp.mf.resolveChoice(ctx, s, sp.bo.Seed); err != nil {
+			return err
+		}
 	}
-	var err error
-	sp.c, sp.wo.Auto, err = sp.mf.resolveChoice(ctx, s, sp.bo.Seed)
-	return err
+	return sp.mf.buildOptions(&sp.bo, sp.c)
 }
 
 // spec checks the flags and turns them into what the core takes.
@@ -198,6 +199,9 @@ func (r *runFlags) run(cmd *cobra.Command) error {
 	b, err := s.Build(ctx, sp.c, sp.bo)
 	if err != nil {
 		return err
+	}
+	if !r.quiet {
+		warnCalibration(cmd.ErrOrStderr(), b)
 	}
 	if r.saveTo != "" {
 		if err := saveRecipe(s, b, r.saveTo); err != nil {

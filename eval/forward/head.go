@@ -28,16 +28,27 @@ func (m *Model) Logits(dst []float32, ids []int) error {
 // alone; the output head runs only over the rows from the first to the last
 // scored one, a block at a time, so no window needs all its logits at once.
 func (m *Model) NLL(dst []float64, ids, targets []int) error {
+	return m.NLLStates(dst, nil, ids, targets)
+}
+
+// NLLStates is NLL that also copies the final normed hidden states of every
+// position, the vectors the output head multiplies, into states
+// (len(ids)×Hidden row-major) unless states is nil.
+func (m *Model) NLLStates(dst []float64, states []float32, ids, targets []int) error {
 	if err := m.check(ids); err != nil {
 		return err
 	}
 	if len(targets) != len(ids) || len(dst) != len(ids) {
 		return fmt.Errorf("forward: %w: %d ids, %d targets, %d outputs", ErrInput, len(ids), len(targets), len(dst))
 	}
+	V, H := m.cfg.VocabSize, m.cfg.Hidden
+	if states != nil && len(states) != len(ids)*H {
+		return fmt.Errorf("forward: %w: states buffer of %d values for %d×%d", ErrInput, len(states), len(ids), H)
+	}
 	first, last := -1, -1
 	for i, t := range targets {
-		if t >= m.cfg.VocabSize {
-			return fmt.Errorf("forward: %w: target %d at position %d outside the vocabulary [0, %d)", ErrInput, t, i, m.cfg.VocabSize)
+		if t >= V {
+			return fmt.Errorf("forward: %w: target %d at position %d outside the vocabulary [0, %d)", ErrInput, t, i, V)
 		}
 		if t >= 0 {
 			if first < 0 {
@@ -46,13 +57,20 @@ func (m *Model) NLL(dst []float64, ids, targets []int) error {
 			last = i
 		}
 	}
-	if first < 0 {
+	if first < 0 && states == nil {
 		return nil
 	}
 	r := m.runners.Get().(*runner)
 	defer m.runners.Put(r)
-	r.body(ids[:last+1]) // later positions cannot change earlier ones
-	V, H := m.cfg.VocabSize, m.cfg.Hidden
+	if states != nil {
+		r.body(ids)
+		copy(states, r.h[:len(ids)*H])
+	} else {
+		r.body(ids[:last+1]) // later positions cannot change earlier ones
+	}
+	if first < 0 {
+		return nil
+	}
 	block := len(r.logits) / V
 	for b0 := first; b0 <= last; b0 += block {
 		b1 := min(last+1, b0+block)

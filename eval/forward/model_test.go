@@ -251,3 +251,49 @@ func TestLongRopeTablesFollowWindowLength(t *testing.T) {
 		}
 	}
 }
+
+// The states NLLStates returns are what the head multiplies: times the
+// head's rows they give Logits' logits, and the NLLs are NLL's.
+func TestNLLStatesAreWhatTheHeadMultiplies(t *testing.T) {
+	cfg, src := goldenSource(t, "llama")
+	m, err := New(cfg, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, ok := src["lm_head.weight"]
+	if !ok {
+		head = src["model.embed_tokens.weight"]
+	}
+	ids := readGolden(t, filepath.Join("testdata", "llama")).IDs
+	V, H := m.VocabSize(), cfg.Hidden
+	targets := make([]int, len(ids))
+	for i := range targets {
+		targets[i] = (ids[i]*3 + i) % V
+	}
+	states := make([]float32, len(ids)*H)
+	got, want := make([]float64, len(ids)), make([]float64, len(ids))
+	if err := m.NLLStates(got, states, ids, targets); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.NLL(want, ids, targets); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("NLLStates gives NLLs %v, NLL %v", got[:4], want[:4])
+	}
+	logits := logitsOf(t, m, ids)
+	for i := range ids {
+		for v := 0; v < V; v += 7 {
+			var dot float64
+			for j := range H {
+				dot += float64(states[i*H+j]) * float64(head.data[v*H+j])
+			}
+			if l := float64(logits[i*V+v]); math.Abs(dot-l) > 1e-4*math.Max(1, math.Abs(l)) {
+				t.Fatalf("position %d, id %d: state·row %.6g, logit %.6g", i, v, dot, l)
+			}
+		}
+	}
+	if err := m.NLLStates(got, states[:H], ids, targets); !errors.Is(err, ErrInput) {
+		t.Errorf("short states buffer: %v, want ErrInput", err)
+	}
+}

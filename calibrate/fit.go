@@ -1,0 +1,115 @@
+package calibrate
+
+import (
+	"errors"
+	"fmt"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// ErrInput reports states, targets or rows whose sizes do not agree.
+var ErrInput = errors.New("calibrate: sizes do not agree")
+
+// A Fitter fits head rows against a fixed set of stay contexts. For a
+// prior row p, states h_i (the base model's final hidden states where the
+// token occurs) and targets y_i, Fit returns the x that minimizes
+//
+//	Σ_i (x·h_i − y_i)²  +  Σ_r (x·s_r − p·s_r)²  +  λ‖x − p‖²
+//
+// over the stay contexts s_r: the logits reach the targets where the token
+// occurs, stay where the prior put them on other contexts, and the row
+// moves no further than it must. The solution is
+//
+//	x = p + (HᵀH + M)⁻¹ Hᵀ (y − H p),  M = SᵀS + λI,
+//
+// computed as p + L⁻ᵀ G (I + GᵀG)⁻¹ (y − H p) with M = LLᵀ factored once
+// and G = L⁻¹Hᵀ: each row costs O(d²n + n³) for n states of width d.
+// A Fitter is safe for concurrent use.
+type Fitter struct {
+	dim   int
+	lower blas64.Triangular // L, M = LLᵀ
+}
+
+// NewFitter factors M = SᵀS + λI for the stay contexts, the rows of stay.
+// λ must be positive.
+func NewFitter(stay blas32.General, lambda float64) (*Fitter, error) {
+	if lambda <= 0 {
+		return nil, fmt.Errorf("calibrate: ridge λ = %g, want > 0", lambda)
+	}
+	d := stay.Cols
+	m := mat.NewSymDense(d, nil)
+	for r := range stay.Rows {
+		s := stay.Data[r*stay.Stride : r*stay.Stride+d]
+		for i := range d {
+			si := float64(s[i])
+			if si == 0 {
+				continue
+			}
+			row := m.RawSymmetric().Data[i*d:]
+			for j := i; j < d; j++ {
+				row[j] += si * float64(s[j])
+			}
+		}
+	}
+	for i := range d {
+		m.SetSym(i, i, m.At(i, i)+lambda)
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(m) {
+		return nil, fmt.Errorf("calibrate: SᵀS + λI is not positive definite (λ = %g)", lambda)
+	}
+	var l mat.TriDense
+	ch.LTo(&l)
+	return &Fitter{dim: d, lower: l.RawTriangular()}, nil
+}
+
+// Fit writes into dst the fitted row for prior, from the rows of states
+// and their targets y (one per row). With no states it copies prior.
+func (f *Fitter) Fit(dst, prior []float32, states blas32.General, y []float64) error {
+	d, n := f.dim, states.Rows
+	if len(dst) != d || len(prior) != d || (n > 0 && states.Cols != d) || len(y) != n {
+		return fmt.Errorf("%w: width %d, row %d/%d, states %d×%d, %d targets", ErrInput, d, len(dst), len(prior), n, states.Cols, len(y))
+	}
+	copy(dst, prior)
+	if n == 0 {
+		return nil
+	}
+	// G = L⁻¹Hᵀ, d×n; r = y − H p.
+	g := blas64.General{Rows: d, Cols: n, Stride: n, Data: make([]float64, d*n)}
+	r := make([]float64, n)
+	for i := range n {
+		h := states.Data[i*states.Stride : i*states.Stride+d]
+		dot := 0.0
+		for j, v := range h {
+			g.Data[j*n+i] = float64(v)
+			dot += float64(v) * float64(prior[j])
+		}
+		r[i] = y[i] - dot
+	}
+	blas64.Trsm(blas.Left, blas.NoTrans, 1, f.lower, g)
+	// c = (I + GᵀG)⁻¹ r
+	c := mat.NewSymDense(n, nil)
+	blas64.Syrk(blas.Trans, 1, g, 0, c.RawSymmetric())
+	for i := range n {
+		c.SetSym(i, i, c.At(i, i)+1)
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(c) {
+		return fmt.Errorf("calibrate: I + GᵀG is not positive definite (%d states)", n)
+	}
+	var cv mat.VecDense
+	if err := ch.SolveVecTo(&cv, mat.NewVecDense(n, r)); err != nil {
+		return fmt.Errorf("calibrate: %w", err)
+	}
+	// x − p = L⁻ᵀ G c
+	v := blas64.Vector{N: d, Inc: 1, Data: make([]float64, d)}
+	blas64.Gemv(blas.NoTrans, 1, g, blas64.Vector{N: n, Inc: 1, Data: cv.RawVector().Data}, 0, v)
+	blas64.Trsv(blas.Trans, f.lower, v)
+	for j := range dst {
+		dst[j] = float32(float64(prior[j]) + v.Data[j])
+	}
+	return nil
+}

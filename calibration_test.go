@@ -1,0 +1,157 @@
+package transplant
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"testing"
+
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/recipe"
+)
+
+func openExample(t *testing.T) (*Session, []byte) {
+	t.Helper()
+	s, err := Open(context.Background(), Inputs{Base: "testdata/example/base", Tokenizer: "testdata/example/new-tokenizer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	text, err := os.ReadFile("testdata/example/heldout.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, text[:16000]
+}
+
+// Each fitted row minimizes the objective package calibrate documents on
+// the samples the base gave: its gradient vanishes there. Rows of tokens
+// the text lacks keep their prior.
+func TestCalibrationFitsTheBaseSamples(t *testing.T) {
+	ctx := context.Background()
+	s, text := openExample(t)
+	b, err := s.Build(ctx, Choice{Input: heuristics.Mean{}}, BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prior := b.table(heuristics.OutputHead).Map
+	c, err := s.Calibrate(ctx, text, CalibrationOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fitted, rep, err := c.Fit(ctx, prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Fitted == 0 || rep.Fitted+rep.Kept != len(prior.Rows) || rep.Occurrences < rep.Fitted || rep.Lambda <= 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	w, err := prior.RowWriter(c.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i, r := range fitted.Rows {
+		if prior.Rows[i].Delta != nil {
+			t.Fatal("Fit changed the prior map")
+		}
+		if r.Delta == nil {
+			if len(c.samples.targets[i]) > 0 || r.How != prior.Rows[i].How {
+				t.Fatalf("row %d has samples but no fit", i)
+			}
+			continue
+		}
+		n++
+		if r.How != HowCalibrated {
+			t.Errorf("row %d: how %q", i, r.How)
+		}
+		p := make([]float32, c.base.Cols)
+		w.Row(p, i)
+		checkStationary(t, c, i, p, r.Delta, rep.Lambda)
+	}
+	if n != rep.Fitted {
+		t.Errorf("%d rows with a delta, report says %d", n, rep.Fitted)
+	}
+}
+
+// checkStationary checks that x = p + delta zeroes the gradient of
+// Σ(x·h−y)² + Σ(x·s−p·s)² + λ‖x−p‖², relative to the size of its terms.
+func checkStationary(t *testing.T, c *Calibration, i int, p, delta []float32, lambda float64) {
+	t.Helper()
+	d := len(p)
+	x := make([]float64, d)
+	for j := range x {
+		x[j] = float64(p[j]) + float64(delta[j])
+	}
+	grad, scale := make([]float64, d), 0.0
+	add := func(h []float32, r float64) {
+		for j, v := range h {
+			grad[j] += r * float64(v)
+			scale += math.Abs(r * float64(v))
+		}
+	}
+	states := blas32.General{Rows: len(c.samples.targets[i]), Cols: d, Stride: d, Data: c.samples.states[i]}
+	for k, y := range c.samples.targets[i] {
+		h := states.Data[k*d : (k+1)*d]
+		add(h, dot64(x, h)-y)
+	}
+	for k := range c.samples.stay.Rows {
+		sk := c.samples.stay.Data[k*d : (k+1)*d]
+		add(sk, dot64(x, sk)-dot32(p, sk))
+	}
+	for j := range grad {
+		grad[j] += lambda * float64(delta[j])
+	}
+	for j, g := range grad {
+		if math.Abs(g) > 1e-3*scale/float64(d) {
+			t.Fatalf("row %d: gradient %g in coordinate %d (scale %g)", i, g, j, scale)
+		}
+	}
+}
+
+func dot64(x []float64, h []float32) float64 {
+	s := 0.0
+	for j, v := range h {
+		s += x[j] * float64(v)
+	}
+	return s
+}
+
+func dot32(a, b []float32) float64 {
+	s := 0.0
+	for j := range a {
+		s += float64(a[j]) * float64(b[j])
+	}
+	return s
+}
+
+func TestCalibrateHeadEdges(t *testing.T) {
+	ctx := context.Background()
+	s, text := openExample(t)
+	c := Choice{Input: heuristics.Mean{}, CalibrateHead: true}
+
+	// A text with no new token: the prior stays, with a warning.
+	b, err := s.Build(ctx, c, BuildOptions{CalibrationText: []byte("\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Calibration == nil || b.Calibration.Fitted != 0 || b.Calibration.Warning == "" {
+		t.Errorf("empty text: %+v", b.Calibration)
+	}
+	// A calibrated head belongs to its base: no recipe holds it.
+	if b, err = s.Build(ctx, c, BuildOptions{CalibrationText: text}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Recipe(b, "test"); !errors.Is(err, recipe.ErrNotRecordable) {
+		t.Errorf("recipe of a calibrated head: %v, want ErrNotRecordable", err)
+	}
+	if _, err := s.Build(ctx, c, BuildOptions{CalibrationText: text, Shard: 0, Shards: 2}); !errors.Is(err, ErrShard) {
+		t.Errorf("calibrating a shard: %v, want ErrShard", err)
+	}
+	if _, err := s.Build(ctx, c, BuildOptions{}); err == nil {
+		t.Error("calibration without a text accepted")
+	}
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// --calibrate-head fits the head rows of the new tokens the text holds and
+// says so in transplant.json; bad texts get clear errors or a warning.
+func TestCalibrateHead(t *testing.T) {
+	dir := t.TempDir()
+	full, err := os.ReadFile("../../testdata/example/heldout.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := filepath.Join(dir, "calib.txt")
+	if err := os.WriteFile(text, full[:12000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	stdout, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean",
+		"--calibrate-head", "--calibration-text", text, "--out", out, "--json", "-q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Calibration struct {
+			Fitted, Kept, Occurrences int
+			Warning                   string
+		} `json:"calibration"`
+		Tables []struct {
+			Counts map[string]int `json:"counts"`
+		} `json:"tables"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	c := rep.Calibration
+	if c.Fitted == 0 || c.Fitted+c.Kept != 29016 || c.Occurrences < c.Fitted || len(rep.Tables) != 2 ||
+		rep.Tables[1].Counts["calibrated"] != c.Fitted || rep.Tables[1].Counts["mean"] != c.Kept || rep.Tables[0].Counts["calibrated"] != 0 {
+		t.Errorf("report %+v", rep)
+	}
+
+	bad := filepath.Join(dir, "latin1.txt")
+	if err := os.WriteFile(bad, []byte("caf\xe9 au lait\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	none := filepath.Join(dir, "none.txt")
+	if err := os.WriteFile(none, []byte("\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--calibrate-head"}, "--calibration-text"},
+		{[]string{"--calibrate-head", "--calibration-text", bad}, "offset 3"},
+		{[]string{"--calibrate-head", "--calibration-text", filepath.Join(dir, "missing.txt")}, "missing.txt"},
+		{[]string{"--calibrate-head", "--calibration-text", text, "--save-recipe", filepath.Join(dir, "r.recipe")}, "fitted to this base"},
+	} {
+		args := append([]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--out", filepath.Join(dir, "x"), "-q"}, tt.args...)
+		if _, err := runCLI(t, args...); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: error %v, want one mentioning %q", tt.args, err, tt.want)
+		}
+	}
+	// A text without new tokens: a warning, and every row keeps its prior.
+	cmd := newRootCmd()
+	var errOut strings.Builder
+	cmd.SetErr(&errOut)
+	cmd.SetOut(&strings.Builder{})
+	cmd.SetArgs([]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean",
+		"--calibrate-head", "--calibration-text", none, "--out", filepath.Join(dir, "none")})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "warning: the calibration text none.txt holds only 0 of the 29016 new tokens") {
+		t.Errorf("no warning: %s", errOut.String())
+	}
+}
