@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -80,6 +81,16 @@ func (r *CalibrationReport) warn() {
 // HowCalibrated is how the run report counts fitted head rows.
 const HowCalibrated = "calibrated"
 
+// Names of the per-row measures of a calibrated map, which the token
+// report and --explain show.
+const (
+	// MeasureContexts is the number of contexts a row was fitted on.
+	MeasureContexts = "calibration_contexts"
+	// MeasureShift is how far the fit moved the row: ‖fitted − prior‖ /
+	// ‖prior‖.
+	MeasureShift = "calibration_shift"
+)
+
 // A Calibration is a calibration text read by the base model: the
 // samples head rows are fitted on, for any prior map (Calibration.Fit).
 type Calibration struct {
@@ -131,6 +142,9 @@ func (c *Calibration) Fit(ctx context.Context, prior *heuristics.Map) (*heuristi
 	}
 	rm := *prior
 	rm.Rows = slices.Clone(prior.Rows)
+	rm.Measures = append(slices.Clone(prior.Measures),
+		heuristics.Measure{Name: MeasureContexts, Values: nanSlice(len(rm.Rows))},
+		heuristics.Measure{Name: MeasureShift, Values: nanSlice(len(rm.Rows))})
 	rep := c.report
 	if err := fitRows(ctx, &rm, c.base, c.samples, &rep); err != nil {
 		return nil, nil, err
@@ -326,10 +340,23 @@ func fitSome(ctx context.Context, f *calibrate.Fitter, rm *heuristics.Map, base 
 			return fmt.Errorf("transplant: calibration: new id %d: %w", rm.Rows[i].ID, err)
 		}
 		delta := make([]float32, base.Cols)
+		var moved, size float64
 		for j := range delta {
 			delta[j] = fitted[j] - prior[j]
+			moved += float64(delta[j]) * float64(delta[j])
+			size += float64(prior[j]) * float64(prior[j])
 		}
 		rm.Rows[i].Delta, rm.Rows[i].How = delta, HowCalibrated
+		rm.Measure(MeasureContexts)[i] = float64(len(y))
+		rm.Measure(MeasureShift)[i] = math.Sqrt(moved / size)
 	}
 	return nil
+}
+
+func nanSlice(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = math.NaN()
+	}
+	return v
 }
