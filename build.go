@@ -41,6 +41,9 @@ type BuiltTable struct {
 	// (heuristics.BaseDependent): a recipe applied to another checkpoint
 	// makes it again there.
 	Redo bool
+	// Prior is the map before calibration fitted it to the base, nil
+	// when it was not: what a recipe records.
+	Prior *heuristics.Map
 }
 
 // Built is what Build makes: how every new row of every table is made,
@@ -54,6 +57,8 @@ type Built struct {
 	// Calibration reports the head rows CalibrateHead fitted; nil when
 	// it did not run.
 	Calibration *CalibrationReport
+	// calibration is what a recipe records of it.
+	calibration *recipe.Calibration
 }
 
 // Build runs the chosen method on every table and returns their row maps.

@@ -2,6 +2,9 @@ package transplant
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -15,6 +18,7 @@ import (
 	"github.com/transplant-dev/transplant/calibrate"
 	"github.com/transplant-dev/transplant/eval/forward"
 	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/recipe"
 )
 
 // Sentinel errors of head calibration.
@@ -25,6 +29,8 @@ var (
 	// ErrNoHeadToCalibrate reports a model whose head is its input
 	// embedding (tied) or whose logits are not linear in the head rows.
 	ErrNoHeadToCalibrate = errors.New("no head rows to calibrate")
+	// ErrCalibrationText reports a calibration without its text.
+	ErrCalibrationText = errors.New("calibration text missing")
 )
 
 // CalibrationOptions tune Session.CalibrateHead. The zero value is the
@@ -162,6 +168,11 @@ func (s *Session) CalibrateHead(ctx context.Context, b *Built, text []byte, o Ca
 		if bt.Table.Role != heuristics.OutputHead {
 			continue
 		}
+		rc, err := calibrationRecord(text, o)
+		if err != nil {
+			return err
+		}
+		b.calibration = rc
 		c, err := s.Calibrate(ctx, text, o)
 		if errors.Is(err, ErrNothingToCalibrate) {
 			rep := c.report
@@ -173,14 +184,49 @@ func (s *Session) CalibrateHead(ctx context.Context, b *Built, text []byte, o Ca
 		if err != nil {
 			return err
 		}
+		bt.Prior = bt.Map
 		if bt.Map, b.Calibration, err = c.Fit(ctx, bt.Map); err != nil {
 			return err
 		}
 		b.Calibration.warn()
-		bt.Redo = true
 		return nil
 	}
 	return fmt.Errorf("transplant: %w: the head is the input embedding (tied)", ErrNoHeadToCalibrate)
+}
+
+// calibrationRecord is what a recipe keeps of a calibration.
+func calibrationRecord(text []byte, o CalibrationOptions) (*recipe.Calibration, error) {
+	name := o.TextName
+	o.TextName = ""
+	opts, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(text)
+	return &recipe.Calibration{Name: name, Text: recipe.Fingerprint{Size: len(text), SHA256: hex.EncodeToString(sum[:])}, Options: opts}, nil
+}
+
+// recalibrate fits b's head to this session's base as the recipe records,
+// on text, which must be the recipe's.
+func (s *Session) recalibrate(ctx context.Context, b *Built, rc *recipe.Calibration, text []byte) error {
+	if text == nil {
+		return fmt.Errorf("transplant: recipe %s: %w: it fits the head to each base on a text (%s, %d bytes, sha256 %s): give it (--calibration-text)",
+			s.in.Recipe, ErrCalibrationText, rc.Name, rc.Text.Size, rc.Text.SHA256)
+	}
+	var o CalibrationOptions
+	if err := json.Unmarshal(rc.Options, &o); err != nil {
+		return fmt.Errorf("transplant: recipe %s: calibration options: %w", s.in.Recipe, err)
+	}
+	o.TextName = rc.Name
+	got, err := calibrationRecord(text, o)
+	if err != nil {
+		return err
+	}
+	if got.Text != rc.Text {
+		return fmt.Errorf("transplant: recipe %s: %w: its head was calibrated on %s (sha256 %s), this text is another (sha256 %s)",
+			s.in.Recipe, recipe.ErrMismatch, rc.Name, rc.Text.SHA256, got.Text.SHA256)
+	}
+	return s.CalibrateHead(ctx, b, text, o)
 }
 
 // baseForward is the base model for the forward pass, as it is on disk.

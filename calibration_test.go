@@ -1,10 +1,12 @@
 package transplant
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -141,17 +143,54 @@ func TestCalibrateHeadEdges(t *testing.T) {
 	if b.Calibration == nil || b.Calibration.Fitted != 0 || b.Calibration.Warning == "" {
 		t.Errorf("empty text: %+v", b.Calibration)
 	}
-	// A calibrated head belongs to its base: no recipe holds it.
-	if b, err = s.Build(ctx, c, BuildOptions{CalibrationText: text}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Recipe(b, "test"); !errors.Is(err, recipe.ErrNotRecordable) {
-		t.Errorf("recipe of a calibrated head: %v, want ErrNotRecordable", err)
-	}
 	if _, err := s.Build(ctx, c, BuildOptions{CalibrationText: text, Shard: 0, Shards: 2}); !errors.Is(err, ErrShard) {
 		t.Errorf("calibrating a shard: %v, want ErrShard", err)
 	}
 	if _, err := s.Build(ctx, c, BuildOptions{}); err == nil {
 		t.Error("calibration without a text accepted")
+	}
+}
+
+// A recipe of a calibrated run holds the prior and the text's fingerprint;
+// applied with the same text to the base it was made from, it writes what
+// the run wrote; without the text, or with another, it refuses.
+func TestCalibratedRecipe(t *testing.T) {
+	ctx := context.Background()
+	s, text := openExample(t)
+	dir := t.TempDir()
+	c := Choice{Input: heuristics.Mean{}, Output: heuristics.Mean{}, CalibrateHead: true}
+	b, err := s.Build(ctx, c, BuildOptions{CalibrationText: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "cal.recipe")
+	saveRecipeT(t, s, b, path)
+	direct := filepath.Join(dir, "direct")
+	if _, err := s.Write(ctx, direct, b, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(ctx, Inputs{Base: "testdata/example/base", Recipe: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.RecipeBuilt(ctx, nil); !errors.Is(err, ErrCalibrationText) {
+		t.Errorf("no text: %v, want ErrCalibrationText", err)
+	}
+	if _, err := a.RecipeBuilt(ctx, text[:len(text)-1]); !errors.Is(err, recipe.ErrMismatch) {
+		t.Errorf("another text: %v, want ErrMismatch", err)
+	}
+	rb, err := a.RecipeBuilt(ctx, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := filepath.Join(dir, "applied")
+	if _, err := a.Write(ctx, applied, rb, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	x, _ := os.ReadFile(filepath.Join(direct, "model.safetensors"))
+	y, _ := os.ReadFile(filepath.Join(applied, "model.safetensors"))
+	if len(x) == 0 || !bytes.Equal(x, y) || rb.Calibration == nil || rb.Calibration.Fitted != b.Calibration.Fitted {
+		t.Error("the applied recipe's weights differ from the calibrated run's")
 	}
 }

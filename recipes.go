@@ -20,9 +20,6 @@ import (
 // files and the provenance of both, as a recipe that Open (Inputs.Recipe)
 // applies to any checkpoint with this base's vocabulary and widths.
 func (s *Session) Recipe(b *Built, version string) (*recipe.Recipe, error) {
-	if b.Calibration != nil && b.Calibration.Fitted > 0 {
-		return nil, fmt.Errorf("transplant: %w: the head rows are fitted to this base model (--calibrate-head); run each checkpoint with its own calibration", recipe.ErrNotRecordable)
-	}
 	key, err := s.solveKey(b.Seed, func(t Table) (string, json.RawMessage) {
 		bt := b.table(t.Role)
 		return bt.Method, bt.Params
@@ -38,6 +35,7 @@ func (s *Session) Recipe(b *Built, version string) (*recipe.Recipe, error) {
 		Alignment:     s.alignment.Report,
 		Targets:       len(s.targets),
 		Shard:         b.Shard,
+		Calibration:   b.calibration,
 	}
 	if s.HasDonorTable() {
 		fp, err := s.donorFingerprint()
@@ -50,7 +48,11 @@ func (s *Session) Recipe(b *Built, version string) (*recipe.Recipe, error) {
 	for _, bt := range b.Tables {
 		meta.Tables = append(meta.Tables, recipe.Table{Role: bt.Table.Role, Tensor: bt.Table.Tensor, Cols: bt.Table.width(),
 			Method: bt.Method, Params: bt.Params, Redo: bt.Redo})
-		r.Maps = append(r.Maps, bt.Map)
+		if bt.Prior != nil {
+			r.Maps = append(r.Maps, bt.Prior) // each base fits its own
+		} else {
+			r.Maps = append(r.Maps, bt.Map)
+		}
 	}
 	r.Meta = meta
 	return r, nil
@@ -187,8 +189,11 @@ func (s *Session) openRecipe() error {
 // RecipeBuilt returns the row maps of the recipe the session was opened
 // with, checked against the base's tables, for Write. A map the recipe
 // marks to redo (it depends on the values of the base it was made on) is
-// made again on this base, with the recipe's method and parameters.
-func (s *Session) RecipeBuilt(ctx context.Context) (*Built, error) {
+// made again on this base, with the recipe's method and parameters; a
+// recipe that calibrates the head fits it to this base on
+// calibrationText, which must be the text the recipe names
+// (ErrCalibrationText when nil, recipe.ErrMismatch when another).
+func (s *Session) RecipeBuilt(ctx context.Context, calibrationText []byte) (*Built, error) {
 	r := s.recipe
 	if r == nil {
 		return nil, fmt.Errorf("transplant: the session has no recipe")
@@ -211,6 +216,11 @@ func (s *Session) RecipeBuilt(ctx context.Context) (*Built, error) {
 			}
 		}
 		b.Tables = append(b.Tables, bt)
+	}
+	if r.Meta.Calibration != nil {
+		if err := s.recalibrate(ctx, b, r.Meta.Calibration, calibrationText); err != nil {
+			return nil, err
+		}
 	}
 	return b, nil
 }

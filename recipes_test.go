@@ -150,7 +150,7 @@ func applyRecipe(t *testing.T, base, recipePath, out string) string {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	rb, err := a.RecipeBuilt(ctx)
+	rb, err := a.RecipeBuilt(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestRecipeRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := Open(ctx, tc.in)
 			if err == nil {
-				_, err = a.RecipeBuilt(ctx)
+				_, err = a.RecipeBuilt(ctx, nil)
 				a.Close()
 			}
 			if !errors.Is(err, recipe.ErrMismatch) {

@@ -20,7 +20,8 @@ var (
 	ErrMismatch = errors.New("recipe does not match")
 	// ErrNotRecordable reports a map a recipe cannot hold: rows with a
 	// correction fitted to one base model's states (heuristics.Row.Delta),
-	// which no other checkpoint shares.
+	// which no other checkpoint shares; a recipe records the calibration
+	// instead (Meta.Calibration).
 	ErrNotRecordable = errors.New("row map cannot be recorded in a recipe")
 )
 
@@ -62,6 +63,17 @@ type Meta struct {
 	// Shard says which slice of the targets the maps build; nil when
 	// whole.
 	Shard *Shard `json:"shard,omitempty"`
+	// Calibration, when set, says the head map is a prior that each base
+	// the recipe is applied to fits to itself on this text.
+	Calibration *Calibration `json:"calibration,omitempty"`
+}
+
+// Calibration records a head calibration: the text, by content, and the
+// options of the fit.
+type Calibration struct {
+	Name    string          `json:"name,omitempty"`
+	Text    Fingerprint     `json:"text"`
+	Options json.RawMessage `json:"options,omitempty"`
 }
 
 // A Fingerprint identifies a vocabulary, a tokenizer or tables by the

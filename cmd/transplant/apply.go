@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/transplant-dev/transplant"
+	"github.com/transplant-dev/transplant/internal/utf8text"
 	"github.com/transplant-dev/transplant/recipe"
 	"github.com/transplant-dev/transplant/safetensors"
 )
@@ -19,6 +20,7 @@ func newApplyCmd() *cobra.Command {
 		shardSize string
 		asJSON    bool
 		quiet     bool
+		calText   string
 	)
 	cmd := &cobra.Command{
 		Use:   "apply --recipe FILE --base DIR --out DIR",
@@ -28,7 +30,9 @@ transplant run --save-recipe, and writes the model directory as run does. The
 base must have the recipe's old vocabulary, token for token, and tables as
 wide as the recipe's: a base model's instruct variant or fine-tunes qualify.
 The recipe brings the new tokenizer and the alignment; nothing is solved,
-so applying to the checkpoint a recipe was made from writes what run wrote.`,
+so applying to the checkpoint a recipe was made from writes what run wrote.
+A recipe saved by a run with --calibrate-head fits the head of each base
+to that base on the same --calibration-text, which apply then needs.`,
 		Example: `  transplant run --base ./llama --donor ./qwen --method omp --save-recipe llama-qwen.recipe --out ./llama-qwen
   transplant apply --recipe llama-qwen.recipe --base ./llama-instruct --out ./llama-instruct-qwen`,
 		Args: cobra.NoArgs,
@@ -50,7 +54,13 @@ so applying to the checkpoint a recipe was made from writes what run wrote.`,
 				return err
 			}
 			defer s.Close()
-			b, err := s.RecipeBuilt(ctx)
+			var text []byte
+			if calText != "" {
+				if text, err = utf8text.ReadFile(calText); err != nil {
+					return fmt.Errorf("--calibration-text: %w", err)
+				}
+			}
+			b, err := s.RecipeBuilt(ctx, text)
 			if err != nil {
 				return err
 			}
@@ -77,6 +87,7 @@ so applying to the checkpoint a recipe was made from writes what run wrote.`,
 	f.StringVar(&shardSize, "max-shard-size", "5GB", "largest weights file, as transformers' max_shard_size")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress on stderr")
+	f.StringVar(&calText, "calibration-text", "", "the text a recipe made with --calibrate-head fits each base's head on")
 	for _, name := range []string{"recipe", "base", "out"} {
 		cmd.MarkFlagRequired(name)
 	}

@@ -146,7 +146,7 @@ func (w *batchWorker) apply(ctx context.Context, j *batch.Job, recipePath string
 		return batch.Result{}, err
 	}
 	defer s.Close()
-	b, err := s.RecipeBuilt(ctx)
+	b, err := s.RecipeBuilt(ctx, nil) // calibrated jobs run whole (key)
 	if err != nil {
 		return batch.Result{}, err
 	}

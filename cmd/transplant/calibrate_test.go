@@ -59,12 +59,30 @@ func TestCalibrateHead(t *testing.T) {
 		{[]string{"--calibrate-head"}, "--calibration-text"},
 		{[]string{"--calibrate-head", "--calibration-text", bad}, "offset 3"},
 		{[]string{"--calibrate-head", "--calibration-text", filepath.Join(dir, "missing.txt")}, "missing.txt"},
-		{[]string{"--calibrate-head", "--calibration-text", text, "--save-recipe", filepath.Join(dir, "r.recipe")}, "fitted to this base"},
 	} {
 		args := append([]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--out", filepath.Join(dir, "x"), "-q"}, tt.args...)
 		if _, err := runCLI(t, args...); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: error %v, want one mentioning %q", tt.args, err, tt.want)
 		}
+	}
+	// A recipe of the run calibrates each base it is applied to on the
+	// same text, which apply then needs.
+	rec := filepath.Join(dir, "cal.recipe")
+	if _, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean",
+		"--calibrate-head", "--calibration-text", text, "--save-recipe", rec, "-q"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCLI(t, "apply", "--recipe", rec, "--base", exampleBase, "--out", filepath.Join(dir, "a1"), "-q"); err == nil || !strings.Contains(err.Error(), "--calibration-text") {
+		t.Errorf("apply without the text: %v", err)
+	}
+	applied := filepath.Join(dir, "a2")
+	if _, err := runCLI(t, "apply", "--recipe", rec, "--base", exampleBase, "--out", applied, "--calibration-text", text, "-q"); err != nil {
+		t.Fatal(err)
+	}
+	x, _ := os.ReadFile(filepath.Join(out, "model.safetensors"))
+	y, _ := os.ReadFile(filepath.Join(applied, "model.safetensors"))
+	if len(x) == 0 || string(x) != string(y) {
+		t.Error("apply with the text writes other weights than the calibrated run")
 	}
 	// A text without new tokens: a warning, and every row keeps its prior.
 	cmd := newRootCmd()
