@@ -152,7 +152,7 @@ func (c *Calibration) Fit(ctx context.Context, prior *heuristics.Map) (*heuristi
 		heuristics.Measure{Name: MeasureContexts, Values: nanSlice(len(rm.Rows))},
 		heuristics.Measure{Name: MeasureShift, Values: nanSlice(len(rm.Rows))})
 	rep := c.report
-	if err := fitRows(ctx, &rm, c.base, c.samples, &rep); err != nil {
+	if err := fitRows(ctx, &rm, prior, c.base, c.samples, &rep); err != nil {
 		return nil, nil, err
 	}
 	rep.Seconds += time.Since(start).Seconds()
@@ -341,7 +341,7 @@ func meanSquaredNorm(g blas32.General) float64 {
 
 // fitRows fits every map row with samples, on all cores, and sets its
 // Delta to the fitted row minus the prior the map makes.
-func fitRows(ctx context.Context, rm *heuristics.Map, base blas32.General, cs *calSamples, rep *CalibrationReport) error {
+func fitRows(ctx context.Context, rm, prior *heuristics.Map, base blas32.General, cs *calSamples, rep *CalibrationReport) error {
 	f, err := calibrate.NewFitter(cs.stay, rep.Lambda)
 	if err != nil {
 		return fmt.Errorf("transplant: calibration: %w", err)
@@ -360,16 +360,18 @@ func fitRows(ctx context.Context, rm *heuristics.Map, base blas32.General, cs *c
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[w] = fitSome(ctx, f, rm, base, cs, todo[w:], workers)
+			errs[w] = fitSome(ctx, f, rm, prior, base, cs, todo[w:], workers)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// fitSome fits rows todo[0], todo[stride], … of rm.
-func fitSome(ctx context.Context, f *calibrate.Fitter, rm *heuristics.Map, base blas32.General, cs *calSamples, todo []int, stride int) error {
-	w, err := rm.RowWriter(base)
+// fitSome fits rows todo[0], todo[stride], … of rm. The prior rows come
+// from the map from, which no worker writes; each worker writes its own
+// rows of rm.
+func fitSome(ctx context.Context, f *calibrate.Fitter, rm, from *heuristics.Map, base blas32.General, cs *calSamples, todo []int, stride int) error {
+	w, err := from.RowWriter(base)
 	if err != nil {
 		return fmt.Errorf("transplant: calibration: prior rows: %w", err)
 	}
