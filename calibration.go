@@ -101,7 +101,6 @@ const (
 // samples head rows are fitted on, for any prior map (Calibration.Fit).
 type Calibration struct {
 	s       *Session
-	table   Table
 	base    blas32.General // the base's head rows, old vocabulary only
 	samples *calSamples
 	report  CalibrationReport
@@ -135,7 +134,7 @@ func (s *Session) Calibrate(ctx context.Context, text []byte, o CalibrationOptio
 	}
 	rep.Text, rep.Bytes, rep.Seconds = o.TextName, len(text), time.Since(start).Seconds()
 	// With nothing to fit, the caller still gets the report of what was read.
-	return &Calibration{s: s, table: t, base: base, samples: samples, report: *rep}, err
+	return &Calibration{s: s, base: base, samples: samples, report: *rep}, err
 }
 
 // Fit returns a copy of the head map prior whose rows for the tokens the
