@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -92,9 +93,11 @@ func (s *Session) autoCandidates(p MethodParams) (input, head []heuristics.Metho
 }
 
 // Auto chooses a method for each table. With a text it scores candidates
-// on it — every head with the rule's input, then every input with the best
-// head — and keeps the pair with the fewest bits per byte, the rule's on a
-// tie; without one it takes the rule's. The report says which and why.
+// on its last quarter — every head with the rule's input, then every input
+// with the best head, then the heads calibrated (Session.Calibrate) on the
+// first three quarters — and keeps the choice with the fewest bits per
+// byte, the rule's on a tie; without one it takes the rule's. The report
+// says which and why.
 func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport, error) {
 	inputs, heads := s.autoCandidates(o.Params)
 	c := Choice{Input: inputs[0], Output: heads[0]}
@@ -163,10 +166,13 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 			return Choice{}, nil, err
 		}
 	}
-	if err := sc.calibrate(ctx, fit); err != nil {
+	switch err := sc.calibrate(ctx, fit); {
+	case errors.Is(err, ErrNoHeadToCalibrate), errors.Is(err, ErrNothingToCalibrate):
 		rep.Calibration = err.Error()
-	} else {
-		for _, h := range append(heads, heuristics.Mean{}) {
+	case err != nil:
+		return Choice{}, nil, err
+	default:
+		for _, h := range append(slices.Clone(heads), heuristics.Mean{}) {
 			if err := try(Choice{Input: c.Input, Output: h, CalibrateHead: true}); err != nil {
 				return Choice{}, nil, err
 			}
@@ -209,10 +215,7 @@ type autoScorer struct {
 // without new tokens, is not an error: auto then tries none.
 func (a *autoScorer) calibrate(ctx context.Context, fit []byte) error {
 	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName})
-	switch {
-	case errors.Is(err, ErrNoHeadToCalibrate), errors.Is(err, ErrNothingToCalibrate):
-		return err
-	case err != nil:
+	if err != nil {
 		return fmt.Errorf("transplant: auto: %w", err)
 	}
 	a.cal = cal

@@ -134,7 +134,12 @@ func runBase(ctx context.Context, m *forward.Model, st *calStream, n int, use fu
 		case err := <-errs:
 			return fmt.Errorf("transplant: calibration: %w", err)
 		case <-ctx.Done():
-			return ctx.Err()
+			select {
+			case err := <-errs: // the worker's error, not the cancellation it caused
+				return fmt.Errorf("transplant: calibration: %w", err)
+			default:
+				return ctx.Err()
+			}
 		}
 	}
 	return nil
