@@ -106,7 +106,11 @@ func (s *Session) Build(ctx context.Context, c Choice, opts BuildOptions) (*Buil
 		if b.Shard != nil {
 			return nil, fmt.Errorf("transplant: %w: a calibrated head is fitted whole, not by shards", ErrShard)
 		}
-		if err := s.CalibrateHead(ctx, b, opts.CalibrationText, opts.Calibration); err != nil {
+		o := opts.Calibration
+		if o.Progress == nil {
+			o.Progress = opts.Progress
+		}
+		if err := s.CalibrateHead(ctx, b, opts.CalibrationText, o); err != nil {
 			return nil, err
 		}
 	}

@@ -49,6 +49,8 @@ type CalibrationOptions struct {
 	// Window is the length of the windows the base reads the text in; 0
 	// means the base's context, at most 256.
 	Window int
+	// Progress, when set, hears about the windows the base has read.
+	Progress func(stage string, done, total int64) `json:"-"`
 }
 
 // DefaultCalibrationRidge is λ relative to ‖h‖²: on the shared models
@@ -292,7 +294,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		return nil
 	}
 	window := or(o.Window, min(m.Context(), 256))
-	if err := runBase(ctx, m, st, window, collect); err != nil {
+	if err := runBase(ctx, m, st, window, progressOf(o, collect)); err != nil {
 		return nil, nil, err
 	}
 	if rep.Occurrences == 0 {
@@ -300,6 +302,19 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 	}
 	rep.Lambda = or(o.Ridge, DefaultCalibrationRidge) * meanSquaredNorm(cs.stay)
 	return cs, rep, nil
+}
+
+// progressOf reports each window use is given to o.Progress.
+func progressOf(o CalibrationOptions, use func(*calWindow) error) func(*calWindow) error {
+	if o.Progress == nil {
+		return use
+	}
+	done := int64(0)
+	return func(w *calWindow) error {
+		done++
+		o.Progress("head calibration", done, w.of)
+		return use(w)
+	}
 }
 
 // appendState appends row i of states to dst, widened to width with a

@@ -82,6 +82,7 @@ func (s *Session) calStreamOf(text []byte, bos int) *calStream {
 // the position that predicts it).
 type calWindow struct {
 	start  int
+	of     int64 // windows in the pass
 	states blas32.General
 	nll    []float64
 }
@@ -128,6 +129,7 @@ func runBase(ctx context.Context, m *forward.Model, st *calStream, n int, use fu
 	for i := range starts {
 		select {
 		case win := <-results[i]:
+			win.of = int64(len(starts))
 			if err := use(win); err != nil {
 				return err
 			}
