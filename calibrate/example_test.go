@@ -2,6 +2,7 @@ package calibrate_test
 
 import (
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/blas/blas32"
 
@@ -23,6 +24,7 @@ func ExampleFitter() {
 	if err := f.Fit(row, prior, states, targets); err != nil {
 		panic(err)
 	}
-	fmt.Printf("%.3f %.3f\n", row[0], row[1]+0) // +0: no negative zero
+	round := func(x float32) float64 { return math.Round(float64(x)*1000)/1000 + 0 } // +0: no −0
+	fmt.Printf("%.3f %.3f\n", round(row[0]), round(row[1]))
 	// Output: 3.000 0.000
 }
