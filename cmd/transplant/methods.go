@@ -38,7 +38,7 @@ func (f *methodFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.method, "method", autoMethod, "how to build rows for new tokens: auto (choose per table), "+transplant.MethodNames())
 	fl.StringVar(&f.headMethod, "head-method", "", "method for the output head (default: --method)")
 	fl.StringVar(&f.calibration, "calibration-text", "", "UTF-8 text for auto to score candidate methods on and for --calibrate-head (keep it apart from any text you judge the result on)")
-	fl.BoolVar(&f.calibrateHead, "calibrate-head", false, "fit the new tokens' head rows to the base model on --calibration-text (auto decides this itself)")
+	fl.BoolVar(&f.calibrateHead, "calibrate-head", false, "fit the new tokens' head rows to the base model on --calibration-text, its first MiB (auto decides this itself)")
 	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
 	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
 	fl.IntVar(&p.K, "k", 0, fmt.Sprintf("neighbours for knn (default %d) and hybrid (default %d), anchors per token for omp (default %d)", heuristics.DefaultKNNK, heuristics.DefaultHybrid().K, omp.DefaultK))
