@@ -30,6 +30,9 @@ type MethodParams struct {
 	HybridWeight, HybridThreshold float64
 	// RandnScale is randn's factor on the covariance.
 	RandnScale float64
+	// BlendWeight is the weight of blend's neighbours (knn) against its
+	// pieces (subword).
+	BlendWeight float64
 	// OMP tunes omp; its K is taken from K.
 	OMP omp.Options
 }
@@ -37,7 +40,7 @@ type MethodParams struct {
 // DefaultMethodParams returns every knob at its default.
 func DefaultMethodParams() MethodParams {
 	h := heuristics.DefaultHybrid()
-	return MethodParams{HybridWeight: h.GlobalWeight, HybridThreshold: h.Threshold, RandnScale: heuristics.DefaultRandnScale}
+	return MethodParams{HybridWeight: h.GlobalWeight, HybridThreshold: h.Threshold, RandnScale: heuristics.DefaultRandnScale, BlendWeight: 0.5}
 }
 
 // A MethodSpec describes one initialization method of the registry.
@@ -75,6 +78,45 @@ var methods = []MethodSpec{
 }
 
 // decodeAs reads recorded parameters into a method of type M.
+// blend is registered from init: its decoder looks methods up in the
+// registry it belongs to.
+func init() {
+	methods = append(methods, MethodSpec{"blend", "subword and knn rows blended (--blend-weight on knn)", newBlend, decodeBlend})
+}
+
+func newBlend(p MethodParams) (heuristics.Method, error) {
+	if p.BlendWeight < 0 || p.BlendWeight > 1 {
+		return nil, fmt.Errorf("transplant: blend: weight %g outside [0, 1]", p.BlendWeight)
+	}
+	sw, _ := newSubword(p)
+	knn, _ := newKNN(p)
+	return heuristics.Blend{First: sw, Second: knn, Weight: p.BlendWeight}, nil
+}
+
+// decodeBlend reads what heuristics.Blend.MarshalJSON wrote.
+func decodeBlend(params json.RawMessage) (heuristics.Method, error) {
+	type named struct {
+		Method string          `json:"method"`
+		Params json.RawMessage `json:"params"`
+	}
+	var raw struct {
+		First, Second named
+		Weight        float64
+	}
+	if err := json.Unmarshal(params, &raw); err != nil {
+		return nil, fmt.Errorf("parameters: %w", err)
+	}
+	b := heuristics.Blend{Weight: raw.Weight}
+	var err error
+	if b.First, err = DecodeMethod(raw.First.Method, raw.First.Params); err != nil {
+		return nil, err
+	}
+	if b.Second, err = DecodeMethod(raw.Second.Method, raw.Second.Params); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 func decodeAs[M heuristics.Method](params json.RawMessage) (heuristics.Method, error) {
 	var m M
 	if err := json.Unmarshal(params, &m); err != nil {

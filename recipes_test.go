@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/transplant-dev/transplant/heuristics"
@@ -208,5 +209,27 @@ func TestRecipeRefusals(t *testing.T) {
 				t.Errorf("got %v, want recipe.ErrMismatch", err)
 			}
 		})
+	}
+}
+
+// A blend's parameters name both methods, so that a recipe can make its
+// map again.
+func TestBlendParamsRoundTrip(t *testing.T) {
+	p := DefaultMethodParams()
+	p.Combine, p.BlendWeight = heuristics.CombineLast, 0.25
+	m, err := NewMethod("blend", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params, err := paramsOf(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeMethod("blend", params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, m) {
+		t.Errorf("decoded %+v from %s, want %+v", back, params, m)
 	}
 }

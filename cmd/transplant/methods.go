@@ -45,6 +45,7 @@ func (f *methodFlags) register(fl *pflag.FlagSet) {
 	fl.Float64Var(&p.Temperature, "temperature", 0, fmt.Sprintf("softmax temperature for knn (default %g) and hybrid (default %g)", heuristics.DefaultKNNTemperature, heuristics.DefaultHybrid().Temperature))
 	fl.StringVar(&f.weighting, "weighting", "softmax", "knn: softmax or sparsemax (FOCUS)")
 	fl.Float64Var(&p.HybridWeight, "hybrid-weight", d.HybridWeight, "hybrid: weight of the global (nearest-neighbour) estimate")
+	fl.Float64Var(&p.BlendWeight, "blend-weight", d.BlendWeight, "blend: weight of the knn rows against the subword rows (--subword-combine)")
 	fl.Float64Var(&p.HybridThreshold, "hybrid-threshold", d.HybridThreshold, "hybrid: least cosine similarity that counts")
 	fl.Float64Var(&p.RandnScale, "randn-scale", d.RandnScale, "randn: factor on the embedding covariance")
 	fl.Float64Var(&p.OMP.Tolerance, "tolerance", 0, "omp: stop a token early once its residual is this fraction of its norm")
