@@ -29,6 +29,7 @@
 //     (FOCUS), applied to the anchors' base rows.
 //   - [Hybrid]: TokenAdapt's blend of a local estimate (subword pieces
 //     weighted by similarity and length) and a global one (kNN).
+//   - [Blend]: the weighted sum of two methods' rows, term by term.
 //   - [Routed]: one method where it can make a sound row and a fallback
 //     elsewhere: tokens without a donor row, estimates whose measures
 //     (residual, similarity) are poor.
