@@ -63,9 +63,6 @@ func (s *Session) Write(ctx context.Context, out string, b *Built, opts WriteOpt
 		<-hashed
 		return nil, err
 	}
-	if err := <-hashed; err != nil {
-		return nil, fmt.Errorf("transplant: checksums: %w", err)
-	}
 	cfg, err := s.newConfig()
 	if err != nil {
 		return nil, err
@@ -80,7 +77,12 @@ func (s *Session) Write(ctx context.Context, out string, b *Built, opts WriteOpt
 		Dtype:        opts.Dtype,
 		Files:        files,
 		MaxShardSize: opts.MaxShardSize,
+		// The inputs are hashed while the tables are built and the
+		// checkpoint copied; only the report waits for their checksums.
 		Manifest: func(written []checkpoint.WrittenFile) (string, []byte, error) {
+			if err := <-hashed; err != nil {
+				return "", nil, fmt.Errorf("checksums: %w", err)
+			}
 			rep.Outputs = written
 			data, err := json.MarshalIndent(rep, "", "  ")
 			return reportName, data, err
