@@ -159,9 +159,9 @@ func (c *Calibration) Fit(ctx context.Context, prior *heuristics.Map) (*heuristi
 	}
 	rm := *prior
 	rm.Rows = slices.Clone(prior.Rows)
-	rm.Measures = append(slices.Clone(prior.Measures),
-		heuristics.Measure{Name: MeasureContexts, Values: nanSlice(len(rm.Rows))},
-		heuristics.Measure{Name: MeasureShift, Values: nanSlice(len(rm.Rows))})
+	rm.Measures = slices.Clone(prior.Measures)
+	rm.AddMeasure(MeasureContexts)
+	rm.AddMeasure(MeasureShift)
 	rep := c.report
 	if err := fitRows(ctx, &rm, prior, c.base, c.samples, &rep); err != nil {
 		return nil, nil, err
@@ -174,14 +174,20 @@ func (c *Calibration) Fit(ctx context.Context, prior *heuristics.Map) (*heuristi
 // records the report in b. A text in which no new token occurs is not an
 // error: the rows keep their prior and the report warns.
 func (s *Session) CalibrateHead(ctx context.Context, b *Built, text []byte, o CalibrationOptions) error {
+	rc, err := calibrationRecord(text, o)
+	if err != nil {
+		return err
+	}
+	return s.calibrateHead(ctx, b, text, o, rc)
+}
+
+// calibrateHead is CalibrateHead with the recipe's record of the text
+// already made.
+func (s *Session) calibrateHead(ctx context.Context, b *Built, text []byte, o CalibrationOptions, rc *recipe.Calibration) error {
 	for i := range b.Tables {
 		bt := &b.Tables[i]
 		if bt.Table.Role != heuristics.OutputHead {
 			continue
-		}
-		rc, err := calibrationRecord(text, o)
-		if err != nil {
-			return err
 		}
 		b.calibration = rc
 		c, err := s.Calibrate(ctx, text, o)
@@ -237,7 +243,7 @@ func (s *Session) recalibrate(ctx context.Context, b *Built, rc *recipe.Calibrat
 		return fmt.Errorf("transplant: recipe %s: %w: its head was calibrated on %s (sha256 %s), this text is another (sha256 %s)",
 			s.in.Recipe, recipe.ErrMismatch, rc.Name, rc.Text.SHA256, got.Text.SHA256)
 	}
-	return s.CalibrateHead(ctx, b, text, o)
+	return s.calibrateHead(ctx, b, text, o, got)
 }
 
 // baseForward is the base model for the forward pass, as it is on disk.
@@ -423,12 +429,4 @@ func fitSome(ctx context.Context, f *calibrate.Fitter, rm, from *heuristics.Map,
 		rm.Measure(MeasureShift)[i] = math.Sqrt(moved / size)
 	}
 	return nil
-}
-
-func nanSlice(n int) []float64 {
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = math.NaN()
-	}
-	return v
 }

@@ -63,7 +63,7 @@ func (h Hybrid) Build(ctx context.Context, p *Problem) (*Map, error) {
 		return nil, err
 	}
 	m := newMap(p.Targets)
-	similarity := m.addMeasure(MeasureSimilarity)
+	similarity := m.AddMeasure(MeasureSimilarity)
 	for i := range p.Targets {
 		r := &m.Rows[i]
 		idx, sim := nb.of(i)

@@ -92,7 +92,7 @@ func (k KNN) Build(ctx context.Context, p *Problem) (*Map, error) {
 		return nil, err
 	}
 	m := newMap(p.Targets)
-	similarity := m.addMeasure(MeasureSimilarity)
+	similarity := m.AddMeasure(MeasureSimilarity)
 	for i := range p.Targets {
 		idx, sim := nb.of(i)
 		if len(idx) == 0 {

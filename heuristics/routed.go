@@ -119,7 +119,7 @@ func (r Routed) merge(p *Problem, primary *Map, eligible []int, fallback *Map, r
 	}
 	if primary != nil {
 		for _, ms := range primary.Measures {
-			v := out.addMeasure(ms.Name)
+			v := out.AddMeasure(ms.Name)
 			for i, f := range from {
 				if f > 0 {
 					v[i] = ms.Values[f-1]
@@ -134,7 +134,7 @@ func (r Routed) merge(p *Problem, primary *Map, eligible []int, fallback *Map, r
 		}
 		out.Noise = fallback.Noise
 	}
-	routed := out.addMeasure(MeasureRouted)
+	routed := out.AddMeasure(MeasureRouted)
 	for i, f := range from {
 		routed[i] = 0
 		if f > 0 {

@@ -107,8 +107,9 @@ func (m *Map) Measure(name string) []float64 {
 	return nil
 }
 
-// addMeasure appends a measure of NaNs and returns its values to fill.
-func (m *Map) addMeasure(name string) []float64 {
+// AddMeasure appends a measure of NaNs, one per row, and returns its
+// values to fill.
+func (m *Map) AddMeasure(name string) []float64 {
 	v := make([]float64, len(m.Rows))
 	for i := range v {
 		v[i] = math.NaN()
