@@ -153,6 +153,7 @@ func (h Hybrid) globalNeighbors(ctx context.Context, p *Problem, local [][]Term)
 	}
 	queries := blas32.General{Rows: len(p.Targets), Cols: p.Base.Cols, Stride: p.Base.Cols, Data: make([]float32, len(p.Targets)*p.Base.Cols)}
 	acc := make([]float64, p.Base.Cols)
+	baseRow := func(old int) []float32 { return row(p.Base, old) }
 	q := make([]int, len(p.Targets))
 	for i, terms := range local {
 		q[i] = i
@@ -160,7 +161,7 @@ func (h Hybrid) globalNeighbors(ctx context.Context, p *Problem, local [][]Term)
 			continue
 		}
 		out := row(queries, i)
-		combine(out, p.Base, Row{Terms: terms}, nil, acc)
+		combine(out, Row{Terms: terms}, nil, acc, baseRow)
 		has[i] = slices.ContainsFunc(out, func(v float32) bool { return v != 0 })
 	}
 	a := make([]int, len(p.Anchors))

@@ -154,13 +154,16 @@ func (m *Map) Check(baseRows int) error {
 }
 
 // check is Check that also holds every Delta to base's width.
-func (m *Map) check(base blas32.General) error {
-	if err := m.Check(base.Rows); err != nil {
+func (m *Map) check(base blas32.General) error { return m.checkSize(base.Rows, base.Cols) }
+
+// checkSize is Check for a base of rows×cols.
+func (m *Map) checkSize(rows, cols int) error {
+	if err := m.Check(rows); err != nil {
 		return err
 	}
 	for i, r := range m.Rows {
-		if r.Delta != nil && len(r.Delta) != base.Cols {
-			return fmt.Errorf("%w: row %d (new id %d) has a delta of %d values, the base table is %d wide", ErrMap, i, r.ID, len(r.Delta), base.Cols)
+		if r.Delta != nil && len(r.Delta) != cols {
+			return fmt.Errorf("%w: row %d (new id %d) has a delta of %d values, the base table is %d wide", ErrMap, i, r.ID, len(r.Delta), cols)
 		}
 	}
 	return nil
@@ -203,11 +206,12 @@ func (m *Map) applyTerms(ctx context.Context, dst, base blas32.General, mean []f
 		go func() {
 			defer wg.Done()
 			acc := make([]float64, base.Cols)
+			baseRow := func(old int) []float32 { return row(base, old) }
 			for i := w; i < len(m.Rows); i += workers {
 				if i%256 == w && ctx.Err() != nil {
 					return
 				}
-				combine(row(dst, i), base, m.Rows[i], mean, acc)
+				combine(row(dst, i), m.Rows[i], mean, acc, baseRow)
 			}
 		}()
 	}
@@ -215,12 +219,14 @@ func (m *Map) applyTerms(ctx context.Context, dst, base blas32.General, mean []f
 	return ctx.Err()
 }
 
-// combine sets out to r's combination of base rows; acc is scratch.
-func combine(out []float32, base blas32.General, r Row, mean []float32, acc []float64) {
+// combine sets out to r's combination of base rows, which baseRow gives
+// by old id; acc is scratch. Every writer of map rows goes through it, so
+// that rows are the same bit for bit however the base is held.
+func combine(out []float32, r Row, mean []float32, acc []float64, baseRow func(old int) []float32) {
 	clear(acc)
 	for _, t := range r.Terms {
 		w := t.Weight
-		for j, v := range row(base, t.Old) {
+		for j, v := range baseRow(t.Old) {
 			acc[j] += w * float64(v)
 		}
 	}
@@ -271,5 +277,5 @@ func (m *Map) RowWriter(base blas32.General) (*RowWriter, error) {
 
 // Row writes into dst, of the base's width, the row m.Rows[i] describes.
 func (w *RowWriter) Row(dst []float32, i int) {
-	combine(dst, w.base, w.m.Rows[i], w.mean, w.acc)
+	combine(dst, w.m.Rows[i], w.mean, w.acc, func(old int) []float32 { return row(w.base, old) })
 }
