@@ -49,14 +49,17 @@ func (s *Session) assemble(ctx context.Context, t Table, rm *heuristics.Map, bas
 
 // stream returns t's new table as a replacement the writer fills a block
 // of rows at a time, the rows assemble would make, so that the new table
-// is never held whole. It needs t's whole base table, padding rows
-// included, while the writer runs; maps with noise are assembled instead
-// (heuristics.ErrNoiseByRow).
-func (s *Session) stream(t Table, rm *heuristics.Map, base blas32.General) (checkpoint.Replacement, error) {
+// is never held whole. It reads the base rows it needs from the base
+// checkpoint as it goes, a row at a time: the base table is never held
+// widened either, which keeps apply's memory to its maps and lets the
+// page cache hold the checkpoint being copied. Maps with noise are
+// assembled instead (heuristics.ErrNoiseByRow).
+func (s *Session) stream(t Table, rm *heuristics.Map) (checkpoint.Replacement, error) {
 	if err := s.checkMap(rm); err != nil {
 		return checkpoint.Replacement{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
 	}
-	w, err := rm.RowWriter(realRows(base, t))
+	base := tensorRows{m: s.base, name: t.Tensor}
+	w, err := rm.SourceRowWriter(base, t.RealRows, t.Cols)
 	if err != nil {
 		return checkpoint.Replacement{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
 	}
@@ -65,22 +68,44 @@ func (s *Session) stream(t Table, rm *heuristics.Map, base blas32.General) (chec
 	for i, r := range rm.Rows {
 		index[r.ID] = int32(i)
 	}
-	fill := paddingRow(base, t.RealRows)
-	cols := base.Cols
+	fill := make([]float32, t.Cols)
+	if t.Rows > t.RealRows {
+		pad := tensorRows{m: s.base, name: t.Tensor, first: t.RealRows}
+		if fill, err = heuristics.ColumnMeanOf(pad, t.Rows-t.RealRows, t.Cols); err != nil {
+			return checkpoint.Replacement{}, fmt.Errorf("transplant: %s: padding rows: %w", t.Role, err)
+		}
+	}
+	cols := t.Cols
 	return checkpoint.Replacement{Rows: a.Rows, Cols: cols, Fill: func(start, end int, dst []float32) error {
 		for id := start; id < end; id++ {
 			out := dst[(id-start)*cols : (id-start+1)*cols]
 			switch k := a.Kind[id]; {
 			case k.Copied():
-				copy(out, rowOf(base, a.Source[id]))
+				if err := base.ReadRows(out, a.Source[id], a.Source[id]+1); err != nil {
+					return err
+				}
 			case k == align.Padding:
 				copy(out, fill)
 			default:
-				w.Row(out, int(index[id]))
+				if err := w.Row(out, int(index[id])); err != nil {
+					return fmt.Errorf("new id %d: %w", id, err)
+				}
 			}
 		}
 		return nil
 	}}, nil
+}
+
+// tensorRows reads the rows of a 2-D base tensor on demand, widened to
+// float32, numbered from its row first.
+type tensorRows struct {
+	m     *checkpoint.Model
+	name  string
+	first int
+}
+
+func (r tensorRows) ReadRows(dst []float32, start, end int) error {
+	return r.m.ReadRows(r.name, r.first+start, r.first+end, dst)
 }
 
 // checkMap refuses a map that does not build exactly the rows the

@@ -111,17 +111,18 @@ func (s *Session) newTables(ctx context.Context, b *Built, rep *Report, opts Wri
 	}
 	for _, bt := range b.Tables {
 		t := bt.Table
-		// Each table keeps its own base rows until written: streamed
-		// tables read them while the writer runs.
-		base, err := s.readBase(t, &scratch{})
-		if err != nil {
-			return nil, err
-		}
 		if t.Bias == "" && !hasNoise(bt.Map) {
-			if replace[t.Tensor], err = s.stream(t, bt.Map, base); err != nil {
+			// Streamed tables read the base rows they need while the
+			// writer runs, so no base table is held widened.
+			var err error
+			if replace[t.Tensor], err = s.stream(t, bt.Map); err != nil {
 				return nil, err
 			}
 		} else {
+			base, err := s.readBase(t, &scratch{})
+			if err != nil {
+				return nil, err
+			}
 			fresh, err := s.assemble(ctx, t, bt.Map, base)
 			if err != nil {
 				return nil, err
