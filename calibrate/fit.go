@@ -27,10 +27,15 @@ var ErrInput = errors.New("calibrate: sizes do not agree")
 //
 // computed as p + L⁻ᵀ G (I + GᵀG)⁻¹ (y − H p) with M = LLᵀ factored once
 // and G = L⁻¹Hᵀ: each row costs O(d²n + n³) for n states of width d.
+//
+// When the stay contexts have targets of their own, t_r instead of p·s_r
+// (another model's logits there), the same x follows from Fit with the
+// prior Anchor returns: M⁻¹(Sᵀt + λp) in place of p.
 // A Fitter is safe for concurrent use.
 type Fitter struct {
-	dim   int
-	lower blas64.Triangular // L, M = LLᵀ
+	dim    int
+	lambda float64
+	lower  blas64.Triangular // L, M = LLᵀ
 }
 
 // NewFitter factors M = SᵀS + λI for the stay contexts, the rows of stay.
@@ -57,13 +62,57 @@ func NewFitter(stay blas32.General, lambda float64) (*Fitter, error) {
 	for i := range d {
 		m.SetSym(i, i, m.At(i, i)+lambda)
 	}
+	return factor(m, lambda)
+}
+
+// NewGramFitter is NewFitter for stay contexts given by their Gram matrix
+// SᵀS (d×d, row-major), for callers that sum it block by block over more
+// contexts than they could hold.
+func NewGramFitter(gram []float64, d int, lambda float64) (*Fitter, error) {
+	if lambda <= 0 {
+		return nil, fmt.Errorf("calibrate: ridge λ = %g, want > 0", lambda)
+	}
+	if len(gram) != d*d {
+		return nil, fmt.Errorf("%w: Gram matrix of %d values for width %d", ErrInput, len(gram), d)
+	}
+	m := mat.NewSymDense(d, nil)
+	for i := range d {
+		for j := i; j < d; j++ {
+			m.SetSym(i, j, gram[i*d+j])
+		}
+		m.SetSym(i, i, m.At(i, i)+lambda)
+	}
+	return factor(m, lambda)
+}
+
+func factor(m *mat.SymDense, lambda float64) (*Fitter, error) {
 	var ch mat.Cholesky
 	if !ch.Factorize(m) {
 		return nil, fmt.Errorf("calibrate: SᵀS + λI is not positive definite (λ = %g)", lambda)
 	}
 	var l mat.TriDense
 	ch.LTo(&l)
-	return &Fitter{dim: d, lower: l.RawTriangular()}, nil
+	return &Fitter{dim: m.SymmetricDim(), lambda: lambda, lower: l.RawTriangular()}, nil
+}
+
+// Anchor writes into dst M⁻¹(st + λp), where st = Sᵀt sums the stay
+// contexts weighted by their own targets: the row the stay contexts alone
+// fit, and the prior to give Fit for them.
+func (f *Fitter) Anchor(dst, st, prior []float32) error {
+	d := f.dim
+	if len(dst) != d || len(st) != d || len(prior) != d {
+		return fmt.Errorf("%w: width %d, row %d, Sᵀt %d, prior %d", ErrInput, d, len(dst), len(st), len(prior))
+	}
+	v := blas64.Vector{N: d, Inc: 1, Data: make([]float64, d)}
+	for j := range v.Data {
+		v.Data[j] = float64(st[j]) + f.lambda*float64(prior[j])
+	}
+	blas64.Trsv(blas.NoTrans, f.lower, v) // L⁻¹
+	blas64.Trsv(blas.Trans, f.lower, v)   // L⁻ᵀ
+	for j := range dst {
+		dst[j] = float32(v.Data[j])
+	}
+	return nil
 }
 
 // Fit writes into dst the fitted row for prior, from the rows of states

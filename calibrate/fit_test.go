@@ -35,9 +35,9 @@ func dot(a []float32, b []float32) float64 {
 }
 
 // normalEquations solves the objective Fit documents by its normal
-// equations, (HᵀH + SᵀS + λI) x = Hᵀy + SᵀS p + λp, independently of the
-// factored form Fit uses.
-func normalEquations(prior []float32, states, stay blas32.General, y []float64, lambda float64) []float64 {
+// equations, (HᵀH + SᵀS + λI) x = Hᵀy + Sᵀt + λp, independently of the
+// factored form Fit uses; the stay targets t are stayY, or Sp when nil.
+func normalEquations(prior []float32, states, stay blas32.General, y, stayY []float64, lambda float64) []float64 {
 	d := len(prior)
 	a := mat.NewDense(d, d, nil)
 	b := mat.NewVecDense(d, nil)
@@ -54,7 +54,11 @@ func normalEquations(prior []float32, states, stay blas32.General, y []float64, 
 	}
 	for r := range stay.Rows {
 		s := stay.Data[r*d : (r+1)*d]
-		add(s, dot(s, prior))
+		if stayY != nil {
+			add(s, stayY[r])
+		} else {
+			add(s, dot(s, prior))
+		}
 	}
 	for i := range d {
 		a.Set(i, i, a.At(i, i)+lambda)
@@ -94,13 +98,57 @@ func TestFitSolvesItsObjective(t *testing.T) {
 			if err := f.Fit(got, prior, states, y); err != nil {
 				t.Fatal(err)
 			}
-			want := normalEquations(prior, states, stay, y, c.lambda)
+			want := normalEquations(prior, states, stay, y, nil, c.lambda)
 			for j := range want {
 				if math.Abs(float64(got[j])-want[j]) > 1e-4*math.Max(1, math.Abs(want[j])) {
 					t.Fatalf("x[%d] = %g, normal equations give %g", j, got[j], want[j])
 				}
 			}
 		})
+	}
+}
+
+// Stay contexts with targets of their own, given as SᵀS and Sᵀt: the
+// Gram fitter's Anchor then Fit solve the same normal equations.
+func TestGramFitterWithStayTargets(t *testing.T) {
+	const n, nStay, d, lambda = 6, 50, 10, 0.7
+	rng := rand.New(rand.NewPCG(3, 5))
+	states, stay := randomStates(rng, n, d), randomStates(rng, nStay, d)
+	prior := randomRow(rng, d)
+	y, stayY := make([]float64, n), make([]float64, nStay)
+	for i := range y {
+		y[i] = rng.NormFloat64() * 3
+	}
+	gram, st := make([]float64, d*d), make([]float32, d)
+	for r := range nStay {
+		stayY[r] = rng.NormFloat64() * 3
+		s := stay.Data[r*d : (r+1)*d]
+		for i := range d {
+			st[i] += s[i] * float32(stayY[r])
+			for j := range d {
+				gram[i*d+j] += float64(s[i]) * float64(s[j])
+			}
+		}
+	}
+	f, err := NewGramFitter(gram, d, lambda)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchor, got := make([]float32, d), make([]float32, d)
+	if err := f.Anchor(anchor, st, prior); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Fit(got, anchor, states, y); err != nil {
+		t.Fatal(err)
+	}
+	want := normalEquations(prior, states, stay, y, stayY, lambda)
+	for j := range want {
+		if math.Abs(float64(got[j])-want[j]) > 1e-3*math.Max(1, math.Abs(want[j])) {
+			t.Fatalf("x[%d] = %g, normal equations give %g", j, got[j], want[j])
+		}
+	}
+	if _, err := NewGramFitter(gram[:d], d, lambda); !errors.Is(err, ErrInput) {
+		t.Errorf("short Gram matrix: %v", err)
 	}
 }
 
