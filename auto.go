@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/blas/blas32"
 
@@ -31,6 +32,9 @@ type AutoOptions struct {
 	// Params are the candidates' knobs.
 	Params MethodParams
 	Seed   uint64
+	// ForRecipe keeps to choices a recipe can hold: no head fitted to
+	// the donor model, which applying the recipe to another base lacks.
+	ForRecipe bool
 	// Progress hears about each candidate's scoring.
 	Progress func(stage string, done, total int64)
 }
@@ -59,21 +63,25 @@ type AutoReport struct {
 	// CalibrateHead says the head rows are fitted to the base model on the
 	// whole text (Session.Calibrate); candidates marked so were fitted on
 	// the part before the scored one. Calibration says why none was tried.
-	CalibrateHead bool            `json:"calibrate_head,omitempty"`
-	Calibration   string          `json:"calibration,omitempty"`
-	Candidates    []AutoCandidate `json:"candidates,omitempty"`
+	CalibrateHead bool `json:"calibrate_head,omitempty"`
+	// CalibrateToDonor says the calibration fits the donor's
+	// predictions too (CalibrationOptions.Donor).
+	CalibrateToDonor bool            `json:"calibrate_to_donor,omitempty"`
+	Calibration      string          `json:"calibration,omitempty"`
+	Candidates       []AutoCandidate `json:"candidates,omitempty"`
 }
 
 // AutoCandidate is one pair of methods Auto scored.
 type AutoCandidate struct {
-	Input         string  `json:"input"`
-	Head          string  `json:"head"`
-	CalibrateHead bool    `json:"calibrate_head,omitempty"`
-	BitsPerByte   float64 `json:"bits_per_byte"`
+	Input            string  `json:"input"`
+	Head             string  `json:"head"`
+	CalibrateHead    bool    `json:"calibrate_head,omitempty"`
+	CalibrateToDonor bool    `json:"calibrate_to_donor,omitempty"`
+	BitsPerByte      float64 `json:"bits_per_byte"`
 }
 
 func candidate(c Choice, bpb float64) AutoCandidate {
-	return AutoCandidate{label(c.Input, heuristics.InputEmbedding), label(c.Output, heuristics.OutputHead), c.CalibrateHead, bpb}
+	return AutoCandidate{label(c.Input, heuristics.InputEmbedding), label(c.Output, heuristics.OutputHead), c.CalibrateHead, c.CalibrateToDonor, bpb}
 }
 
 // autoCandidates are the methods Auto weighs for each table, the rule's
@@ -181,8 +189,23 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 			}
 		}
 	}
+	if s.donor != nil && !o.ForRecipe {
+		// Fitted to the donor at every position, the prior hardly matters:
+		// one candidate.
+		switch err := sc.calibrateToDonor(ctx, fit); {
+		case ctx.Err() != nil:
+			return Choice{}, nil, ctx.Err()
+		case err != nil:
+			// A donor the forward pass cannot run, a tied head: no candidate.
+			rep.Calibration = strings.TrimPrefix(rep.Calibration+"; "+err.Error(), "; ")
+		default:
+			if err := try(Choice{Input: c.Input, Output: heads[0], CalibrateHead: true, CalibrateToDonor: true}); err != nil {
+				return Choice{}, nil, err
+			}
+		}
+	}
 	rep.Input, rep.Head = label(c.Input, heuristics.InputEmbedding), label(c.Output, heuristics.OutputHead)
-	rep.CalibrateHead = c.CalibrateHead
+	rep.CalibrateHead, rep.CalibrateToDonor = c.CalibrateHead, c.CalibrateToDonor
 	sort.SliceStable(rep.Candidates, func(a, b int) bool { return rep.Candidates[a].BitsPerByte < rep.Candidates[b].BitsPerByte })
 	return c, rep, nil
 }
@@ -203,9 +226,12 @@ func label(m heuristics.Method, r heuristics.Role) string {
 type autoKey struct {
 	input, head string
 	calibrated  bool
+	toDonor     bool
 }
 
-func keyOf(c Choice) autoKey { return autoKey{c.Input.Name(), c.Output.Name(), c.CalibrateHead} }
+func keyOf(c Choice) autoKey {
+	return autoKey{c.Input.Name(), c.Output.Name(), c.CalibrateHead, c.CalibrateToDonor}
+}
 
 // autoScorer scores choices, building each table's map once per method.
 type autoScorer struct {
@@ -214,6 +240,7 @@ type autoScorer struct {
 	text []byte
 	maps map[string]*heuristics.Map // by role and method
 	cal  *Calibration               // nil until calibrate
+	dcal *Calibration               // nil until calibrateToDonor
 }
 
 // calibrate reads the fitting part of the text with the base, for
@@ -225,6 +252,17 @@ func (a *autoScorer) calibrate(ctx context.Context, fit []byte) error {
 		return fmt.Errorf("transplant: auto: %w", err)
 	}
 	a.cal = cal
+	return nil
+}
+
+// calibrateToDonor reads the fitting part of the text with the base and
+// the donor, for candidates calibrated to the donor.
+func (a *autoScorer) calibrateToDonor(ctx context.Context, fit []byte) error {
+	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName, Donor: true})
+	if err != nil {
+		return fmt.Errorf("transplant: auto: %w", err)
+	}
+	a.dcal = cal
 	return nil
 }
 
@@ -262,6 +300,9 @@ func (a *autoScorer) score(ctx context.Context, c Choice) (float64, error) {
 	if c.CalibrateHead {
 		stage += " calibrated"
 	}
+	if c.CalibrateToDonor {
+		stage += " to the donor"
+	}
 	opts := eval.Options{}
 	if a.o.Progress != nil {
 		opts.Progress = func(done, total int) { a.o.Progress(stage, int64(done), int64(total)) }
@@ -287,7 +328,11 @@ func (a *autoScorer) tableMap(ctx context.Context, c Choice, t Table, buf *scrat
 	m := a.s.withAuxFallback(c.For(t.Role))
 	key := t.Role.String() + "/" + m.Name()
 	calibrated := c.CalibrateHead && t.Role == heuristics.OutputHead
-	if rm, ok := a.maps[key+"/calibrated"]; ok && calibrated {
+	cal, calKey := a.cal, key+"/calibrated"
+	if c.CalibrateToDonor {
+		cal, calKey = a.dcal, calKey+" to the donor"
+	}
+	if rm, ok := a.maps[calKey]; ok && calibrated {
 		return rm, nil
 	}
 	rm, ok := a.maps[key]
@@ -304,11 +349,11 @@ func (a *autoScorer) tableMap(ctx context.Context, c Choice, t Table, buf *scrat
 	if !calibrated {
 		return rm, nil
 	}
-	rm, _, err := a.cal.Fit(ctx, rm)
+	rm, _, err := cal.Fit(ctx, rm)
 	if err != nil {
 		return nil, fmt.Errorf("transplant: auto: %w", err)
 	}
-	a.maps[key+"/calibrated"] = rm
+	a.maps[calKey] = rm
 	return rm, nil
 }
 

@@ -107,6 +107,7 @@ func (s *Session) Build(ctx context.Context, c Choice, opts BuildOptions) (*Buil
 			return nil, fmt.Errorf("transplant: %w: a calibrated head is fitted whole, not by shards", ErrShard)
 		}
 		o := opts.Calibration
+		o.Donor = o.Donor || c.CalibrateToDonor
 		if o.Progress == nil {
 			o.Progress = opts.Progress
 		}

@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 
 	"github.com/transplant-dev/transplant/calibrate"
+	"github.com/transplant-dev/transplant/checkpoint"
 	"github.com/transplant-dev/transplant/eval/forward"
 	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/recipe"
@@ -31,6 +32,8 @@ var (
 	ErrNoHeadToCalibrate = errors.New("no head rows to calibrate")
 	// ErrCalibrationText reports a calibration without its text.
 	ErrCalibrationText = errors.New("calibration text missing")
+	// ErrNoDonorModel reports a calibration to a donor without one.
+	ErrNoDonorModel = errors.New("no donor model")
 )
 
 // CalibrationOptions tune Session.CalibrateHead. The zero value is the
@@ -52,6 +55,11 @@ type CalibrationOptions struct {
 	// MaxBytes caps how much of the text the base reads (cut after a line
 	// break); 0 means DefaultCalibrationBytes.
 	MaxBytes int
+	// Donor fits the rows to the donor model as well: at every position
+	// of the text, not only where a token occurs, its logit should give it
+	// the donor's probability (see donorReader). Needs a donor model the
+	// forward pass runs.
+	Donor bool `json:",omitempty"`
 	// Progress, when set, hears about the windows the base has read.
 	Progress func(stage string, done, total int64) `json:"-"`
 }
@@ -78,10 +86,13 @@ type CalibrationReport struct {
 	Occurrences int `json:"occurrences"`
 	// Fitted new tokens got a head row fitted to the base; Kept ones,
 	// absent from the text, kept their prior row.
-	Fitted  int     `json:"fitted"`
-	Kept    int     `json:"kept"`
-	Lambda  float64 `json:"lambda"`
-	Seconds float64 `json:"seconds"`
+	Fitted int `json:"fitted"`
+	// DonorContexts counts the positions the donor was read at, when
+	// the rows were fitted to it as well.
+	DonorContexts int     `json:"donor_contexts,omitempty"`
+	Kept          int     `json:"kept"`
+	Lambda        float64 `json:"lambda"`
+	Seconds       float64 `json:"seconds"`
 	// Warning says when the text held too few new tokens to fit much.
 	Warning string `json:"warning,omitempty"`
 }
@@ -122,7 +133,14 @@ type Calibration struct {
 // it, each new token spelled by its old pieces, and a new token's target
 // logit where it occurs is the base's logit of its first piece plus the
 // log-probabilities of the others, so that its row scores its bytes as the
-// base does.
+// base does. With o.Donor the donor model reads the text too, and every
+// new token gets a target at every position where the two models stand at
+// the same byte (see donorReader): Fit then minimizes
+//
+//	Σ_occ (x·h − y)²  +  Σ_donor (x·s − t)²  +  λ‖x − p‖²
+//
+// in place of the stay contexts of package calibrate, so that rows of
+// tokens the text lacks are fitted too.
 func (s *Session) Calibrate(ctx context.Context, text []byte, o CalibrationOptions) (*Calibration, error) {
 	start := time.Now()
 	t, ok := s.table(heuristics.OutputHead)
@@ -140,7 +158,13 @@ func (s *Session) Calibrate(ctx context.Context, text []byte, o CalibrationOptio
 	}
 	base = realRows(base, t)
 	text = prefixAtLine(text, or(o.MaxBytes, DefaultCalibrationBytes))
-	samples, rep, err := s.calibrationSamples(ctx, m, base, text, o)
+	var donor *donorReader
+	if o.Donor {
+		if donor, err = s.donorReader(base); err != nil {
+			return nil, err
+		}
+	}
+	samples, rep, err := s.calibrationSamples(ctx, m, donor, base, text, o)
 	if rep == nil {
 		return nil, err
 	}
@@ -248,32 +272,65 @@ func (s *Session) recalibrate(ctx context.Context, b *Built, rc *recipe.Calibrat
 
 // baseForward is the base model for the forward pass, as it is on disk.
 func (s *Session) baseForward() (*forward.Model, error) {
-	data, err := s.base.Config().Marshal()
+	m, err := s.forwardOf(s.base, s.in.Base)
+	if err == nil && m.Config().FinalSoftcap > 0 {
+		return nil, fmt.Errorf("transplant: %w: base %s caps its logits (final_logit_softcapping), so they are not linear in the head rows", ErrNoHeadToCalibrate, s.in.Base)
+	}
+	return m, err
+}
+
+// forwardOf is model, found at dir, for the forward pass.
+func (s *Session) forwardOf(model *checkpoint.Model, dir string) (*forward.Model, error) {
+	data, err := model.Config().Marshal()
 	if err != nil {
 		return nil, err
 	}
 	fc, err := forward.ParseConfig(data)
 	if err != nil {
-		return nil, fmt.Errorf("transplant: calibration: base %s: %w", s.in.Base, err)
+		return nil, fmt.Errorf("transplant: calibration: %s: %w", dir, err)
 	}
-	if fc.FinalSoftcap > 0 {
-		return nil, fmt.Errorf("transplant: %w: base %s caps its logits (final_logit_softcapping), so they are not linear in the head rows", ErrNoHeadToCalibrate, s.in.Base)
-	}
-	fc.TieEmbeddings = s.base.Tied()
-	return forward.New(fc, s.base)
+	fc.TieEmbeddings = model.Tied()
+	return forward.New(fc, model)
 }
 
 // calSamples are the fitting problems of one calibration: for each map
 // row, the states where its token occurs and their targets, and the stay
-// contexts every row shares.
+// contexts every row shares: without a donor, contexts where the prior's
+// logits stay; with one, every position the donor read, where the logits
+// follow the donor (donor, instead of stay).
 type calSamples struct {
 	states  [][]float32 // per map row, occurrences×width row-major
 	targets [][]float64
 	stay    blas32.General
+	donor   *donorSums
+}
+
+// donorReader prepares to read the calibration text with the donor too.
+func (s *Session) donorReader(head blas32.General) (*donorReader, error) {
+	if s.donor == nil {
+		return nil, fmt.Errorf("transplant: calibration: %w: fitting the head to the donor needs one", ErrNoDonorModel)
+	}
+	m, err := s.forwardOf(s.donor, s.in.Donor)
+	if err != nil {
+		return nil, err
+	}
+	bos := m.Config().BOS
+	if bos < 0 {
+		bos = s.newTok.Specials().BOS
+	}
+	d := &donorReader{model: m, bos: bos, head: head}
+	v := m.Config().VocabSize
+	for _, t := range s.targets {
+		if t.NewID >= v {
+			return nil, fmt.Errorf("transplant: donor %s: %w: new id %d outside its %d logits", s.in.Donor, ErrVocabularyMismatch, t.NewID, v)
+		}
+		d.ids = append(d.ids, t.NewID)
+	}
+	return d, nil
 }
 
 // calibrationSamples runs the base over text and collects the samples.
-func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head blas32.General, text []byte, o CalibrationOptions) (*calSamples, *CalibrationReport, error) {
+func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, donor *donorReader, head blas32.General, text []byte, o CalibrationOptions) (*calSamples, *CalibrationReport, error) {
 	bos := m.Config().BOS
 	if bos < 0 {
 		bos = s.oldTok.Specials().BOS
@@ -284,8 +341,14 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 	step := max(1, len(st.ids)/nStay)
 	cs := &calSamples{states: make([][]float32, len(s.targets)), targets: make([][]float64, len(s.targets)),
 		stay: blas32.General{Cols: width, Stride: width}}
+	if donor != nil {
+		cs.donor = newDonorSums(width, len(s.targets))
+	}
 	next := 0 // the first occurrence not yet read
 	collect := func(w *calWindow) error {
+		if w.donor != nil {
+			cs.donor.add(w.donor)
+		}
 		end := w.start + w.states.Rows
 		for i := w.start; i < end && cs.stay.Rows < nStay; i++ {
 			if i%step == 0 {
@@ -310,13 +373,31 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		return nil
 	}
 	window := or(o.Window, min(m.Context(), 256))
-	if err := runBase(ctx, m, st, window, progressOf(o, collect)); err != nil {
+	spans := st.fixedSpans(window)
+	read := func(sp calSpan) (*calWindow, error) { return runWindow(m, st, sp) }
+	if donor != nil {
+		spans = st.tokenSpans(min(window, donor.model.Context()))
+		read = func(sp calSpan) (*calWindow, error) {
+			w, err := runWindow(m, st, sp)
+			if err == nil {
+				err = donor.read(st, sp, w)
+			}
+			return w, err
+		}
+	}
+	if err := runBase(ctx, spans, read, progressOf(o, collect)); err != nil {
 		return nil, nil, err
+	}
+	ridge := or(o.Ridge, DefaultCalibrationRidge)
+	if cs.donor != nil && cs.donor.samples > 0 {
+		rep.DonorContexts = cs.donor.samples
+		rep.Lambda = ridge * trace(cs.donor.gram, width) / float64(cs.donor.samples)
+		return cs, rep, nil
 	}
 	if rep.Occurrences == 0 {
 		return nil, rep, fmt.Errorf("transplant: calibration: %w (%d tokens of text)", ErrNothingToCalibrate, st.tokens)
 	}
-	rep.Lambda = or(o.Ridge, DefaultCalibrationRidge) * meanSquaredNorm(cs.stay)
+	rep.Lambda = ridge * meanSquaredNorm(cs.stay)
 	return cs, rep, nil
 }
 
@@ -358,6 +439,15 @@ func dotRow(states blas32.General, i int, head blas32.General, id int) float64 {
 	return sum
 }
 
+// trace is the trace of the n×n matrix a.
+func trace(a []float64, n int) float64 {
+	sum := 0.0
+	for i := range n {
+		sum += a[i*n+i]
+	}
+	return sum
+}
+
 func meanSquaredNorm(g blas32.General) float64 {
 	if g.Rows == 0 {
 		return 1
@@ -373,12 +463,15 @@ func meanSquaredNorm(g blas32.General) float64 {
 // Delta to the fitted row minus the prior the map makes.
 func fitRows(ctx context.Context, rm, prior *heuristics.Map, base blas32.General, cs *calSamples, rep *CalibrationReport) error {
 	f, err := calibrate.NewFitter(cs.stay, rep.Lambda)
+	if cs.donor != nil {
+		f, err = calibrate.NewGramFitter(cs.donor.gram, base.Cols, rep.Lambda)
+	}
 	if err != nil {
 		return fmt.Errorf("transplant: calibration: %w", err)
 	}
 	var todo []int
 	for i := range rm.Rows {
-		if len(cs.targets[i]) > 0 {
+		if len(cs.targets[i]) > 0 || cs.donor != nil {
 			todo = append(todo, i)
 		}
 	}
@@ -406,6 +499,10 @@ func fitSome(ctx context.Context, f *calibrate.Fitter, rm, from *heuristics.Map,
 		return fmt.Errorf("transplant: calibration: prior rows: %w", err)
 	}
 	prior, fitted := make([]float32, base.Cols), make([]float32, base.Cols)
+	var anchor, st []float32
+	if cs.donor != nil {
+		anchor, st = make([]float32, base.Cols), make([]float32, base.Cols)
+	}
 	for k := 0; k < len(todo); k += stride {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -414,18 +511,33 @@ func fitSome(ctx context.Context, f *calibrate.Fitter, rm, from *heuristics.Map,
 		w.Row(prior, i)
 		y := cs.targets[i]
 		states := blas32.General{Rows: len(y), Cols: base.Cols, Stride: base.Cols, Data: cs.states[i]}
-		if err := f.Fit(fitted, prior, states, y); err != nil {
+		start := prior
+		if cs.donor != nil {
+			cs.donor.column(st, i)
+			if err := f.Anchor(anchor, st, prior); err != nil {
+				return fmt.Errorf("transplant: calibration: new id %d: %w", rm.Rows[i].ID, err)
+			}
+			start = anchor
+		}
+		if err := f.Fit(fitted, start, states, y); err != nil {
 			return fmt.Errorf("transplant: calibration: new id %d: %w", rm.Rows[i].ID, err)
 		}
 		delta := make([]float32, base.Cols)
 		var moved, size float64
+		old := from.Rows[i].Delta // the prior's own correction, part of prior
 		for j := range delta {
 			delta[j] = fitted[j] - prior[j]
 			moved += float64(delta[j]) * float64(delta[j])
 			size += float64(prior[j]) * float64(prior[j])
+			if old != nil {
+				delta[j] += old[j]
+			}
 		}
 		rm.Rows[i].Delta, rm.Rows[i].How = delta, HowCalibrated
 		rm.Measure(MeasureContexts)[i] = float64(len(y))
+		if cs.donor != nil {
+			rm.Measure(MeasureContexts)[i] += float64(cs.donor.samples)
+		}
 		rm.Measure(MeasureShift)[i] = math.Sqrt(moved / size)
 	}
 	return nil

@@ -25,6 +25,12 @@ type calStream struct {
 	inner []bool
 	// tokens counts the new tokenizer's tokens in the text.
 	tokens int
+	// newIDs is the text in new ids, -1 where a chunk starts (the BOS),
+	// and pos[j] where newIDs[j]'s old ids start in ids (pos has one more
+	// entry, len(ids)). After token j, which has old ids when pos[j+1] >
+	// pos[j], the base and a model on the new tokenizer stand at the same
+	// byte: that is where a donor's predictions meet the base's.
+	newIDs, pos []int
 }
 
 type calOccurrence struct{ row, start, pieces int }
@@ -48,11 +54,13 @@ func (s *Session) calStreamOf(text []byte, bos int) *calStream {
 	}
 	st := &calStream{}
 	for _, ids := range s.newTok.EncodeBatch(strs, false) {
+		st.newIDs, st.pos = append(st.newIDs, -1), append(st.pos, len(st.ids))
 		if bos >= 0 {
 			st.ids = append(st.ids, bos)
 		}
 		for _, id := range ids {
 			st.tokens++
+			st.newIDs, st.pos = append(st.newIDs, id), append(st.pos, len(st.ids))
 			if o, ok := old[id]; ok {
 				st.ids = append(st.ids, o)
 				continue
@@ -68,6 +76,7 @@ func (s *Session) calStreamOf(text []byte, bos int) *calStream {
 			}
 		}
 	}
+	st.pos = append(st.pos, len(st.ids))
 	st.inner = make([]bool, len(st.ids))
 	for _, o := range st.occ {
 		for k := 1; k < o.pieces; k++ {
@@ -75,6 +84,35 @@ func (s *Session) calStreamOf(text []byte, bos int) *calStream {
 		}
 	}
 	return st
+}
+
+// A calSpan is a window of the stream: ids[start:end], and when the
+// windows follow the new tokens, newIDs[newStart:newEnd], the same bytes.
+type calSpan struct{ start, end, newStart, newEnd int }
+
+// fixedSpans cuts the stream into non-overlapping windows of n ids.
+func (st *calStream) fixedSpans(n int) []calSpan {
+	var spans []calSpan
+	for s := 0; s < len(st.ids); s += n {
+		spans = append(spans, calSpan{start: s, end: min(s+n, len(st.ids))})
+	}
+	return spans
+}
+
+// tokenSpans cuts the stream into windows of whole new tokens, each at
+// most n old ids and n new ids long, so that the base and a donor read the
+// same bytes in each.
+func (st *calStream) tokenSpans(n int) []calSpan {
+	var spans []calSpan
+	for j0 := 0; j0 < len(st.newIDs); {
+		j1 := j0 + 1 // a token longer than n pieces gets a window of its own
+		for j1 < len(st.newIDs) && j1-j0 < n && st.pos[j1+1]-st.pos[j0] <= n {
+			j1++
+		}
+		spans = append(spans, calSpan{start: st.pos[j0], end: min(st.pos[j1], st.pos[j0]+n), newStart: j0, newEnd: j1})
+		j0 = j1
+	}
+	return spans
 }
 
 // calWindow is what one window of the base's pass gives: the states of
@@ -85,19 +123,18 @@ type calWindow struct {
 	of     int64 // windows in the pass
 	states blas32.General
 	nll    []float64
+	// donor holds, when a donor reads the window too, the base's states
+	// where the two stand at the same byte and the donor's targets there.
+	donor *donorBlock
 }
 
-// runBase runs the base model over the stream in non-overlapping windows
-// of n ids, on all cores, and hands each window to use in order.
-func runBase(ctx context.Context, m *forward.Model, st *calStream, n int, use func(*calWindow) error) error {
-	var starts []int
-	for s := 0; s < len(st.ids); s += n {
-		starts = append(starts, s)
-	}
-	workers := min(runtime.GOMAXPROCS(0), max(len(starts), 1))
-	results := make([]chan *calWindow, len(starts))
+// runBase runs read over the stream's windows, on all cores, and hands
+// each window to use in order.
+func runBase(ctx context.Context, spans []calSpan, read func(calSpan) (*calWindow, error), use func(*calWindow) error) error {
+	workers := min(runtime.GOMAXPROCS(0), max(len(spans), 1))
+	results := make([]chan *calWindow, len(spans))
 	for i := range results {
-		results[i] = make(chan *calWindow, 1)
+		results[i] = make(chan *calWindow) // unbuffered: a worker runs at most one window ahead of use
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -107,11 +144,11 @@ func runBase(ctx context.Context, m *forward.Model, st *calStream, n int, use fu
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(starts); i += workers {
+			for i := w; i < len(spans); i += workers {
 				if ctx.Err() != nil {
 					return
 				}
-				win, err := runWindow(m, st, starts[i], min(starts[i]+n, len(st.ids)))
+				win, err := read(spans[i])
 				if err != nil {
 					errs <- err
 					cancel()
@@ -126,10 +163,10 @@ func runBase(ctx context.Context, m *forward.Model, st *calStream, n int, use fu
 		}()
 	}
 	defer wg.Wait()
-	for i := range starts {
+	for i := range spans {
 		select {
 		case win := <-results[i]:
-			win.of = int64(len(starts))
+			win.of = int64(len(spans))
 			if err := use(win); err != nil {
 				return err
 			}
@@ -147,7 +184,10 @@ func runBase(ctx context.Context, m *forward.Model, st *calStream, n int, use fu
 	return nil
 }
 
-func runWindow(m *forward.Model, st *calStream, start, end int) (*calWindow, error) {
+// runWindow runs the base over one window: its states, and the NLL of the
+// inner pieces of new tokens.
+func runWindow(m *forward.Model, st *calStream, span calSpan) (*calWindow, error) {
+	start, end := span.start, span.end
 	ids := st.ids[start:end]
 	targets := make([]int, len(ids))
 	for i := range targets {

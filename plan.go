@@ -17,6 +17,9 @@ type Choice struct {
 	// CalibrateHead fits the head rows Output builds to the base model
 	// on BuildOptions.CalibrationText (Session.Calibrate).
 	CalibrateHead bool
+	// CalibrateToDonor, with CalibrateHead, fits the head rows to the
+	// donor model as well (CalibrationOptions.Donor).
+	CalibrateToDonor bool
 }
 
 // For returns the method for the table of the given role.

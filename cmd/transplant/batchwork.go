@@ -68,7 +68,7 @@ func (w *batchWorker) key(j *batch.Job) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if (sp.mf.auto() && sp.mf.calibration != "") || sp.mf.calibrateHead {
+	if (sp.mf.auto() && sp.mf.calibration != "") || sp.mf.calibrateHead || sp.mf.calibrateToDonor {
 		return "", nil // a calibrated head is fitted to each base: no recipe
 	}
 	s, sp, err := w.open(context.Background(), j)

@@ -59,6 +59,7 @@ func TestCalibrateHead(t *testing.T) {
 		{[]string{"--calibrate-head"}, "--calibration-text"},
 		{[]string{"--calibrate-head", "--calibration-text", bad}, "offset 3"},
 		{[]string{"--calibrate-head", "--calibration-text", filepath.Join(dir, "missing.txt")}, "missing.txt"},
+		{[]string{"--calibrate-to-donor", "--calibration-text", text}, "donor"},
 	} {
 		args := append([]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--out", filepath.Join(dir, "x"), "-q"}, tt.args...)
 		if _, err := runCLI(t, args...); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -96,5 +97,46 @@ func TestCalibrateHead(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "warning: the calibration text none.txt holds only 0 of the 29016 new tokens") {
 		t.Errorf("no warning: %s", errOut.String())
+	}
+}
+
+// --calibrate-to-donor fits every new head row, reading the text with the
+// donor too; a recipe cannot hold such a head.
+func TestCalibrateToDonor(t *testing.T) {
+	dir := t.TempDir()
+	full, err := os.ReadFile("../../testdata/example/heldout.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := filepath.Join(dir, "calib.txt")
+	if err := os.WriteFile(text, full[:6000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	donor := filepath.Join(dir, "donor") // the base on the new tokenizer
+	if _, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--out", donor, "-q"); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"run", "--base", exampleBase, "--donor", donor, "--method", "mean", "--calibrate-to-donor", "--calibration-text", text, "-q"}
+	stdout, err := runCLI(t, append(args, "--out", filepath.Join(dir, "out"), "--json")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Calibration struct {
+			Fitted, Kept  int
+			DonorContexts int `json:"donor_contexts"`
+		} `json:"calibration"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if c := rep.Calibration; c.Fitted != 29016 || c.Kept != 0 || c.DonorContexts == 0 {
+		t.Errorf("report %+v", c)
+	}
+	if _, err := runCLI(t, append(args, "--save-recipe", filepath.Join(dir, "r.recipe"))...); err == nil || !strings.Contains(err.Error(), "recipe") {
+		t.Errorf("--save-recipe: %v, want a refusal", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r.recipe")); !os.IsNotExist(err) {
+		t.Errorf("a refused recipe left a file: %v", err)
 	}
 }

@@ -25,6 +25,8 @@ type methodFlags struct {
 	ompMemory            string
 	calibration          string
 	calibrateHead        bool
+	calibrateToDonor     bool
+	forRecipe            bool   // auto keeps to what a recipe holds
 	calibrationText      []byte // read once
 	params               transplant.MethodParams
 }
@@ -39,6 +41,7 @@ func (f *methodFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.headMethod, "head-method", "", "method for the output head (default: --method)")
 	fl.StringVar(&f.calibration, "calibration-text", "", "UTF-8 text for auto to score candidate methods on and for --calibrate-head (keep it apart from any text you judge the result on)")
 	fl.BoolVar(&f.calibrateHead, "calibrate-head", false, "fit the new tokens' head rows to the base model on --calibration-text, its first MiB (auto decides this itself)")
+	fl.BoolVar(&f.calibrateToDonor, "calibrate-to-donor", false, "--calibrate-head, fitting the rows to the donor model's predictions at every position of the text as well (needs --donor; not for --save-recipe)")
 	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
 	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
 	fl.IntVar(&p.K, "k", 0, fmt.Sprintf("neighbours for knn (default %d) and hybrid (default %d), anchors per token for omp (default %d)", heuristics.DefaultKNNK, heuristics.DefaultHybrid().K, omp.DefaultK))
@@ -99,7 +102,7 @@ func (f *methodFlags) resolveAuto(ctx context.Context, s *transplant.Session, se
 	if err := f.resolve(); err != nil {
 		return transplant.Choice{}, nil, err
 	}
-	o := transplant.AutoOptions{Params: f.params, Seed: seed}
+	o := transplant.AutoOptions{Params: f.params, Seed: seed, ForRecipe: f.forRecipe}
 	if f.calibration != "" {
 		text, err := f.text()
 		if err != nil {
@@ -151,10 +154,10 @@ func (f *methodFlags) choice() (transplant.Choice, error) {
 	if f.method == autoMethod || f.headMethod == autoMethod {
 		return c, fmt.Errorf("auto chooses the methods of both tables: give --method auto without --head-method, or name both methods")
 	}
-	if f.calibrateHead && f.calibration == "" {
+	if (f.calibrateHead || f.calibrateToDonor) && f.calibration == "" {
 		return c, fmt.Errorf("--calibrate-head fits the head on a text: give --calibration-text FILE")
 	}
-	c.CalibrateHead = f.calibrateHead
+	c.CalibrateHead, c.CalibrateToDonor = f.calibrateHead || f.calibrateToDonor, f.calibrateToDonor
 	if c.Input, err = f.build(f.method); err != nil {
 		return c, err
 	}
@@ -197,6 +200,10 @@ func (f *methodFlags) parseMethods(list string) ([]heuristics.Method, error) {
 // calibrated: "knn+cal", "subword/mean+cal".
 const calibratedSuffix = "+cal"
 
+// donorCalibratedSuffix marks one whose head is calibrated to the donor as
+// well: "knn+dcal".
+const donorCalibratedSuffix = "+dcal"
+
 // A namedChoice is an entry of eval's --methods: "omp", or "omp/mean" for
 // one method per table.
 type namedChoice struct {
@@ -218,9 +225,12 @@ func (f *methodFlags) parseChoices(list string) ([]namedChoice, error) {
 			continue
 		}
 		c := namedChoice{name: entry}
+		if rest, ok := strings.CutSuffix(entry, donorCalibratedSuffix); ok {
+			entry, c.CalibrateToDonor = rest+calibratedSuffix, true
+		}
 		if rest, ok := strings.CutSuffix(entry, calibratedSuffix); ok {
 			if f.calibration == "" {
-				return nil, fmt.Errorf("--methods: %s fits the head on a text: give --calibration-text FILE", entry)
+				return nil, fmt.Errorf("--methods: %s fits the head on a text: give --calibration-text FILE", c.name)
 			}
 			entry, c.CalibrateHead = rest, true
 		}

@@ -164,3 +164,7 @@ func softmaxInPlace(x []float32) {
 		x[i] *= inv
 	}
 }
+
+// LogSumExp is log Σ exp(x_i), computed around the maximum: the
+// log-normalizer of logits x. It overwrites x with exp(x_i − max).
+func LogSumExp(x []float32) float64 { return logSumExp(x) }
