@@ -8,18 +8,26 @@ import (
 	"testing"
 )
 
-// --calibrate-head fits the head rows of the new tokens the text holds and
-// says so in transplant.json; bad texts get clear errors or a warning.
-func TestCalibrateHead(t *testing.T) {
-	dir := t.TempDir()
+// calibrationText writes the first n bytes of the example's held-out text
+// into dir and returns its path.
+func calibrationText(t *testing.T, dir string, n int) string {
+	t.Helper()
 	full, err := os.ReadFile("../../testdata/example/heldout.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := filepath.Join(dir, "calib.txt")
-	if err := os.WriteFile(text, full[:12000], 0o644); err != nil {
+	if err := os.WriteFile(text, full[:n], 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return text
+}
+
+// --calibrate-head fits the head rows of the new tokens the text holds and
+// says so in transplant.json; bad texts get clear errors or a warning.
+func TestCalibrateHead(t *testing.T) {
+	dir := t.TempDir()
+	text := calibrationText(t, dir, 12000)
 	out := filepath.Join(dir, "out")
 	stdout, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean",
 		"--calibrate-head", "--calibration-text", text, "--out", out, "--json", "-q")
@@ -104,14 +112,7 @@ func TestCalibrateHead(t *testing.T) {
 // donor too; a recipe cannot hold such a head.
 func TestCalibrateToDonor(t *testing.T) {
 	dir := t.TempDir()
-	full, err := os.ReadFile("../../testdata/example/heldout.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := filepath.Join(dir, "calib.txt")
-	if err := os.WriteFile(text, full[:6000], 0o644); err != nil {
-		t.Fatal(err)
-	}
+	text := calibrationText(t, dir, 6000)
 	donor := filepath.Join(dir, "donor") // the base on the new tokenizer
 	if _, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--out", donor, "-q"); err != nil {
 		t.Fatal(err)
