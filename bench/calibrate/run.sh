@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Head calibration's cost: wall time and peak memory of `transplant run
 # --method mean` with and without `--calibrate-head --calibration-text T`,
-# side by side, for two cases in one session:
+# side by side, for two cases in one session (and, for the small case,
+# `--calibrate-to-donor` with B as the donor):
 #
 #   small  the shared models: base A-mistral (vocab 32000, hidden 192, 4 layers)
 #          onto B-gpt2's tokenizer (50257), T = models/calib.txt (0.9 MB)
@@ -96,7 +97,7 @@ f = lambda k, fmt: fmt % c[k] if k in c else "-"
 print(f("seconds", "%.1f"), f("fitted", "%d"), f("occurrences", "%d"))' "$out/transplant.json")
   fi
   echo "   wall ${w}s, peak RSS ${rss} MiB" >&2
-  case $label in run*) wall["$cs/plain"]=$w ;; *) wall["$cs/cal"]=$w ;; esac
+  case $label in run*) wall["$cs/plain"]=$w ;; *donor*) wall["$cs/donor"]=$w ;; *) wall["$cs/cal"]=$w ;; esac
   rows+=("| $cs | $label | $w | $rss | $cal | $fit | $occ |")
   rm -rf "$out"
 }
@@ -105,6 +106,8 @@ small=(--base "$models/A-mistral" --tokenizer "$models/B-gpt2" --method mean)
 measure small "run --method mean" "$work/out1" "${small[@]}"
 measure small "+ --calibrate-head (calib.txt, $(wc -c <"$models/calib.txt") B)" "$work/out2" \
   "${small[@]}" --calibrate-head --calibration-text "$models/calib.txt"
+measure small "+ --calibrate-to-donor (B, calib.txt)" "$work/out5" \
+  "${small[@]}" --donor "$models/B-gpt2" --calibrate-to-donor --calibration-text "$models/calib.txt"
 
 large=(--base "$model" --tokenizer "$newtok" --method mean)
 measure large "run --method mean" "$work/out3" "${large[@]}"
@@ -123,3 +126,5 @@ for cs in small large; do
   awk -v c="$cs" -v p="${wall[$cs/plain]:-0}" -v q="${wall[$cs/cal]:-0}" 'BEGIN {
     if (p > 0 && q > 0) printf "%s: wall time calibrated / plain = %.1f s / %.1f s = %.2fx\n", c, q, p, q / p }'
 done
+awk -v p="${wall[small/plain]:-0}" -v q="${wall[small/donor]:-0}" 'BEGIN {
+  if (p > 0 && q > 0) printf "small: wall time calibrated to the donor / plain = %.1f s / %.1f s = %.2fx\n", q, p, q / p }'
