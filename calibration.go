@@ -308,7 +308,7 @@ type calSamples struct {
 // donorReader prepares to read the calibration text with the donor too.
 func (s *Session) donorReader(head blas32.General) (*donorReader, error) {
 	if s.donor == nil {
-		return nil, fmt.Errorf("transplant: calibration: %w: fitting the head to the donor needs one", ErrNoDonorModel)
+		return nil, fmt.Errorf("transplant: calibration: %w: fitting the head to the donor needs one (--donor)", ErrNoDonorModel)
 	}
 	m, err := s.forwardOf(s.donor, s.in.Donor)
 	if err != nil {

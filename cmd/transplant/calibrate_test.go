@@ -68,6 +68,7 @@ func TestCalibrateHead(t *testing.T) {
 		{[]string{"--calibrate-head", "--calibration-text", bad}, "offset 3"},
 		{[]string{"--calibrate-head", "--calibration-text", filepath.Join(dir, "missing.txt")}, "missing.txt"},
 		{[]string{"--calibrate-to-donor", "--calibration-text", text}, "donor"},
+		{[]string{"--method", "auto", "--calibrate-head"}, "--calibration-text"},
 	} {
 		args := append([]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--out", filepath.Join(dir, "x"), "-q"}, tt.args...)
 		if _, err := runCLI(t, args...); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -133,6 +134,12 @@ func TestCalibrateToDonor(t *testing.T) {
 	}
 	if c := rep.Calibration; c.Fitted != 29016 || c.Kept != 0 || c.DonorContexts == 0 {
 		t.Errorf("report %+v", c)
+	}
+	// Asked for by name, auto calibrates to the donor too; without one it
+	// cannot.
+	if _, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--calibrate-to-donor", "--calibration-text", text,
+		"--out", filepath.Join(dir, "auto"), "-q"); err == nil || !strings.Contains(err.Error(), "--donor") {
+		t.Errorf("auto with --calibrate-to-donor and no donor: %v", err)
 	}
 	if _, err := runCLI(t, append(args, "--save-recipe", filepath.Join(dir, "r.recipe"))...); err == nil || !strings.Contains(err.Error(), "recipe") {
 		t.Errorf("--save-recipe: %v, want a refusal", err)

@@ -40,7 +40,7 @@ func (f *methodFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.method, "method", autoMethod, "how to build rows for new tokens: auto (choose per table), "+transplant.MethodNames())
 	fl.StringVar(&f.headMethod, "head-method", "", "method for the output head (default: --method)")
 	fl.StringVar(&f.calibration, "calibration-text", "", "UTF-8 text for auto to score candidate methods on and for --calibrate-head (keep it apart from any text you judge the result on)")
-	fl.BoolVar(&f.calibrateHead, "calibrate-head", false, "fit the new tokens' head rows to the base model on --calibration-text, its first MiB (auto decides this itself)")
+	fl.BoolVar(&f.calibrateHead, "calibrate-head", false, "fit the new tokens' head rows to the base model on --calibration-text, its first MiB (auto decides this itself unless given)")
 	fl.BoolVar(&f.calibrateToDonor, "calibrate-to-donor", false, "--calibrate-head, fitting the rows to the donor model's predictions at every position of the text as well (needs --donor; not for --save-recipe)")
 	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
 	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
@@ -102,6 +102,9 @@ func (f *methodFlags) resolveAuto(ctx context.Context, s *transplant.Session, se
 	if err := f.resolve(); err != nil {
 		return transplant.Choice{}, nil, err
 	}
+	if err := f.checkCalibration(); err != nil {
+		return transplant.Choice{}, nil, err
+	}
 	o := transplant.AutoOptions{Params: f.params, Seed: seed, ForRecipe: f.forRecipe}
 	if f.calibration != "" {
 		text, err := f.text()
@@ -110,7 +113,19 @@ func (f *methodFlags) resolveAuto(ctx context.Context, s *transplant.Session, se
 		}
 		o.Text, o.TextName = text, filepath.Base(f.calibration)
 	}
-	return s.Auto(ctx, o)
+	c, rep, err := s.Auto(ctx, o)
+	// Calibration asked for by name is done whatever auto chose.
+	c.CalibrateHead = c.CalibrateHead || f.calibrateHead || f.calibrateToDonor
+	c.CalibrateToDonor = c.CalibrateToDonor || f.calibrateToDonor
+	return c, rep, err
+}
+
+// checkCalibration refuses a calibration asked for without its text.
+func (f *methodFlags) checkCalibration() error {
+	if (f.calibrateHead || f.calibrateToDonor) && f.calibration == "" {
+		return fmt.Errorf("--calibrate-head and --calibrate-to-donor fit the head on a text: give --calibration-text FILE")
+	}
+	return nil
 }
 
 // warnCalibration prints the calibration's warning, if any.
@@ -154,8 +169,8 @@ func (f *methodFlags) choice() (transplant.Choice, error) {
 	if f.method == autoMethod || f.headMethod == autoMethod {
 		return c, fmt.Errorf("auto chooses the methods of both tables: give --method auto without --head-method, or name both methods")
 	}
-	if (f.calibrateHead || f.calibrateToDonor) && f.calibration == "" {
-		return c, fmt.Errorf("--calibrate-head fits the head on a text: give --calibration-text FILE")
+	if err := f.checkCalibration(); err != nil {
+		return c, err
 	}
 	c.CalibrateHead, c.CalibrateToDonor = f.calibrateHead || f.calibrateToDonor, f.calibrateToDonor
 	if c.Input, err = f.build(f.method); err != nil {
