@@ -177,6 +177,14 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 			return Choice{}, nil, err
 		}
 	}
+	// With a donor, one pass of the base (and the donor) serves the
+	// calibrations to the base alone and to the donor.
+	var donorErr error
+	if s.donor != nil && !o.ForRecipe {
+		if donorErr = sc.calibrateToDonor(ctx, fit); ctx.Err() != nil {
+			return Choice{}, nil, ctx.Err()
+		}
+	}
 	switch err := sc.calibrate(ctx, fit); {
 	case errors.Is(err, ErrNoHeadToCalibrate), errors.Is(err, ErrNothingToCalibrate):
 		rep.Calibration = err.Error()
@@ -189,20 +197,16 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 			}
 		}
 	}
-	if s.donor != nil && !o.ForRecipe {
+	switch {
+	case sc.dcal != nil:
 		// Fitted to the donor at every position, the prior hardly matters:
 		// one candidate.
-		switch err := sc.calibrateToDonor(ctx, fit); {
-		case ctx.Err() != nil:
-			return Choice{}, nil, ctx.Err()
-		case err != nil:
-			// A donor the forward pass cannot run, a tied head: no candidate.
-			rep.Calibration = strings.TrimPrefix(rep.Calibration+"; "+err.Error(), "; ")
-		default:
-			if err := try(Choice{Input: c.Input, Output: heads[0], CalibrateHead: true, CalibrateToDonor: true}); err != nil {
-				return Choice{}, nil, err
-			}
+		if err := try(Choice{Input: c.Input, Output: heads[0], CalibrateHead: true, CalibrateToDonor: true}); err != nil {
+			return Choice{}, nil, err
 		}
+	case donorErr != nil:
+		// A donor the forward pass cannot run, a tied head: no candidate.
+		rep.Calibration = strings.TrimPrefix(rep.Calibration+"; "+donorErr.Error(), "; ")
 	}
 	rep.Input, rep.Head = label(c.Input, heuristics.InputEmbedding), label(c.Output, heuristics.OutputHead)
 	rep.CalibrateHead, rep.CalibrateToDonor = c.CalibrateHead, c.CalibrateToDonor
@@ -247,6 +251,13 @@ type autoScorer struct {
 // calibrated candidates. A model with no head of its own to fit, or a text
 // without new tokens, is not an error: auto then tries none.
 func (a *autoScorer) calibrate(ctx context.Context, fit []byte) error {
+	if a.dcal != nil {
+		a.cal = a.dcal.WithoutDonor()
+		if a.cal.report.Occurrences == 0 {
+			return fmt.Errorf("transplant: auto: calibration: %w", ErrNothingToCalibrate)
+		}
+		return nil
+	}
 	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName})
 	if err != nil {
 		return fmt.Errorf("transplant: auto: %w", err)

@@ -126,6 +126,23 @@ type Calibration struct {
 	base    blas32.General // the base's head rows, old vocabulary only
 	samples *calSamples
 	report  CalibrationReport
+	ridge   float64 // λ relative to the contexts' squared norm
+}
+
+// WithoutDonor is c fitting to the base alone, on the occurrences and
+// stay contexts the same pass read: what a calibration without
+// CalibrationOptions.Donor would fit, with no second pass of the base.
+func (c *Calibration) WithoutDonor() *Calibration {
+	if c.samples == nil || c.samples.donor == nil {
+		return c
+	}
+	b := *c
+	cs := *c.samples
+	cs.donor = nil
+	b.samples = &cs
+	b.report.DonorContexts = 0
+	b.report.Lambda = c.ridge * meanSquaredNorm(cs.stay)
+	return &b
 }
 
 // Calibrate runs the base model over text for calibrating head rows (see
@@ -170,7 +187,7 @@ func (s *Session) Calibrate(ctx context.Context, text []byte, o CalibrationOptio
 	}
 	rep.Text, rep.Bytes, rep.Seconds = o.TextName, len(text), time.Since(start).Seconds()
 	// With nothing to fit, the caller still gets the report of what was read.
-	return &Calibration{s: s, base: base, samples: samples, report: *rep}, err
+	return &Calibration{s: s, base: base, samples: samples, report: *rep, ridge: or(o.Ridge, DefaultCalibrationRidge)}, err
 }
 
 // Fit returns a copy of the head map prior whose rows for the tokens the
