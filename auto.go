@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 
 	"gonum.org/v1/gonum/blas/blas32"
 
@@ -32,9 +31,6 @@ type AutoOptions struct {
 	// Params are the candidates' knobs.
 	Params MethodParams
 	Seed   uint64
-	// ForRecipe keeps to choices a recipe can hold: no head fitted to
-	// the donor model, which applying the recipe to another base lacks.
-	ForRecipe bool
 	// Progress hears about each candidate's scoring.
 	Progress func(stage string, done, total int64)
 }
@@ -63,25 +59,21 @@ type AutoReport struct {
 	// CalibrateHead says the head rows are fitted to the base model on the
 	// whole text (Session.Calibrate); candidates marked so were fitted on
 	// the part before the scored one. Calibration says why none was tried.
-	CalibrateHead bool `json:"calibrate_head,omitempty"`
-	// CalibrateToDonor says the calibration fits the donor's
-	// predictions too (CalibrationOptions.Donor).
-	CalibrateToDonor bool            `json:"calibrate_to_donor,omitempty"`
-	Calibration      string          `json:"calibration,omitempty"`
-	Candidates       []AutoCandidate `json:"candidates,omitempty"`
+	CalibrateHead bool            `json:"calibrate_head,omitempty"`
+	Calibration   string          `json:"calibration,omitempty"`
+	Candidates    []AutoCandidate `json:"candidates,omitempty"`
 }
 
 // AutoCandidate is one pair of methods Auto scored.
 type AutoCandidate struct {
-	Input            string  `json:"input"`
-	Head             string  `json:"head"`
-	CalibrateHead    bool    `json:"calibrate_head,omitempty"`
-	CalibrateToDonor bool    `json:"calibrate_to_donor,omitempty"`
-	BitsPerByte      float64 `json:"bits_per_byte"`
+	Input         string  `json:"input"`
+	Head          string  `json:"head"`
+	CalibrateHead bool    `json:"calibrate_head,omitempty"`
+	BitsPerByte   float64 `json:"bits_per_byte"`
 }
 
 func candidate(c Choice, bpb float64) AutoCandidate {
-	return AutoCandidate{label(c.Input, heuristics.InputEmbedding), label(c.Output, heuristics.OutputHead), c.CalibrateHead, c.CalibrateToDonor, bpb}
+	return AutoCandidate{label(c.Input, heuristics.InputEmbedding), label(c.Output, heuristics.OutputHead), c.CalibrateHead, bpb}
 }
 
 // autoCandidates are the methods Auto weighs for each table, the rule's
@@ -177,14 +169,6 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 			return Choice{}, nil, err
 		}
 	}
-	// With a donor, one pass of the base (and the donor) serves the
-	// calibrations to the base alone and to the donor.
-	var donorErr error
-	if s.donor != nil && !o.ForRecipe {
-		if donorErr = sc.calibrateToDonor(ctx, fit); ctx.Err() != nil {
-			return Choice{}, nil, ctx.Err()
-		}
-	}
 	switch err := sc.calibrate(ctx, fit); {
 	case errors.Is(err, ErrNoHeadToCalibrate), errors.Is(err, ErrNothingToCalibrate):
 		rep.Calibration = err.Error()
@@ -197,19 +181,8 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 			}
 		}
 	}
-	switch {
-	case sc.dcal != nil:
-		// Fitted to the donor at every position, the prior hardly matters:
-		// one candidate.
-		if err := try(Choice{Input: c.Input, Output: heads[0], CalibrateHead: true, CalibrateToDonor: true}); err != nil {
-			return Choice{}, nil, err
-		}
-	case donorErr != nil:
-		// A donor the forward pass cannot run, a tied head: no candidate.
-		rep.Calibration = strings.TrimPrefix(rep.Calibration+"; "+donorErr.Error(), "; ")
-	}
 	rep.Input, rep.Head = label(c.Input, heuristics.InputEmbedding), label(c.Output, heuristics.OutputHead)
-	rep.CalibrateHead, rep.CalibrateToDonor = c.CalibrateHead, c.CalibrateToDonor
+	rep.CalibrateHead = c.CalibrateHead
 	sort.SliceStable(rep.Candidates, func(a, b int) bool { return rep.Candidates[a].BitsPerByte < rep.Candidates[b].BitsPerByte })
 	return c, rep, nil
 }
@@ -230,12 +203,9 @@ func label(m heuristics.Method, r heuristics.Role) string {
 type autoKey struct {
 	input, head string
 	calibrated  bool
-	toDonor     bool
 }
 
-func keyOf(c Choice) autoKey {
-	return autoKey{c.Input.Name(), c.Output.Name(), c.CalibrateHead, c.CalibrateToDonor}
-}
+func keyOf(c Choice) autoKey { return autoKey{c.Input.Name(), c.Output.Name(), c.CalibrateHead} }
 
 // autoScorer scores choices, building each table's map once per method.
 type autoScorer struct {
@@ -244,36 +214,17 @@ type autoScorer struct {
 	text []byte
 	maps map[string]*heuristics.Map // by role and method
 	cal  *Calibration               // nil until calibrate
-	dcal *Calibration               // nil until calibrateToDonor
 }
 
 // calibrate reads the fitting part of the text with the base, for
 // calibrated candidates. A model with no head of its own to fit, or a text
 // without new tokens, is not an error: auto then tries none.
 func (a *autoScorer) calibrate(ctx context.Context, fit []byte) error {
-	if a.dcal != nil {
-		a.cal = a.dcal.WithoutDonor()
-		if a.cal.report.Occurrences == 0 {
-			return fmt.Errorf("transplant: auto: calibration: %w", ErrNothingToCalibrate)
-		}
-		return nil
-	}
 	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName})
 	if err != nil {
 		return fmt.Errorf("transplant: auto: %w", err)
 	}
 	a.cal = cal
-	return nil
-}
-
-// calibrateToDonor reads the fitting part of the text with the base and
-// the donor, for candidates calibrated to the donor.
-func (a *autoScorer) calibrateToDonor(ctx context.Context, fit []byte) error {
-	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName, Donor: true})
-	if err != nil {
-		return fmt.Errorf("transplant: auto: %w", err)
-	}
-	a.dcal = cal
 	return nil
 }
 
@@ -311,9 +262,6 @@ func (a *autoScorer) score(ctx context.Context, c Choice) (float64, error) {
 	if c.CalibrateHead {
 		stage += " calibrated"
 	}
-	if c.CalibrateToDonor {
-		stage += " to the donor"
-	}
 	opts := eval.Options{}
 	if a.o.Progress != nil {
 		opts.Progress = func(done, total int) { a.o.Progress(stage, int64(done), int64(total)) }
@@ -339,11 +287,7 @@ func (a *autoScorer) tableMap(ctx context.Context, c Choice, t Table, buf *scrat
 	m := a.s.withAuxFallback(c.For(t.Role))
 	key := t.Role.String() + "/" + m.Name()
 	calibrated := c.CalibrateHead && t.Role == heuristics.OutputHead
-	cal, calKey := a.cal, key+"/calibrated"
-	if c.CalibrateToDonor {
-		cal, calKey = a.dcal, calKey+" to the donor"
-	}
-	if rm, ok := a.maps[calKey]; ok && calibrated {
+	if rm, ok := a.maps[key+"/calibrated"]; ok && calibrated {
 		return rm, nil
 	}
 	rm, ok := a.maps[key]
@@ -360,11 +304,11 @@ func (a *autoScorer) tableMap(ctx context.Context, c Choice, t Table, buf *scrat
 	if !calibrated {
 		return rm, nil
 	}
-	rm, _, err := cal.Fit(ctx, rm)
+	rm, _, err := a.cal.Fit(ctx, rm)
 	if err != nil {
 		return nil, fmt.Errorf("transplant: auto: %w", err)
 	}
-	a.maps[calKey] = rm
+	a.maps[key+"/calibrated"] = rm
 	return rm, nil
 }
 

@@ -101,45 +101,6 @@ func TestCalibrationToTheDonor(t *testing.T) {
 	}
 }
 
-// The same pass, fitted to the base alone, solves the base's objective on
-// its occurrences and stay contexts.
-func TestCalibrationWithoutDonor(t *testing.T) {
-	ctx := context.Background()
-	s, text := openWithDonor(t)
-	dc, err := s.Calibrate(ctx, text, CalibrationOptions{Donor: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := dc.WithoutDonor()
-	if c.samples.donor != nil || dc.samples.donor == nil || c.report.DonorContexts != 0 || c.report.Lambda == dc.report.Lambda {
-		t.Fatalf("without the donor: %+v (with: %+v)", c.report, dc.report)
-	}
-	b, err := s.Build(ctx, Choice{Input: heuristics.Mean{}}, BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prior := b.table(heuristics.OutputHead).Map
-	fitted, rep, err := c.Fit(ctx, prior)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Fitted == 0 || rep.Kept == 0 {
-		t.Fatalf("fitted %d, kept %d: only tokens the text holds are fitted", rep.Fitted, rep.Kept)
-	}
-	w, err := prior.RowWriter(c.base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range fitted.Rows {
-		if r.Delta == nil {
-			continue
-		}
-		p := make([]float32, c.base.Cols)
-		w.Row(p, i)
-		checkStationary(t, c, i, p, r.Delta, rep.Lambda)
-	}
-}
-
 // checkDonorTargets recomputes the donor's part of the first window's
 // targets with each model run alone, and compares them with Sᵀt.
 func checkDonorTargets(t *testing.T, s *Session, c *Calibration, text []byte) {

@@ -126,23 +126,6 @@ type Calibration struct {
 	base    blas32.General // the base's head rows, old vocabulary only
 	samples *calSamples
 	report  CalibrationReport
-	ridge   float64 // λ relative to the contexts' squared norm
-}
-
-// WithoutDonor is c fitting to the base alone, on the occurrences and
-// stay contexts the same pass read: what a calibration without
-// CalibrationOptions.Donor would fit, with no second pass of the base.
-func (c *Calibration) WithoutDonor() *Calibration {
-	if c.samples == nil || c.samples.donor == nil {
-		return c
-	}
-	b := *c
-	cs := *c.samples
-	cs.donor = nil
-	b.samples = &cs
-	b.report.DonorContexts = 0
-	b.report.Lambda = c.ridge * meanSquaredNorm(cs.stay)
-	return &b
 }
 
 // Calibrate runs the base model over text for calibrating head rows (see
@@ -187,7 +170,7 @@ func (s *Session) Calibrate(ctx context.Context, text []byte, o CalibrationOptio
 	}
 	rep.Text, rep.Bytes, rep.Seconds = o.TextName, len(text), time.Since(start).Seconds()
 	// With nothing to fit, the caller still gets the report of what was read.
-	return &Calibration{s: s, base: base, samples: samples, report: *rep, ridge: or(o.Ridge, DefaultCalibrationRidge)}, err
+	return &Calibration{s: s, base: base, samples: samples, report: *rep}, err
 }
 
 // Fit returns a copy of the head map prior whose rows for the tokens the
@@ -367,7 +350,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, dono
 			cs.donor.add(w.donor)
 		}
 		end := w.start + w.states.Rows
-		for i := w.start; i < end && cs.stay.Rows < nStay; i++ {
+		for i := w.start; i < end && cs.stay.Rows < nStay && donor == nil; i++ { // the donor's contexts stand in
 			if i%step == 0 {
 				cs.stay.Data = appendState(cs.stay.Data, w.states, i-w.start, width)
 				cs.stay.Rows++

@@ -26,7 +26,6 @@ type methodFlags struct {
 	calibration          string
 	calibrateHead        bool
 	calibrateToDonor     bool
-	forRecipe            bool   // auto keeps to what a recipe holds
 	calibrationText      []byte // read once
 	params               transplant.MethodParams
 }
@@ -105,7 +104,7 @@ func (f *methodFlags) resolveAuto(ctx context.Context, s *transplant.Session, se
 	if err := f.checkCalibration(); err != nil {
 		return transplant.Choice{}, nil, err
 	}
-	o := transplant.AutoOptions{Params: f.params, Seed: seed, ForRecipe: f.forRecipe}
+	o := transplant.AutoOptions{Params: f.params, Seed: seed}
 	if f.calibration != "" {
 		text, err := f.text()
 		if err != nil {

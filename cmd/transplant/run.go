@@ -90,7 +90,6 @@ func (sp *runSpec) choose(ctx context.Context, s *transplant.Session) error {
 func (r *runFlags) spec() (runSpec, error) {
 	sp := runSpec{in: r.in, bo: transplant.BuildOptions{Seed: r.seed}, wo: transplant.WriteOptions{ToolVersion: version, TokenRows: r.tokenFile != ""}, mf: &r.mf}
 	sp.in.AuxSeed = r.seed
-	r.mf.forRecipe = r.saveTo != ""
 	var err error
 	if !r.mf.auto() {
 		if sp.c, err = r.mf.choice(); err != nil {
