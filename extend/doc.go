@@ -45,8 +45,8 @@
 // (it saves all but one of its byte tokens), and merges may then build on
 // it. New tokens also keep to the base's style: when no token of the base
 // holds a digit next to another character (Llama 2, Mistral), no new one
-// does; with Options.SeparatePunctuation, the same for letters next to
-// punctuation or symbols.
+// does, and the same for letters next to punctuation or symbols unless
+// Options.MixPunctuation says otherwise.
 //
 // Unigram: pieces made of two neighbouring pieces of the corpus's
 // segmentation, learned in rounds; see unigram.go for the score rule (the

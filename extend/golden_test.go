@@ -28,17 +28,17 @@ var goldenCases = []struct {
 	opts  Options
 	short bool // run with -short too
 }{
-	{"gpt2", Options{Add: 300}, true},                                       // byte-level BPE
-	{"qwen3", Options{Add: 300, FirstID: 151936}, false},                    // byte-level, merges as pairs, added tokens past the vocabulary, padded embedding
-	{"llama3", Options{Add: 300, FirstID: 128256}, false},                   // byte-level with ignore_merges (shared only)
-	{"mistral-7b-v0.1", Options{Add: 300}, true},                            // SentencePiece BPE, byte fallback, Metaspace without split, CRLF file
-	{"mistral-legacy", Options{Add: 300, SeparatePunctuation: true}, false}, // the same vocabulary, Prepend and Replace normalizers
-	{"t5-small", Options{Add: 300, FirstID: 32128}, false},                  // Unigram, padded embedding: placeholders
-	{"synth-unigram", Options{Add: 100}, true},                              // Unigram with byte fallback
-	{"bert-base-uncased", Options{Add: 300}, true},                          // WordPiece
-	{"synth-prefix-bpe", Options{Add: 100}, true},                           // BPE with a continuing-subword prefix
-	{"synth-suffix-bpe", Options{Add: 100}, true},                           // BPE with an end-of-word suffix
-	{"synth-split-bytelevel", Options{Add: 100, MinFrequency: 3}, true},     // byte-level with ignore_merges
+	{"gpt2", Options{Add: 300, MixPunctuation: true}, true},                                   // byte-level BPE
+	{"qwen3", Options{Add: 300, FirstID: 151936, MixPunctuation: true}, false},                // byte-level, merges as pairs, added tokens past the vocabulary, padded embedding
+	{"llama3", Options{Add: 300, FirstID: 128256, MixPunctuation: true}, false},               // byte-level with ignore_merges (shared only)
+	{"mistral-7b-v0.1", Options{Add: 300, MixPunctuation: true}, true},                        // SentencePiece BPE, byte fallback, Metaspace without split, CRLF file
+	{"mistral-legacy", Options{Add: 300}, false},                                              // the same vocabulary, Prepend and Replace normalizers
+	{"t5-small", Options{Add: 300, FirstID: 32128, MixPunctuation: true}, false},              // Unigram, padded embedding: placeholders
+	{"synth-unigram", Options{Add: 100, MixPunctuation: true}, true},                          // Unigram with byte fallback
+	{"bert-base-uncased", Options{Add: 300, MixPunctuation: true}, true},                      // WordPiece
+	{"synth-prefix-bpe", Options{Add: 100, MixPunctuation: true}, true},                       // BPE with a continuing-subword prefix
+	{"synth-suffix-bpe", Options{Add: 100, MixPunctuation: true}, true},                       // BPE with an end-of-word suffix
+	{"synth-split-bytelevel", Options{Add: 100, MinFrequency: 3, MixPunctuation: true}, true}, // byte-level with ignore_merges
 }
 
 type goldenRow struct {

@@ -29,13 +29,16 @@ type Options struct {
 	// tokenizer. New ids start at the larger of FirstID and the base's
 	// VocabSize, so they follow every existing id.
 	FirstID int
-	// SeparatePunctuation keeps letters apart from punctuation and
-	// symbols in new tokens when the base's tokens keep them apart
-	// (SentencePiece's split by script), so that "▁him," is not learned.
-	// Off by default: on text such as dictionaries such tokens ("n.",
-	// "[Obs.]") are much of the gain. Digits are kept apart from other
-	// characters whenever the base keeps them apart (Llama 2, Mistral).
-	SeparatePunctuation bool
+	// MixPunctuation lets new tokens join letters and punctuation or
+	// symbols even when no token of the base does (SentencePiece's split by
+	// script), so that "▁him," may be learned. Such tokens compress
+	// text such as dictionaries much further, but the model reads them
+	// badly: extending the shared model A with 2,000 tokens, 10.7% fewer
+	// tokens on held-out text at 1.079 times A's bits per byte, against
+	// 4.7% fewer at 1.019 without them. Digits are kept apart from other
+	// characters whenever the base keeps them apart (Llama 2, Mistral),
+	// whatever this says.
+	MixPunctuation bool
 	// MaxWords bounds the distinct words kept while counting, and with it
 	// the memory Learn uses; 0 means DefaultMaxWords. When the count
 	// passes the bound the rarest words are forgotten (see Stats.Pruned).
@@ -247,7 +250,7 @@ func progress(opts Options, stage Stage, done, total int64) {
 // A style is what the base's own tokens never do, which new tokens must not
 // do either: a vocabulary trained to keep digits apart (Llama 2,
 // Mistral), or letters apart from punctuation (SentencePiece's split by
-// Unicode script, with Options.SeparatePunctuation), should not gain
+// Unicode script, unless Options.MixPunctuation), should not gain
 // "2024" or "▁him,".
 type style struct {
 	digitsAlone bool // no token has a digit and another character
@@ -289,7 +292,7 @@ func classes(b []byte) (has [4]bool, runes int) {
 
 // inferStyle reads the style off the base's ordinary tokens.
 func inferStyle(tok *tokenizer.Tokenizer, opts Options) style {
-	st := style{digitsAlone: true, noMixing: opts.SeparatePunctuation}
+	st := style{digitsAlone: true, noMixing: !opts.MixPunctuation}
 	for id := range tok.VocabSize() {
 		s := tok.Surface(id)
 		if s.Special || s.Unused || s.ByteFallback {

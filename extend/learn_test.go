@@ -264,7 +264,7 @@ func TestProgress(t *testing.T) {
 // another character, nor, when asked, a letter beside punctuation.
 func TestByteFallbackAndStyle(t *testing.T) {
 	base := openBase(t, "mistral-7b-v0.1")
-	ext := learn(t, base, testCorpus(t), Options{Add: 300, SeparatePunctuation: true})
+	ext := learn(t, base, testCorpus(t), Options{Add: 300})
 	chars := 0
 	for _, nt := range ext.Tokens {
 		has, runes := classes(nt.Bytes)
@@ -306,10 +306,10 @@ func TestStyle(t *testing.T) {
 		}
 	}
 	// GPT-2 has "'s" and " 2024"; Mistral has neither kind.
-	if got := inferStyle(openBase(t, "gpt2").Tokenizer(), Options{SeparatePunctuation: true}); got.digitsAlone || got.noMixing {
+	if got := inferStyle(openBase(t, "gpt2").Tokenizer(), Options{}); got.digitsAlone || got.noMixing {
 		t.Errorf("gpt2 style %+v", got)
 	}
-	if got := inferStyle(openBase(t, "mistral-7b-v0.1").Tokenizer(), Options{SeparatePunctuation: true}); !got.digitsAlone || !got.noMixing {
+	if got := inferStyle(openBase(t, "mistral-7b-v0.1").Tokenizer(), Options{}); !got.digitsAlone || !got.noMixing {
 		t.Errorf("mistral style %+v", got)
 	}
 }

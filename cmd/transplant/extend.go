@@ -65,7 +65,7 @@ what the transplant will take, and writes nothing.`,
 	f.StringVar(&e.text, "text", "", "held-out UTF-8 text to measure efficiency and bits per byte on")
 	f.IntVar(&e.opts.MinFrequency, "min-frequency", 2, "fewest occurrences on the corpus a new token needs")
 	f.IntVar(&e.opts.MaxWords, "max-words", extend.DefaultMaxWords, "distinct words kept while counting (bounds memory; the rarest are forgotten)")
-	f.BoolVar(&e.opts.SeparatePunctuation, "separate-punctuation", false, "keep letters apart from punctuation in new tokens when the base does")
+	f.BoolVar(&e.opts.MixPunctuation, "mix-punctuation", false, "let new tokens join letters and punctuation even when the base's tokens never do")
 	e.mf.register(f)
 	f.Uint64Var(&e.seed, "seed", 0, "seed for random methods")
 	f.StringVar(&e.dtype, "dtype", "", "dtype of the new tables: f32, f16, bf16 (default: the base's)")
