@@ -19,7 +19,7 @@ import (
 // moved down to their ids, so that no third table is needed.
 func (s *Session) assemble(ctx context.Context, t Table, rm *heuristics.Map, base blas32.General) (blas32.General, error) {
 	a := s.alignment
-	if err := s.checkMap(rm); err != nil {
+	if err := s.checkMap(rm, base.Cols); err != nil {
 		return blas32.General{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
 	}
 	fresh := newTable(a.Rows, base.Cols)
@@ -44,6 +44,9 @@ func (s *Session) assemble(ctx context.Context, t Table, rm *heuristics.Map, bas
 			copy(rowOf(fresh, id), fill)
 		}
 	}
+	for _, c := range rm.Corrections {
+		addTo(rowOf(fresh, c.ID), c.Delta)
+	}
 	return fresh, nil
 }
 
@@ -55,8 +58,12 @@ func (s *Session) assemble(ctx context.Context, t Table, rm *heuristics.Map, bas
 // page cache hold the checkpoint being copied. Maps with noise are
 // assembled instead (heuristics.ErrNoiseByRow).
 func (s *Session) stream(t Table, rm *heuristics.Map) (checkpoint.Replacement, error) {
-	if err := s.checkMap(rm); err != nil {
+	if err := s.checkMap(rm, t.Cols); err != nil {
 		return checkpoint.Replacement{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
+	}
+	corrected := map[int][]float32{}
+	for _, c := range rm.Corrections {
+		corrected[c.ID] = c.Delta
 	}
 	base := tensorRows{m: s.base, name: t.Tensor}
 	w, err := rm.SourceRowWriter(base, t.RealRows, t.Cols)
@@ -84,6 +91,7 @@ func (s *Session) stream(t Table, rm *heuristics.Map) (checkpoint.Replacement, e
 				if err := base.ReadRows(out, a.Source[id], a.Source[id]+1); err != nil {
 					return err
 				}
+				addTo(out, corrected[id])
 			case k == align.Padding:
 				copy(out, fill)
 			default:
@@ -109,8 +117,9 @@ func (r tensorRows) ReadRows(dst []float32, start, end int) error {
 }
 
 // checkMap refuses a map that does not build exactly the rows the
-// alignment leaves to build, in ascending id order.
-func (s *Session) checkMap(rm *heuristics.Map) error {
+// alignment leaves to build, in ascending id order, or whose corrections
+// are not of copied rows cols wide (cols < 0: any width).
+func (s *Session) checkMap(rm *heuristics.Map, cols int) error {
 	if len(rm.Rows) != len(s.targets) {
 		return fmt.Errorf("%w: %d rows for %d new tokens", heuristics.ErrMap, len(rm.Rows), len(s.targets))
 	}
@@ -119,7 +128,28 @@ func (s *Session) checkMap(rm *heuristics.Map) error {
 			return fmt.Errorf("%w: row %d is new id %d, want %d", heuristics.ErrMap, i, r.ID, s.targets[i].NewID)
 		}
 	}
+	a := s.alignment
+	for i, c := range rm.Corrections {
+		switch {
+		case c.ID < 0 || c.ID >= a.Rows || !a.Kind[c.ID].Copied():
+			return fmt.Errorf("%w: correction of new id %d, which is not a copied row", heuristics.ErrMap, c.ID)
+		case i > 0 && c.ID <= rm.Corrections[i-1].ID:
+			return fmt.Errorf("%w: corrections out of order at new id %d", heuristics.ErrMap, c.ID)
+		case cols >= 0 && len(c.Delta) != cols:
+			return fmt.Errorf("%w: correction of new id %d has %d columns, not %d", heuristics.ErrMap, c.ID, len(c.Delta), cols)
+		}
+	}
 	return nil
+}
+
+// addTo adds delta, when there is one, to row.
+func addTo(row, delta []float32) {
+	if delta == nil {
+		return
+	}
+	for j := range row {
+		row[j] += delta[j]
+	}
 }
 
 // paddingRow is the row of padding ids, which no token uses. When the base

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/recipe"
@@ -40,7 +40,7 @@ func TestCalibrationFitsTheBaseSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	prior := b.table(heuristics.OutputHead).Map
-	c, err := s.Calibrate(ctx, text, CalibrationOptions{})
+	c, err := s.Calibrate(ctx, text, CalibrationOptions{Shared: SharedAlways})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,16 +72,82 @@ func TestCalibrationFitsTheBaseSamples(t *testing.T) {
 		}
 		p := make([]float32, c.base.Cols)
 		w.Row(p, i)
-		checkStationary(t, c, i, p, r.Delta, rep.Lambda)
+		checkStationary(t, c, i, c.samples.states[i], c.samples.targets[i], p, r.Delta, rep.Lambda)
 	}
 	if n != rep.Fitted {
 		t.Errorf("%d rows with a delta, report says %d", n, rep.Fitted)
+	}
+	checkShared(t, c, fitted, rep)
+}
+
+// checkShared checks the corrections of shared rows: one per shared token
+// with samples, of a copied row, each stationary for its objective.
+func checkShared(t *testing.T, c *Calibration, fitted *heuristics.Map, rep *CalibrationReport) {
+	t.Helper()
+	sr := c.samples.shared
+	if rep.Shared == 0 || rep.Shared != len(fitted.Corrections) {
+		t.Fatalf("%d corrections, report says %d", len(fitted.Corrections), rep.Shared)
+	}
+	if err := c.s.checkMap(fitted, c.base.Cols); err != nil {
+		t.Fatal(err)
+	}
+	row := map[int]int{}
+	for r, id := range sr.newID {
+		row[id] = r
+	}
+	for _, k := range []int{0, len(fitted.Corrections) / 2, len(fitted.Corrections) - 1} {
+		cr := fitted.Corrections[k]
+		r := row[cr.ID]
+		p := c.base.Data[sr.old[r]*c.base.Stride : sr.old[r]*c.base.Stride+c.base.Cols]
+		checkNormalEquations(t, c, cr.ID, sr.states[r], sr.targets[r], p, cr.Delta, rep.Lambda)
+	}
+}
+
+// checkNormalEquations solves the normal equations of
+// Σ(x·h−y)² + Σ(x·s−p·s)² + λ‖x−p‖² in float64 and checks that p + delta
+// is their solution, to the precision a float32 row holds.
+func checkNormalEquations(t *testing.T, c *Calibration, id int, states []float32, targets []float64, p, delta []float32, lambda float64) {
+	t.Helper()
+	d := len(p)
+	a, b := mat.NewSymDense(d, nil), mat.NewVecDense(d, nil)
+	add := func(h []float32, y float64) {
+		for i := range d {
+			b.SetVec(i, b.AtVec(i)+y*float64(h[i]))
+			for j := i; j < d; j++ {
+				a.SetSym(i, j, a.At(i, j)+float64(h[i])*float64(h[j]))
+			}
+		}
+	}
+	for k, y := range targets {
+		add(states[k*d:(k+1)*d], y)
+	}
+	for k := range c.samples.stay.Rows {
+		sk := c.samples.stay.Data[k*d : (k+1)*d]
+		add(sk, dot32(p, sk))
+	}
+	for i := range d {
+		a.SetSym(i, i, a.At(i, i)+lambda)
+		b.SetVec(i, b.AtVec(i)+lambda*float64(p[i]))
+	}
+	var x mat.VecDense
+	if err := x.SolveVec(a, b); err != nil {
+		t.Fatal(err)
+	}
+	var off, moved, size float64
+	for i := range d {
+		want := x.AtVec(i) - float64(p[i])
+		off += (float64(delta[i]) - want) * (float64(delta[i]) - want)
+		moved += want * want
+		size += float64(p[i]) * float64(p[i])
+	}
+	if math.Sqrt(off) > 1e-3*math.Sqrt(moved)+1e-6*math.Sqrt(size) {
+		t.Fatalf("new id %d: ‖delta − solution‖ = %g, the solution moves the row by %g", id, math.Sqrt(off), math.Sqrt(moved))
 	}
 }
 
 // checkStationary checks that x = p + delta zeroes the gradient of
 // Σ(x·h−y)² + Σ(x·s−p·s)² + λ‖x−p‖², relative to the size of its terms.
-func checkStationary(t *testing.T, c *Calibration, i int, p, delta []float32, lambda float64) {
+func checkStationary(t *testing.T, c *Calibration, i int, states []float32, targets []float64, p, delta []float32, lambda float64) {
 	t.Helper()
 	d := len(p)
 	x := make([]float64, d)
@@ -95,9 +161,8 @@ func checkStationary(t *testing.T, c *Calibration, i int, p, delta []float32, la
 			scale += math.Abs(r * float64(v))
 		}
 	}
-	states := blas32.General{Rows: len(c.samples.targets[i]), Cols: d, Stride: d, Data: c.samples.states[i]}
-	for k, y := range c.samples.targets[i] {
-		h := states.Data[k*d : (k+1)*d]
+	for k, y := range targets {
+		h := states[k*d : (k+1)*d]
 		add(h, dot64(x, h)-y)
 	}
 	for k := range c.samples.stay.Rows {
@@ -106,6 +171,7 @@ func checkStationary(t *testing.T, c *Calibration, i int, p, delta []float32, la
 	}
 	for j := range grad {
 		grad[j] += lambda * float64(delta[j])
+		scale += math.Abs(lambda * float64(delta[j]))
 	}
 	for j, g := range grad {
 		if math.Abs(g) > 1e-3*scale/float64(d) {

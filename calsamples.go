@@ -23,6 +23,9 @@ type calStream struct {
 	// inner marks positions inside a new token after its first piece:
 	// the base's log-probability of those pieces is part of a target.
 	inner []bool
+	// after marks positions whose successor's NLL a calibration needs as
+	// well (sharedRows); nil when none.
+	after []bool
 	// tokens counts the new tokenizer's tokens in the text.
 	tokens int
 	// newIDs is the text in new ids, -1 where a chunk starts (the BOS),
@@ -192,7 +195,7 @@ func runWindow(m *forward.Model, st *calStream, span calSpan) (*calWindow, error
 	targets := make([]int, len(ids))
 	for i := range targets {
 		targets[i] = -1
-		if start+i+1 < end && st.inner[start+i+1] {
+		if start+i+1 < end && (st.inner[start+i+1] || st.after != nil && st.after[start+i]) {
 			targets[i] = st.ids[start+i+1]
 		}
 	}

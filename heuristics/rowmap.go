@@ -85,6 +85,18 @@ type Map struct {
 	Rows     []Row
 	Noise    Noise
 	Measures []Measure
+	// Corrections change rows the table copies from the base rather than
+	// build: head calibration refits the rows of shared tokens that new
+	// tokens begin with, whose probability the new tokens now take part
+	// of. In ascending ID order.
+	Corrections []Correction
+}
+
+// A Correction adds Delta to the base's row that the table copies for the
+// token of new id ID.
+type Correction struct {
+	ID    int
+	Delta []float32
 }
 
 // Counts returns how many rows each way of building made.

@@ -131,3 +131,77 @@ func TestExtendBadInput(t *testing.T) {
 		t.Errorf("added %d of %d; stderr %q", rep.Added, rep.Wanted, stderr.String())
 	}
 }
+
+// A calibrated extension fits again the head rows of the shared tokens its
+// new tokens begin with (the new vocabulary keeps every old token): such
+// rows move, every other shared row stays the base's.
+func TestExtendCalibratesSharedRows(t *testing.T) {
+	dir := t.TempDir()
+	text, _ := os.ReadFile("../../testdata/example/heldout.txt")
+	corpus := filepath.Join(dir, "corpus.txt")
+	os.WriteFile(corpus, text[:40000], 0o644)
+	out := filepath.Join(dir, "out")
+	if _, err := runCLI(t, "extend", "--base", exampleBase, "--corpus", corpus, "--add", "100", "--out", out,
+		"--method", "mean", "--calibrate-head", "--calibration-text", corpus, "-q"); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "transplant.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Calibration struct{ Shared int } `json:"calibration"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil || rep.Calibration.Shared == 0 {
+		t.Fatalf("calibration %+v (%v): no shared row fitted", rep.Calibration, err)
+	}
+	first := map[int]bool{}
+	var learned struct {
+		Tokens []struct{ Pieces []int } `json:"tokens"`
+	}
+	stdout, err := runCLI(t, "extend", "--base", exampleBase, "--corpus", corpus, "--add", "100", "--dry-run", "--json", "-q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(stdout), &learned); err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range learned.Tokens {
+		first[tk.Pieces[0]] = true
+	}
+	base, err := checkpoint.Open(exampleBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	m, err := checkpoint.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	oldHead, _ := base.Head()
+	newHead, _ := m.Head()
+	a, err := base.Raw(oldHead.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Raw(newHead.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := oldHead.Shape[1] * oldHead.Dtype.Size()
+	moved := 0
+	for id := range oldHead.Shape[0] {
+		same := string(a[id*row:(id+1)*row]) == string(b[id*row:(id+1)*row])
+		if !same && !first[id] {
+			t.Fatalf("old id %d begins no new token, yet its head row changed", id)
+		}
+		if !same {
+			moved++
+		}
+	}
+	// A correction smaller than half a BF16 step leaves its row as it was.
+	if moved == 0 || moved > rep.Calibration.Shared {
+		t.Errorf("%d head rows moved, the report says %d were fitted", moved, rep.Calibration.Shared)
+	}
+}

@@ -1,0 +1,209 @@
+package transplant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/transplant-dev/transplant/calibrate"
+	"github.com/transplant-dev/transplant/heuristics"
+)
+
+// sharedRows are the fitting problems of the head rows of shared tokens
+// that new tokens begin with. Where the base reads such a token o, the
+// text may go on with pieces that now make a new token instead: the
+// probability the base gives o covers those continuations, which belong
+// to the new tokens on the new tokenizer. Left as it is, o's row counts
+// them twice, once in its own logit and once in the new tokens', and the
+// softmax takes the surplus from every other token. Each sample asks o's
+// logit to give it only what is left:
+//
+//	y = logit_o(h) + log(1 − Σ_q r_oq P(q | h, o))
+//
+// q ranging over the old ids that follow o in a new token, P the base's
+// probabilities after reading o, and r_oq how often the new tokenizer
+// joins o and q into one token where the text has them one after the
+// other: all the time when it extends the old one, less when it cuts text
+// its own way (counted on the calibration text, see joinRates).
+type sharedRows struct {
+	index   map[int]int // old id → row
+	old     []int       // per row: the old id
+	newID   []int       // per row: its id on the new tokenizer
+	next    [][]int     // per row: the old ids that continue it into a new token
+	rate    [][]float64 // per row and next id: r_oq
+	states  [][]float32
+	targets [][]float64
+}
+
+// minRest bounds what a shared token keeps of its probability, so that a
+// context in which the base is sure of a continuation asks a finite logit.
+const minRest = 1e-3
+
+// sharedRowsOf lists the shared tokens that new tokens begin with.
+func (s *Session) sharedRowsOf(st *calStream) *sharedRows {
+	newOf := map[int]int{}
+	for _, a := range s.anchors {
+		newOf[a.Old] = a.New
+	}
+	sr := &sharedRows{index: map[int]int{}}
+	seen := map[[2]int]bool{}
+	for _, t := range s.targets {
+		if len(t.Pieces) < 2 {
+			continue
+		}
+		o, q := t.Pieces[0].ID, t.Pieces[1].ID
+		nid, shared := newOf[o]
+		if !shared || !s.alignment.Kind[nid].Copied() {
+			continue
+		}
+		r, ok := sr.index[o]
+		if !ok {
+			r = len(sr.old)
+			sr.index[o] = r
+			sr.old, sr.newID, sr.next = append(sr.old, o), append(sr.newID, nid), append(sr.next, nil)
+		}
+		if !seen[[2]int{o, q}] {
+			seen[[2]int{o, q}] = true
+			sr.next[r] = append(sr.next[r], q)
+		}
+	}
+	sr.rate = sr.joinRates(st)
+	sr.states, sr.targets = make([][]float32, len(sr.old)), make([][]float64, len(sr.old))
+	st.after = make([]bool, len(st.ids))
+	for i, id := range st.ids {
+		if _, ok := sr.index[id]; ok && !st.inner[i] {
+			st.after[i] = true
+		}
+	}
+	return sr
+}
+
+// joinRates estimates r_oq on the stream: the times o and q stand in one
+// new token over the times they stand one after the other at all, with
+// half a join and half a split added, so that a pair the text never shows
+// counts as joined half the time.
+func (sr *sharedRows) joinRates(st *calStream) [][]float64 {
+	type pair [2]int
+	joined, split := map[pair]float64{}, map[pair]float64{}
+	for _, oc := range st.occ {
+		if oc.pieces >= 2 {
+			joined[pair{st.ids[oc.start], st.ids[oc.start+1]}]++
+		}
+	}
+	for i := 0; i+1 < len(st.ids); i++ {
+		if !st.inner[i] && !st.inner[i+1] {
+			split[pair{st.ids[i], st.ids[i+1]}]++
+		}
+	}
+	rates := make([][]float64, len(sr.old))
+	for r, o := range sr.old {
+		for _, q := range sr.next[r] {
+			j, s := joined[pair{o, q}], split[pair{o, q}]
+			rates[r] = append(rates[r], (j+0.5)/(j+s+1))
+		}
+	}
+	return rates
+}
+
+// collect adds the samples of a window: state j predicts a first piece o
+// at stream position g = start+j+1, and state j+1, which has read it,
+// gives the probabilities of what follows. The window holds the NLL of
+// position g's successor (runWindow computes it where st.after is set).
+func (sr *sharedRows) collect(w *calWindow, st *calStream, head blas32.General, maxOcc int) {
+	end := w.start + w.states.Rows
+	for j := 0; j+1 < w.states.Rows; j++ {
+		g := w.start + j + 1
+		if !st.after[g] || g+1 >= end {
+			continue
+		}
+		r := sr.index[st.ids[g]]
+		if len(sr.targets[r]) >= maxOcc {
+			continue
+		}
+		logZ := dotRow(w.states, j+1, head, st.ids[g+1]) + w.nll[j+1]
+		rest := 1.0
+		for k, q := range sr.next[r] {
+			rest -= sr.rate[r][k] * math.Exp(dotRow(w.states, j+1, head, q)-logZ)
+		}
+		y := dotRow(w.states, j, head, st.ids[g]) + math.Log(max(rest, minRest))
+		sr.states[r] = appendState(sr.states[r], w.states, j, head.Cols)
+		sr.targets[r] = append(sr.targets[r], y)
+	}
+}
+
+// fit fits every shared row with samples from its base row, as fitRows
+// does new rows, and returns the corrections in new id order.
+func (sr *sharedRows) fit(ctx context.Context, f *calibrate.Fitter, base blas32.General) ([]heuristics.Correction, error) {
+	var todo []int
+	for r := range sr.old {
+		if len(sr.targets[r]) > 0 {
+			todo = append(todo, r)
+		}
+	}
+	out := make([]heuristics.Correction, len(todo))
+	err := parallelRows(ctx, len(todo), func(k int) error {
+		r := todo[k]
+		prior := base.Data[sr.old[r]*base.Stride : sr.old[r]*base.Stride+base.Cols]
+		fitted := make([]float32, base.Cols)
+		states := blas32.General{Rows: len(sr.targets[r]), Cols: base.Cols, Stride: base.Cols, Data: sr.states[r]}
+		if err := f.Fit(fitted, prior, states, sr.targets[r]); err != nil {
+			return err
+		}
+		for j := range fitted {
+			fitted[j] -= prior[j]
+		}
+		out[k] = heuristics.Correction{ID: sr.newID[r], Delta: fitted}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b heuristics.Correction) int { return a.ID - b.ID })
+	return out, nil
+}
+
+// parallelRows calls fn for 0 ≤ k < n on all cores, k strided over the
+// workers, and returns the errors joined.
+func parallelRows(ctx context.Context, n int, fn func(k int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), max(n, 1))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := w; k < n; k += workers {
+				if err := ctx.Err(); err != nil {
+					errs[w] = err
+					return
+				}
+				if err := fn(k); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// fitShared sets rm's corrections of shared rows, when the samples have
+// them.
+func fitShared(ctx context.Context, f *calibrate.Fitter, rm *heuristics.Map, base blas32.General, cs *calSamples, rep *CalibrationReport) error {
+	if cs.shared == nil {
+		return nil
+	}
+	var err error
+	if rm.Corrections, err = cs.shared.fit(ctx, f, base); err != nil {
+		return fmt.Errorf("transplant: calibration: shared rows: %w", err)
+	}
+	rep.Shared = len(rm.Corrections)
+	return nil
+}

@@ -1,0 +1,154 @@
+package transplant
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/transplant-dev/transplant/heuristics"
+)
+
+// The targets of shared rows, recomputed from the base's full logits over
+// the first window: the logit of the shared token, plus the log of what
+// the base leaves it after reading it once the continuations into new
+// tokens are taken away.
+func TestSharedRowTargets(t *testing.T) {
+	s, text := openExample(t)
+	m, err := s.baseForward()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ht, _ := s.table(heuristics.OutputHead)
+	head, err := s.readBase(ht, &scratch{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head = realRows(head, ht)
+	st := s.calStreamOf(text, m.Config().BOS)
+	sr := s.sharedRowsOf(st)
+	sp := st.fixedSpans(min(m.Context(), 256))[0]
+	w, err := runWindow(m, st, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr.collect(w, st, head, 1<<30)
+	v := m.Config().VocabSize
+	ids := st.ids[sp.start:sp.end]
+	logits := make([]float32, len(ids)*v)
+	if err := m.Logits(logits, ids); err != nil {
+		t.Fatal(err)
+	}
+	row := func(j int) []float32 { return logits[j*v : (j+1)*v] }
+	seen := make([]int, len(sr.old))
+	checked := 0
+	for j := 0; j+1 < len(ids)-1; j++ {
+		g := sp.start + j + 1
+		r, ok := sr.index[st.ids[g]]
+		if !ok || st.inner[g] {
+			continue
+		}
+		z := logSumExp64(row(j + 1))
+		rest := 1.0
+		for k, q := range sr.next[r] {
+			rest -= sr.rate[r][k] * math.Exp(float64(row(j + 1)[q])-z)
+		}
+		want := float64(row(j)[st.ids[g]]) + math.Log(max(rest, minRest))
+		got := sr.targets[r][seen[r]]
+		seen[r]++
+		if math.Abs(got-want) > 1e-3*math.Max(1, math.Abs(want)) {
+			t.Fatalf("position %d (old id %d): target %g, the base's logits give %g", g, st.ids[g], got, want)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no shared row sampled in the first window")
+	}
+}
+
+// Join rates count, on a stream made by hand, the pairs inside new tokens
+// against the pairs of whole tokens side by side, with half of each added.
+func TestJoinRates(t *testing.T) {
+	// Old ids: 5 and 6 make a new token twice and stand apart once; 5 and
+	// 7 make one once and never stand apart; 5 and 8 are never seen.
+	st := &calStream{ids: []int{5, 6, 1, 5, 6, 5, 6, 9, 5, 7, 4}}
+	st.occ = []calOccurrence{{row: 0, start: 0, pieces: 2}, {row: 0, start: 5, pieces: 2}, {row: 1, start: 8, pieces: 2}}
+	st.inner = make([]bool, len(st.ids))
+	for _, o := range st.occ {
+		st.inner[o.start+1] = true
+	}
+	sr := &sharedRows{old: []int{5}, next: [][]int{{6, 7, 8}}}
+	got := sr.joinRates(st)[0]
+	want := []float64{(2 + 0.5) / (2 + 1 + 1), (1 + 0.5) / (1 + 0 + 1), 0.5}
+	for k := range want {
+		if math.Abs(got[k]-want[k]) > 1e-12 {
+			t.Errorf("rate of 5 then %d: %g, want %g", sr.next[0][k], got[k], want[k])
+		}
+	}
+}
+
+// The corrections reach the new table whichever way it is made; shared
+// rows stay as they are by default when the new vocabulary drops old
+// tokens (the example's does), and always with SharedNever.
+func TestSharedCorrectionsApplied(t *testing.T) {
+	ctx := context.Background()
+	s, text := openExample(t)
+	b, err := s.Build(ctx, Choice{Input: heuristics.Mean{}}, BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prior := b.table(heuristics.OutputHead).Map
+	c, err := s.Calibrate(ctx, text, CalibrationOptions{Shared: SharedAlways})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fitted, _, err := c.Fit(ctx, prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ht, _ := s.table(heuristics.OutputHead)
+	base, err := s.readBase(ht, &scratch{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := s.assemble(ctx, ht, fitted, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := s.stream(ht, fitted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cr := range fitted.Corrections {
+		old := s.alignment.Source[cr.ID]
+		got := make([]float32, ht.Cols)
+		if err := streamed.Fill(cr.ID, cr.ID+1, got); err != nil {
+			t.Fatal(err)
+		}
+		for j, d := range cr.Delta {
+			want := base.Data[old*base.Stride+j] + d
+			if rowOf(fresh, cr.ID)[j] != want || got[j] != want {
+				t.Fatalf("new id %d, column %d: assembled %g, streamed %g, want base + delta %g", cr.ID, j, rowOf(fresh, cr.ID)[j], got[j], want)
+			}
+		}
+	}
+
+	if len(fitted.Corrections) == 0 {
+		t.Fatal("SharedAlways: no correction")
+	}
+	if s.alignment.Report.OldUnused == 0 {
+		t.Fatal("the example's new vocabulary keeps every old token")
+	}
+	for _, mode := range []SharedRows{SharedWhenExtending, SharedNever} {
+		c, err = s.Calibrate(ctx, text, CalibrationOptions{Shared: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, rep, err := c.Fit(ctx, prior)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(kept.Corrections) != 0 || rep.Shared != 0 {
+			t.Errorf("mode %d: %d corrections, report %d", mode, len(kept.Corrections), rep.Shared)
+		}
+	}
+}
