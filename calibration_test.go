@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/transplant-dev/transplant/heuristics"
@@ -29,21 +30,43 @@ func openExample(t *testing.T) (*Session, []byte) {
 	return s, text[:16000]
 }
 
+// calibrateMean calibrates on text, for the head map of mean rows it
+// returns.
+func calibrateMean(t *testing.T, s *Session, text []byte, o CalibrationOptions) (*heuristics.Map, *Calibration) {
+	t.Helper()
+	ctx := context.Background()
+	b, err := s.Build(ctx, Choice{Input: heuristics.Mean{}}, BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Calibrate(ctx, text, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.table(heuristics.OutputHead).Map, c
+}
+
+// headTable is the session's base head, old rows only when real.
+func headTable(t *testing.T, s *Session, real bool) (Table, blas32.General) {
+	t.Helper()
+	ht, _ := s.table(heuristics.OutputHead)
+	head, err := s.readBase(ht, &scratch{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if real {
+		head = realRows(head, ht)
+	}
+	return ht, head
+}
+
 // Each fitted row minimizes the objective package calibrate documents on
 // the samples the base gave: its gradient vanishes there. Rows of tokens
 // the text lacks keep their prior.
 func TestCalibrationFitsTheBaseSamples(t *testing.T) {
 	ctx := context.Background()
 	s, text := openExample(t)
-	b, err := s.Build(ctx, Choice{Input: heuristics.Mean{}}, BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prior := b.table(heuristics.OutputHead).Map
-	c, err := s.Calibrate(ctx, text, CalibrationOptions{Shared: SharedAlways})
-	if err != nil {
-		t.Fatal(err)
-	}
+	prior, c := calibrateMean(t, s, text, CalibrationOptions{Shared: SharedAlways})
 	fitted, rep, err := c.Fit(ctx, prior)
 	if err != nil {
 		t.Fatal(err)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"math"
 	"testing"
-
-	"github.com/transplant-dev/transplant/heuristics"
 )
 
 // The targets of shared rows, recomputed from the base's full logits over
@@ -18,12 +16,7 @@ func TestSharedRowTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ht, _ := s.table(heuristics.OutputHead)
-	head, err := s.readBase(ht, &scratch{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	head = realRows(head, ht)
+	_, head := headTable(t, s, true)
 	st := s.calStreamOf(text, m.Config().BOS)
 	sr := s.sharedRowsOf(st)
 	sp := st.fixedSpans(min(m.Context(), 256))[0]
@@ -92,24 +85,12 @@ func TestJoinRates(t *testing.T) {
 func TestSharedCorrectionsApplied(t *testing.T) {
 	ctx := context.Background()
 	s, text := openExample(t)
-	b, err := s.Build(ctx, Choice{Input: heuristics.Mean{}}, BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prior := b.table(heuristics.OutputHead).Map
-	c, err := s.Calibrate(ctx, text, CalibrationOptions{Shared: SharedAlways})
-	if err != nil {
-		t.Fatal(err)
-	}
+	prior, c := calibrateMean(t, s, text, CalibrationOptions{Shared: SharedAlways})
 	fitted, _, err := c.Fit(ctx, prior)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ht, _ := s.table(heuristics.OutputHead)
-	base, err := s.readBase(ht, &scratch{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ht, base := headTable(t, s, false)
 	fresh, err := s.assemble(ctx, ht, fitted, base)
 	if err != nil {
 		t.Fatal(err)
@@ -139,10 +120,7 @@ func TestSharedCorrectionsApplied(t *testing.T) {
 		t.Fatal("the example's new vocabulary keeps every old token")
 	}
 	for _, mode := range []SharedRows{SharedWhenExtending, SharedNever} {
-		c, err = s.Calibrate(ctx, text, CalibrationOptions{Shared: mode})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, c := calibrateMean(t, s, text, CalibrationOptions{Shared: mode})
 		kept, rep, err := c.Fit(ctx, prior)
 		if err != nil {
 			t.Fatal(err)

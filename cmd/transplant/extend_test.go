@@ -11,14 +11,28 @@ import (
 	"github.com/transplant-dev/transplant/tokenizer"
 )
 
+// exampleCorpus writes the first 40,000 bytes of the example's text as a
+// corpus in a temporary directory, and returns the directory, the corpus
+// and the whole text.
+func exampleCorpus(t *testing.T) (dir, corpus string, text []byte) {
+	t.Helper()
+	dir = t.TempDir()
+	text, err := os.ReadFile("../../testdata/example/heldout.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus = filepath.Join(dir, "corpus.txt")
+	if err := os.WriteFile(corpus, text[:40000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, corpus, text
+}
+
 // extend on the bundled example: tokens learned on its own held-out text,
 // appended after the old ids, the model written with them, and the text
 // cut into fewer tokens.
 func TestExtend(t *testing.T) {
-	dir := t.TempDir()
-	text, _ := os.ReadFile("../../testdata/example/heldout.txt")
-	corpus := filepath.Join(dir, "corpus.txt")
-	os.WriteFile(corpus, text[:40000], 0o644)
+	dir, corpus, text := exampleCorpus(t)
 	heldout := filepath.Join(dir, "heldout.txt")
 	os.WriteFile(heldout, text[40000:44000], 0o644)
 	out := filepath.Join(dir, "out")
@@ -136,10 +150,7 @@ func TestExtendBadInput(t *testing.T) {
 // new tokens begin with (the new vocabulary keeps every old token): such
 // rows move, every other shared row stays the base's.
 func TestExtendCalibratesSharedRows(t *testing.T) {
-	dir := t.TempDir()
-	text, _ := os.ReadFile("../../testdata/example/heldout.txt")
-	corpus := filepath.Join(dir, "corpus.txt")
-	os.WriteFile(corpus, text[:40000], 0o644)
+	dir, corpus, _ := exampleCorpus(t)
 	out := filepath.Join(dir, "out")
 	if _, err := runCLI(t, "extend", "--base", exampleBase, "--corpus", corpus, "--add", "100", "--out", out,
 		"--method", "mean", "--calibrate-head", "--calibration-text", corpus, "-q"); err != nil {
