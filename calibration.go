@@ -136,6 +136,10 @@ func (r *CalibrationReport) warn() {
 // HowCalibrated is how the run report counts fitted head rows.
 const HowCalibrated = "calibrated"
 
+// HowCopiedCalibrated is how it counts head rows of shared tokens copied
+// and then fitted again (CalibrationOptions.Shared).
+const HowCopiedCalibrated = "copied, calibrated"
+
 // Names of the per-row measures of a calibrated map, which the token
 // report and --explain show.
 const (

@@ -99,6 +99,10 @@ func TestSharedCorrectionsApplied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rows := s.tokenRows(BuiltTable{Table: ht, Map: fitted}, func(id int) bool { return id == fitted.Corrections[0].ID })
+	if len(rows) != 1 || rows[0].How != HowCopiedCalibrated || rows[0].From == nil {
+		t.Errorf("token report of a corrected row: %+v", rows)
+	}
 	for _, cr := range fitted.Corrections {
 		old := s.alignment.Source[cr.ID]
 		got := make([]float32, ht.Cols)

@@ -15,8 +15,9 @@ type TokenRow struct {
 	ID    int             `json:"id"`
 	Token string          `json:"token"`
 	Table heuristics.Role `json:"table"`
-	// How is "copied", "padding", or how the method made the row
-	// ("subword", "mean (no pieces)", "omp (stopped by k)").
+	// How is "copied", "copied, calibrated" (HowCopiedCalibrated),
+	// "padding", or how the method made the row ("subword", "mean (no
+	// pieces)", "omp (stopped by k)").
 	How string `json:"how"`
 	// From is the old token a copied row comes from.
 	From *OldToken `json:"from,omitempty"`
@@ -91,6 +92,10 @@ func (s *Session) tokenRows(bt BuiltTable, want func(id int) bool) []TokenRow {
 	for i, r := range bt.Map.Rows {
 		mapRow[r.ID] = i
 	}
+	corrected := map[int]bool{}
+	for _, c := range bt.Map.Corrections {
+		corrected[c.ID] = true
+	}
 	var rows []TokenRow
 	for id := range a.Rows {
 		if !want(id) {
@@ -101,6 +106,9 @@ func (s *Session) tokenRows(bt BuiltTable, want func(id int) bool) []TokenRow {
 		switch {
 		case k.Copied():
 			r.How = "copied"
+			if corrected[id] {
+				r.How = HowCopiedCalibrated
+			}
 			r.From = &OldToken{ID: a.Source[id], Token: spelling(s.oldTok, a.Source[id])}
 		case k == align.Padding:
 			r.How = "padding"

@@ -147,7 +147,10 @@ func (s *Session) newTables(ctx context.Context, b *Built, rep *Report, opts Wri
 
 func (s *Session) tableReport(bt BuiltTable, dtype safetensors.Dtype) TableReport {
 	counts := bt.Map.Counts()
-	counts["copied"] = s.alignment.Report.Shared
+	counts["copied"] = s.alignment.Report.Shared - len(bt.Map.Corrections)
+	if n := len(bt.Map.Corrections); n > 0 {
+		counts[HowCopiedCalibrated] = n
+	}
 	if n := s.alignment.Report.Kinds[align.Padding.String()]; n > 0 {
 		counts["padding"] = n
 	}

@@ -162,9 +162,15 @@ func TestExtendCalibratesSharedRows(t *testing.T) {
 	}
 	var rep struct {
 		Calibration struct{ Shared int } `json:"calibration"`
+		Tables      []struct {
+			Counts map[string]int `json:"counts"`
+		} `json:"tables"`
 	}
 	if err := json.Unmarshal(data, &rep); err != nil || rep.Calibration.Shared == 0 {
 		t.Fatalf("calibration %+v (%v): no shared row fitted", rep.Calibration, err)
+	}
+	if n := rep.Tables[1].Counts["copied, calibrated"]; n != rep.Calibration.Shared || rep.Tables[1].Counts["copied"]+n != 32000 {
+		t.Errorf("head counts %v, %d shared rows fitted", rep.Tables[1].Counts, rep.Calibration.Shared)
 	}
 	first := map[int]bool{}
 	var learned struct {
