@@ -222,3 +222,31 @@ func TestExtendCalibratesSharedRows(t *testing.T) {
 		t.Errorf("%d head rows moved, the report says %d were fitted", moved, rep.Calibration.Shared)
 	}
 }
+
+// A calibrated recipe onto an extended tokenizer refits the shared rows
+// at apply as the run did: applied to its own base it writes the same
+// model, byte for byte.
+func TestExtendedRecipeRecalibrates(t *testing.T) {
+	dir, corpus, _ := exampleCorpus(t)
+	ext := filepath.Join(dir, "ext")
+	if _, err := runCLI(t, "extend", "--base", exampleBase, "--corpus", corpus, "--add", "100", "--method", "mean", "--out", ext, "-q"); err != nil {
+		t.Fatal(err)
+	}
+	recipe, direct, applied := filepath.Join(dir, "r.recipe"), filepath.Join(dir, "direct"), filepath.Join(dir, "applied")
+	if _, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", ext, "--method", "mean", "--calibrate-head",
+		"--calibration-text", corpus, "--save-recipe", recipe, "--out", direct, "-q"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCLI(t, "apply", "--recipe", recipe, "--base", exampleBase, "--calibration-text", corpus, "--out", applied, "-q"); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(direct, "model.safetensors"))
+	b, _ := os.ReadFile(filepath.Join(applied, "model.safetensors"))
+	if len(a) == 0 || string(a) != string(b) {
+		t.Error("apply of the recipe wrote another model than the run")
+	}
+	data, _ := os.ReadFile(filepath.Join(applied, "transplant.json"))
+	if !strings.Contains(string(data), `"copied, calibrated"`) {
+		t.Error("apply fitted no shared row again")
+	}
+}
