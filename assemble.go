@@ -118,7 +118,7 @@ func (r tensorRows) ReadRows(dst []float32, start, end int) error {
 
 // checkMap refuses a map that does not build exactly the rows the
 // alignment leaves to build, in ascending id order, or whose corrections
-// are not of copied rows cols wide (cols < 0: any width).
+// are not of copied rows, in ascending id order, cols wide.
 func (s *Session) checkMap(rm *heuristics.Map, cols int) error {
 	if len(rm.Rows) != len(s.targets) {
 		return fmt.Errorf("%w: %d rows for %d new tokens", heuristics.ErrMap, len(rm.Rows), len(s.targets))
@@ -135,7 +135,7 @@ func (s *Session) checkMap(rm *heuristics.Map, cols int) error {
 			return fmt.Errorf("%w: correction of new id %d, which is not a copied row", heuristics.ErrMap, c.ID)
 		case i > 0 && c.ID <= rm.Corrections[i-1].ID:
 			return fmt.Errorf("%w: corrections out of order at new id %d", heuristics.ErrMap, c.ID)
-		case cols >= 0 && len(c.Delta) != cols:
+		case len(c.Delta) != cols:
 			return fmt.Errorf("%w: correction of new id %d has %d columns, not %d", heuristics.ErrMap, c.ID, len(c.Delta), cols)
 		}
 	}
