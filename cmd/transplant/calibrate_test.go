@@ -148,3 +148,40 @@ func TestCalibrateToDonor(t *testing.T) {
 		t.Errorf("a refused recipe left a file: %v", err)
 	}
 }
+
+// --calibrate-shared: the example's swap fits shared rows again only when
+// asked (always), with auto too; a bad value names the flag.
+func TestCalibrateShared(t *testing.T) {
+	dir := t.TempDir()
+	text := calibrationText(t, dir, 12000)
+	for _, tc := range []struct {
+		args   []string
+		shared bool
+	}{
+		{[]string{"--method", "mean", "--calibrate-head"}, false},
+		{[]string{"--method", "mean", "--calibrate-head", "--calibrate-shared", "never"}, false},
+		{[]string{"--method", "mean", "--calibrate-head", "--calibrate-shared", "always"}, true},
+		{[]string{"--calibrate-head", "--calibrate-shared", "always"}, true}, // auto
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		args := append([]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--calibration-text", text, "--out", out, "--json", "-q"}, tc.args...)
+		stdout, err := runCLI(t, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		var rep struct {
+			Calibration struct{ Shared int } `json:"calibration"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if got := rep.Calibration.Shared > 0; got != tc.shared {
+			t.Errorf("%v: %d shared rows fitted", tc.args, rep.Calibration.Shared)
+		}
+	}
+	_, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--calibrate-head",
+		"--calibration-text", text, "--calibrate-shared", "sometimes", "--out", filepath.Join(dir, "bad"), "-q")
+	if err == nil || !strings.Contains(err.Error(), "--calibrate-shared") {
+		t.Errorf("bad --calibrate-shared: %v", err)
+	}
+}
