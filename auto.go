@@ -30,10 +30,10 @@ type AutoOptions struct {
 	MaxBytes int
 	// Params are the candidates' knobs.
 	Params MethodParams
-	// Shared is when calibrated candidates fit shared rows again
-	// (CalibrationOptions.Shared).
-	Shared SharedRows
-	Seed   uint64
+	// KeepShared keeps the base's head rows of shared tokens in
+	// calibrated candidates (CalibrationOptions.KeepShared).
+	KeepShared bool
+	Seed       uint64
 	// Progress hears about each candidate's scoring.
 	Progress func(stage string, done, total int64)
 }
@@ -223,7 +223,7 @@ type autoScorer struct {
 // calibrated candidates. A model with no head of its own to fit, or a text
 // without new tokens, is not an error: auto then tries none.
 func (a *autoScorer) calibrate(ctx context.Context, fit []byte) error {
-	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName, Shared: a.o.Shared})
+	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName, KeepShared: a.o.KeepShared})
 	if err != nil {
 		return fmt.Errorf("transplant: auto: %w", err)
 	}

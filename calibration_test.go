@@ -66,7 +66,7 @@ func headTable(t *testing.T, s *Session, real bool) (Table, blas32.General) {
 func TestCalibrationFitsTheBaseSamples(t *testing.T) {
 	ctx := context.Background()
 	s, text := openExample(t)
-	prior, c := calibrateMean(t, s, text, CalibrationOptions{Shared: SharedAlways})
+	prior, c := calibrateMean(t, s, text, CalibrationOptions{})
 	fitted, rep, err := c.Fit(ctx, prior)
 	if err != nil {
 		t.Fatal(err)

@@ -149,19 +149,19 @@ func TestCalibrateToDonor(t *testing.T) {
 	}
 }
 
-// --calibrate-shared: the example's swap fits shared rows again only when
-// asked (always), with auto too; a bad value names the flag.
-func TestCalibrateShared(t *testing.T) {
+// Calibration fits shared rows again by default, with auto too, and
+// --keep-shared-rows keeps them.
+func TestKeepSharedRows(t *testing.T) {
 	dir := t.TempDir()
 	text := calibrationText(t, dir, 12000)
 	for _, tc := range []struct {
 		args   []string
 		shared bool
 	}{
-		{[]string{"--method", "mean", "--calibrate-head"}, false},
-		{[]string{"--method", "mean", "--calibrate-head", "--calibrate-shared", "never"}, false},
-		{[]string{"--method", "mean", "--calibrate-head", "--calibrate-shared", "always"}, true},
-		{[]string{"--calibrate-head", "--calibrate-shared", "always"}, true}, // auto
+		{[]string{"--method", "mean", "--calibrate-head"}, true},
+		{[]string{"--method", "mean", "--calibrate-head", "--keep-shared-rows"}, false},
+		{[]string{"--calibrate-head"}, true}, // auto
+		{[]string{"--calibrate-head", "--keep-shared-rows"}, false},
 	} {
 		out := filepath.Join(t.TempDir(), "out")
 		args := append([]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--calibration-text", text, "--out", out, "--json", "-q"}, tc.args...)
@@ -178,10 +178,5 @@ func TestCalibrateShared(t *testing.T) {
 		if got := rep.Calibration.Shared > 0; got != tc.shared {
 			t.Errorf("%v: %d shared rows fitted", tc.args, rep.Calibration.Shared)
 		}
-	}
-	_, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--calibrate-head",
-		"--calibration-text", text, "--calibrate-shared", "sometimes", "--out", filepath.Join(dir, "bad"), "-q")
-	if err == nil || !strings.Contains(err.Error(), "--calibrate-shared") {
-		t.Errorf("bad --calibrate-shared: %v", err)
 	}
 }

@@ -147,8 +147,8 @@ func TestExtendBadInput(t *testing.T) {
 }
 
 // A calibrated extension fits again the head rows of the shared tokens its
-// new tokens begin with (the new vocabulary keeps every old token): such
-// rows move, every other shared row stays the base's.
+// new tokens begin with: such rows move, every other shared row stays the
+// base's.
 func TestExtendCalibratesSharedRows(t *testing.T) {
 	dir, corpus, _ := exampleCorpus(t)
 	out := filepath.Join(dir, "out")

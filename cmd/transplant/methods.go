@@ -26,7 +26,7 @@ type methodFlags struct {
 	calibration          string
 	calibrateHead        bool
 	calibrateToDonor     bool
-	calibrateShared      string
+	keepShared           bool
 	calibrationText      []byte // read once
 	params               transplant.MethodParams
 }
@@ -42,7 +42,7 @@ func (f *methodFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.calibration, "calibration-text", "", "UTF-8 text for auto to score candidate methods on and for --calibrate-head (keep it apart from any text you judge the result on)")
 	fl.BoolVar(&f.calibrateHead, "calibrate-head", false, "fit the new tokens' head rows to the base model on --calibration-text, its first MiB (auto decides this itself unless given)")
 	fl.BoolVar(&f.calibrateToDonor, "calibrate-to-donor", false, "--calibrate-head, fitting the rows to the donor model's predictions at every position of the text as well (needs --donor; not for --save-recipe)")
-	fl.StringVar(&f.calibrateShared, "calibrate-shared", transplant.SharedWhenExtending.String(), "when a calibration fits again the head rows of old tokens that new tokens begin with: extending (when the new vocabulary keeps every old token), always, never")
+	fl.BoolVar(&f.keepShared, "keep-shared-rows", false, "calibration: keep the base's head rows of old tokens that new tokens begin with (by default they are fitted again so as not to count the new tokens' probability twice)")
 	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
 	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
 	fl.IntVar(&p.K, "k", 0, fmt.Sprintf("neighbours for knn (default %d) and hybrid (default %d), anchors per token for omp (default %d)", heuristics.DefaultKNNK, heuristics.DefaultHybrid().K, omp.DefaultK))
@@ -106,11 +106,7 @@ func (f *methodFlags) resolveAuto(ctx context.Context, s *transplant.Session, se
 	if err := f.checkCalibration(); err != nil {
 		return transplant.Choice{}, nil, err
 	}
-	shared, err := f.sharedRows()
-	if err != nil {
-		return transplant.Choice{}, nil, err
-	}
-	o := transplant.AutoOptions{Params: f.params, Seed: seed, Shared: shared}
+	o := transplant.AutoOptions{Params: f.params, Seed: seed, KeepShared: f.keepShared}
 	if f.calibration != "" {
 		text, err := f.text()
 		if err != nil {
@@ -152,15 +148,6 @@ func (f *methodFlags) text() ([]byte, error) {
 	return f.calibrationText, nil
 }
 
-// sharedRows reads --calibrate-shared.
-func (f *methodFlags) sharedRows() (transplant.SharedRows, error) {
-	m, err := transplant.ParseSharedRows(f.calibrateShared)
-	if err != nil {
-		return m, fmt.Errorf("--calibrate-shared: %w", err)
-	}
-	return m, nil
-}
-
 // buildOptions gives bo the calibration text when c calibrates the head.
 func (f *methodFlags) buildOptions(bo *transplant.BuildOptions, c transplant.Choice) error {
 	if !c.CalibrateHead {
@@ -172,8 +159,8 @@ func (f *methodFlags) buildOptions(bo *transplant.BuildOptions, c transplant.Cho
 	}
 	bo.CalibrationText = text
 	bo.Calibration.TextName = filepath.Base(f.calibration)
-	bo.Calibration.Shared, err = f.sharedRows()
-	return err
+	bo.Calibration.KeepShared = f.keepShared
+	return nil
 }
 
 // choice returns the methods the flags name for the input embedding and
