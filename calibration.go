@@ -41,13 +41,15 @@ var (
 type CalibrationOptions struct {
 	// TextName names the text in the report.
 	TextName string
-	// MaxOccurrences caps the contexts one token is fitted on; 0 means 128.
+	// MaxOccurrences caps the contexts one token is fitted on; 0 means
+	// 128, or 512 when extending (see Session.extending).
 	MaxOccurrences int
 	// StayContexts is how many contexts, spread evenly over the text,
 	// hold every fitted logit where the prior put it; 0 means 256.
 	StayContexts int
 	// Ridge is λ as a multiple of the mean squared norm of the stay
-	// contexts; 0 means DefaultCalibrationRidge.
+	// contexts; 0 means DefaultCalibrationRidge, or
+	// DefaultExtensionRidge when extending.
 	Ridge float64
 	// Window is the length of the windows the base reads the text in; 0
 	// means the base's context, at most 256.
@@ -81,6 +83,18 @@ type CalibrationOptions struct {
 // closer to their prior.
 const DefaultCalibrationRidge = 3.0
 
+// DefaultExtensionRidge is λ when the new vocabulary extends the old one.
+// An extension's rows are fitted on the contexts where their first piece
+// stands alone as well (see firstPieces), which tell them apart from their
+// prior far better than stay contexts do, and its calibration text is
+// usually the corpus its tokens were learned on, so that every row has
+// samples. Extending the shared model A by 2,000 tokens learned on its
+// calibration text, these settings (with 512 contexts per row) against
+// the swap's (128, λ = 3, no first-piece contexts) score 1.0107 against
+// 1.0154 of A's bits per byte on held-out text, and gain a little on three
+// texts of other domains (1.0026/1.0030/1.0031 → 1.0025/1.0028/1.0029).
+const DefaultExtensionRidge = 0.3
+
 // DefaultCalibrationBytes is how much text calibration reads by default:
 // a forward pass of the base over it is the cost (about 30 s for 1 MB on
 // the 14M-parameter shared models with 2 cores; hours for 7B models, so
@@ -103,10 +117,13 @@ type CalibrationReport struct {
 	DonorContexts int `json:"donor_contexts,omitempty"`
 	// Shared counts the head rows of shared tokens fitted again because
 	// new tokens begin with them (see CalibrationOptions.KeepShared).
-	Shared  int     `json:"shared,omitempty"`
-	Kept    int     `json:"kept"`
-	Lambda  float64 `json:"lambda"`
-	Seconds float64 `json:"seconds"`
+	Shared int `json:"shared,omitempty"`
+	// FirstPieceContexts counts the samples new tokens got where their
+	// first piece stands alone (extensions only, see firstPieces).
+	FirstPieceContexts int     `json:"first_piece_contexts,omitempty"`
+	Kept               int     `json:"kept"`
+	Lambda             float64 `json:"lambda"`
+	Seconds            float64 `json:"seconds"`
 	// Warning says when the text held too few new tokens to fit much.
 	Warning string `json:"warning,omitempty"`
 }
@@ -363,7 +380,12 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, dono
 	}
 	st := s.calStreamOf(text, bos)
 	rep := &CalibrationReport{Tokens: st.tokens}
+	extending := s.extending()
 	width, maxOcc, nStay := head.Cols, or(o.MaxOccurrences, 128), or(o.StayContexts, 256)
+	ridge := or(o.Ridge, DefaultCalibrationRidge)
+	if extending {
+		maxOcc, ridge = or(o.MaxOccurrences, 512), or(o.Ridge, DefaultExtensionRidge)
+	}
 	step := max(1, len(st.ids)/nStay)
 	cs := &calSamples{states: make([][]float32, len(s.targets)), targets: make([][]float64, len(s.targets)),
 		stay: blas32.General{Cols: width, Stride: width}}
@@ -372,6 +394,10 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, dono
 	} else if !o.KeepShared {
 		cs.shared = s.sharedRowsOf(st)
 	}
+	var first *firstPieces
+	if donor == nil && extending {
+		first = s.firstPiecesOf(st, maxOcc)
+	}
 	next := 0 // the first occurrence not yet read
 	collect := func(w *calWindow) error {
 		if w.donor != nil {
@@ -379,6 +405,9 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, dono
 		}
 		if cs.shared != nil {
 			cs.shared.collect(w, st, head, maxOcc)
+		}
+		if first != nil {
+			first.collect(w, st, head)
 		}
 		end := w.start + w.states.Rows
 		for i := w.start; i < end && cs.stay.Rows < nStay && donor == nil; i++ { // the donor's contexts stand in
@@ -419,7 +448,9 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, dono
 	if err := runBase(ctx, spans, read, progressOf(o, collect)); err != nil {
 		return nil, nil, err
 	}
-	ridge := or(o.Ridge, DefaultCalibrationRidge)
+	if first != nil {
+		first.addTo(cs, rep)
+	}
 	if cs.donor != nil && cs.donor.samples > 0 {
 		rep.DonorContexts = cs.donor.samples
 		rep.Lambda = ridge * trace(cs.donor.gram, width) / float64(cs.donor.samples)
@@ -430,6 +461,13 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, dono
 	}
 	rep.Lambda = ridge * meanSquaredNorm(cs.stay)
 	return cs, rep, nil
+}
+
+// extending reports whether the new vocabulary keeps every old token: then
+// the new tokenizer cuts text as the old one does except where it joins
+// old pieces into new tokens.
+func (s *Session) extending() bool {
+	return s.alignment.Report.OldUnused == 0
 }
 
 // progressOf reports each window use is given to o.Progress.

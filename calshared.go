@@ -129,8 +129,8 @@ func (sr *sharedRows) collect(w *calWindow, st *calStream, head blas32.General, 
 		if !st.after[g] || g+1 >= end {
 			continue
 		}
-		r := sr.index[st.ids[g]]
-		if len(sr.targets[r]) >= maxOcc {
+		r, ok := sr.index[st.ids[g]] // st.after marks the first pieces of firstPieces too
+		if !ok || len(sr.targets[r]) >= maxOcc {
 			continue
 		}
 		logZ := dotRow(w.states, j+1, head, st.ids[g+1]) + w.nll[j+1]

@@ -148,7 +148,7 @@ func TestExtendBadInput(t *testing.T) {
 
 // A calibrated extension fits again the head rows of the shared tokens its
 // new tokens begin with: such rows move, every other shared row stays the
-// base's.
+// base's. Its new rows are fitted where their first piece stands alone too.
 func TestExtendCalibratesSharedRows(t *testing.T) {
 	dir, corpus, _ := exampleCorpus(t)
 	out := filepath.Join(dir, "out")
@@ -161,13 +161,16 @@ func TestExtendCalibratesSharedRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rep struct {
-		Calibration struct{ Shared int } `json:"calibration"`
-		Tables      []struct {
+		Calibration struct {
+			Shared             int
+			FirstPieceContexts int `json:"first_piece_contexts"`
+		} `json:"calibration"`
+		Tables []struct {
 			Counts map[string]int `json:"counts"`
 		} `json:"tables"`
 	}
-	if err := json.Unmarshal(data, &rep); err != nil || rep.Calibration.Shared == 0 {
-		t.Fatalf("calibration %+v (%v): no shared row fitted", rep.Calibration, err)
+	if err := json.Unmarshal(data, &rep); err != nil || rep.Calibration.Shared == 0 || rep.Calibration.FirstPieceContexts == 0 {
+		t.Fatalf("calibration %+v (%v): no shared row fitted, or no new row where its first piece stands alone", rep.Calibration, err)
 	}
 	if n := rep.Tables[1].Counts["copied, calibrated"]; n != rep.Calibration.Shared || rep.Tables[1].Counts["copied"]+n != 32000 {
 		t.Errorf("head counts %v, %d shared rows fitted", rep.Tables[1].Counts, rep.Calibration.Shared)

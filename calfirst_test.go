@@ -1,0 +1,75 @@
+package transplant
+
+import (
+	"math"
+	"testing"
+)
+
+// The first-piece samples of a window, recomputed from the base's full
+// logits: where a new token's first piece o stands and the token does not
+// occur, its target is o's logit plus the log-probability, after o, of
+// its second piece (at least log minRest).
+func TestFirstPieceTargets(t *testing.T) {
+	s, text := openExample(t)
+	m, err := s.baseForward()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, head := headTable(t, s, true)
+	st := s.calStreamOf(text, m.Config().BOS)
+	fp := s.firstPiecesOf(st, 1<<30)
+	sp := st.fixedSpans(min(m.Context(), 256))[0]
+	w, err := runWindow(m, st, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp.collect(w, st, head)
+	v := m.Config().VocabSize
+	ids := st.ids[sp.start:sp.end]
+	logits := make([]float32, len(ids)*v)
+	if err := m.Logits(logits, ids); err != nil {
+		t.Fatal(err)
+	}
+	row := func(j int) []float32 { return logits[j*v : (j+1)*v] }
+	starts := map[int]int{} // stream position → row of the new token starting there
+	for _, oc := range st.occ {
+		starts[oc.start] = oc.row
+	}
+	seen := make([]int, len(s.targets))
+	checked, skipped := 0, 0
+	for j := 0; j+1 < len(ids)-1; j++ {
+		g := sp.start + j + 1
+		if st.inner[g] {
+			continue
+		}
+		z := logSumExp64(row(j + 1))
+		for i, tg := range s.targets {
+			if len(tg.Pieces) < 2 || tg.Pieces[0].ID != st.ids[g] {
+				continue
+			}
+			if r, ok := starts[g]; ok && r == i {
+				skipped++
+				continue
+			}
+			rest := max(float64(row(j + 1)[tg.Pieces[1].ID])-z, math.Log(minRest))
+			want := float64(row(j)[st.ids[g]]) + rest
+			if seen[i] >= len(fp.targets[i]) {
+				t.Fatalf("position %d: new id %d has no sample", g, tg.NewID)
+			}
+			got := fp.targets[i][seen[i]]
+			seen[i]++
+			if math.Abs(got-want) > 1e-3*math.Max(1, math.Abs(want)) {
+				t.Fatalf("position %d, new id %d: target %g, the base's logits give %g", g, tg.NewID, got, want)
+			}
+			checked++
+		}
+	}
+	for i, n := range seen {
+		if n != len(fp.targets[i]) {
+			t.Fatalf("new id %d: %d samples, %d expected", s.targets[i].NewID, len(fp.targets[i]), n)
+		}
+	}
+	if checked == 0 || skipped == 0 {
+		t.Fatalf("first window: %d samples checked, %d occurrences skipped; the test needs both", checked, skipped)
+	}
+}
