@@ -2,6 +2,7 @@ package transplant
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -71,5 +72,25 @@ func TestFirstPieceTargets(t *testing.T) {
 	}
 	if checked == 0 || skipped == 0 {
 		t.Fatalf("first window: %d samples checked, %d occurrences skipped; the test needs both", checked, skipped)
+	}
+}
+
+// addTo weighs a row's own samples by occurrenceWeight: in least squares,
+// a sample scaled by √w counts as w copies of itself.
+func TestFirstPiecesWeighOccurrences(t *testing.T) {
+	cs := &calSamples{states: [][]float32{{1, 2}, nil}, targets: [][]float64{{3}, nil}}
+	fp := &firstPieces{states: [][]float32{{5, 6}, {7, 8}}, targets: [][]float64{{9}, {10}}}
+	var rep CalibrationReport
+	fp.addTo(cs, &rep)
+	w := math.Sqrt(occurrenceWeight)
+	wantStates := [][]float32{{float32(w), float32(2 * w), 5, 6}, {7, 8}}
+	wantTargets := [][]float64{{3 * w, 9}, {10}}
+	for i := range wantStates {
+		if !slices.Equal(cs.states[i], wantStates[i]) || !slices.Equal(cs.targets[i], wantTargets[i]) {
+			t.Errorf("row %d: states %v targets %v, want %v %v", i, cs.states[i], cs.targets[i], wantStates[i], wantTargets[i])
+		}
+	}
+	if rep.FirstPieceContexts != 2 {
+		t.Errorf("FirstPieceContexts %d, want 2", rep.FirstPieceContexts)
 	}
 }
