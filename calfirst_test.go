@@ -11,27 +11,10 @@ import (
 // occur, its target is o's logit plus the log-probability, after o, of
 // its second piece (at least log minRest).
 func TestFirstPieceTargets(t *testing.T) {
-	s, text := openExample(t)
-	m, err := s.baseForward()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, head := headTable(t, s, true)
-	st := s.calStreamOf(text, m.Config().BOS)
-	fp := s.firstPiecesOf(st, 1<<30)
-	sp := st.fixedSpans(min(m.Context(), 256))[0]
-	w, err := runWindow(m, st, sp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp.collect(w, st, head)
-	v := m.Config().VocabSize
-	ids := st.ids[sp.start:sp.end]
-	logits := make([]float32, len(ids)*v)
-	if err := m.Logits(logits, ids); err != nil {
-		t.Fatal(err)
-	}
-	row := func(j int) []float32 { return logits[j*v : (j+1)*v] }
+	var fp *firstPieces
+	bw := readFirstWindow(t, func(s *Session, st *calStream) { fp = s.firstPiecesOf(st, 1<<30) })
+	fp.collect(bw.w, bw.st, bw.head)
+	s, st, sp, ids, row := bw.s, bw.st, bw.span, bw.st.ids[bw.span.start:bw.span.end], bw.logits
 	starts := map[int]int{} // stream position → row of the new token starting there
 	for _, oc := range st.occ {
 		starts[oc.start] = oc.row

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"testing"
+
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // The targets of shared rows, recomputed from the base's full logits over
@@ -11,27 +13,10 @@ import (
 // the base leaves it after reading it once the continuations into new
 // tokens are taken away.
 func TestSharedRowTargets(t *testing.T) {
-	s, text := openExample(t)
-	m, err := s.baseForward()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, head := headTable(t, s, true)
-	st := s.calStreamOf(text, m.Config().BOS)
-	sr := s.sharedRowsOf(st)
-	sp := st.fixedSpans(min(m.Context(), 256))[0]
-	w, err := runWindow(m, st, sp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sr.collect(w, st, head, 1<<30)
-	v := m.Config().VocabSize
-	ids := st.ids[sp.start:sp.end]
-	logits := make([]float32, len(ids)*v)
-	if err := m.Logits(logits, ids); err != nil {
-		t.Fatal(err)
-	}
-	row := func(j int) []float32 { return logits[j*v : (j+1)*v] }
+	var sr *sharedRows
+	bw := readFirstWindow(t, func(s *Session, st *calStream) { sr = s.sharedRowsOf(st) })
+	sr.collect(bw.w, bw.st, bw.head, 1<<30)
+	st, sp, ids, row := bw.st, bw.span, bw.st.ids[bw.span.start:bw.span.end], bw.logits
 	seen := make([]int, len(sr.old))
 	checked := 0
 	for j := 0; j+1 < len(ids)-1; j++ {
@@ -142,4 +127,43 @@ func TestSharedCorrectionsApplied(t *testing.T) {
 	if len(kept.Corrections) != 0 || rep.Shared != 0 {
 		t.Errorf("KeepShared: %d corrections, report %d", len(kept.Corrections), rep.Shared)
 	}
+}
+
+// firstWindow is the example's calibration stream and the base's first
+// window over it: the states calibration reads, and the full logits to
+// check its samples against.
+type firstWindow struct {
+	s      *Session
+	st     *calStream
+	head   blas32.General
+	span   calSpan
+	w      *calWindow
+	logits func(j int) []float32 // at window position j
+}
+
+// readFirstWindow runs the base over the first window of the example's
+// calibration stream, after prepare has marked what the window must
+// compute.
+func readFirstWindow(t *testing.T, prepare func(*Session, *calStream)) firstWindow {
+	t.Helper()
+	s, text := openExample(t)
+	m, err := s.baseForward()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, head := headTable(t, s, true)
+	st := s.calStreamOf(text, m.Config().BOS)
+	prepare(s, st)
+	sp := st.fixedSpans(min(m.Context(), 256))[0]
+	w, err := runWindow(m, st, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := m.Config().VocabSize
+	logits := make([]float32, (sp.end-sp.start)*v)
+	if err := m.Logits(logits, st.ids[sp.start:sp.end]); err != nil {
+		t.Fatal(err)
+	}
+	return firstWindow{s: s, st: st, head: head, span: sp, w: w,
+		logits: func(j int) []float32 { return logits[j*v : (j+1)*v] }}
 }
