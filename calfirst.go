@@ -76,7 +76,7 @@ func (fp *firstPieces) collect(w *calWindow, st *calStream, head blas32.General)
 			continue
 		}
 		row, occurs := fp.occurs[g]
-		logZ := dotRow(w.states, j+1, head, st.ids[g+1]) + w.nll[j+1]
+		logZ := logZAfter(w, st, head, j)
 		first := dotRow(w.states, j, head, st.ids[g])
 		for _, n := range next {
 			if occurs && row == n.row || len(fp.targets[n.row]) >= fp.max {

@@ -133,7 +133,7 @@ func (sr *sharedRows) collect(w *calWindow, st *calStream, head blas32.General, 
 		if !ok || len(sr.targets[r]) >= maxOcc {
 			continue
 		}
-		logZ := dotRow(w.states, j+1, head, st.ids[g+1]) + w.nll[j+1]
+		logZ := logZAfter(w, st, head, j)
 		rest := 1.0
 		for k, q := range sr.next[r] {
 			rest -= sr.rate[r][k] * math.Exp(dotRow(w.states, j+1, head, q)-logZ)
@@ -142,6 +142,14 @@ func (sr *sharedRows) collect(w *calWindow, st *calStream, head blas32.General, 
 		sr.states[r] = appendState(sr.states[r], w.states, j, head.Cols)
 		sr.targets[r] = append(sr.targets[r], y)
 	}
+}
+
+// logZAfter is the base's log-normalizer at window state j+1, which has
+// read the first piece at stream position w.start+j+1: the logit of the
+// id that follows plus its NLL, which runWindow computes where st.after
+// is set.
+func logZAfter(w *calWindow, st *calStream, head blas32.General, j int) float64 {
+	return dotRow(w.states, j+1, head, st.ids[w.start+j+2]) + w.nll[j+1]
 }
 
 // fit fits every shared row with samples from its base row, as fitRows
