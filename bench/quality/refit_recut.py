@@ -33,7 +33,7 @@ sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, "..", "..", "scripts", "golden", "forward"))
 import reference  # noqa: E402
 from shared_loss import new_ids, read_marks  # noqa: E402
-from token_diff import read_ids  # noqa: E402
+from token_diff import read_text_ids  # noqa: E402
 
 
 def chosen(ids, marks, is_new, min_occ, min_recut):
@@ -74,10 +74,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    vocab = json.load(open(os.path.join(args.tokenizer, "tokenizer.json")))["model"]["vocab"]
+    vocab, ids = read_text_ids(args.tokenizer, args.ids)
     spell = {v: k for k, v in vocab.items()}
-    newline = next(vocab[s] for s in ("Ċ", "\n", "<0x0A>") if s in vocab)
-    ids = read_ids(args.ids, newline, 0)
     marks = read_marks(args.marks)
     if len(marks) != len(ids):
         sys.exit("%s: %d marks for %d ids" % (args.marks, len(marks), len(ids)))

@@ -34,7 +34,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, "..", "..", "scripts", "golden", "forward"))
 import reference  # noqa: E402
-from token_diff import read_ids  # noqa: E402
+from token_diff import read_text_ids  # noqa: E402
 
 # Distances (tokens since the last new input token) the excess is split by.
 BUCKETS = [(0, 0), (1, 1), (2, 7), (8, 31), (32, None)]
@@ -142,11 +142,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    vocab = json.load(open(os.path.join(args.tokenizer, "tokenizer.json")))["model"]["vocab"]
-    newline = args.newline
-    if newline < 0:
-        newline = next(vocab[s] for s in ("Ċ", "\n", "<0x0A>") if s in vocab)
-    ids = read_ids(args.ids, newline, 0)
+    vocab, ids = read_text_ids(args.tokenizer, args.ids, args.newline)
     is_new = new_ids(args.transplant, args.base)
     xs = scored(args.transplant, ids, is_new)
     rs = scored(args.reference, ids, is_new)

@@ -32,6 +32,15 @@ def read_ids(path, newline, limit):
     return ids[:limit] if limit else ids
 
 
+def read_text_ids(tokenizer, path, newline=-1, limit=0):
+    """The tokenizer's vocabulary and the ids of path, lines joined by
+    newline (the tokenizer's newline token when negative)."""
+    vocab = json.load(open(os.path.join(tokenizer, "tokenizer.json")))["model"]["vocab"]
+    if newline < 0:
+        newline = next(vocab[s] for s in ("Ċ", "\n", "<0x0A>") if s in vocab)
+    return vocab, read_ids(path, newline, limit)
+
+
 def window_nll(model, ids):
     """NLL of each id after the first of every window, and the targets."""
     cfg = json.load(open(os.path.join(model, "config.json")))
@@ -65,13 +74,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    tok = json.load(open(os.path.join(args.tokenizer, "tokenizer.json")))
-    vocab = tok["model"]["vocab"]
+    vocab, ids = read_text_ids(args.tokenizer, args.ids, args.newline, args.limit)
     spell = {v: k for k, v in vocab.items()}
-    newline = args.newline
-    if newline < 0:
-        newline = next(vocab[s] for s in ("Ċ", "\n", "<0x0A>") if s in vocab)
-    ids = read_ids(args.ids, newline, args.limit)
     a, targets, wa = window_nll(args.a, ids)
     b, _, wb = window_nll(args.b, ids)
     changed = set(((head(wa) - head(wb)).abs().sum(1) > 0).nonzero()[:, 0].tolist())

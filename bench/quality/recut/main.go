@@ -58,7 +58,11 @@ func marks(base, fresh *tokenizer.Tokenizer, line string) string {
 	}
 	var out []string
 	for _, s := range spans(fresh, fresh.Encode(line, false)) {
-		out = append(out, map[bool]string{true: "1", false: "0"}[same[s]])
+		mark := "0"
+		if same[s] {
+			mark = "1"
+		}
+		out = append(out, mark)
 	}
 	return strings.Join(out, " ")
 }
