@@ -33,7 +33,10 @@ type AutoOptions struct {
 	// KeepShared keeps the base's head rows of shared tokens in
 	// calibrated candidates (CalibrationOptions.KeepShared).
 	KeepShared bool
-	Seed       uint64
+	// KeepRecut keeps the base's head rows of recut shared tokens
+	// (CalibrationOptions.KeepRecut).
+	KeepRecut bool
+	Seed      uint64
 	// Progress hears about each candidate's scoring.
 	Progress func(stage string, done, total int64)
 }
@@ -223,7 +226,7 @@ type autoScorer struct {
 // calibrated candidates. A model with no head of its own to fit, or a text
 // without new tokens, is not an error: auto then tries none.
 func (a *autoScorer) calibrate(ctx context.Context, fit []byte) error {
-	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName, KeepShared: a.o.KeepShared})
+	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName, KeepShared: a.o.KeepShared, KeepRecut: a.o.KeepRecut})
 	if err != nil {
 		return fmt.Errorf("transplant: auto: %w", err)
 	}

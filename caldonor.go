@@ -2,6 +2,7 @@ package transplant
 
 import (
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -11,17 +12,27 @@ import (
 )
 
 // A donorReader gives calibration a second source of targets: a donor
-// model on the new tokenizer, which predicts every new token at every
+// model on the new tokenizer, which predicts every token at every
 // position, not only where it occurs. Where the base and the donor stand
 // at the same byte, a new token's target logit is the donor's
 // log-probability for it plus the base's log-normalizer there: the logit
 // that gives the token the donor's probability next to the base's own
-// logits for the shared tokens.
+// logits for the shared tokens. A recut shared token's target (see
+// recutRow) takes the place of its own logit and of the other recut
+// rows' in that normalizer:
+//
+//	y_o = log p_donor(o) − log(1 − Σ_r p_donor(r)) + log Σ_{k∉R} exp(logit_k)
+//
+// r and R ranging over the recut rows, so that with every recut logit at
+// its target each gets exactly the donor's probability.
 type donorReader struct {
 	model *forward.Model
 	bos   int            // the donor's BOS id
 	head  blas32.General // the base's head rows (old vocabulary), for its log-normalizer
-	ids   []int          // new ids of the fitted rows, in map order
+	ids   []int          // new ids of the fitted new rows, in map order
+	recut []recutRow     // the recut shared rows, whose columns follow
+	// except lists the recut rows' old ids, left out of their normalizer.
+	except []int
 }
 
 // A donorBlock is what one window gives the donor's part of the fit: the
@@ -31,6 +42,10 @@ type donorBlock struct {
 	states  blas32.General
 	targets blas32.General // samples × fitted tokens
 }
+
+// columns is the number of fitted tokens: the new rows', then the recut
+// rows'.
+func (d *donorReader) columns() int { return len(d.ids) + len(d.recut) }
 
 // read runs the donor over the new ids of win's span and fills win.donor.
 func (d *donorReader) read(st *calStream, span calSpan, win *calWindow) error {
@@ -54,7 +69,7 @@ func (d *donorReader) read(st *calStream, span calSpan, win *calWindow) error {
 		return fmt.Errorf("donor: %w", err)
 	}
 	width := d.head.Cols
-	b := &donorBlock{states: blas32.General{Cols: width, Stride: width}, targets: blas32.General{Cols: len(d.ids), Stride: len(d.ids)}}
+	b := &donorBlock{states: blas32.General{Cols: width, Stride: width}, targets: blas32.General{Cols: d.columns(), Stride: d.columns()}}
 	var rows []int
 	for k := span.newStart; k < span.newEnd; k++ {
 		at := st.pos[k+1] - 1 // the base's position after token k
@@ -68,34 +83,67 @@ func (d *donorReader) read(st *calStream, span calSpan, win *calWindow) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	norms := logNormalizers(b.states, d.head)
+	all, rest := logNormalizers(b.states, d.head, d.except)
 	b.targets.Rows = len(rows)
-	b.targets.Data = make([]float32, len(rows)*len(d.ids))
+	b.targets.Data = make([]float32, len(rows)*d.columns())
 	for i, r := range rows {
-		row := logits[r*v : (r+1)*v]
-		out := b.targets.Data[i*len(d.ids) : (i+1)*len(d.ids)]
-		for t, id := range d.ids {
-			out[t] = row[id]
-		}
-		shift := float32(norms[i] - forward.LogSumExp(row)) // which overwrites row
-		for t := range out {
-			out[t] += shift
-		}
+		d.targets(b.targets.Data[i*d.columns():(i+1)*d.columns()], logits[r*v:(r+1)*v], all[i], rest[i])
 	}
 	win.donor = b
 	return nil
 }
 
-// logNormalizers is log Σ exp over each state's logits under head.
-func logNormalizers(states, head blas32.General) []float64 {
+// targets writes one sample's targets into out from the donor's logits
+// there (which it overwrites) and the base's log-normalizers over all its
+// rows and over all but the recut ones.
+func (d *donorReader) targets(out, logits []float32, all, rest float64) {
+	for t, id := range d.ids {
+		out[t] = logits[id]
+	}
+	for t, r := range d.recut {
+		out[len(d.ids)+t] = logits[r.new]
+	}
+	z := forward.LogSumExp(logits)
+	for t := range d.ids {
+		out[t] += float32(all - z)
+	}
+	if len(d.recut) == 0 {
+		return
+	}
+	mass := 0.0
+	for _, y := range out[len(d.ids):] {
+		mass += math.Exp(float64(y) - z)
+	}
+	shift := rest - z - math.Log(max(1-mass, minRest))
+	for t := len(d.ids); t < len(out); t++ {
+		out[t] += float32(shift)
+	}
+}
+
+// logNormalizers is log Σ exp over each state's logits under head: over
+// every row (all), and over every row but those in except (rest).
+func logNormalizers(states, head blas32.General, except []int) (all, rest []float64) {
 	logits := make([]float32, states.Rows*head.Rows)
 	fastblas.Float32().Sgemm(blas.NoTrans, blas.Trans, states.Rows, head.Rows, states.Cols, 1,
 		states.Data, states.Stride, head.Data, head.Stride, 0, logits, head.Rows)
-	out := make([]float64, states.Rows)
-	for i := range out {
-		out[i] = forward.LogSumExp(logits[i*head.Rows : (i+1)*head.Rows])
+	all, rest = make([]float64, states.Rows), make([]float64, states.Rows)
+	for i := range all {
+		row := logits[i*head.Rows : (i+1)*head.Rows]
+		all[i] = forward.LogSumExp(row) // row is now exp(logit − max)
+		if len(except) == 0 {
+			rest[i] = all[i]
+			continue
+		}
+		var sum, out float64
+		for _, v := range row {
+			sum += float64(v)
+		}
+		for _, o := range except {
+			out += float64(row[o])
+		}
+		rest[i] = all[i] + math.Log(max(1-out/sum, math.SmallestNonzeroFloat64))
 	}
-	return out
+	return all, rest
 }
 
 // donorSums accumulates the donor's part of the fit, in window order so
@@ -106,10 +154,11 @@ type donorSums struct {
 	weights []float32
 	block   []float32
 	samples int
+	width   int
 }
 
 func newDonorSums(width, tokens int) *donorSums {
-	return &donorSums{gram: make([]float64, width*width), weights: make([]float32, width*tokens), block: make([]float32, width*width)}
+	return &donorSums{width: width, gram: make([]float64, width*width), weights: make([]float32, width*tokens), block: make([]float32, width*width)}
 }
 
 func (s *donorSums) add(b *donorBlock) {
@@ -121,6 +170,14 @@ func (s *donorSums) add(b *donorBlock) {
 		s.gram[i] += float64(v)
 	}
 	s.samples += n
+}
+
+// meanSquaredNorm is the mean squared norm of the states summed so far.
+func (s *donorSums) meanSquaredNorm() float64 {
+	if s.samples == 0 {
+		return 1
+	}
+	return trace(s.gram, s.width) / float64(s.samples)
 }
 
 // column copies token t's Sᵀt into dst.

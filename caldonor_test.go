@@ -109,7 +109,7 @@ func checkDonorTargets(t *testing.T, s *Session, c *Calibration, text []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dr, err := s.donorReader(c.base)
+	dr, err := s.donorReader(c.base, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,8 +73,16 @@ type CalibrationOptions struct {
 	// Llama 3's (1.0964 → 1.0906, 1.0095 → 1.0071, 0.9952 → 0.9933),
 	// and extended by 2,000 tokens (held-out text 1.0187 → 1.0154).
 	KeepShared bool `json:",omitempty"`
+	// KeepRecut leaves the head rows of the shared tokens the new
+	// tokenizer puts where the base's cuts the bytes otherwise as the base
+	// has them. By default, with a donor model, those the text mostly
+	// recuts are fitted to the donor (see recutRow): it costs a pass of
+	// the donor over the text.
+	KeepRecut bool `json:",omitempty"`
 	// Progress, when set, hears about the windows the base has read.
 	Progress func(stage string, done, total int64) `json:"-"`
+	// recutOccurrences lets tests choose recut rows on short texts.
+	recutOccurrences int
 }
 
 // DefaultCalibrationRidge is λ relative to ‖h‖²: on the shared models
@@ -121,6 +129,10 @@ type CalibrationReport struct {
 	// Shared counts the head rows of shared tokens fitted again because
 	// new tokens begin with them (see CalibrationOptions.KeepShared).
 	Shared int `json:"shared,omitempty"`
+	// Recut counts the head rows of shared tokens fitted to the donor
+	// because the text mostly puts them where the base cuts otherwise
+	// (see CalibrationOptions.KeepRecut).
+	Recut int `json:"recut,omitempty"`
 	// FirstPieceContexts counts the samples new tokens got where their
 	// first piece stands alone (extensions only, see firstPieces).
 	FirstPieceContexts int     `json:"first_piece_contexts,omitempty"`
@@ -178,7 +190,10 @@ type Calibration struct {
 //	Σ_occ (x·h − y)²  +  Σ_donor (x·s − t)²  +  λ‖x − p‖²
 //
 // in place of the stay contexts of package calibrate, so that rows of
-// tokens the text lacks are fitted too.
+// tokens the text lacks are fitted too. With a donor model and without
+// o.KeepRecut, the donor reads the text in any case, for the head rows of
+// the shared tokens the text mostly puts where the base's tokenizer cuts
+// otherwise (see recutRow): those rows get the donor's targets alone.
 func (s *Session) Calibrate(ctx context.Context, text []byte, o CalibrationOptions) (*Calibration, error) {
 	start := time.Now()
 	t, ok := s.table(heuristics.OutputHead)
@@ -196,13 +211,7 @@ func (s *Session) Calibrate(ctx context.Context, text []byte, o CalibrationOptio
 	}
 	base = realRows(base, t)
 	text = prefixAtLine(text, or(o.MaxBytes, DefaultCalibrationBytes))
-	var donor *donorReader
-	if o.Donor {
-		if donor, err = s.donorReader(base); err != nil {
-			return nil, err
-		}
-	}
-	samples, rep, err := s.calibrationSamples(ctx, m, donor, base, text, o)
+	samples, rep, err := s.calibrationSamples(ctx, m, base, text, o)
 	if rep == nil {
 		return nil, err
 	}
@@ -348,11 +357,16 @@ type calSamples struct {
 	targets [][]float64
 	stay    blas32.General
 	donor   *donorSums
-	shared  *sharedRows // nil when shared rows stay as the base has them
+	// donorNew says the donor's sums have the new rows' columns (first):
+	// the donor's contexts then stand in for the stay contexts.
+	donorNew bool
+	shared   *sharedRows // nil when shared rows stay as the base has them
+	recut    []recutRow  // the donor's last columns
 }
 
-// donorReader prepares to read the calibration text with the donor too.
-func (s *Session) donorReader(head blas32.General) (*donorReader, error) {
+// donorReader prepares to read the calibration text with the donor too,
+// for the new rows (when newRows) and the recut ones.
+func (s *Session) donorReader(head blas32.General, newRows bool, recut []recutRow) (*donorReader, error) {
 	if s.donor == nil {
 		return nil, fmt.Errorf("transplant: calibration: %w: fitting the head to the donor needs one (--donor)", ErrNoDonorModel)
 	}
@@ -364,24 +378,43 @@ func (s *Session) donorReader(head blas32.General) (*donorReader, error) {
 	if bos < 0 {
 		bos = s.newTok.Specials().BOS
 	}
-	d := &donorReader{model: m, bos: bos, head: head}
+	d := &donorReader{model: m, bos: bos, head: head, recut: recut}
 	v := m.Config().VocabSize
 	for _, t := range s.targets {
 		if t.NewID >= v {
 			return nil, fmt.Errorf("transplant: donor %s: %w: new id %d outside its %d logits", s.in.Donor, ErrVocabularyMismatch, t.NewID, v)
 		}
-		d.ids = append(d.ids, t.NewID)
+		if newRows {
+			d.ids = append(d.ids, t.NewID)
+		}
+	}
+	for _, r := range recut {
+		if r.new >= v {
+			return nil, fmt.Errorf("transplant: donor %s: %w: new id %d outside its %d logits", s.in.Donor, ErrVocabularyMismatch, r.new, v)
+		}
+		d.except = append(d.except, r.old)
 	}
 	return d, nil
 }
 
 // calibrationSamples runs the base over text and collects the samples.
-func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, donor *donorReader, head blas32.General, text []byte, o CalibrationOptions) (*calSamples, *CalibrationReport, error) {
+func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head blas32.General, text []byte, o CalibrationOptions) (*calSamples, *CalibrationReport, error) {
 	bos := m.Config().BOS
 	if bos < 0 {
 		bos = s.oldTok.Specials().BOS
 	}
 	st := s.calStreamOf(text, bos)
+	var recut []recutRow
+	if s.donor != nil && !o.KeepRecut {
+		recut = s.recutRowsOf(st, o.recutOccurrences)
+	}
+	var donor *donorReader
+	if o.Donor || len(recut) > 0 {
+		var err error
+		if donor, err = s.donorReader(head, o.Donor, recut); err != nil {
+			return nil, nil, err
+		}
+	}
 	rep := &CalibrationReport{Tokens: st.tokens}
 	extending := s.extending()
 	width, maxOcc, nStay := head.Cols, or(o.MaxOccurrences, 128), or(o.StayContexts, 256)
@@ -391,11 +424,12 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, dono
 	}
 	step := max(1, len(st.ids)/nStay)
 	cs := &calSamples{states: make([][]float32, len(s.targets)), targets: make([][]float64, len(s.targets)),
-		stay: blas32.General{Cols: width, Stride: width}}
+		stay: blas32.General{Cols: width, Stride: width}, donorNew: o.Donor, recut: recut}
 	if donor != nil {
-		cs.donor = newDonorSums(width, len(s.targets))
-	} else if !o.KeepShared {
-		cs.shared = s.sharedRowsOf(st)
+		cs.donor = newDonorSums(width, donor.columns())
+	}
+	if !o.Donor && !o.KeepShared {
+		cs.shared = s.sharedRowsOf(st, recut)
 	}
 	var first *firstPieces
 	if donor == nil && extending {
@@ -413,7 +447,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, dono
 			first.collect(w, st, head)
 		}
 		end := w.start + w.states.Rows
-		for i := w.start; i < end && cs.stay.Rows < nStay && donor == nil; i++ { // the donor's contexts stand in
+		for i := w.start; i < end && cs.stay.Rows < nStay && !cs.donorNew; i++ { // the donor's contexts stand in
 			if i%step == 0 {
 				cs.stay.Data = appendState(cs.stay.Data, w.states, i-w.start, width)
 				cs.stay.Rows++
@@ -454,9 +488,11 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, dono
 	if first != nil {
 		first.addTo(cs, rep)
 	}
-	if cs.donor != nil && cs.donor.samples > 0 {
+	if cs.donor != nil {
 		rep.DonorContexts = cs.donor.samples
-		rep.Lambda = ridge * trace(cs.donor.gram, width) / float64(cs.donor.samples)
+	}
+	if cs.donorNew && cs.donor.samples > 0 {
+		rep.Lambda = ridge * cs.donor.meanSquaredNorm()
 		return cs, rep, nil
 	}
 	if rep.Occurrences == 0 {
@@ -535,7 +571,7 @@ func meanSquaredNorm(g blas32.General) float64 {
 // contexts, or the donor's Gram matrix.
 func (cs *calSamples) fitter(width int, lambda float64) (*calibrate.Fitter, error) {
 	f, err := calibrate.NewFitter(cs.stay, lambda)
-	if cs.donor != nil {
+	if cs.donorNew {
 		f, err = calibrate.NewGramFitter(cs.donor.gram, width, lambda)
 	}
 	if err != nil {
@@ -549,7 +585,7 @@ func (cs *calSamples) fitter(width int, lambda float64) (*calibrate.Fitter, erro
 func fitRows(ctx context.Context, f *calibrate.Fitter, rm, prior *heuristics.Map, base blas32.General, cs *calSamples, rep *CalibrationReport) error {
 	var todo []int
 	for i := range rm.Rows {
-		if len(cs.targets[i]) > 0 || cs.donor != nil {
+		if len(cs.targets[i]) > 0 || cs.donorNew {
 			todo = append(todo, i)
 		}
 	}
@@ -578,7 +614,7 @@ func fitSome(ctx context.Context, f *calibrate.Fitter, rm, from *heuristics.Map,
 	}
 	prior, fitted := make([]float32, base.Cols), make([]float32, base.Cols)
 	var anchor, st []float32
-	if cs.donor != nil {
+	if cs.donorNew {
 		anchor, st = make([]float32, base.Cols), make([]float32, base.Cols)
 	}
 	for k := 0; k < len(todo); k += stride {
@@ -590,7 +626,7 @@ func fitSome(ctx context.Context, f *calibrate.Fitter, rm, from *heuristics.Map,
 		y := cs.targets[i]
 		states := blas32.General{Rows: len(y), Cols: base.Cols, Stride: base.Cols, Data: cs.states[i]}
 		start := prior
-		if cs.donor != nil {
+		if cs.donorNew {
 			cs.donor.column(st, i)
 			if err := f.Anchor(anchor, st, prior); err != nil {
 				return fmt.Errorf("transplant: calibration: new id %d: %w", rm.Rows[i].ID, err)
@@ -613,7 +649,7 @@ func fitSome(ctx context.Context, f *calibrate.Fitter, rm, from *heuristics.Map,
 		}
 		rm.Rows[i].Delta, rm.Rows[i].How = delta, HowCalibrated
 		rm.Measure(MeasureContexts)[i] = float64(len(y))
-		if cs.donor != nil {
+		if cs.donorNew {
 			rm.Measure(MeasureContexts)[i] += float64(cs.donor.samples)
 		}
 		rm.Measure(MeasureShift)[i] = math.Sqrt(moved / size)

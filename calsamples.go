@@ -10,6 +10,7 @@ import (
 
 	"github.com/transplant-dev/transplant/eval"
 	"github.com/transplant-dev/transplant/eval/forward"
+	"github.com/transplant-dev/transplant/tokenizer"
 )
 
 // calStream is a calibration text cut by the new tokenizer and spelled in
@@ -34,6 +35,9 @@ type calStream struct {
 	// pos[j], the base and a model on the new tokenizer stand at the same
 	// byte: that is where a donor's predictions meet the base's.
 	newIDs, pos []int
+	// recut marks, per entry of newIDs, the tokens whose bytes the base's
+	// tokenizer cuts otherwise (see tokenizer.Recut).
+	recut []bool
 }
 
 type calOccurrence struct{ row, start, pieces int }
@@ -56,14 +60,16 @@ func (s *Session) calStreamOf(text []byte, bos int) *calStream {
 		strs[i] = string(c)
 	}
 	st := &calStream{}
-	for _, ids := range s.newTok.EncodeBatch(strs, false) {
-		st.newIDs, st.pos = append(st.newIDs, -1), append(st.pos, len(st.ids))
+	for c, ids := range s.newTok.EncodeBatch(strs, false) {
+		st.newIDs, st.pos, st.recut = append(st.newIDs, -1), append(st.pos, len(st.ids)), append(st.recut, false)
 		if bos >= 0 {
 			st.ids = append(st.ids, bos)
 		}
-		for _, id := range ids {
+		recut := tokenizer.Recut(s.oldTok, s.newTok, chunks[c], ids)
+		for k, id := range ids {
 			st.tokens++
 			st.newIDs, st.pos = append(st.newIDs, id), append(st.pos, len(st.ids))
+			st.recut = append(st.recut, recut != nil && recut[k])
 			if o, ok := old[id]; ok {
 				st.ids = append(st.ids, o)
 				continue

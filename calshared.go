@@ -53,7 +53,12 @@ const minRest = 1e-3
 // more than on anything the calibration text can show. Fitted all the
 // same, the lone space of GPT-2's tokenizer cost licenses text 0.5% of
 // its bits per byte, all on that one token (bench/quality/token_diff.py).
-func (s *Session) sharedRowsOf(st *calStream) *sharedRows {
+// Recut rows, which the donor fits, are left out too.
+func (s *Session) sharedRowsOf(st *calStream, recut []recutRow) *sharedRows {
+	skip := map[int]bool{}
+	for _, r := range recut {
+		skip[r.old] = true
+	}
 	newOf := map[int]int{}
 	for _, a := range s.anchors {
 		newOf[a.Old] = a.New
@@ -66,7 +71,7 @@ func (s *Session) sharedRowsOf(st *calStream) *sharedRows {
 		}
 		o, q := t.Pieces[0].ID, t.Pieces[1].ID
 		nid, shared := newOf[o]
-		if !shared || !s.alignment.Kind[nid].Copied() || isSpace(s.oldTok.Surface(o).Bytes) {
+		if !shared || skip[o] || !s.alignment.Kind[nid].Copied() || isSpace(s.oldTok.Surface(o).Bytes) {
 			continue
 		}
 		r, ok := sr.index[o]
@@ -210,16 +215,37 @@ func parallelRows(ctx context.Context, n int, fn func(k int) error) error {
 }
 
 // fitShared sets rm's corrections of shared rows, when the samples have
-// them.
+// them: those new tokens begin with (f fits them) and the recut ones.
 func fitShared(ctx context.Context, f *calibrate.Fitter, rm *heuristics.Map, base blas32.General, cs *calSamples, rep *CalibrationReport) error {
-	if cs.shared == nil {
+	if cs.shared == nil && len(cs.recut) == 0 {
 		return nil
 	}
-	var err error
-	if rm.Corrections, err = cs.shared.fit(ctx, f, base); err != nil {
-		return fmt.Errorf("transplant: calibration: shared rows: %w", err)
+	rm.Corrections = nil
+	if cs.shared != nil {
+		c, err := cs.shared.fit(ctx, f, base)
+		if err != nil {
+			return fmt.Errorf("transplant: calibration: shared rows: %w", err)
+		}
+		rm.Corrections, rep.Shared = c, len(c)
 	}
-	rep.Shared = len(rm.Corrections)
+	if len(cs.recut) == 0 || cs.donor.samples == 0 {
+		return nil
+	}
+	g, err := calibrate.NewGramFitter(cs.donor.gram, base.Cols, recutRidge*cs.donor.meanSquaredNorm())
+	if err != nil {
+		return fmt.Errorf("transplant: calibration: recut rows: %w", err)
+	}
+	first := 0
+	if cs.donorNew {
+		first = len(cs.states)
+	}
+	c, err := cs.fitRecut(ctx, g, base, first)
+	if err != nil {
+		return fmt.Errorf("transplant: calibration: recut rows: %w", err)
+	}
+	rm.Corrections = append(rm.Corrections, c...)
+	slices.SortFunc(rm.Corrections, func(a, b heuristics.Correction) int { return a.ID - b.ID })
+	rep.Recut = len(c)
 	return nil
 }
 

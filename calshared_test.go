@@ -14,7 +14,7 @@ import (
 // tokens are taken away.
 func TestSharedRowTargets(t *testing.T) {
 	var sr *sharedRows
-	bw := readFirstWindow(t, func(s *Session, st *calStream) { sr = s.sharedRowsOf(st) })
+	bw := readFirstWindow(t, func(s *Session, st *calStream) { sr = s.sharedRowsOf(st, nil) })
 	sr.collect(bw.w, bw.st, bw.head, 1<<30)
 	st, sp, ids, row := bw.st, bw.span, bw.st.ids[bw.span.start:bw.span.end], bw.logits
 	seen := make([]int, len(sr.old))

@@ -182,3 +182,60 @@ func TestKeepSharedRows(t *testing.T) {
 		}
 	}
 }
+
+// With a donor, calibration fits the head rows of shared tokens the text
+// mostly puts where the base's tokenizer cuts otherwise (the lone spaces
+// of an indentation here); --keep-recut-rows keeps them, and so does a
+// run that saves a recipe, which then applies to the same base as it ran.
+func TestRecutRows(t *testing.T) {
+	dir := t.TempDir()
+	text := calibrationText(t, dir, 6000)
+	prose, err := os.ReadFile(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := strings.Repeat("def f(x):\n    if x:\n        return x\n    return 0\n\n", 12)
+	if err := os.WriteFile(text, append(prose, code...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	donor := filepath.Join(dir, "donor")
+	if _, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--out", donor, "-q"); err != nil {
+		t.Fatal(err)
+	}
+	rec := filepath.Join(dir, "r.recipe")
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		recut bool
+	}{
+		{"default", nil, true},
+		{"keep", []string{"--keep-recut-rows"}, false},
+		{"recipe", []string{"--save-recipe", rec}, false},
+	} {
+		out := filepath.Join(dir, tc.name)
+		args := append([]string{"run", "--base", exampleBase, "--donor", donor, "--method", "mean", "--calibrate-head",
+			"--calibration-text", text, "--out", out, "--json", "-q"}, tc.args...)
+		stdout, err := runCLI(t, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var rep struct {
+			Calibration struct{ Recut, Shared int } `json:"calibration"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if got := rep.Calibration.Recut > 0; got != tc.recut {
+			t.Errorf("%s: %d recut rows fitted", tc.name, rep.Calibration.Recut)
+		}
+	}
+	applied := filepath.Join(dir, "applied")
+	if _, err := runCLI(t, "apply", "--recipe", rec, "--base", exampleBase, "--out", applied, "--calibration-text", text, "-q"); err != nil {
+		t.Fatal(err)
+	}
+	x, _ := os.ReadFile(filepath.Join(dir, "recipe", "model.safetensors"))
+	y, _ := os.ReadFile(filepath.Join(applied, "model.safetensors"))
+	if len(x) == 0 || string(x) != string(y) {
+		t.Error("the recipe applied to its own base writes other weights than the run")
+	}
+}

@@ -27,6 +27,7 @@ type methodFlags struct {
 	calibrateHead        bool
 	calibrateToDonor     bool
 	keepShared           bool
+	keepRecut            bool
 	calibrationText      []byte // read once
 	params               transplant.MethodParams
 }
@@ -43,6 +44,7 @@ func (f *methodFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.calibrateHead, "calibrate-head", false, "fit the new tokens' head rows to the base model on --calibration-text, its first MiB (auto decides this itself unless given)")
 	fl.BoolVar(&f.calibrateToDonor, "calibrate-to-donor", false, "--calibrate-head, fitting the rows to the donor model's predictions at every position of the text as well (needs --donor; not for --save-recipe)")
 	fl.BoolVar(&f.keepShared, "keep-shared-rows", false, "calibration: keep the base's head rows of old tokens that new tokens begin with (by default they are fitted again so as not to count the new tokens' probability twice)")
+	fl.BoolVar(&f.keepRecut, "keep-recut-rows", false, "calibration with a donor: keep the base's head rows of old tokens the new tokenizer mostly puts where the old one cuts otherwise (by default they are fitted to the donor; always kept with --save-recipe)")
 	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
 	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
 	fl.IntVar(&p.K, "k", 0, fmt.Sprintf("neighbours for knn (default %d) and hybrid (default %d), anchors per token for omp (default %d)", heuristics.DefaultKNNK, heuristics.DefaultHybrid().K, omp.DefaultK))
@@ -106,7 +108,7 @@ func (f *methodFlags) resolveAuto(ctx context.Context, s *transplant.Session, se
 	if err := f.checkCalibration(); err != nil {
 		return transplant.Choice{}, nil, err
 	}
-	o := transplant.AutoOptions{Params: f.params, Seed: seed, KeepShared: f.keepShared}
+	o := transplant.AutoOptions{Params: f.params, Seed: seed, KeepShared: f.keepShared, KeepRecut: f.keepRecut}
 	if f.calibration != "" {
 		text, err := f.text()
 		if err != nil {
@@ -160,6 +162,7 @@ func (f *methodFlags) buildOptions(bo *transplant.BuildOptions, c transplant.Cho
 	bo.CalibrationText = text
 	bo.Calibration.TextName = filepath.Base(f.calibration)
 	bo.Calibration.KeepShared = f.keepShared
+	bo.Calibration.KeepRecut = f.keepRecut
 	return nil
 }
 

@@ -1,16 +1,9 @@
 // Command recut marks, for each line of a text, which tokens of the new
 // tokenizer the base tokenizer would also have cut there: a token is
 // marked 1 when the base cuts the line so that a token of its own spans
-// exactly the same bytes, else 0. It prints one line of marks per line of
-// the text, token for token as `transplant tokenize` prints the new
-// tokenizer's ids, for bench/quality/shared_loss.py --recut.
-//
-// A token shared by the two vocabularies can stand where the base would
-// never put it: GPT-2 spells an indentation as a run of single spaces
-// where Mistral's tokenizer has tokens for space runs, and the base model
-// has rarely been asked to predict a lone space. The base cuts each line
-// with tokenizer.EncodeSurface (no prefix space), so a line's first token
-// may be marked 0 where the base's own encoding would add one.
+// exactly the same bytes, else 0 (tokenizer.Recut). It prints one line of
+// marks per line of the text, token for token as `transplant tokenize`
+// prints the new tokenizer's ids, for bench/quality/shared_loss.py --recut.
 //
 //	go run ./bench/quality/recut BASE-TOKENIZER NEW-TOKENIZER TEXT > MARKS
 package main
@@ -50,31 +43,17 @@ func main() {
 	}
 }
 
-// marks is the line's marks, space-separated.
+// marks is the line's marks, space-separated (all 1 when the two cuts do
+// not spell the same bytes, see tokenizer.Recut).
 func marks(base, fresh *tokenizer.Tokenizer, line string) string {
-	same := map[[2]int]bool{}
-	for _, s := range spans(base, base.EncodeSurface([]byte(line))) {
-		same[s] = true
-	}
-	var out []string
-	for _, s := range spans(fresh, fresh.Encode(line, false)) {
-		mark := "0"
-		if same[s] {
-			mark = "1"
+	ids := fresh.Encode(line, false)
+	recut := tokenizer.Recut(base, fresh, []byte(line), ids)
+	out := make([]string, len(ids))
+	for k := range ids {
+		out[k] = "1"
+		if recut != nil && recut[k] {
+			out[k] = "0"
 		}
-		out = append(out, mark)
 	}
 	return strings.Join(out, " ")
-}
-
-// spans is the byte range of each token of ids in the text they encode.
-func spans(tok *tokenizer.Tokenizer, ids []int) [][2]int {
-	out := make([][2]int, len(ids))
-	off := 0
-	for i, id := range ids {
-		n := len(tok.Surface(id).Bytes)
-		out[i] = [2]int{off, off + n}
-		off += n
-	}
-	return out
 }

@@ -1,0 +1,193 @@
+package transplant
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/transplant-dev/transplant/heuristics"
+)
+
+// A shared token is refitted when seen often enough and recut at least
+// half the time; new tokens never are.
+func TestRecutRowsOf(t *testing.T) {
+	s, _ := openExample(t)
+	var shared []int
+	for _, a := range s.anchors {
+		if s.alignment.Kind[a.New].Copied() && len(shared) < 4 {
+			shared = append(shared, a.New)
+		}
+	}
+	newID := s.targets[0].NewID
+	st := &calStream{}
+	add := func(id, n, recut int) {
+		for k := range n {
+			st.newIDs, st.recut = append(st.newIDs, id), append(st.recut, k < recut)
+		}
+	}
+	add(shared[0], 20, 10) // chosen
+	add(shared[1], 19, 19) // too rare
+	add(shared[2], 20, 9)  // mostly cut as the base does
+	add(shared[3], 40, 40) // chosen
+	add(newID, 40, 40)     // not shared
+	add(-1, 3, 0)          // chunk starts
+	got := s.recutRowsOf(st, 0)
+	oldOf := map[int]int{}
+	for _, a := range s.anchors {
+		oldOf[a.New] = a.Old
+	}
+	var ids []int
+	for _, r := range got {
+		ids = append(ids, r.new)
+		if r.old != oldOf[r.new] {
+			t.Errorf("new id %d: old id %d, its anchor says %d", r.new, r.old, oldOf[r.new])
+		}
+	}
+	want := []int{shared[0], shared[3]}
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Errorf("chose %v, want %v", ids, want)
+	}
+}
+
+// With every recut row's logit at its target and the base's other logits
+// as they are, each recut token gets exactly the donor's probability; a
+// new token's target adds the base's log-normalizer to the donor's
+// log-probability.
+func TestRecutTargets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const width, old, fresh = 5, 9, 12
+	head := blas32.General{Rows: old, Cols: width, Stride: width, Data: make([]float32, old*width)}
+	states := blas32.General{Rows: 3, Cols: width, Stride: width, Data: make([]float32, 3*width)}
+	for _, d := range [][]float32{head.Data, states.Data} {
+		for i := range d {
+			d[i] = float32(rng.NormFloat64())
+		}
+	}
+	d := &donorReader{ids: []int{10}, recut: []recutRow{{old: 2, new: 7}, {old: 5, new: 3}}, except: []int{2, 5}}
+	all, rest := logNormalizers(states, head, d.except)
+	for i := range states.Rows {
+		base := make([]float64, old)
+		for k := range base {
+			base[k] = dotRow(states, i, head, k)
+		}
+		donor := make([]float32, fresh)
+		for k := range donor {
+			donor[k] = float32(2 * rng.NormFloat64())
+		}
+		pd := softmax64(donor)
+		out := make([]float32, d.columns())
+		d.targets(out, slices.Clone(donor), all[i], rest[i])
+		if want := math.Log(pd[10]) + logSumExp(base); math.Abs(float64(out[0])-want) > 1e-4 {
+			t.Errorf("state %d: new token's target %g, want %g", i, out[0], want)
+		}
+		for k, r := range d.recut {
+			base[r.old] = float64(out[1+k])
+		}
+		p := softmax(base)
+		for _, r := range d.recut {
+			if math.Abs(p[r.old]-pd[r.new]) > 1e-5 {
+				t.Errorf("state %d: old id %d gets %g, the donor gives new id %d %g", i, r.old, p[r.old], r.new, pd[r.new])
+			}
+		}
+	}
+}
+
+// Recut rows fitted within a calibration, with and without the donor's
+// fit of new rows: each zeroes the gradient of
+// Σ_donor (x·s − t)² + λ‖x − p‖², p the base's row and λ recutRidge
+// times the contexts' mean squared norm; KeepRecut keeps them.
+func TestRecutRowsFitted(t *testing.T) {
+	ctx := context.Background()
+	s, text := openWithDonor(t)
+	b, err := s.Build(ctx, Choice{Input: heuristics.Mean{}}, BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prior := b.table(heuristics.OutputHead).Map
+	for _, o := range []CalibrationOptions{{recutOccurrences: 2}, {recutOccurrences: 2, Donor: true}, {recutOccurrences: 2, KeepRecut: true}} {
+		c, err := s.Calibrate(ctx, text, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fitted, rep, err := c.Fit(ctx, prior)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.KeepRecut {
+			if rep.Recut != 0 || len(c.samples.recut) != 0 {
+				t.Errorf("KeepRecut: %d rows refitted", rep.Recut)
+			}
+			continue
+		}
+		if rep.Recut == 0 || rep.Recut != len(c.samples.recut) {
+			t.Fatalf("%+v: %d recut rows fitted of %d", o, rep.Recut, len(c.samples.recut))
+		}
+		first := 0
+		if o.Donor {
+			first = len(prior.Rows)
+		}
+		checkRecutFit(t, c, fitted, first)
+	}
+}
+
+func checkRecutFit(t *testing.T, c *Calibration, fitted *heuristics.Map, first int) {
+	t.Helper()
+	sums, d := c.samples.donor, c.base.Cols
+	lambda := recutRidge * sums.meanSquaredNorm()
+	for k, r := range c.samples.recut {
+		i, ok := slices.BinarySearchFunc(fitted.Corrections, r.new, func(c heuristics.Correction, id int) int { return c.ID - id })
+		if !ok {
+			t.Fatalf("no correction for recut new id %d", r.new)
+		}
+		p := c.base.Data[r.old*c.base.Stride : r.old*c.base.Stride+d]
+		x := make([]float64, d)
+		for j := range x {
+			x[j] = float64(p[j] + fitted.Corrections[i].Delta[j])
+		}
+		st := make([]float32, d)
+		sums.column(st, first+k)
+		scale := 0.0
+		for j := range d {
+			gx := 0.0
+			for m := range d {
+				gx += sums.gram[j*d+m] * x[m]
+			}
+			g := gx - float64(st[j]) + lambda*(x[j]-float64(p[j]))
+			scale = math.Max(scale, math.Abs(gx)+math.Abs(float64(st[j])))
+			if math.Abs(g) > 1e-4*scale {
+				t.Fatalf("recut new id %d: gradient %g in coordinate %d (scale %g)", r.new, g, j, scale)
+			}
+		}
+	}
+}
+
+func softmax64(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return softmax(y)
+}
+
+func softmax(x []float64) []float64 {
+	z := logSumExp(x)
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = math.Exp(v - z)
+	}
+	return y
+}
+
+func logSumExp(x []float64) float64 {
+	m := slices.Max(x)
+	s := 0.0
+	for _, v := range x {
+		s += math.Exp(v - m)
+	}
+	return m + math.Log(s)
+}
