@@ -36,7 +36,10 @@ type AutoOptions struct {
 	// KeepRecut keeps the base's head rows of recut shared tokens
 	// (CalibrationOptions.KeepRecut).
 	KeepRecut bool
-	Seed      uint64
+	// BaseOnly fits calibrated candidates' new rows to the base alone
+	// (CalibrationOptions.BaseOnly).
+	BaseOnly bool
+	Seed     uint64
 	// Progress hears about each candidate's scoring.
 	Progress func(stage string, done, total int64)
 }
@@ -226,7 +229,7 @@ type autoScorer struct {
 // calibrated candidates. A model with no head of its own to fit, or a text
 // without new tokens, is not an error: auto then tries none.
 func (a *autoScorer) calibrate(ctx context.Context, fit []byte) error {
-	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName, KeepShared: a.o.KeepShared, KeepRecut: a.o.KeepRecut})
+	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName, KeepShared: a.o.KeepShared, KeepRecut: a.o.KeepRecut, BaseOnly: a.o.BaseOnly})
 	if err != nil {
 		return fmt.Errorf("transplant: auto: %w", err)
 	}

@@ -97,8 +97,8 @@ func TestRecutTargets(t *testing.T) {
 	}
 }
 
-// Recut rows fitted within a calibration, with and without the donor's
-// fit of new rows: each zeroes the gradient of
+// Recut rows fitted within a calibration, whatever the new rows are
+// fitted to: each zeroes the gradient of
 // Σ_donor (x·s − t)² + λ‖x − p‖², p the base's row and λ recutRidge
 // times the contexts' mean squared norm; KeepRecut keeps them.
 func TestRecutRowsFitted(t *testing.T) {
@@ -109,7 +109,7 @@ func TestRecutRowsFitted(t *testing.T) {
 		t.Fatal(err)
 	}
 	prior := b.table(heuristics.OutputHead).Map
-	for _, o := range []CalibrationOptions{{recutOccurrences: 2}, {recutOccurrences: 2, Donor: true}, {recutOccurrences: 2, KeepRecut: true}} {
+	for _, o := range []CalibrationOptions{{recutOccurrences: 2}, {recutOccurrences: 2, Donor: true}, {recutOccurrences: 2, BaseOnly: true}, {recutOccurrences: 2, KeepRecut: true}} {
 		c, err := s.Calibrate(ctx, text, o)
 		if err != nil {
 			t.Fatal(err)
@@ -128,7 +128,7 @@ func TestRecutRowsFitted(t *testing.T) {
 			t.Fatalf("%+v: %d recut rows fitted of %d", o, rep.Recut, len(c.samples.recut))
 		}
 		first := 0
-		if o.Donor {
+		if c.samples.donorNew {
 			first = len(prior.Rows)
 		}
 		checkRecutFit(t, c, fitted, first)
@@ -190,4 +190,54 @@ func logSumExp(x []float64) float64 {
 		s += math.Exp(v - m)
 	}
 	return m + math.Log(s)
+}
+
+// With a donor, calibration blends the two fits: each new row is the mean
+// of its fit to the base (donor weight 0) and to the donor (weight 1) on
+// the same samples, and the shared rows new tokens begin with move half as
+// far as the fit to the base moves them.
+func TestCalibrationBlendsBaseAndDonor(t *testing.T) {
+	ctx := context.Background()
+	s, text := openWithDonor(t)
+	b, err := s.Build(ctx, Choice{Input: heuristics.Mean{}}, BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prior := b.table(heuristics.OutputHead).Map
+	c, err := s.Calibrate(ctx, text, CalibrationOptions{KeepRecut: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.samples.donorWeight != defaultDonorWeight || c.report.DonorContexts == 0 || c.samples.shared == nil {
+		t.Fatalf("weight %g, report %+v", c.samples.donorWeight, c.report)
+	}
+	fit := func(w float64) *heuristics.Map {
+		cw := *c
+		samples := *c.samples
+		samples.donorWeight, cw.samples = w, &samples
+		m, _, err := cw.Fit(ctx, prior)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	blend, base, donor := fit(defaultDonorWeight), fit(0), fit(1)
+	for _, i := range []int{0, len(prior.Rows) / 2, len(prior.Rows) - 1} {
+		for j, v := range blend.Rows[i].Delta {
+			want := (base.Rows[i].Delta[j] + donor.Rows[i].Delta[j]) / 2
+			if math.Abs(float64(v-want)) > 1e-4*(1+math.Abs(float64(want))) {
+				t.Fatalf("row %d, column %d: %g, the mean of the two fits %g", i, j, v, want)
+			}
+		}
+	}
+	if len(blend.Corrections) == 0 || len(blend.Corrections) != len(base.Corrections) {
+		t.Fatalf("%d shared corrections, %d fitted to the base", len(blend.Corrections), len(base.Corrections))
+	}
+	for k, corr := range blend.Corrections {
+		for j, v := range corr.Delta {
+			if want := base.Corrections[k].Delta[j] / 2; math.Abs(float64(v-want)) > 1e-6*(1+math.Abs(float64(want))) {
+				t.Fatalf("shared new id %d: %g, half the base's fit %g", corr.ID, v, want)
+			}
+		}
+	}
 }

@@ -215,16 +215,22 @@ func parallelRows(ctx context.Context, n int, fn func(k int) error) error {
 }
 
 // fitShared sets rm's corrections of shared rows, when the samples have
-// them: those new tokens begin with (f fits them) and the recut ones.
-func fitShared(ctx context.Context, f *calibrate.Fitter, rm *heuristics.Map, base blas32.General, cs *calSamples, rep *CalibrationReport) error {
+// them: those new tokens begin with (fitted to the base, which has the
+// share of the rows the donor does not) and the recut ones.
+func fitShared(ctx context.Context, f calFitters, rm *heuristics.Map, base blas32.General, cs *calSamples, rep *CalibrationReport) error {
 	if cs.shared == nil && len(cs.recut) == 0 {
 		return nil
 	}
 	rm.Corrections = nil
-	if cs.shared != nil {
-		c, err := cs.shared.fit(ctx, f, base)
+	if cs.shared != nil && f.stay != nil { // else the donor fits every row
+		c, err := cs.shared.fit(ctx, f.stay, base)
 		if err != nil {
 			return fmt.Errorf("transplant: calibration: shared rows: %w", err)
+		}
+		for _, corr := range c { // the fit to the donor leaves them as they are
+			for j := range corr.Delta {
+				corr.Delta[j] *= float32(1 - cs.donorWeight)
+			}
 		}
 		rm.Corrections, rep.Shared = c, len(c)
 	}

@@ -185,8 +185,10 @@ func TestKeepSharedRows(t *testing.T) {
 
 // With a donor, calibration fits the head rows of shared tokens the text
 // mostly puts where the base's tokenizer cuts otherwise (the lone spaces
-// of an indentation here); --keep-recut-rows keeps them, and so does a
-// run that saves a recipe, which then applies to the same base as it ran.
+// of an indentation here), and each new row half to the base, half to the
+// donor; --keep-recut-rows keeps the former, --calibrate-to-base fits the
+// latter to the base alone, and a run that saves a recipe does both, so
+// that the recipe applies to the same base as it ran.
 func TestRecutRows(t *testing.T) {
 	dir := t.TempDir()
 	text := calibrationText(t, dir, 6000)
@@ -204,13 +206,16 @@ func TestRecutRows(t *testing.T) {
 	}
 	rec := filepath.Join(dir, "r.recipe")
 	for _, tc := range []struct {
-		name  string
-		args  []string
-		recut bool
+		name   string
+		args   []string
+		recut  bool
+		weight float64
 	}{
-		{"default", nil, true},
-		{"keep", []string{"--keep-recut-rows"}, false},
-		{"recipe", []string{"--save-recipe", rec}, false},
+		{"default", nil, true, 0.5},
+		{"keep", []string{"--keep-recut-rows"}, false, 0.5},
+		{"base", []string{"--calibrate-to-base"}, true, 0},
+		{"to-donor", []string{"--calibrate-to-donor"}, true, 1},
+		{"recipe", []string{"--save-recipe", rec}, false, 0},
 	} {
 		out := filepath.Join(dir, tc.name)
 		args := append([]string{"run", "--base", exampleBase, "--donor", donor, "--method", "mean", "--calibrate-head",
@@ -220,13 +225,16 @@ func TestRecutRows(t *testing.T) {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		var rep struct {
-			Calibration struct{ Recut, Shared int } `json:"calibration"`
+			Calibration struct {
+				Recut  int
+				Weight float64 `json:"donor_weight"`
+			} `json:"calibration"`
 		}
 		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 			t.Fatal(err)
 		}
-		if got := rep.Calibration.Recut > 0; got != tc.recut {
-			t.Errorf("%s: %d recut rows fitted", tc.name, rep.Calibration.Recut)
+		if got := rep.Calibration.Recut > 0; got != tc.recut || rep.Calibration.Weight != tc.weight {
+			t.Errorf("%s: %d recut rows fitted, donor weight %g", tc.name, rep.Calibration.Recut, rep.Calibration.Weight)
 		}
 	}
 	applied := filepath.Join(dir, "applied")

@@ -28,6 +28,7 @@ type methodFlags struct {
 	calibrateToDonor     bool
 	keepShared           bool
 	keepRecut            bool
+	baseOnly             bool
 	calibrationText      []byte // read once
 	params               transplant.MethodParams
 }
@@ -44,6 +45,7 @@ func (f *methodFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.calibrateHead, "calibrate-head", false, "fit the new tokens' head rows to the base model on --calibration-text, its first MiB (auto decides this itself unless given)")
 	fl.BoolVar(&f.calibrateToDonor, "calibrate-to-donor", false, "--calibrate-head, fitting the rows to the donor model's predictions at every position of the text as well (needs --donor; not for --save-recipe)")
 	fl.BoolVar(&f.keepShared, "keep-shared-rows", false, "calibration: keep the base's head rows of old tokens that new tokens begin with (by default they are fitted again so as not to count the new tokens' probability twice)")
+	fl.BoolVar(&f.baseOnly, "calibrate-to-base", false, "calibration with a donor: fit the new tokens' head rows to the base alone (by default each is half its fit to the base, half its fit to the donor; always so with --save-recipe)")
 	fl.BoolVar(&f.keepRecut, "keep-recut-rows", false, "calibration with a donor: keep the base's head rows of old tokens the new tokenizer mostly puts where the old one cuts otherwise (by default they are fitted to the donor; always kept with --save-recipe)")
 	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
 	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
@@ -108,7 +110,7 @@ func (f *methodFlags) resolveAuto(ctx context.Context, s *transplant.Session, se
 	if err := f.checkCalibration(); err != nil {
 		return transplant.Choice{}, nil, err
 	}
-	o := transplant.AutoOptions{Params: f.params, Seed: seed, KeepShared: f.keepShared, KeepRecut: f.keepRecut}
+	o := transplant.AutoOptions{Params: f.params, Seed: seed, KeepShared: f.keepShared, KeepRecut: f.keepRecut, BaseOnly: f.baseOnly}
 	if f.calibration != "" {
 		text, err := f.text()
 		if err != nil {
@@ -163,6 +165,7 @@ func (f *methodFlags) buildOptions(bo *transplant.BuildOptions, c transplant.Cho
 	bo.Calibration.TextName = filepath.Base(f.calibration)
 	bo.Calibration.KeepShared = f.keepShared
 	bo.Calibration.KeepRecut = f.keepRecut
+	bo.Calibration.BaseOnly = f.baseOnly
 	return nil
 }
 

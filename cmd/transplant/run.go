@@ -90,9 +90,12 @@ func (sp *runSpec) choose(ctx context.Context, s *transplant.Session) error {
 func (r *runFlags) spec() (runSpec, error) {
 	sp := runSpec{in: r.in, bo: transplant.BuildOptions{Seed: r.seed}, wo: transplant.WriteOptions{ToolVersion: version, TokenRows: r.tokenFile != ""}, mf: &r.mf}
 	sp.in.AuxSeed = r.seed
-	// An apply has no donor to fit recut rows to: the run that saves the
-	// recipe keeps them, so that applying it to this base gives the same.
-	r.mf.keepRecut = r.mf.keepRecut || r.saveTo != ""
+	// An apply has no donor to fit head rows to: the run that saves the
+	// recipe fits them to the base alone, so that applying it to this base
+	// gives the same.
+	if r.saveTo != "" {
+		r.mf.keepRecut, r.mf.baseOnly = true, true
+	}
 	var err error
 	if !r.mf.auto() {
 		if sp.c, err = r.mf.choice(); err != nil {
