@@ -2,7 +2,9 @@
 # Head calibration's cost: wall time and peak memory of `transplant run
 # --method mean` with and without `--calibrate-head --calibration-text T`,
 # side by side, for two cases in one session (and, for the small case,
-# `--calibrate-to-donor` with B as the donor):
+# with B as the donor: `--calibrate-to-donor`, and the default calibration
+# with a donor, which blends the fits to the base and to the donor and fits
+# recut shared rows):
 #
 #   small  the shared models: base A-mistral (vocab 32000, hidden 192, 4 layers)
 #          onto B-gpt2's tokenizer (50257), T = models/calib.txt (0.9 MB)
@@ -108,6 +110,8 @@ measure small "+ --calibrate-head (calib.txt, $(wc -c <"$models/calib.txt") B)" 
   "${small[@]}" --calibrate-head --calibration-text "$models/calib.txt"
 measure small "+ --calibrate-to-donor (B, calib.txt)" "$work/out5" \
   "${small[@]}" --donor "$models/B-gpt2" --calibrate-to-donor --calibration-text "$models/calib.txt"
+measure small "+ --calibrate-head with --donor B (blend, recut rows; calib.txt)" "$work/out6" \
+  "${small[@]}" --donor "$models/B-gpt2" --calibrate-head --calibration-text "$models/calib.txt"
 
 large=(--base "$model" --tokenizer "$newtok" --method mean)
 measure large "run --method mean" "$work/out3" "${large[@]}"
