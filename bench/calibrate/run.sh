@@ -99,7 +99,7 @@ f = lambda k, fmt: fmt % c[k] if k in c else "-"
 print(f("seconds", "%.1f"), f("fitted", "%d"), f("occurrences", "%d"))' "$out/transplant.json")
   fi
   echo "   wall ${w}s, peak RSS ${rss} MiB" >&2
-  case $label in run*) wall["$cs/plain"]=$w ;; *donor*) wall["$cs/donor"]=$w ;; *) wall["$cs/cal"]=$w ;; esac
+  case $label in run*) wall["$cs/plain"]=$w ;; *calibrate-to-donor*) wall["$cs/donor"]=$w ;; *--donor*) wall["$cs/blend"]=$w ;; *) wall["$cs/cal"]=$w ;; esac
   rows+=("| $cs | $label | $w | $rss | $cal | $fit | $occ |")
   rm -rf "$out"
 }
@@ -132,3 +132,5 @@ for cs in small large; do
 done
 awk -v p="${wall[small/plain]:-0}" -v q="${wall[small/donor]:-0}" 'BEGIN {
   if (p > 0 && q > 0) printf "small: wall time calibrated to the donor / plain = %.1f s / %.1f s = %.2fx\n", q, p, q / p }'
+awk -v p="${wall[small/cal]:-0}" -v q="${wall[small/blend]:-0}" 'BEGIN {
+  if (p > 0 && q > 0) printf "small: wall time of the default calibration with a donor / without = %.1f s / %.1f s = %.2fx\n", q, p, q / p }'
