@@ -81,7 +81,7 @@ type CalibrationOptions struct {
 	// the shared models (A onto GPT-2's tokenizer with donor B, auto) the
 	// mean against the base alone scores 1.0469 against 1.0561 of A's bits
 	// per byte on the dev text, 1.0102 against 1.0101 on Go doc comments,
-	// 1.0091 against 1.0076 on licenses and 1.0196 against 1.0195 on
+	// 1.0091 against 1.0076 on licenses and 1.0197 against 1.0195 on
 	// Python docs; the donor alone 1.0434, 1.0132, 1.0135 and 1.0225.
 	BaseOnly bool `json:",omitempty"`
 	// KeepRecut leaves the head rows of the shared tokens the new
@@ -209,10 +209,12 @@ type Calibration struct {
 //	Σ_occ (x·h − y)²  +  Σ_donor (x·s − t)²  +  λ‖x − p‖²
 //
 // in place of the stay contexts of package calibrate, so that rows of
-// tokens the text lacks are fitted too. With a donor model and without
-// o.KeepRecut, the donor reads the text in any case, for the head rows of
-// the shared tokens the text mostly puts where the base's tokenizer cuts
-// otherwise (see recutRow): those rows get the donor's targets alone.
+// tokens the text lacks are fitted too. With a donor model the donor reads
+// the text by default (o.Donor unset): each new row is then the mean of
+// its fit to the base and its fit to the donor (see o.BaseOnly), and the
+// head rows of the shared tokens the text mostly puts where the base's
+// tokenizer cuts otherwise are fitted to the donor alone (see recutRow,
+// o.KeepRecut).
 func (s *Session) Calibrate(ctx context.Context, text []byte, o CalibrationOptions) (*Calibration, error) {
 	start := time.Now()
 	t, ok := s.table(heuristics.OutputHead)
@@ -432,6 +434,31 @@ func (s *Session) donorReader(head blas32.General, newRows bool, recut []recutRo
 	return d, nil
 }
 
+// calDonor says what the donor reads the text for: the recut rows (none
+// with o.KeepRecut), and the new rows, whose fits take weight of the
+// donor's (1 with o.Donor, none with o.BaseOnly). The reader is nil when
+// there is nothing to read for, or no donor model that runs.
+func (s *Session) calDonor(st *calStream, head blas32.General, o CalibrationOptions) (*donorReader, []recutRow, float64, error) {
+	weight := 0.0
+	switch {
+	case o.Donor:
+		weight = 1
+	case !s.donorRuns():
+		return nil, nil, 0, nil
+	case !o.BaseOnly:
+		weight = defaultDonorWeight
+	}
+	var recut []recutRow
+	if !o.KeepRecut && s.donorRuns() {
+		recut = s.recutRowsOf(st, o.recutOccurrences)
+	}
+	if weight == 0 && len(recut) == 0 {
+		return nil, nil, 0, nil
+	}
+	d, err := s.donorReader(head, weight > 0, recut)
+	return d, recut, weight, err
+}
+
 // calibrationSamples runs the base over text and collects the samples.
 func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head blas32.General, text []byte, o CalibrationOptions) (*calSamples, *CalibrationReport, error) {
 	bos := m.Config().BOS
@@ -439,17 +466,9 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		bos = s.oldTok.Specials().BOS
 	}
 	st := s.calStreamOf(text, bos)
-	var recut []recutRow
-	if !o.KeepRecut && s.donorRuns() {
-		recut = s.recutRowsOf(st, o.recutOccurrences)
-	}
-	blend := !o.Donor && !o.BaseOnly && s.donorRuns()
-	var donor *donorReader
-	if o.Donor || blend || len(recut) > 0 {
-		var err error
-		if donor, err = s.donorReader(head, o.Donor || blend, recut); err != nil {
-			return nil, nil, err
-		}
+	donor, recut, weight, err := s.calDonor(st, head, o)
+	if err != nil {
+		return nil, nil, err
 	}
 	rep := &CalibrationReport{Tokens: st.tokens}
 	extending := s.extending()
@@ -460,13 +479,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 	}
 	step := max(1, len(st.ids)/nStay)
 	cs := &calSamples{states: make([][]float32, len(s.targets)), targets: make([][]float64, len(s.targets)),
-		stay: blas32.General{Cols: width, Stride: width}, donorNew: blend || o.Donor, recut: recut}
-	switch {
-	case o.Donor:
-		cs.donorWeight = 1
-	case blend:
-		cs.donorWeight = defaultDonorWeight
-	}
+		stay: blas32.General{Cols: width, Stride: width}, donorNew: weight > 0, donorWeight: weight, recut: recut}
 	if donor != nil {
 		cs.donor = newDonorSums(width, donor.columns())
 	}
@@ -524,7 +537,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 			return w, err
 		}
 	}
-	if err := runBase(ctx, spans, read, progressOf(o, collect)); err != nil {
+	if err = runBase(ctx, spans, read, progressOf(o, collect)); err != nil {
 		return nil, nil, err
 	}
 	if first != nil {
