@@ -439,17 +439,17 @@ func (s *Session) donorReader(head blas32.General, newRows bool, recut []recutRo
 // donor's (1 with o.Donor, none with o.BaseOnly). The reader is nil when
 // there is nothing to read for, or no donor model that runs.
 func (s *Session) calDonor(st *calStream, head blas32.General, o CalibrationOptions) (*donorReader, []recutRow, float64, error) {
-	weight := 0.0
+	runs, weight := s.donorRuns(), 0.0
 	switch {
 	case o.Donor:
 		weight = 1
-	case !s.donorRuns():
+	case !runs:
 		return nil, nil, 0, nil
 	case !o.BaseOnly:
 		weight = defaultDonorWeight
 	}
 	var recut []recutRow
-	if !o.KeepRecut && s.donorRuns() {
+	if !o.KeepRecut && runs {
 		recut = s.recutRowsOf(st, o.recutOccurrences)
 	}
 	if weight == 0 && len(recut) == 0 {

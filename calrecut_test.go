@@ -103,12 +103,7 @@ func TestRecutTargets(t *testing.T) {
 // times the contexts' mean squared norm; KeepRecut keeps them.
 func TestRecutRowsFitted(t *testing.T) {
 	ctx := context.Background()
-	s, text := openWithDonor(t)
-	b, err := s.Build(ctx, Choice{Input: heuristics.Mean{}}, BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prior := b.table(heuristics.OutputHead).Map
+	s, text, prior := openWithDonorMeanHead(t)
 	for _, o := range []CalibrationOptions{{recutOccurrences: 2}, {recutOccurrences: 2, Donor: true}, {recutOccurrences: 2, BaseOnly: true}, {recutOccurrences: 2, KeepRecut: true}} {
 		c, err := s.Calibrate(ctx, text, o)
 		if err != nil {
@@ -133,6 +128,18 @@ func TestRecutRowsFitted(t *testing.T) {
 		}
 		checkRecutFit(t, c, fitted, first)
 	}
+}
+
+// openWithDonorMeanHead is openWithDonor with the head map of mean rows,
+// the prior calibration fits.
+func openWithDonorMeanHead(t *testing.T) (*Session, []byte, *heuristics.Map) {
+	t.Helper()
+	s, text := openWithDonor(t)
+	b, err := s.Build(context.Background(), Choice{Input: heuristics.Mean{}}, BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, text, b.table(heuristics.OutputHead).Map
 }
 
 func checkRecutFit(t *testing.T, c *Calibration, fitted *heuristics.Map, first int) {
@@ -198,12 +205,7 @@ func logSumExp(x []float64) float64 {
 // far as the fit to the base moves them.
 func TestCalibrationBlendsBaseAndDonor(t *testing.T) {
 	ctx := context.Background()
-	s, text := openWithDonor(t)
-	b, err := s.Build(ctx, Choice{Input: heuristics.Mean{}}, BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prior := b.table(heuristics.OutputHead).Map
+	s, text, prior := openWithDonorMeanHead(t)
 	c, err := s.Calibrate(ctx, text, CalibrationOptions{KeepRecut: true})
 	if err != nil {
 		t.Fatal(err)
