@@ -225,8 +225,7 @@ func (s *Session) Calibrate(ctx context.Context, text []byte, o CalibrationOptio
 	if err != nil {
 		return nil, err
 	}
-	var buf scratch
-	base, err := s.readBase(t, &buf)
+	base, err := s.calibrationHead(m, t)
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +238,18 @@ func (s *Session) Calibrate(ctx context.Context, text []byte, o CalibrationOptio
 	rep.Text, rep.Bytes, rep.Seconds = o.TextName, len(text), time.Since(start).Seconds()
 	// With nothing to fit, the caller still gets the report of what was read.
 	return &Calibration{s: s, base: base, samples: samples, report: *rep}, err
+}
+
+// calibrationHead is the base's head table t for calibration: the forward
+// model's own weights when they are t's rows as they are (no bias column),
+// which spares a second float32 copy of the largest table while the model
+// is held (2 GiB for a 128k × 4096 head).
+func (s *Session) calibrationHead(m *forward.Model, t Table) (blas32.General, error) {
+	if w := m.HeadWeights(); t.Bias == "" && m.Config().Hidden == t.Cols && len(w) == t.Rows*t.Cols {
+		return blas32.General{Rows: t.Rows, Cols: t.Cols, Stride: t.Cols, Data: w}, nil
+	}
+	var buf scratch
+	return s.readBase(t, &buf)
 }
 
 // Fit returns a copy of the head map prior whose rows for the tokens the
@@ -352,11 +363,17 @@ func (s *Session) donorRuns() bool {
 	if s.donor == nil {
 		return false
 	}
-	data, err := s.donor.Config().Marshal()
-	if err == nil {
-		_, err = forward.ParseConfig(data)
-	}
+	_, err := forwardConfig(s.donor)
 	return err == nil
+}
+
+// forwardConfig is model's configuration for the forward pass.
+func forwardConfig(model *checkpoint.Model) (*forward.Config, error) {
+	data, err := model.Config().Marshal()
+	if err != nil {
+		return nil, err
+	}
+	return forward.ParseConfig(data)
 }
 
 // baseForward is the base model for the forward pass, as it is on disk.
@@ -370,11 +387,7 @@ func (s *Session) baseForward() (*forward.Model, error) {
 
 // forwardOf is model, found at dir, for the forward pass.
 func (s *Session) forwardOf(model *checkpoint.Model, dir string) (*forward.Model, error) {
-	data, err := model.Config().Marshal()
-	if err != nil {
-		return nil, err
-	}
-	fc, err := forward.ParseConfig(data)
+	fc, err := forwardConfig(model)
 	if err != nil {
 		return nil, fmt.Errorf("transplant: calibration: %s: %w", dir, err)
 	}
@@ -524,7 +537,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		}
 		return nil
 	}
-	window := or(o.Window, min(m.Context(), 256))
+	window := or(o.Window, min(m.Context(), calWindowTokens))
 	spans := st.fixedSpans(window)
 	read := func(sp calSpan) (*calWindow, error) { return runWindow(m, st, sp) }
 	if donor != nil {

@@ -283,3 +283,68 @@ func TestCalibratedRecipe(t *testing.T) {
 		t.Error("the applied recipe's weights differ from the calibrated run's")
 	}
 }
+
+// Calibration reads the head off the forward model it runs, not a second
+// copy, and those are the head table's values exactly.
+func TestCalibrationSharesTheForwardHead(t *testing.T) {
+	s, _ := openExample(t)
+	m, err := s.baseForward()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ht, want := headTable(t, s, false)
+	got, err := s.calibrationHead(m, ht)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rows != want.Rows || got.Cols != want.Cols {
+		t.Fatalf("head %d×%d, table %d×%d", got.Rows, got.Cols, want.Rows, want.Cols)
+	}
+	for i := range want.Rows {
+		for j := range want.Cols {
+			if g, w := got.Data[i*got.Stride+j], want.Data[i*want.Stride+j]; g != w {
+				t.Fatalf("head[%d][%d] = %v, table %v", i, j, g, w)
+			}
+		}
+	}
+	if &got.Data[0] != &m.HeadWeights()[0] {
+		t.Error("calibration holds its own copy of the head")
+	}
+}
+
+// A plan that calibrates counts the forward model in float32 and the
+// samples of its text, the text's length read up to the most calibration
+// reads.
+func TestPlanCountsCalibrationMemory(t *testing.T) {
+	s, _ := openExample(t)
+	plain, err := s.Plan(Choice{Input: heuristics.Mean{}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.CalibrationBytes != 0 {
+		t.Errorf("a plan without calibration counts %d bytes for it", plain.CalibrationBytes)
+	}
+	plan := func(textBytes int) Plan {
+		t.Helper()
+		p, err := s.Plan(Choice{Input: heuristics.Mean{}, CalibrateHead: true, CalibrationBytes: textBytes}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ht, _ := s.table(heuristics.OutputHead)
+	small, large := plan(30000), plan(300000)
+	samples := func(n int) int64 { return int64(n/calBytesPerToken) * int64(ht.width()) * 4 }
+	if least := 4*s.base.NumParameters() + samples(30000); small.CalibrationBytes < least {
+		t.Errorf("calibrating on 30 kB: %d bytes, less than the model in float32 and the samples (%d)", small.CalibrationBytes, least)
+	}
+	if d := large.CalibrationBytes - small.CalibrationBytes; d != samples(300000)-samples(30000) {
+		t.Errorf("ten times the text costs %d bytes more, want the samples' %d", d, samples(300000)-samples(30000))
+	}
+	if large.MemoryBytes < large.CalibrationBytes+overheadBytes || large.MemoryBytes <= plain.MemoryBytes {
+		t.Errorf("plan %d bytes with calibration (%d of it), %d without", large.MemoryBytes, large.CalibrationBytes, plain.MemoryBytes)
+	}
+	if whole, capped := plan(0), plan(10*DefaultCalibrationBytes); whole.CalibrationBytes != capped.CalibrationBytes {
+		t.Errorf("a text past the %d bytes calibration reads: %d bytes, want %d", DefaultCalibrationBytes, capped.CalibrationBytes, whole.CalibrationBytes)
+	}
+}

@@ -20,6 +20,10 @@ type Choice struct {
 	// CalibrateToDonor, with CalibrateHead, fits the head rows to the
 	// donor model as well (CalibrationOptions.Donor).
 	CalibrateToDonor bool
+	// CalibrationBytes is the length of the calibration text, for the
+	// memory Plan counts when CalibrateHead; 0 counts
+	// DefaultCalibrationBytes, the most calibration reads.
+	CalibrationBytes int
 }
 
 // For returns the method for the table of the given role.
@@ -40,8 +44,13 @@ type Plan struct {
 	Alignment    align.Report     `json:"alignment"`
 	Tables       []TablePlan      `json:"tables"`
 	// MemoryBytes estimates the run's peak memory: the tables held in
-	// float32 at once, plus the methods' working space and maps.
+	// float32 at once, plus the methods' working space and maps, or, when
+	// the head is calibrated, what calibration holds if that is more
+	// (CalibrationBytes).
 	MemoryBytes int64 `json:"memory_bytes"`
+	// CalibrationBytes estimates what calibrating the head holds beyond
+	// the maps; 0 when it does not run.
+	CalibrationBytes int64 `json:"calibration_bytes,omitempty"`
 	// OutputBytes is the size of the output weights.
 	OutputBytes int64 `json:"output_bytes"`
 }
@@ -137,7 +146,10 @@ func (s *Session) Plan(c Choice, dtype safetensors.Dtype) (Plan, error) {
 		maps += int64(len(s.targets)) * rowBytes
 		p.OutputBytes += rows * int64(t.Cols) * int64(tp.Dtype.Size())
 	}
-	p.MemoryBytes = max(base+donor+work, bases+fresh) + maps + overheadBytes
+	if c.CalibrateHead {
+		p.CalibrationBytes = s.calibrationBytes(c.CalibrationBytes)
+	}
+	p.MemoryBytes = max(base+donor+work, bases+fresh, p.CalibrationBytes) + maps + overheadBytes
 	for _, t := range s.base.Tensors() {
 		if !s.replaced(t.Name) && !(s.base.Tied() && t.Name == s.headName()) {
 			p.OutputBytes += t.ByteSize()

@@ -16,8 +16,9 @@
 #          it at all, so with CALBENCH_NEW_TOK=.../qwen3 nothing gets fitted)
 #
 # Each command is timed with /usr/bin/time -v (wall clock, maximum resident
-# set size); the calibrated runs' own calibration time, fitted rows and
-# occurrences come from their transplant.json. Prints a Markdown table and
+# set size), next to the memory its plan estimates (--dry-run); the
+# calibrated runs' own calibration time, fitted rows and occurrences come
+# from their transplant.json. Prints a Markdown table and
 # the calibrated/plain wall-time ratio per case.
 #
 #   bench/calibrate/run.sh
@@ -83,7 +84,8 @@ measure() {
   echo "== $cs / $label (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   local rc=0
   /usr/bin/time -v -o "$work/time.txt" "$bin" run "$@" --out "$out" -q >"$work/log.txt" 2>&1 || rc=$?
-  local w rss cal fit occ
+  local w rss cal fit occ plan
+  plan=$("$bin" run "$@" --dry-run --json 2>/dev/null | /usr/bin/python3 -c 'import json, sys; print("%.0f" % (json.load(sys.stdin)["memory_bytes"] / 2**20))' || echo -)
   w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.1f", s}' "$work/time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$work/time.txt")
   cal=- fit=- occ=-
@@ -100,7 +102,7 @@ print(f("seconds", "%.1f"), f("fitted", "%d"), f("occurrences", "%d"))' "$out/tr
   fi
   echo "   wall ${w}s, peak RSS ${rss} MiB" >&2
   case $label in run*) wall["$cs/plain"]=$w ;; *calibrate-to-donor*) wall["$cs/donor"]=$w ;; *--donor*) wall["$cs/blend"]=$w ;; *) wall["$cs/cal"]=$w ;; esac
-  rows+=("| $cs | $label | $w | $rss | $cal | $fit | $occ |")
+  rows+=("| $cs | $label | $w | $rss | $plan | $cal | $fit | $occ |")
   rm -rf "$out"
 }
 
@@ -122,8 +124,8 @@ echo
 echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 2^20}' /proc/meminfo); load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "small: A-mistral (32000 x 192, 4 layers) -> B-gpt2 tokenizer; large: $(basename "$model") (128256 x 4096, 1 layer) -> $(basename "$newtok") tokenizer"
 echo
-echo "| case | command | wall s | peak RSS MiB | calibration s (transplant.json) | fitted rows | occurrences |"
-echo "|---|---|---:|---:|---:|---:|---:|"
+echo "| case | command | wall s | peak RSS MiB | plan MiB (--dry-run) | calibration s (transplant.json) | fitted rows | occurrences |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
 for cs in small large; do

@@ -265,7 +265,7 @@ func (c *comparison) transplant(ctx context.Context, s *transplant.Session, mf *
 		}
 	}
 	bo := transplant.BuildOptions{Seed: c.seed, Progress: progress}
-	if err := mf.buildOptions(&bo, choice); err != nil {
+	if err := mf.buildOptions(&bo, &choice); err != nil {
 		return err
 	}
 	b, err := s.Build(ctx, choice, bo)

@@ -131,6 +131,10 @@ func (e *extendFlags) run(cmd *cobra.Command) error {
 		return err
 	}
 	wo.Auto = auto
+	bo := transplant.BuildOptions{Seed: e.seed, Progress: p.update}
+	if err := e.mf.buildOptions(&bo, &c); err != nil {
+		return err
+	}
 	plan, err := s.Plan(c, wo.Dtype)
 	if err != nil {
 		return err
@@ -140,10 +144,6 @@ func (e *extendFlags) run(cmd *cobra.Command) error {
 		return e.print(cmd.OutOrStdout(), rep)
 	}
 	limitMemory(plan.MemoryBytes)
-	bo := transplant.BuildOptions{Seed: e.seed, Progress: p.update}
-	if err := e.mf.buildOptions(&bo, c); err != nil {
-		return err
-	}
 	wo.Progress = p.update
 	b, err := s.Build(ctx, c, bo)
 	if err != nil {

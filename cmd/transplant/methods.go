@@ -152,8 +152,9 @@ func (f *methodFlags) text() ([]byte, error) {
 	return f.calibrationText, nil
 }
 
-// buildOptions gives bo the calibration text when c calibrates the head.
-func (f *methodFlags) buildOptions(bo *transplant.BuildOptions, c transplant.Choice) error {
+// buildOptions gives bo the calibration text when c calibrates the head,
+// and c its length, which the plan counts.
+func (f *methodFlags) buildOptions(bo *transplant.BuildOptions, c *transplant.Choice) error {
 	if !c.CalibrateHead {
 		return nil
 	}
@@ -161,7 +162,7 @@ func (f *methodFlags) buildOptions(bo *transplant.BuildOptions, c transplant.Cho
 	if err != nil {
 		return err
 	}
-	bo.CalibrationText = text
+	bo.CalibrationText, c.CalibrationBytes = text, len(text)
 	bo.Calibration.TextName = filepath.Base(f.calibration)
 	bo.Calibration.KeepShared = f.keepShared
 	bo.Calibration.KeepRecut = f.keepRecut

@@ -83,7 +83,7 @@ func (sp *runSpec) choose(ctx context.Context, s *transplant.Session) error {
 			return err
 		}
 	}
-	return sp.mf.buildOptions(&sp.bo, sp.c)
+	return sp.mf.buildOptions(&sp.bo, &sp.c)
 }
 
 // spec checks the flags and turns them into what the core takes.

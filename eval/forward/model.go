@@ -74,6 +74,12 @@ func (m *Model) Context() int { return m.cfg.MaxPositions }
 // VocabSize is the number of rows of the output head.
 func (m *Model) VocabSize() int { return m.cfg.VocabSize }
 
+// HeadWeights returns the output head, VocabSize×Hidden in row-major
+// order: the input embedding when the two are tied. The slice is the
+// model's own, so that a caller that needs the head too need not hold a
+// second copy; it must not be modified.
+func (m *Model) HeadWeights() []float32 { return m.head.w }
+
 // New reads the model's weights from src, checking every shape against cfg.
 func New(cfg *Config, src Source) (*Model, error) {
 	if err := cfg.validate(); err != nil {

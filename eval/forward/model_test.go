@@ -297,3 +297,22 @@ func TestNLLStatesAreWhatTheHeadMultiplies(t *testing.T) {
 		t.Errorf("short states buffer: %v, want ErrInput", err)
 	}
 }
+
+// ScratchBytes is what a runner allocates for a window: exactly, for a
+// gated MLP; at least, for GPT-2's single up projection.
+func TestScratchBytesCountsTheRunner(t *testing.T) {
+	for _, name := range []string{"mistral", "qwen3", "phi3", "gemma", "gpt2"} {
+		t.Run(name, func(t *testing.T) {
+			m := loadTestModel(t, filepath.Join("testdata", name))
+			for _, n := range []int{1, 7, min(m.Context(), 300)} {
+				r := &runner{m: m}
+				r.reserve(n)
+				got := int64(len(r.x)+len(r.h)+len(r.qkv)+len(r.att)+len(r.mlp)+len(r.scores)+len(r.logits)) * 4
+				want := m.cfg.ScratchBytes(n)
+				if got > want || (name != "gpt2" && got != want) {
+					t.Errorf("window %d: runner holds %d bytes, ScratchBytes says %d", n, got, want)
+				}
+			}
+		})
+	}
+}

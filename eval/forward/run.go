@@ -53,6 +53,17 @@ func (r *runner) reserve(n int) {
 	r.logits = make([]float32, min(n, b.head)*c.VocabSize)
 }
 
+// ScratchBytes is the memory one forward pass over a window of n ids
+// holds besides the weights: a call borrows it, and concurrent calls
+// borrow one each. It counts what reserve allocates, the MLP as gated.
+func (c *Config) ScratchBytes(n int) int64 {
+	qkv := (c.Heads + 2*c.KVHeads) * c.HeadDim
+	values := n*(2*c.Hidden+qkv+c.Heads*c.HeadDim) +
+		min(n, mlpBlock)*2*c.Intermediate + min(n, queryBlock)*n +
+		min(n, max(1, headBlockValues/c.VocabSize))*c.VocabSize
+	return int64(values) * 4
+}
+
 // check validates a window of ids against the model.
 func (m *Model) check(ids []int) error {
 	if len(ids) == 0 {

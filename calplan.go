@@ -1,0 +1,67 @@
+package transplant
+
+import (
+	"runtime"
+
+	"github.com/transplant-dev/transplant/checkpoint"
+	"github.com/transplant-dev/transplant/heuristics"
+)
+
+// What calibration's memory estimate assumes of the forward pass: see
+// calibrationBytes.
+const (
+	// calWindowTokens is the tokens of one window of the forward pass.
+	calWindowTokens = 256
+	// calBytesPerToken is the text's bytes per token the estimate of the
+	// samples assumes: English runs 3.4 to 4 bytes per token on the
+	// tokenizers tried (3.45 for Mistral's on the shared held-out text),
+	// so three leaves room for code and other scripts.
+	calBytesPerToken = 3
+)
+
+// calibrationBytes estimates what calibrating the head on a text of
+// textBytes holds beyond the row maps, the tables being freed by then:
+// the base model in float32 for the forward pass, whose head stands in for
+// the head table (calibrationHead) unless a bias column widens it; the
+// donor model too, when it runs, with the logits of both over a window
+// per worker; each worker's activations and logits; and one state per
+// token of text for the samples, which hold at most one for each of the
+// positions they are taken at (occurrences, shared rows, stay contexts).
+func (s *Session) calibrationBytes(textBytes int) int64 {
+	t, ok := s.table(heuristics.OutputHead)
+	if !ok {
+		return 0
+	}
+	if textBytes <= 0 || textBytes > DefaultCalibrationBytes {
+		textBytes = DefaultCalibrationBytes
+	}
+	width, workers := int64(t.width()), int64(runtime.GOMAXPROCS(0))
+	held := 4 * s.base.NumParameters()
+	if t.Bias != "" {
+		held += int64(t.Rows) * width * 4
+	}
+	perWorker := runnerBytes(s.base)
+	if s.donorRuns() {
+		held += 4 * s.donor.NumParameters()
+		perWorker += runnerBytes(s.donor)
+		// The donor's logits over the window, the base's where they meet.
+		perWorker += calWindowTokens * int64(s.newTok.VocabSize()+t.Rows) * 4
+		// Its sums: the Gram matrix and a column per fitted token.
+		held += width*width*8 + width*int64(len(s.targets))*4
+	}
+	samples := int64(textBytes/calBytesPerToken) * width * 4
+	// Fitting solves a width × width system per worker, in float64.
+	fit := workers * width * width * 8 * 2
+	return held + workers*perWorker + max(samples, fit)
+}
+
+// runnerBytes is what one forward pass of model over a window holds
+// (none when the model does not run: calibration then fails before it
+// holds anything).
+func runnerBytes(model *checkpoint.Model) int64 {
+	c, err := forwardConfig(model)
+	if err != nil {
+		return 0
+	}
+	return c.ScratchBytes(calWindowTokens)
+}
