@@ -15,6 +15,7 @@ import (
 	"github.com/transplant-dev/transplant/eval"
 	"github.com/transplant-dev/transplant/eval/forward"
 	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/safetensors"
 )
 
 // AutoOptions tune Session.Auto.
@@ -102,6 +103,28 @@ func (s *Session) autoCandidates(p MethodParams) (input, head []heuristics.Metho
 	knn, _ := newKNN(p)
 	blend := heuristics.Blend{First: last, Second: knn, Weight: 0.5}
 	return []heuristics.Method{knn, last, mean, blend}, []heuristics.Method{knn, mean}
+}
+
+// PlanAuto is the plan of the costliest choice Auto may make, worked out
+// without scoring any candidate: what to reserve for a run whose methods
+// Auto will choose. calibrationBytes is the length of the text Auto would
+// score on and calibrate with, 0 when there is none.
+func (s *Session) PlanAuto(p MethodParams, calibrationBytes int, dtype safetensors.Dtype) (Plan, error) {
+	inputs, heads := s.autoCandidates(p)
+	var worst Plan
+	for _, in := range inputs {
+		for _, h := range heads {
+			c := Choice{Input: in, Output: h, CalibrateHead: calibrationBytes > 0, CalibrationBytes: calibrationBytes}
+			plan, err := s.Plan(c, dtype)
+			if err != nil {
+				return Plan{}, err
+			}
+			if plan.MemoryBytes > worst.MemoryBytes {
+				worst = plan
+			}
+		}
+	}
+	return worst, nil
 }
 
 // Auto chooses a method for each table. With a text it scores candidates

@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/transplant-dev/transplant"
+	"github.com/transplant-dev/transplant/batch"
+	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/safetensors"
 )
 
@@ -149,5 +153,56 @@ jobs:
 		if j.Status != want {
 			t.Errorf("rerun: %s %s, want %s", j.Job, j.Status, want)
 		}
+	}
+}
+
+// A batch reserves for a job whose methods auto chooses on a calibration
+// text its costliest candidate, calibration included, without scoring
+// any; a job that names its method reserves that method's plan.
+func TestBatchMemoryOfAutoJobs(t *testing.T) {
+	dir := t.TempDir()
+	text, _ := os.ReadFile("../../testdata/example/heldout.txt")
+	os.WriteFile(filepath.Join(dir, "text.txt"), text[:6000], 0o644)
+	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
+	jobs := `defaults:
+  base: ` + abs(exampleBase) + `
+  tokenizer: ` + abs(exampleTok) + `
+jobs:
+  - out: ./auto
+    calibration_text: ./text.txt
+  - out: ./mean
+    method: mean
+`
+	f, err := batch.Parse(filepath.Join(dir, "jobs.yaml"), []byte(jobs), jobSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, ctx := newBatchWorker(), context.Background()
+	memory := func(j *batch.Job) int64 {
+		t.Helper()
+		m, err := w.Memory(ctx, &batch.Unit{Kind: batch.RunUnit, Job: j})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	s, err := transplant.Open(ctx, transplant.Inputs{Base: exampleBase, Tokenizer: exampleTok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	calibrated, err := s.Plan(transplant.Choice{Input: heuristics.Mean{}, CalibrateHead: true, CalibrationBytes: 6000}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, err := s.Plan(transplant.Choice{Input: heuristics.Mean{}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := memory(f.Jobs[0]); got < calibrated.MemoryBytes {
+		t.Errorf("auto with a calibration text reserves %d bytes, less than a calibrated mean's %d", got, calibrated.MemoryBytes)
+	}
+	if got := memory(f.Jobs[1]); got != mean.MemoryBytes {
+		t.Errorf("mean reserves %d bytes, its plan says %d", got, mean.MemoryBytes)
 	}
 }

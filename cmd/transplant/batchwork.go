@@ -386,7 +386,8 @@ func (w *batchWorker) evalDone(ctx context.Context, u *batch.Unit) (batch.Result
 }
 
 // Memory implements batch.Worker: the plan's memory for transplants,
-// float32 weights for evaluations.
+// float32 weights for evaluations. A job whose methods auto chooses
+// reserves its costliest candidate, so that planning never scores them.
 func (w *batchWorker) Memory(ctx context.Context, u *batch.Unit) (int64, error) {
 	switch u.Kind {
 	case batch.MergeUnit:
@@ -394,16 +395,29 @@ func (w *batchWorker) Memory(ctx context.Context, u *batch.Unit) (int64, error) 
 	case batch.EvalUnit:
 		return evalMemory(u.Job)
 	}
-	s, sp, err := w.open(ctx, u.Job)
+	sp, err := w.spec(u.Job)
+	if err != nil {
+		return 0, err
+	}
+	s, err := transplant.Open(ctx, sp.in)
 	if err != nil {
 		return 0, err
 	}
 	defer s.Close()
-	c := sp.c
-	if u.Kind == batch.ApplyUnit {
-		c = transplant.Choice{Input: heuristics.Mean{}} // the tables alone
+	var plan transplant.Plan
+	switch {
+	case u.Kind == batch.ApplyUnit:
+		plan, err = s.Plan(transplant.Choice{Input: heuristics.Mean{}}, sp.wo.Dtype) // the tables alone
+	case sp.mf.auto():
+		var text int
+		if text, err = sp.mf.textBytes(); err == nil {
+			plan, err = s.PlanAuto(sp.mf.params, text, sp.wo.Dtype)
+		}
+	default:
+		if err = sp.choose(ctx, s); err == nil {
+			plan, err = s.Plan(sp.c, sp.wo.Dtype)
+		}
 	}
-	plan, err := s.Plan(c, sp.wo.Dtype)
 	return plan.MemoryBytes, err
 }
 

@@ -152,6 +152,15 @@ func (f *methodFlags) text() ([]byte, error) {
 	return f.calibrationText, nil
 }
 
+// textBytes is the length of --calibration-text, 0 without one.
+func (f *methodFlags) textBytes() (int, error) {
+	if f.calibration == "" {
+		return 0, nil
+	}
+	text, err := f.text()
+	return len(text), err
+}
+
 // buildOptions gives bo the calibration text when c calibrates the head,
 // and c its length, which the plan counts.
 func (f *methodFlags) buildOptions(bo *transplant.BuildOptions, c *transplant.Choice) error {
