@@ -16,7 +16,10 @@
 #          it at all, so with CALBENCH_NEW_TOK=.../qwen3 nothing gets fitted)
 #
 # Each command is timed with /usr/bin/time -v (wall clock, maximum resident
-# set size), next to the memory its plan estimates (--dry-run); the
+# set size), next to the largest live heap the garbage collector marked
+# (GODEBUG=gctrace=1) and the memory its plan estimates (--dry-run), which
+# also sets the collector's soft limit, so that the peak RSS follows the
+# plan where the live heap is smaller; the
 # calibrated runs' own calibration time, fitted rows and occurrences come
 # from their transplant.json. Prints a Markdown table and
 # the calibrated/plain wall-time ratio per case.
@@ -83,11 +86,13 @@ measure() {
   shift 3
   echo "== $cs / $label (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   local rc=0
-  /usr/bin/time -v -o "$work/time.txt" "$bin" run "$@" --out "$out" -q >"$work/log.txt" 2>&1 || rc=$?
-  local w rss cal fit occ plan
+  GODEBUG=gctrace=1 /usr/bin/time -v -o "$work/time.txt" "$bin" run "$@" --out "$out" -q >"$work/log.txt" 2>&1 || rc=$?
+  local w rss cal fit occ plan live
   plan=$("$bin" run "$@" --dry-run --json 2>/dev/null | /usr/bin/python3 -c 'import json, sys; print("%.0f" % (json.load(sys.stdin)["memory_bytes"] / 2**20))' || echo -)
   w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.1f", s}' "$work/time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$work/time.txt")
+  # The largest live heap a collection marked (gctrace's "start->end->live MB").
+  live=$(grep -o '[0-9]*->[0-9]*->[0-9]* MB' "$work/log.txt" | awk -F'->' '{split($3, a, " "); if (a[1] + 0 > m) m = a[1] + 0} END {printf "%d", m}' || true)
   cal=- fit=- occ=-
   if [ "$rc" -ne 0 ]; then
     echo "   FAILED (exit $rc):" >&2
@@ -102,7 +107,7 @@ print(f("seconds", "%.1f"), f("fitted", "%d"), f("occurrences", "%d"))' "$out/tr
   fi
   echo "   wall ${w}s, peak RSS ${rss} MiB" >&2
   case $label in run*) wall["$cs/plain"]=$w ;; *calibrate-to-donor*) wall["$cs/donor"]=$w ;; *--donor*) wall["$cs/blend"]=$w ;; *) wall["$cs/cal"]=$w ;; esac
-  rows+=("| $cs | $label | $w | $rss | $plan | $cal | $fit | $occ |")
+  rows+=("| $cs | $label | $w | $rss | $live | $plan | $cal | $fit | $occ |")
   rm -rf "$out"
 }
 
@@ -124,8 +129,8 @@ echo
 echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 2^20}' /proc/meminfo); load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "small: A-mistral (32000 x 192, 4 layers) -> B-gpt2 tokenizer; large: $(basename "$model") (128256 x 4096, 1 layer) -> $(basename "$newtok") tokenizer"
 echo
-echo "| case | command | wall s | peak RSS MiB | plan MiB (--dry-run) | calibration s (transplant.json) | fitted rows | occurrences |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
+echo "| case | command | wall s | peak RSS MiB | largest live heap MiB | plan MiB (--dry-run) | calibration s (transplant.json) | fitted rows | occurrences |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
 for cs in small large; do
