@@ -48,7 +48,9 @@ func TestCalibrationToTheDonor(t *testing.T) {
 	if c.report.DonorContexts == 0 || c.samples.donor.samples != c.report.DonorContexts {
 		t.Fatalf("report %+v", c.report)
 	}
-	checkDonorTargets(t, s, c, text)
+	for _, stride := range []int{1, 3} {
+		checkDonorTargets(t, s, c, text, stride)
+	}
 
 	b, err := s.Build(ctx, Choice{Input: heuristics.Mean{}}, BuildOptions{})
 	if err != nil {
@@ -102,8 +104,9 @@ func TestCalibrationToTheDonor(t *testing.T) {
 }
 
 // checkDonorTargets recomputes the donor's part of the first window's
-// targets with each model run alone, and compares them with Sᵀt.
-func checkDonorTargets(t *testing.T, s *Session, c *Calibration, text []byte) {
+// targets with each model run alone, and compares them with Sᵀt; the
+// donor reads the window taking a sample after every stride-th new token.
+func checkDonorTargets(t *testing.T, s *Session, c *Calibration, text []byte, stride int) {
 	t.Helper()
 	mA, err := s.baseForward()
 	if err != nil {
@@ -113,6 +116,7 @@ func checkDonorTargets(t *testing.T, s *Session, c *Calibration, text []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dr.stride = stride
 	st := s.calStreamOf(text, mA.Config().BOS)
 	sp := st.tokenSpans(min(mA.Context(), 256))[0]
 	win, err := runWindow(mA, st, sp)
@@ -140,7 +144,7 @@ func checkDonorTargets(t *testing.T, s *Session, c *Calibration, text []byte) {
 	checked := 0
 	for k := sp.newStart; k < sp.newEnd && checked < 5; k++ {
 		at := st.pos[k+1] - 1
-		if st.pos[k+1] == st.pos[k] {
+		if st.pos[k+1] == st.pos[k] || k%stride != 0 {
 			continue
 		}
 		rowA := la[(at-sp.start)*vA : (at-sp.start+1)*vA]
@@ -187,5 +191,24 @@ func TestCalibrationToTheDonorRefusals(t *testing.T) {
 	}
 	if _, err := d.Recipe(b, "test"); !errors.Is(err, recipe.ErrNotRecordable) {
 		t.Errorf("recipe of a head fitted to the donor: %v, want ErrNotRecordable", err)
+	}
+}
+
+// The donor reads every position until a fit would have fewer than
+// donorSamplesPerDim samples per dimension, and every maxDonorStride-th
+// at most.
+func TestDonorStride(t *testing.T) {
+	for _, c := range []struct{ tokens, width, want int }{
+		{255153, 192, 4}, // the shared models on calib.txt
+		{100000, 192, 2},
+		{40000, 192, 1},
+		{8000, 4096, 1},
+		{300000, 4096, 1},
+		{1 << 30, 64, maxDonorStride},
+		{0, 0, 1},
+	} {
+		if got := donorStride(c.tokens, c.width); got != c.want {
+			t.Errorf("donorStride(%d, %d) = %d, want %d", c.tokens, c.width, got, c.want)
+		}
 	}
 }

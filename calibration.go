@@ -428,7 +428,7 @@ func (s *Session) donorReader(head blas32.General, newRows bool, recut []recutRo
 	if bos < 0 {
 		bos = s.newTok.Specials().BOS
 	}
-	d := &donorReader{model: m, bos: bos, head: head, recut: recut}
+	d := &donorReader{model: m, bos: bos, head: head, recut: recut, stride: 1}
 	v := m.Config().VocabSize
 	for _, t := range s.targets {
 		if t.NewID >= v {
@@ -469,6 +469,9 @@ func (s *Session) calDonor(st *calStream, head blas32.General, o CalibrationOpti
 		return nil, nil, 0, nil
 	}
 	d, err := s.donorReader(head, weight > 0, recut)
+	if d != nil {
+		d.stride = donorStride(len(st.newIDs), head.Cols)
+	}
 	return d, recut, weight, err
 }
 

@@ -22,6 +22,39 @@ func (m *Model) Logits(dst []float32, ids []int) error {
 	return nil
 }
 
+// LogitsAt is Logits for the positions in at only, ascending: row k of dst
+// (len(at)×VocabSize row-major) is the next-token logits after
+// ids[:at[k]+1]. The body runs up to the last position asked for; the
+// head, the larger part of the work with a large vocabulary, only over the
+// rows asked for.
+func (m *Model) LogitsAt(dst []float32, ids, at []int) error {
+	if err := m.check(ids); err != nil {
+		return err
+	}
+	V, H := m.cfg.VocabSize, m.cfg.Hidden
+	if len(dst) != len(at)*V {
+		return fmt.Errorf("forward: %w: logits buffer of %d values for %d×%d", ErrInput, len(dst), len(at), V)
+	}
+	for k, p := range at {
+		if p < 0 || p >= len(ids) || k > 0 && p <= at[k-1] {
+			return fmt.Errorf("forward: %w: position %d (entry %d) not ascending within the %d ids", ErrInput, p, k, len(ids))
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	r := m.runners.Get().(*runner)
+	defer m.runners.Put(r)
+	r.body(ids[:at[len(at)-1]+1]) // later positions cannot change earlier ones
+	// Gather the rows in place: at ascends, so row k moves up or stays.
+	for k, p := range at {
+		copy(r.h[k*H:(k+1)*H], r.h[p*H:(p+1)*H])
+	}
+	m.head.mul(dst, V, r.h, H, len(at), false)
+	m.capLogits(dst)
+	return nil
+}
+
 // NLL runs the model on one window of ids (positions 0, 1, …) and sets
 // dst[i] to the negative log-likelihood, in nats, of targets[i] following
 // ids[:i+1]. Positions whose target is negative are skipped and dst[i] left

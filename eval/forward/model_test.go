@@ -316,3 +316,40 @@ func TestScratchBytesCountsTheRunner(t *testing.T) {
 		})
 	}
 }
+
+// LogitsAt gives the rows Logits gives at the positions asked for, and
+// refuses positions out of the window or out of order.
+func TestLogitsAtMatchesLogits(t *testing.T) {
+	for _, name := range []string{"mistral", "gemma2", "gpt2"} {
+		t.Run(name, func(t *testing.T) {
+			m := loadTestModel(t, filepath.Join("testdata", name))
+			ids := make([]int, min(m.Context(), 40))
+			for i := range ids {
+				ids[i] = (i*53 + 7) % m.VocabSize()
+			}
+			whole := logitsOf(t, m, ids)
+			V := m.VocabSize()
+			for _, at := range [][]int{{0}, {3, 4, 17}, {len(ids) - 1}, {1, 2, 5, 8, 13, 21, len(ids) - 1}} {
+				got := make([]float32, len(at)*V)
+				if err := m.LogitsAt(got, ids, at); err != nil {
+					t.Fatal(err)
+				}
+				for k, p := range at {
+					var scale, diff float64
+					for j := range V {
+						scale = math.Max(scale, math.Abs(float64(whole[p*V+j])))
+						diff = math.Max(diff, math.Abs(float64(got[k*V+j]-whole[p*V+j])))
+					}
+					if diff > 1e-6*scale {
+						t.Fatalf("at %v: row %d (position %d) differs from Logits by %g (largest logit %g)", at, k, p, diff, scale)
+					}
+				}
+			}
+			for _, at := range [][]int{{-1}, {len(ids)}, {4, 4}, {5, 2}} {
+				if err := m.LogitsAt(make([]float32, len(at)*V), ids, at); !errors.Is(err, ErrInput) {
+					t.Errorf("positions %v: %v, want ErrInput", at, err)
+				}
+			}
+		})
+	}
+}
