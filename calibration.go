@@ -57,9 +57,10 @@ type CalibrationOptions struct {
 	// MaxBytes caps how much of the text the base reads (cut after a line
 	// break); 0 means DefaultCalibrationBytes.
 	MaxBytes int
-	// Donor fits the rows to the donor model as well: at every position
-	// of the text, not only where a token occurs, its logit should give it
-	// the donor's probability (see donorReader). Needs a donor model the
+	// Donor fits the rows to the donor model as well: at positions all
+	// over the text (every one, or every few; see donorStride), not only
+	// where a token occurs, its logit should give it the donor's
+	// probability (see donorReader). Needs a donor model the
 	// forward pass runs.
 	Donor bool `json:",omitempty"`
 	// KeepShared leaves the head rows of shared tokens as the base has
@@ -138,8 +139,8 @@ type CalibrationReport struct {
 	// Fitted new tokens got a head row fitted to the base; Kept ones,
 	// absent from the text, kept their prior row.
 	Fitted int `json:"fitted"`
-	// DonorContexts counts the positions the donor was read at, when
-	// the rows were fitted to it as well.
+	// DonorContexts counts the positions the donor gave samples at
+	// (every one, or every few: see donorStride), when it was read.
 	DonorContexts int `json:"donor_contexts,omitempty"`
 	// Shared counts the head rows of shared tokens fitted again because
 	// new tokens begin with them (see CalibrationOptions.KeepShared).
@@ -203,8 +204,8 @@ type Calibration struct {
 // logit where it occurs is the base's logit of its first piece plus the
 // log-probabilities of the others, so that its row scores its bytes as the
 // base does. With o.Donor the donor model reads the text too, and every
-// new token gets a target at every position where the two models stand at
-// the same byte (see donorReader): Fit then minimizes
+// new token gets a target at each sampled position where the two models
+// stand at the same byte (see donorReader, donorStride): Fit then minimizes
 //
 //	Σ_occ (x·h − y)²  +  Σ_donor (x·s − t)²  +  λ‖x − p‖²
 //

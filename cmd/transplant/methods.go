@@ -43,7 +43,7 @@ func (f *methodFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.headMethod, "head-method", "", "method for the output head (default: --method)")
 	fl.StringVar(&f.calibration, "calibration-text", "", "UTF-8 text for auto to score candidate methods on and for --calibrate-head (keep it apart from any text you judge the result on)")
 	fl.BoolVar(&f.calibrateHead, "calibrate-head", false, "fit the new tokens' head rows to the base model on --calibration-text, its first MiB (auto decides this itself unless given)")
-	fl.BoolVar(&f.calibrateToDonor, "calibrate-to-donor", false, "--calibrate-head, fitting the rows to the donor model's predictions at every position of the text as well (needs --donor; not for --save-recipe)")
+	fl.BoolVar(&f.calibrateToDonor, "calibrate-to-donor", false, "--calibrate-head, fitting the rows to the donor model's predictions all over the text as well (needs --donor; not for --save-recipe)")
 	fl.BoolVar(&f.keepShared, "keep-shared-rows", false, "calibration: keep the base's head rows of old tokens that new tokens begin with (by default they are fitted again so as not to count the new tokens' probability twice)")
 	fl.BoolVar(&f.baseOnly, "calibrate-to-base", false, "calibration with a donor: fit the new tokens' head rows to the base alone (by default each is half its fit to the base, half its fit to the donor; always so with --save-recipe)")
 	fl.BoolVar(&f.keepRecut, "keep-recut-rows", false, "calibration with a donor: keep the base's head rows of old tokens the new tokenizer mostly puts where the old one cuts otherwise (by default they are fitted to the donor; always kept with --save-recipe)")
