@@ -94,10 +94,10 @@ func candidate(c Choice, bpb float64) AutoCandidate {
 // tried (bench/quality). An even blend of the last piece and the
 // neighbours joins the inputs: on the shared models it beat either alone
 // and the 0.7/0.3 blend on both texts tried.
-func (s *Session) autoCandidates(p MethodParams) (input, head []heuristics.Method) {
+func autoCandidates(p MethodParams, donorTable bool) (input, head []heuristics.Method) {
 	last := heuristics.Subword{Input: heuristics.CombineLast, Output: heuristics.CombineFirst}
 	mean := heuristics.Mean{}
-	if !s.HasDonorTable() {
+	if !donorTable {
 		return []heuristics.Method{last, mean}, []heuristics.Method{mean}
 	}
 	knn, _ := newKNN(p)
@@ -108,14 +108,23 @@ func (s *Session) autoCandidates(p MethodParams) (input, head []heuristics.Metho
 // PlanAuto is the plan of the costliest choice Auto may make, worked out
 // without scoring any candidate: what to reserve for a run whose methods
 // Auto will choose. calibrationBytes is the length of the text Auto would
-// score on and calibrate with, 0 when there is none.
+// score on and calibrate with, 0 when there is none; without a donor table
+// Auto makes auxiliary vectors of it (cooc.DefaultDims wide), which the
+// candidates' plans count.
 func (s *Session) PlanAuto(p MethodParams, calibrationBytes int, dtype safetensors.Dtype) (Plan, error) {
-	inputs, heads := s.autoCandidates(p)
+	var aux *auxShape
+	switch {
+	case s.aux != nil:
+		aux = &auxShape{rows: s.aux.Table.Rows, cols: s.aux.Table.Cols}
+	case s.donor == nil && calibrationBytes > 0:
+		aux = &auxShape{rows: s.newTok.VocabSize(), cols: cooc.DefaultDims}
+	}
+	inputs, heads := autoCandidates(p, s.donor != nil || aux != nil)
 	var worst Plan
 	for _, in := range inputs {
 		for _, h := range heads {
 			c := Choice{Input: in, Output: h, CalibrateHead: calibrationBytes > 0, CalibrationBytes: calibrationBytes}
-			plan, err := s.Plan(c, dtype)
+			plan, err := s.plan(c, dtype, aux)
 			if err != nil {
 				return Plan{}, err
 			}
@@ -134,7 +143,7 @@ func (s *Session) PlanAuto(p MethodParams, calibrationBytes int, dtype safetenso
 // byte, the rule's on a tie; without one it takes the rule's. The report
 // says which and why.
 func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport, error) {
-	inputs, heads := s.autoCandidates(o.Params)
+	inputs, heads := autoCandidates(o.Params, s.HasDonorTable())
 	c := Choice{Input: inputs[0], Output: heads[0]}
 	rep := &AutoReport{}
 	if o.Text == nil {
@@ -155,7 +164,7 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 	if !s.HasDonorTable() {
 		if err := s.setAux(ctx, bytes.NewReader(fit), o.Seed); err == nil {
 			rep.AuxBytes = len(fit)
-			inputs, heads = s.autoCandidates(o.Params)
+			inputs, heads = autoCandidates(o.Params, s.HasDonorTable())
 			c = Choice{Input: inputs[0], Output: heads[0]}
 		} else if !errors.Is(err, cooc.ErrNoCooccurrence) {
 			return Choice{}, nil, fmt.Errorf("transplant: auto: aux vectors of %s: %w", o.TextName, err)

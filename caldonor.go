@@ -40,12 +40,14 @@ type donorReader struct {
 // The donor's samples are the positions after every stride-th new token,
 // so that the donor's head, the larger part of its pass with a large
 // vocabulary, runs over a part of the text only; its body still reads all
-// of it. A fit of width dimensions keeps at least donorSamplesPerDim
-// samples per dimension, and at most every maxDonorStride-th position is
-// skipped to: on the shared models (0.9 MB, width 192) every 4th position
-// scored as every one on four texts (within 0.0002 of the ratio) in half
-// the time, while every 16th lost 0.0008 on the dev text and saved no more
-// time, the two bodies' passes then being most of it.
+// of it. A fit of width dimensions keeps about donorSamplesPerDim samples
+// per dimension (the stride counts the text's new tokens, a few of which
+// give no sample: a window's last, a BOS), and at most every
+// maxDonorStride-th position is taken: on the shared models (0.9 MB,
+// width 192) every 4th position scored as every one on four texts (within
+// 0.0002 of the ratio) in half the time, while every 16th lost 0.0008 on
+// the dev text and saved no more time, the two bodies' passes then being
+// most of it.
 const (
 	donorSamplesPerDim = 256
 	maxDonorStride     = 4

@@ -118,7 +118,19 @@ func checkDonorTargets(t *testing.T, s *Session, c *Calibration, text []byte, st
 	}
 	dr.stride = stride
 	st := s.calStreamOf(text, mA.Config().BOS)
-	sp := st.tokenSpans(min(mA.Context(), 256))[0]
+	// A window whose first new token is not a multiple of the stride: the
+	// samples follow the text's tokens, not the window's.
+	spans := st.tokenSpans(min(mA.Context(), 256))
+	sp := spans[0]
+	for _, c := range spans {
+		if stride == 1 || c.newStart%stride != 0 {
+			sp = c
+			break
+		}
+	}
+	if stride > 1 && sp.newStart%stride == 0 {
+		t.Fatalf("no window of %d starts off the stride %d", len(spans), stride)
+	}
 	win, err := runWindow(mA, st, sp)
 	if err != nil {
 		t.Fatal(err)
@@ -194,9 +206,9 @@ func TestCalibrationToTheDonorRefusals(t *testing.T) {
 	}
 }
 
-// The donor reads every position until a fit would have fewer than
-// donorSamplesPerDim samples per dimension, and every maxDonorStride-th
-// at most.
+// The donor gives a sample at every position until a fit would have
+// fewer than donorSamplesPerDim of the text's new tokens per dimension,
+// and at every maxDonorStride-th at least.
 func TestDonorStride(t *testing.T) {
 	for _, c := range []struct{ tokens, width, want int }{
 		{255153, 192, 4}, // the shared models on calib.txt

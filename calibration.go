@@ -42,7 +42,8 @@ type CalibrationOptions struct {
 	// TextName names the text in the report.
 	TextName string
 	// MaxOccurrences caps the contexts one token is fitted on; 0 means
-	// 128, or 512 when extending (see Session.extending).
+	// DefaultMaxOccurrences, or ExtensionMaxOccurrences when extending
+	// (see Session.extending).
 	MaxOccurrences int
 	// StayContexts is how many contexts, spread evenly over the text,
 	// hold every fitted logit where the prior put it; 0 means 256.
@@ -127,6 +128,14 @@ const defaultDonorWeight = 0.5
 // the 14M-parameter shared models with 2 cores; hours for 7B models, so
 // give those less), and rows seen once already gain.
 const DefaultCalibrationBytes = 1 << 20
+
+// The contexts one token is fitted on at most (CalibrationOptions): more
+// when extending, where a new token's first piece standing alone gives it
+// contexts too.
+const (
+	DefaultMaxOccurrences   = 128
+	ExtensionMaxOccurrences = 512
+)
 
 // CalibrationReport says what CalibrateHead fitted.
 type CalibrationReport struct {
@@ -399,7 +408,7 @@ func (s *Session) forwardOf(model *checkpoint.Model, dir string) (*forward.Model
 // calSamples are the fitting problems of one calibration: for each map
 // row, the states where its token occurs and their targets, and the stay
 // contexts every row shares: without a donor, contexts where the prior's
-// logits stay; with one, every position the donor read, where the logits
+// logits stay; with one, every position the donor gave a sample at, where the logits
 // follow the donor (donor, instead of stay).
 type calSamples struct {
 	states  [][]float32 // per map row, occurrences×width row-major
@@ -489,10 +498,10 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 	}
 	rep := &CalibrationReport{Tokens: st.tokens}
 	extending := s.extending()
-	width, maxOcc, nStay := head.Cols, or(o.MaxOccurrences, 128), or(o.StayContexts, 256)
+	width, maxOcc, nStay := head.Cols, or(o.MaxOccurrences, DefaultMaxOccurrences), or(o.StayContexts, 256)
 	ridge := or(o.Ridge, DefaultCalibrationRidge)
 	if extending {
-		maxOcc, ridge = or(o.MaxOccurrences, 512), or(o.Ridge, DefaultExtensionRidge)
+		maxOcc, ridge = or(o.MaxOccurrences, ExtensionMaxOccurrences), or(o.Ridge, DefaultExtensionRidge)
 	}
 	step := max(1, len(st.ids)/nStay)
 	cs := &calSamples{states: make([][]float32, len(s.targets)), targets: make([][]float64, len(s.targets)),

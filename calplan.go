@@ -24,9 +24,10 @@ const (
 // the base model in float32 for the forward pass, whose head stands in for
 // the head table (calibrationHead) unless a bias column widens it; the
 // donor model too, when it runs, with the logits of both over a window
-// per worker; each worker's activations and logits; and one state per
-// token of text for the samples, which hold at most one for each of the
-// positions they are taken at (occurrences, shared rows, stay contexts).
+// per worker; each worker's activations and logits; one state per token
+// of text for the samples, which hold at most one for each of the
+// positions they are taken at (occurrences, shared rows, stay contexts);
+// and the fit's factors.
 func (s *Session) calibrationBytes(textBytes int) int64 {
 	t, ok := s.table(heuristics.OutputHead)
 	if !ok {
@@ -50,9 +51,11 @@ func (s *Session) calibrationBytes(textBytes int) int64 {
 		held += width*width*8 + width*int64(len(s.targets))*4
 	}
 	samples := int64(textBytes/calBytesPerToken) * width * 4
-	// Fitting solves a width × width system per worker, in float64.
-	fit := workers * width * width * 8 * 2
-	return held + workers*perWorker + max(samples, fit)
+	// Fitting factors the shared width × width Gram matrices, in float64,
+	// and each worker solves for one row at a time against its contexts;
+	// the fitted rows' changes are the maps' (Plan).
+	fit := 3*width*width*8 + workers*width*ExtensionMaxOccurrences*8
+	return held + samples + max(workers*perWorker, fit)
 }
 
 // runnerBytes is what one forward pass of model over a window holds

@@ -37,7 +37,8 @@ const recutRidge = 1.0
 // rows should score, since it never reads the text so; a donor model on
 // the new tokenizer can. So, with a donor, the head rows of the shared
 // tokens the calibration text mostly recuts are fitted to the donor at
-// every position where the base and the donor stand at the same byte, as
+// the sampled positions where the base and the donor stand at the same
+// byte (see donorStride), as
 // --calibrate-to-donor fits new rows (see donorReader for the targets).
 type recutRow struct{ old, new int }
 

@@ -96,6 +96,20 @@ const overheadBytes = 384 << 20
 // base's) will do and cost. It fails when a method needs a donor the
 // session lacks, or cannot run at this size.
 func (s *Session) Plan(c Choice, dtype safetensors.Dtype) (Plan, error) {
+	var aux *auxShape
+	if s.aux != nil {
+		aux = &auxShape{rows: s.aux.Table.Rows, cols: s.aux.Table.Cols}
+	}
+	return s.plan(c, dtype, aux)
+}
+
+// auxShape is the size of a table of auxiliary vectors, which stands in for
+// the donor's tables.
+type auxShape struct{ rows, cols int }
+
+// plan is Plan with auxiliary vectors of the given shape, nil for none:
+// those the session has, or those Auto would make (PlanAuto).
+func (s *Session) plan(c Choice, dtype safetensors.Dtype, aux *auxShape) (Plan, error) {
 	if c.Input == nil {
 		return Plan{}, fmt.Errorf("transplant: no method given")
 	}
@@ -118,7 +132,7 @@ func (s *Session) Plan(c Choice, dtype safetensors.Dtype) (Plan, error) {
 	var base, bases, donor, fresh, work, maps int64
 	for _, t := range s.tables {
 		m := c.For(t.Role)
-		if !s.HasDonorTable() && heuristics.RequiresDonor(m) {
+		if s.donor == nil && aux == nil && heuristics.RequiresDonor(m) {
 			return Plan{}, fmt.Errorf("transplant: %s: method %s: %w", t.Role, m.Name(), heuristics.ErrNoDonor)
 		}
 		tp := TablePlan{
@@ -132,18 +146,21 @@ func (s *Session) Plan(c Choice, dtype safetensors.Dtype) (Plan, error) {
 		base = max(base, int64(t.Rows)*width*4)
 		bases += int64(t.Rows) * width * 4
 		donor = max(donor, int64(t.DonorRows)*int64(t.DonorCols)*4)
-		if s.aux != nil {
-			donor = int64(len(s.aux.Table.Data)) * 4
+		if aux != nil {
+			donor = int64(aux.rows) * int64(aux.cols) * 4
 		}
 		if _, randn := m.(heuristics.Randn); randn || t.Bias != "" {
 			fresh += rows * width * 4
 		}
-		w, err := s.workspace(m, t)
+		w, err := s.workspace(m, t, aux)
 		if err != nil {
 			return Plan{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
 		}
 		work = max(work, w)
 		maps += int64(len(s.targets)) * rowBytes
+		if c.CalibrateHead && t.Role == heuristics.OutputHead {
+			maps += int64(len(s.targets)) * width * 4 // each fitted row's change
+		}
 		p.OutputBytes += rows * int64(t.Cols) * int64(tp.Dtype.Size())
 	}
 	if c.CalibrateHead {
@@ -160,14 +177,14 @@ func (s *Session) Plan(c Choice, dtype safetensors.Dtype) (Plan, error) {
 
 // workspace is what m says it allocates beyond its inputs on table t, when
 // it can say.
-func (s *Session) workspace(m heuristics.Method, t Table) (int64, error) {
+func (s *Session) workspace(m heuristics.Method, t Table, aux *auxShape) (int64, error) {
 	sz, ok := m.(heuristics.Sizer)
 	if !ok {
 		return 0, nil
 	}
 	donorCols := t.DonorCols
-	if s.aux != nil {
-		donorCols = s.aux.Table.Cols
+	if aux != nil {
+		donorCols = aux.cols
 	}
 	return sz.Workspace(heuristics.Shape{Targets: len(s.targets), Anchors: len(s.anchors), Cols: t.width(), DonorCols: donorCols})
 }

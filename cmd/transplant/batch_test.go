@@ -157,12 +157,20 @@ jobs:
 }
 
 // A batch reserves for a job whose methods auto chooses on a calibration
-// text its costliest candidate, calibration included, without scoring
-// any; a job that names its method reserves that method's plan.
+// text at least what the run of auto's choice plans (here, without a
+// donor, knn over auxiliary vectors of the text and a calibrated head),
+// without scoring any candidate; a job that names its method reserves
+// that method's plan.
 func TestBatchMemoryOfAutoJobs(t *testing.T) {
 	dir := t.TempDir()
-	text, _ := os.ReadFile("../../testdata/example/heldout.txt")
-	os.WriteFile(filepath.Join(dir, "text.txt"), text[:6000], 0o644)
+	text, err := os.ReadFile("../../testdata/example/heldout.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = text[:6000]
+	if err := os.WriteFile(filepath.Join(dir, "text.txt"), text, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
 	jobs := `defaults:
   base: ` + abs(exampleBase) + `
@@ -191,18 +199,26 @@ jobs:
 		t.Fatal(err)
 	}
 	defer s.Close()
-	calibrated, err := s.Plan(transplant.Choice{Input: heuristics.Mean{}, CalibrateHead: true, CalibrationBytes: 6000}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	mean, err := s.Plan(transplant.Choice{Input: heuristics.Mean{}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := memory(f.Jobs[0]); got < calibrated.MemoryBytes {
-		t.Errorf("auto with a calibration text reserves %d bytes, less than a calibrated mean's %d", got, calibrated.MemoryBytes)
-	}
 	if got := memory(f.Jobs[1]); got != mean.MemoryBytes {
 		t.Errorf("mean reserves %d bytes, its plan says %d", got, mean.MemoryBytes)
+	}
+	reserved := memory(f.Jobs[0])
+	c, rep, err := s.Auto(ctx, transplant.AutoOptions{Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CalibrateHead {
+		c.CalibrationBytes = len(text)
+	}
+	run, err := s.Plan(c, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reserved < run.MemoryBytes {
+		t.Errorf("auto reserves %d bytes; its choice (%s / %s, calibrated %v) plans %d", reserved, rep.Input, rep.Head, c.CalibrateHead, run.MemoryBytes)
 	}
 }

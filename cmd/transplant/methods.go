@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -152,13 +154,17 @@ func (f *methodFlags) text() ([]byte, error) {
 	return f.calibrationText, nil
 }
 
-// textBytes is the length of --calibration-text, 0 without one.
+// textBytes is the size of --calibration-text, 0 without one, read off
+// the file system: what a plan needs, without reading the text.
 func (f *methodFlags) textBytes() (int, error) {
 	if f.calibration == "" {
 		return 0, nil
 	}
-	text, err := f.text()
-	return len(text), err
+	fi, err := os.Stat(f.calibration)
+	if err != nil {
+		return 0, fmt.Errorf("--calibration-text: %w", err)
+	}
+	return int(min(fi.Size(), math.MaxInt32)), nil
 }
 
 // buildOptions gives bo the calibration text when c calibrates the head,
