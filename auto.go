@@ -112,11 +112,8 @@ func autoCandidates(p MethodParams, donorTable bool) (input, head []heuristics.M
 // Auto makes auxiliary vectors of it (cooc.DefaultDims wide), which the
 // candidates' plans count.
 func (s *Session) PlanAuto(p MethodParams, calibrationBytes int, dtype safetensors.Dtype) (Plan, error) {
-	var aux *auxShape
-	switch {
-	case s.aux != nil:
-		aux = &auxShape{rows: s.aux.Table.Rows, cols: s.aux.Table.Cols}
-	case s.donor == nil && calibrationBytes > 0:
+	aux := s.auxTableShape()
+	if aux == nil && s.donor == nil && calibrationBytes > 0 {
 		aux = &auxShape{rows: s.newTok.VocabSize(), cols: cooc.DefaultDims}
 	}
 	inputs, heads := autoCandidates(p, s.donor != nil || aux != nil)

@@ -96,16 +96,20 @@ const overheadBytes = 384 << 20
 // base's) will do and cost. It fails when a method needs a donor the
 // session lacks, or cannot run at this size.
 func (s *Session) Plan(c Choice, dtype safetensors.Dtype) (Plan, error) {
-	var aux *auxShape
-	if s.aux != nil {
-		aux = &auxShape{rows: s.aux.Table.Rows, cols: s.aux.Table.Cols}
-	}
-	return s.plan(c, dtype, aux)
+	return s.plan(c, dtype, s.auxTableShape())
 }
 
 // auxShape is the size of a table of auxiliary vectors, which stands in for
 // the donor's tables.
 type auxShape struct{ rows, cols int }
+
+// auxTableShape is the size of the session's auxiliary vectors, nil without.
+func (s *Session) auxTableShape() *auxShape {
+	if s.aux == nil {
+		return nil
+	}
+	return &auxShape{rows: s.aux.Table.Rows, cols: s.aux.Table.Cols}
+}
 
 // plan is Plan with auxiliary vectors of the given shape, nil for none:
 // those the session has, or those Auto would make (PlanAuto).
