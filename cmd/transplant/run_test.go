@@ -60,8 +60,20 @@ func TestRunExample(t *testing.T) {
 
 func TestRunDryRunAndErrors(t *testing.T) {
 	stdout, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--dry-run")
-	if err != nil || !strings.Contains(stdout, "memory needed") || !strings.Contains(stdout, "29016") {
+	if err != nil || !strings.Contains(stdout, "memory needed") || !strings.Contains(stdout, "29016") || strings.Contains(stdout, "calibrating") {
 		t.Errorf("dry run: %v\n%s", err, stdout)
+	}
+	text := filepath.Join(t.TempDir(), "text.txt")
+	heldout, err := os.ReadFile("../../testdata/example/heldout.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(text, heldout[:6000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, err = runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--calibrate-head", "--calibration-text", text, "--dry-run")
+	if err != nil || !strings.Contains(stdout, "calibrating the head holds") {
+		t.Errorf("dry run with calibration: %v\n%s", err, stdout)
 	}
 	for _, tt := range []struct {
 		args []string

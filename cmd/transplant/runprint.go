@@ -35,7 +35,11 @@ func printPlan(w io.Writer, p transplant.Plan) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d → %d × %d\t%d\t%d\t%d\t%s\n", t.Role, t.Tensor, t.Method, t.OldRows, t.NewRows, t.Cols, t.Copied, t.Built, t.Padding, t.Dtype)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nmemory needed: about %s; output weights: %s\n", humanBytes(p.MemoryBytes), humanBytes(p.OutputBytes))
+	fmt.Fprintf(w, "\nmemory needed: about %s", humanBytes(p.MemoryBytes))
+	if p.CalibrationBytes > 0 {
+		fmt.Fprintf(w, " (calibrating the head holds %s of it)", humanBytes(p.CalibrationBytes))
+	}
+	fmt.Fprintf(w, "; output weights: %s\n", humanBytes(p.OutputBytes))
 }
 
 func printAlignment(w io.Writer, r align.Report) {
