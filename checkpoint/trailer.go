@@ -4,9 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"sync"
+
+	"github.com/transplant-dev/transplant/internal/safefile"
 )
 
 // A trailer checksums a file while it is being written, reading it through
@@ -67,7 +68,6 @@ func (t *trailer) run(path string) trailed {
 		return trailed{err: err}
 	}
 	defer f.Close()
-	buf := make([]byte, 4<<20)
 	for {
 		t.mu.Lock()
 		for off >= t.avail && !t.closed {
@@ -75,17 +75,12 @@ func (t *trailer) run(path string) trailed {
 		}
 		avail, closed := t.avail, t.closed
 		t.mu.Unlock()
-		for off < avail {
-			n, err := f.ReadAt(buf[:min(int64(len(buf)), avail-off)], off)
-			h.Write(buf[:n])
-			off += int64(n)
-			if err == io.EOF && n == 0 {
-				break
-			}
-			if err != nil && err != io.EOF {
+		if off < avail {
+			if err := safefile.HashRange(h, f, off, avail-off); err != nil {
 				t.drain()
 				return trailed{err: err}
 			}
+			off = avail
 		}
 		if closed {
 			return trailed{sum: hex.EncodeToString(h.Sum(nil)), n: off}

@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -116,21 +115,20 @@ func SHA256(ctx context.Context, path string) (string, error) {
 		return "", err
 	}
 	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return "", err
+	}
 	h := sha256.New()
-	buf := make([]byte, 1<<20)
-	for {
+	for off := int64(0); off < fi.Size(); off += hashWindow {
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}
-		n, err := fh.Read(buf)
-		h.Write(buf[:n])
-		if err == io.EOF {
-			return hex.EncodeToString(h.Sum(nil)), nil
-		}
-		if err != nil {
+		if err := HashRange(h, fh, off, min(hashWindow, fi.Size()-off)); err != nil {
 			return "", err
 		}
 	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Within reports whether path is dir or lies inside it, comparing their

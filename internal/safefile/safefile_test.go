@@ -1,7 +1,10 @@
 package safefile
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -68,5 +71,47 @@ func TestWithin(t *testing.T) {
 		if got, err := Within(tc.path, in); err != nil || got != tc.want {
 			t.Errorf("Within(%s) = %v, %v", tc.path, got, err)
 		}
+	}
+}
+
+// HashRange gives the SHA-256 of the bytes it is asked for, whatever the
+// offsets' alignment and across windows; a range past the end of the file
+// is an error, not a crash.
+func TestHashRange(t *testing.T) {
+	data := make([]byte, 3*hashWindow/2+12345)
+	for i := range data {
+		data[i] = byte(i*131 + i>>11)
+	}
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, r := range [][2]int64{{0, int64(len(data))}, {1, 4095}, {4095, 2}, {hashWindow - 3, 10}, {12345, hashWindow + 7}, {int64(len(data)) - 1, 1}, {0, 0}} {
+		for _, read := range []bool{false, true} {
+			h := sha256.New()
+			hashed := HashRange
+			if read {
+				hashed = hashByReading
+			}
+			if err := hashed(h, f, r[0], r[1]); err != nil {
+				t.Fatalf("range %v (read %v): %v", r, read, err)
+			}
+			want := sha256.Sum256(data[r[0] : r[0]+r[1]])
+			if !bytes.Equal(h.Sum(nil), want[:]) {
+				t.Errorf("range %v (read %v): wrong checksum", r, read)
+			}
+		}
+	}
+	if err := HashRange(sha256.New(), f, int64(len(data))-10, 1<<20); err == nil {
+		t.Error("a range past the end of the file hashed without an error")
+	}
+	sum, err := SHA256(context.Background(), path)
+	if want := sha256.Sum256(data); err != nil || sum != hex.EncodeToString(want[:]) {
+		t.Errorf("SHA256 = %s, %v; want %x", sum, err, want)
 	}
 }
