@@ -10,9 +10,10 @@ import (
 	"github.com/transplant-dev/transplant/internal/safefile"
 )
 
-// A trailer checksums a file while it is being written, reading it through
-// a second descriptor up to where the writer says it has got. The bytes it
-// reads were just written, so they come from the page cache; meanwhile the
+// A trailer checksums a file while it is being written, mapping it through
+// a second descriptor up to where the writer says it has got
+// (safefile.HashRange). The bytes it hashes were just written, so they are
+// in the page cache and are hashed there, never copied; meanwhile the
 // writer goes on copying, in the kernel (copy_file_range) where it can, on
 // another core. Checksumming the output then costs no second pass over it.
 type trailer struct {
