@@ -1,5 +1,7 @@
 // Package safefile writes files and directories that appear whole or not
-// at all, with the permissions any new file gets, and checksums files.
+// at all, with the permissions any new file gets, and checksums files,
+// mapping them rather than reading them where the system allows
+// (HashRange).
 //
 // Everything is first written under a hidden temporary name beside its
 // final path, in the same directory so that the final rename is atomic.
