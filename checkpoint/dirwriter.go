@@ -6,12 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/transplant-dev/transplant/safetensors"
 )
@@ -91,12 +90,15 @@ func replacementInfo(base *Model, t Tensor, r Replacement, dtype safetensors.Dty
 
 // dirWriter writes the files of one output directory.
 type dirWriter struct {
-	ctx         context.Context
-	dir         string
-	base        *Model
-	opts        WriteOptions
+	ctx       context.Context
+	dir       string
+	base      *Model
+	opts      WriteOptions
+	wroteHead bool
+	copyBuf   []byte // for copies the kernel does not make
+
+	mu          sync.Mutex // guards done, which two goroutines advance
 	done, total int64
-	wroteHead   bool
 	// written records each file as it is written, checksum included, so
 	// that the manifest need not read the output again.
 	written []WrittenFile
@@ -104,13 +106,13 @@ type dirWriter struct {
 
 // hashedFile checksums what is written through it, on its way to the file.
 type hashedFile struct {
-	io.WriteCloser
+	outputFile
 	h hash.Hash
 	n int64
 }
 
 func (f *hashedFile) Write(p []byte) (int, error) {
-	n, err := f.WriteCloser.Write(p)
+	n, err := f.outputFile.Write(p)
 	f.h.Write(p[:n])
 	f.n += int64(n)
 	return n, err
@@ -122,151 +124,12 @@ func (d *dirWriter) create(name string) (*hashedFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &hashedFile{WriteCloser: f, h: sha256.New()}, nil
+	return &hashedFile{outputFile: f, h: sha256.New()}, nil
 }
 
 // record notes a file written whole.
 func (d *dirWriter) record(name string, f *hashedFile) {
 	d.written = append(d.written, WrittenFile{Name: name, Bytes: f.n, SHA256: hex.EncodeToString(f.h.Sum(nil))})
-}
-
-func (d *dirWriter) writeWeights(tensors []safetensors.TensorInfo) error {
-	maxSize := d.opts.MaxShardSize
-	if maxSize <= 0 {
-		maxSize = DefaultMaxShardSize
-	}
-	for _, t := range tensors {
-		d.total += t.ByteSize()
-		d.wroteHead = d.wroteHead || (d.base.archOK && t.Name == d.base.arch.Head)
-	}
-	shards := safetensors.PlanShards(tensors, maxSize)
-	for _, sh := range shards {
-		if err := d.writeShard(sh); err != nil {
-			return err
-		}
-	}
-	if len(shards) == 1 {
-		return nil
-	}
-	data, err := safetensors.IndexFor(shards).Marshal()
-	if err != nil {
-		return err
-	}
-	return d.writeFile(safetensors.IndexName, data)
-}
-
-func (d *dirWriter) writeShard(sh safetensors.Shard) (err error) {
-	path := filepath.Join(d.dir, sh.Name)
-	f, err := d.opts.create(path)
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	// An *os.File keeps the kernel copy and is checksummed by a trailer;
-	// another writer (a test's) by hashing what passes through.
-	var w io.Writer = f
-	var tr *trailer
-	var hf *hashedFile
-	osf, isFile := f.(*os.File)
-	if isFile {
-		tr = trail(path)
-	} else {
-		hf = &hashedFile{WriteCloser: f, h: sha256.New()}
-		w = hf
-	}
-	defer func() {
-		size := int64(-1)
-		if tr != nil && err == nil {
-			size, _ = osf.Seek(0, io.SeekCurrent)
-		}
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("checkpoint: %s: %w", path, cerr)
-		}
-		if tr != nil {
-			if err != nil {
-				size = -1
-			}
-			sum, terr := tr.finish(size)
-			if err == nil && terr != nil {
-				err = fmt.Errorf("checkpoint: checksum of %s: %w", path, terr)
-			}
-			if err == nil {
-				d.written = append(d.written, WrittenFile{Name: sh.Name, Bytes: size, SHA256: sum})
-			}
-		}
-	}()
-	sw, err := safetensors.NewWriter(w, sh.Tensors, map[string]string{"format": "pt"})
-	if err != nil {
-		return fmt.Errorf("checkpoint: %s: %w", path, err)
-	}
-	for _, t := range sh.Tensors {
-		if err := d.ctx.Err(); err != nil {
-			return err
-		}
-		if rep, ok := d.opts.Replace[t.Name]; ok {
-			err = d.writeReplacement(sw, t, rep)
-		} else {
-			err = d.copyTensor(sw, t)
-		}
-		if err != nil {
-			return fmt.Errorf("checkpoint: %s: %w", path, err)
-		}
-		if tr != nil {
-			pos, _ := osf.Seek(0, io.SeekCurrent)
-			tr.wrote(pos)
-		}
-		d.done += t.ByteSize()
-		if d.opts.Progress != nil {
-			d.opts.Progress(d.done, d.total)
-		}
-	}
-	if err := sw.Close(); err != nil {
-		return fmt.Errorf("checkpoint: %s: %w", path, err)
-	}
-	if hf != nil {
-		d.record(sh.Name, hf)
-	}
-	return nil
-}
-
-func (d *dirWriter) copyTensor(w *safetensors.Writer, t safetensors.TensorInfo) error {
-	r, err := d.base.Reader(t.Name)
-	if err != nil {
-		return err
-	}
-	return w.WriteTensor(t.Name, r)
-}
-
-// blockBytes bounds the float32 rows a replacement converts at a time.
-const blockBytes = 4 << 20
-
-// writeReplacement converts the replacement's rows to the output dtype
-// block by block and appends them to the shard.
-func (d *dirWriter) writeReplacement(w *safetensors.Writer, t safetensors.TensorInfo, r Replacement) error {
-	per := max(1, blockBytes/(4*r.Cols))
-	rows := make([]float32, min(per, r.Rows)*r.Cols)
-	raw := make([]byte, len(rows)*t.Dtype.Size())
-	for start := 0; start < r.Rows; start += per {
-		if err := d.ctx.Err(); err != nil {
-			return err
-		}
-		end := min(start+per, r.Rows)
-		block := rows[:(end-start)*r.Cols]
-		if r.Table != nil {
-			for i := start; i < end; i++ {
-				copy(block[(i-start)*r.Cols:], r.Table.Data[i*r.Table.Stride:i*r.Table.Stride+r.Cols])
-			}
-		} else if err := r.Fill(start, end, block); err != nil {
-			return fmt.Errorf("tensor %q: rows [%d, %d): %w", t.Name, start, end, err)
-		}
-		b := raw[:len(block)*t.Dtype.Size()]
-		if err := safetensors.FromFloat32(b, block, t.Dtype); err != nil {
-			return err
-		}
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // writeFiles writes config.json and the extra files.

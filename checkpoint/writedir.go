@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -63,7 +62,7 @@ type WriteOptions struct {
 	Manifest func(written []WrittenFile) (name string, data []byte, err error)
 
 	// create opens output files; tests replace it to inject failures.
-	create func(path string) (io.WriteCloser, error)
+	create func(path string) (outputFile, error)
 }
 
 // A WrittenFile is one file WriteDir wrote: its name in the directory,
@@ -108,7 +107,7 @@ func WriteDir(ctx context.Context, out string, base *Model, opts WriteOptions) (
 		}
 	}()
 	if opts.create == nil {
-		opts.create = func(p string) (io.WriteCloser, error) { return os.Create(p) }
+		opts.create = func(p string) (outputFile, error) { return os.Create(p) }
 	}
 	dw := &dirWriter{ctx: ctx, dir: tmp, base: base, opts: opts}
 	if err := dw.writeWeights(plan); err != nil {

@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -245,8 +246,21 @@ func TestWriteDirTied(t *testing.T) {
 }
 
 // failingFS makes the n-th byte written across all output files fail with
-// ENOSPC, as a full disk does.
-type failingFS struct{ left int }
+// ENOSPC, as a full disk does, whether written in order or at an offset,
+// from any goroutine.
+type failingFS struct {
+	mu   sync.Mutex
+	left int
+}
+
+// take grants up to n bytes of what is left.
+func (fsys *failingFS) take(n int) int {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	k := min(n, fsys.left)
+	fsys.left -= k
+	return k
+}
 
 type failingFile struct {
 	*os.File
@@ -254,16 +268,24 @@ type failingFile struct {
 }
 
 func (f failingFile) Write(p []byte) (int, error) {
-	if len(p) <= f.fs.left {
-		f.fs.left -= len(p)
-		return f.File.Write(p)
+	k := f.fs.take(len(p))
+	n, err := f.File.Write(p[:k])
+	if err == nil && k < len(p) {
+		err = &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
 	}
-	n, _ := f.File.Write(p[:f.fs.left])
-	f.fs.left = 0
-	return n, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+	return n, err
 }
 
-func (fsys *failingFS) create(p string) (io.WriteCloser, error) {
+func (f failingFile) WriteAt(p []byte, off int64) (int, error) {
+	k := f.fs.take(len(p))
+	n, err := f.File.WriteAt(p[:k], off)
+	if err == nil && k < len(p) {
+		err = &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+	}
+	return n, err
+}
+
+func (fsys *failingFS) create(p string) (outputFile, error) {
 	f, err := os.Create(p)
 	return failingFile{f, fsys}, err
 }
@@ -393,5 +415,62 @@ func TestWriteDirReplaceVector(t *testing.T) {
 	})
 	if !errors.Is(err, ErrShape) {
 		t.Errorf("vector over a 2-D tensor: %v", err)
+	}
+}
+
+// TestWriteDirChecksumsWhatItWrote: with new tables and copied tensors
+// written at once into several shards, each at its offset, the checksums
+// handed to the manifest are those of the files as they end up on disk.
+func TestWriteDirChecksumsWhatItWrote(t *testing.T) {
+	base := openT(t, "testdata/llama-st")
+	const rows, cols = 300, 4
+	fill := func(start, end int, dst []float32) error {
+		for k := range dst {
+			dst[k] = float32((start*cols+k)%64) / 8 // exact in any float dtype
+		}
+		return nil
+	}
+	var written []WrittenFile
+	out := filepath.Join(t.TempDir(), "out")
+	err := WriteDir(context.Background(), out, base, WriteOptions{
+		MaxShardSize: 100,
+		Replace: map[string]Replacement{
+			"model.embed_tokens.weight": {Rows: rows, Cols: cols, Fill: fill},
+			"lm_head.weight":            {Rows: rows, Cols: cols, Fill: fill},
+		},
+		Manifest: func(w []WrittenFile) (string, []byte, error) {
+			written = w
+			return "manifest.json", []byte("{}"), nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shards := 0
+	for _, f := range written {
+		data, err := os.ReadFile(filepath.Join(out, f.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != f.SHA256 || int64(len(data)) != f.Bytes {
+			t.Errorf("%s: recorded %d bytes %s, file has %d bytes %x", f.Name, f.Bytes, f.SHA256, len(data), sum)
+		}
+		if strings.HasSuffix(f.Name, ".safetensors") {
+			shards++
+		}
+	}
+	if shards < 3 {
+		t.Errorf("%d shards written", shards)
+	}
+	got := openT(t, out)
+	sameTensors(t, got, base, "model.embed_tokens.weight", "lm_head.weight")
+	vals, _, err := got.Float32("lm_head.weight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range vals {
+		if want := float32(k%64) / 8; v != want {
+			t.Fatalf("lm_head[%d] = %v, want %v", k, v, want)
+		}
 	}
 }

@@ -18,40 +18,42 @@ type RowSource interface {
 type SourceRowWriter struct {
 	m    *Map
 	src  RowSource
-	mean []float32
+	rows int
+	mean []float32 // the base's column mean, once a row needs it
 	acc  []float64
 	buf  []float32
 }
 
 // SourceRowWriter checks m against a base of rows×cols read from src, and
-// prepares to write its rows; the base's column mean, when a row needs it,
-// is read now, in one pass over src. Maps with noise are refused
-// (ErrNoiseByRow).
+// prepares to write its rows. The base's column mean, when a row needs it,
+// is read in one pass over src by the first Row that does: a writer that
+// streams a table out then reads it on its own time, not its caller's.
+// Maps with noise are refused (ErrNoiseByRow).
 func (m *Map) SourceRowWriter(src RowSource, rows, cols int) (*SourceRowWriter, error) {
 	if err := m.checkSize(rows, cols); err != nil {
 		return nil, err
 	}
-	w := &SourceRowWriter{m: m, src: src, acc: make([]float64, cols), buf: make([]float32, cols)}
 	for _, r := range m.Rows {
 		if r.Noise {
 			return nil, ErrNoiseByRow
 		}
-		if r.Mean != 0 && w.mean == nil {
-			mean, err := ColumnMeanOf(src, rows, cols)
-			if err != nil {
-				return nil, err
-			}
-			w.mean = mean
-		}
 	}
-	return w, nil
+	return &SourceRowWriter{m: m, src: src, rows: rows, acc: make([]float64, cols), buf: make([]float32, cols)}, nil
 }
 
 // Row writes into dst, of the base's width, the row m.Rows[i] describes.
 // After an error dst holds unspecified values.
 func (w *SourceRowWriter) Row(dst []float32, i int) error {
+	r := w.m.Rows[i]
+	if r.Mean != 0 && w.mean == nil {
+		mean, err := ColumnMeanOf(w.src, w.rows, len(w.buf))
+		if err != nil {
+			return fmt.Errorf("column mean: %w", err)
+		}
+		w.mean = mean
+	}
 	var err error
-	combine(dst, w.m.Rows[i], w.mean, w.acc, func(old int) []float32 {
+	combine(dst, r, w.mean, w.acc, func(old int) []float32 {
 		if rerr := w.src.ReadRows(w.buf, old, old+1); rerr != nil && err == nil {
 			err = fmt.Errorf("base row %d: %w", old, rerr)
 		}

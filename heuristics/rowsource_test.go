@@ -73,11 +73,16 @@ func TestSourceRowWriter(t *testing.T) {
 }
 
 // TestSourceRowWriterErrors: a source's error reaches the caller, from the
-// mean and from a row; a map that does not fit the base is refused.
+// mean (read by the first row that needs it) and from a row; a map that
+// does not fit the base is refused.
 func TestSourceRowWriterErrors(t *testing.T) {
 	base := blas32.General{Rows: 4, Cols: 2, Stride: 2, Data: make([]float32, 8)}
 	withMean := &Map{Rows: []Row{{ID: 0, Mean: 1}}}
-	if _, err := withMean.SourceRowWriter(tableSource{m: base, bad: 2}, 4, 2); !errors.Is(err, errBadRow) {
+	mw, err := withMean.SourceRowWriter(tableSource{m: base, bad: 2}, 4, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Row(make([]float32, 2), 0); !errors.Is(err, errBadRow) {
 		t.Errorf("mean over a failing source: %v", err)
 	}
 	terms := &Map{Rows: []Row{{ID: 0, Terms: []Term{{Old: 1, Weight: 1}}}}}

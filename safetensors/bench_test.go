@@ -94,3 +94,29 @@ func BenchmarkFloat32(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConvertBF16 widens and narrows 4 Mi BF16 elements in memory, the
+// conversions apply runs on every row of the tables it builds.
+func BenchmarkConvertBF16(b *testing.B) {
+	raw := make([]byte, 2<<22)
+	for i := range raw {
+		raw[i] = byte(i * 131)
+	}
+	f := make([]float32, 1<<22)
+	b.Run("ToFloat32", func(b *testing.B) {
+		b.SetBytes(int64(len(raw)))
+		for b.Loop() {
+			if err := ToFloat32(f, raw, BF16); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("FromFloat32", func(b *testing.B) {
+		b.SetBytes(int64(len(raw)))
+		for b.Loop() {
+			if err := FromFloat32(raw, f, BF16); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

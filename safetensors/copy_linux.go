@@ -10,9 +10,10 @@ import (
 
 // copyFileRange copies up to n bytes from a file-backed *io.SectionReader to
 // an *os.File with copy_file_range(2), advancing the section reader past what
-// it copied. It returns 0 and no error when the pair does not qualify or the
-// kernel declines, so the caller falls back to an ordinary copy.
-func copyFileRange(dst io.Writer, src io.Reader, n int64) (int64, error) {
+// it copied, and writing at *woff (advanced too) or, when woff is nil, at the
+// file's position. It returns 0 and no error when the pair does not qualify
+// or the kernel declines, so the caller falls back to an ordinary copy.
+func copyFileRange(dst any, woff *int64, src io.Reader, n int64) (int64, error) {
 	out, ok := dst.(*os.File)
 	sr, ok2 := src.(*io.SectionReader)
 	if !ok || !ok2 {
@@ -30,7 +31,7 @@ func copyFileRange(dst io.Writer, src io.Reader, n int64) (int64, error) {
 	var cerr error
 	err := withFDs(in, out, func(rfd, wfd int) {
 		for done < n {
-			k, err := unix.CopyFileRange(rfd, &off, wfd, nil, int(min(n-done, 1<<30)), 0)
+			k, err := unix.CopyFileRange(rfd, &off, wfd, woff, int(min(n-done, 1<<30)), 0)
 			if err == unix.EINTR {
 				continue
 			}

@@ -25,7 +25,7 @@ func TestCopyFileRange(t *testing.T) {
 	out.Write([]byte("head"))
 	sr := io.NewSectionReader(fin, 100, 2<<20)
 	sr.Seek(10, io.SeekStart)
-	n, err := copyFileRange(out, sr, 1<<20)
+	n, err := copyFileRange(out, nil, sr, 1<<20)
 	if err != nil || n != 1<<20 {
 		t.Fatalf("copied %d, %v", n, err)
 	}

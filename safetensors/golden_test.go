@@ -114,3 +114,34 @@ func isNaN16(h uint16, dt Dtype) bool {
 	}
 	return h&0x7fff > 0x7c00
 }
+
+// TestBulkBF16MatchesScalar checks the four-at-a-time BF16 loops against
+// the one-element conversions, on every bit pattern and on lengths that
+// leave each possible tail.
+func TestBulkBF16MatchesScalar(t *testing.T) {
+	for n := range 10 {
+		for start := 0; start < 1<<16; start += max(n, 1) {
+			raw := make([]byte, 2*n)
+			for i := range n {
+				binary.LittleEndian.PutUint16(raw[2*i:], uint16(start+i))
+			}
+			wide := make([]float32, n)
+			if err := ToFloat32(wide, raw, BF16); err != nil {
+				t.Fatal(err)
+			}
+			narrow := make([]byte, 2*n)
+			if err := FromFloat32(narrow, wide, BF16); err != nil {
+				t.Fatal(err)
+			}
+			for i, f := range wide {
+				h := binary.LittleEndian.Uint16(raw[2*i:])
+				if math.Float32bits(f) != math.Float32bits(BFloat16ToFloat32(h)) {
+					t.Fatalf("n=%d: widening %#04x gave %#08x", n, h, math.Float32bits(f))
+				}
+				if got := binary.LittleEndian.Uint16(narrow[2*i:]); got != Float32ToBFloat16(f) {
+					t.Fatalf("n=%d: narrowing %v gave %#04x, want %#04x", n, f, got, Float32ToBFloat16(f))
+				}
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"sync"
 )
 
 // File is an open safetensors file. Its methods are safe for concurrent use:
@@ -172,6 +173,12 @@ func (f *File) Float32(name string) ([]float32, []int, error) {
 // never holds its raw bytes and its float32 values in full at the same time.
 const chunkBytes = 1 << 20
 
+// scratch holds ReadFloat32At's buffers between calls: apply reads the base
+// rows it builds from one at a time, and a fresh buffer for each read cost
+// more than the read.
+// Each grows to the largest read it served, at most chunkBytes.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
 // ReadFloat32 fills dst with the named tensor's elements start,
 // start+1, ..., start+len(dst)-1 (row-major), widened to float32. Reading
 // rows [i, j) of a 2-D tensor with c columns is ReadFloat32(name,
@@ -199,7 +206,12 @@ func (f *File) ReadFloat32(name string, dst []float32, start int64) error {
 func ReadFloat32At(r io.ReaderAt, dst []float32, off int64, dt Dtype) error {
 	size := dt.Size()
 	per := max(chunkBytes/size, 1)
-	buf := make([]byte, min(len(dst), per)*size)
+	pb := scratch.Get().(*[]byte)
+	defer scratch.Put(pb)
+	if need := min(len(dst), per) * size; cap(*pb) < need {
+		*pb = make([]byte, need)
+	}
+	buf := (*pb)[:min(len(dst), per)*size]
 	for len(dst) > 0 {
 		k := min(len(dst), per)
 		b := buf[:k*size]

@@ -26,27 +26,42 @@ type Writer struct {
 // with the given __metadata__ (omitted when nil). The Begin and End fields
 // of tensors are ignored and assigned by the writer.
 func NewWriter(w io.Writer, tensors []TensorInfo, metadata map[string]string) (*Writer, error) {
-	sw := &Writer{w: w, tensors: make([]TensorInfo, len(tensors))}
-	seen := make(map[string]bool, len(tensors))
-	var off int64
-	for i, t := range tensors {
-		if err := checkDeclared(t, seen); err != nil {
-			return nil, &Error{Tensor: t.Name, Err: err}
-		}
-		t.Shape = append([]int{}, t.Shape...)
-		t.Begin, t.End = off, off+t.ByteSize()
-		off = t.End
-		sw.tensors[i] = t
-	}
-	hdr, err := encodeHeader(sw.tensors, metadata)
+	hdr, laid, err := Layout(tensors, metadata)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := w.Write(hdr); err != nil {
 		return nil, &Error{Err: fmt.Errorf("writing header: %w", err)}
 	}
+	sw := &Writer{w: w, tensors: laid}
 	sw.enter(0)
 	return sw, nil
+}
+
+// Layout places tensors back to back in the order given and returns the
+// header of a file holding them, with the given __metadata__ (omitted when
+// nil), and the tensors with their Begin and End assigned: tensor t's bytes
+// belong at offset len(header)+t.Begin of the file. It lets a caller write a
+// file's tensors in any order, at their offsets, instead of through a
+// Writer. The Begin and End fields of tensors are ignored.
+func Layout(tensors []TensorInfo, metadata map[string]string) (header []byte, laid []TensorInfo, err error) {
+	laid = make([]TensorInfo, len(tensors))
+	seen := make(map[string]bool, len(tensors))
+	var off int64
+	for i, t := range tensors {
+		if err := checkDeclared(t, seen); err != nil {
+			return nil, nil, &Error{Tensor: t.Name, Err: err}
+		}
+		t.Shape = append([]int{}, t.Shape...)
+		t.Begin, t.End = off, off+t.ByteSize()
+		off = t.End
+		laid[i] = t
+	}
+	header, err = encodeHeader(laid, metadata)
+	if err != nil {
+		return nil, nil, err
+	}
+	return header, laid, nil
 }
 
 func checkDeclared(t TensorInfo, seen map[string]bool) error {
@@ -215,12 +230,40 @@ func (w *Writer) Close() error {
 
 // copyN copies up to n bytes from src to dst, in the kernel when it can.
 func copyN(dst io.Writer, src io.Reader, n int64, buf []byte) (int64, error) {
-	done, err := copyFileRange(dst, src, n)
+	done, err := copyFileRange(dst, nil, src, n)
 	if err != nil || done == n {
 		return done, err
 	}
 	rest, err := io.CopyBuffer(writerOnly{dst}, io.LimitReader(src, n-done), buf)
 	return done + rest, err
+}
+
+// CopyAt copies n bytes from src into dst at offset off, as WriteTensor
+// does but at a place of the caller's choosing (see Layout), so that
+// several tensors of one file can be written at once. A file-backed
+// *io.SectionReader (File.Reader) copied to an *os.File moves inside the
+// kernel where the platform allows; otherwise the bytes pass through buf,
+// which must not be empty. Fewer than n bytes from src is ErrShortData.
+func CopyAt(dst io.WriterAt, off int64, src io.Reader, n int64, buf []byte) error {
+	woff := off
+	done, err := copyFileRange(dst, &woff, src, n)
+	for err == nil && done < n {
+		var k int
+		k, err = io.ReadFull(src, buf[:min(int64(len(buf)), n-done)])
+		if k > 0 {
+			if _, werr := dst.WriteAt(buf[:k], off+done); werr != nil {
+				return werr
+			}
+			done += int64(k)
+		}
+	}
+	if done == n {
+		return nil
+	}
+	if err == nil || err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = fmt.Errorf("%w: source gave %d of %d bytes", ErrShortData, done, n)
+	}
+	return err
 }
 
 // writerOnly hides dst's ReadFrom so io.CopyBuffer uses our large buffer

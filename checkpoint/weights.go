@@ -1,0 +1,242 @@
+package checkpoint
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/transplant-dev/transplant/safetensors"
+)
+
+// outputFile is what WriteDir writes a file through: an *os.File, or a
+// test's stand-in for one.
+type outputFile interface {
+	io.Writer
+	io.WriterAt
+	io.Closer
+}
+
+// A shardOut is one weights file being written. Its tensors are written at
+// their offsets, in any order, and a trailer checksums the file behind the
+// longest run of finished tensors from its start.
+type shardOut struct {
+	name, path string
+	f          outputFile
+	data       int64 // offset of the first tensor's bytes: the header's length
+	tensors    []safetensors.TensorInfo
+	tr         *trailer
+
+	mu       sync.Mutex
+	finished []bool
+	prefix   int // tensors [0, prefix) are all finished
+}
+
+// at is where tensor i's bytes go in the file.
+func (s *shardOut) at(i int) int64 { return s.data + s.tensors[i].Begin }
+
+// size is the file's size once complete.
+func (s *shardOut) size() int64 {
+	if len(s.tensors) == 0 {
+		return s.data
+	}
+	return s.data + s.tensors[len(s.tensors)-1].End
+}
+
+// finish records that tensor i is written and lets the trailer hash as far
+// as every tensor before it is.
+func (s *shardOut) finish(i int) {
+	s.mu.Lock()
+	s.finished[i] = true
+	for s.prefix < len(s.tensors) && s.finished[s.prefix] {
+		s.prefix++
+	}
+	end := s.data
+	if s.prefix > 0 {
+		end += s.tensors[s.prefix-1].End
+	}
+	s.mu.Unlock()
+	s.tr.wrote(end)
+}
+
+// tensorJob is one tensor of the output: which shard, which of its tensors.
+type tensorJob struct {
+	sh *shardOut
+	i  int
+}
+
+// writeWeights writes the weights files: every shard's header first, then
+// the replaced tensors (built and converted on one goroutine) and the
+// copied ones (moved by the kernel where it can, on another) at the same
+// time, each at its offset. Building the new tables thus overlaps copying
+// the rest of the checkpoint instead of waiting for it, or it for them.
+func (d *dirWriter) writeWeights(tensors []safetensors.TensorInfo) (err error) {
+	maxSize := d.opts.MaxShardSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxShardSize
+	}
+	for _, t := range tensors {
+		d.total += t.ByteSize()
+		d.wroteHead = d.wroteHead || (d.base.archOK && t.Name == d.base.arch.Head)
+	}
+	shards := safetensors.PlanShards(tensors, maxSize)
+	outs := make([]*shardOut, 0, len(shards))
+	defer func() {
+		if cerr := d.closeShards(outs, err == nil); err == nil {
+			err = cerr
+		}
+	}()
+	var built, copied []tensorJob
+	for _, sh := range shards {
+		s, err := d.openShard(sh)
+		if err != nil {
+			return err
+		}
+		outs = append(outs, s)
+		for i, t := range s.tensors {
+			if _, ok := d.opts.Replace[t.Name]; ok {
+				built = append(built, tensorJob{s, i})
+			} else {
+				copied = append(copied, tensorJob{s, i})
+			}
+		}
+	}
+	g, ctx := errgroup.WithContext(d.ctx)
+	g.Go(func() error { return d.writeAll(ctx, built, d.writeReplacement) })
+	g.Go(func() error { return d.writeAll(ctx, copied, d.copyTensor) })
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if len(shards) == 1 {
+		return nil
+	}
+	data, err := safetensors.IndexFor(shards).Marshal()
+	if err != nil {
+		return err
+	}
+	return d.writeFile(safetensors.IndexName, data)
+}
+
+// writeAll writes jobs in order with write, reporting progress after each.
+func (d *dirWriter) writeAll(ctx context.Context, jobs []tensorJob, write func(context.Context, tensorJob) error) error {
+	for _, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := write(ctx, j); err != nil {
+			return fmt.Errorf("checkpoint: %s: %w", j.sh.path, &safetensors.Error{Tensor: j.sh.tensors[j.i].Name, Err: err})
+		}
+		j.sh.finish(j.i)
+		d.progress(j.sh.tensors[j.i].ByteSize())
+	}
+	return nil
+}
+
+// progress adds n written bytes and tells the caller, one report at a time.
+func (d *dirWriter) progress(n int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.done += n
+	if d.opts.Progress != nil {
+		d.opts.Progress(d.done, d.total)
+	}
+}
+
+// openShard creates a weights file, writes its header and starts its
+// checksum.
+func (d *dirWriter) openShard(sh safetensors.Shard) (*shardOut, error) {
+	path := filepath.Join(d.dir, sh.Name)
+	hdr, laid, err := safetensors.Layout(sh.Tensors, map[string]string{"format": "pt"})
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: %w", path, err)
+	}
+	f, err := d.opts.create(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	s := &shardOut{name: sh.Name, path: path, f: f, data: int64(len(hdr)), tensors: laid,
+		finished: make([]bool, len(laid)), tr: trail(path)}
+	if _, err := f.Write(hdr); err != nil {
+		s.tr.finish(-1)
+		f.Close()
+		return nil, fmt.Errorf("checkpoint: %s: writing header: %w", path, err)
+	}
+	s.tr.wrote(s.data)
+	return s, nil
+}
+
+// closeShards closes the weights files; when they are complete it waits for
+// their checksums and records them, and otherwise drops them.
+func (d *dirWriter) closeShards(outs []*shardOut, complete bool) error {
+	var first error
+	for _, s := range outs {
+		if err := s.f.Close(); err != nil && first == nil {
+			first = fmt.Errorf("checkpoint: %s: %w", s.path, err)
+		}
+		size := s.size()
+		if !complete || first != nil {
+			size = -1
+		}
+		sum, err := s.tr.finish(size)
+		switch {
+		case size < 0:
+		case err != nil:
+			first = fmt.Errorf("checkpoint: checksum of %s: %w", s.path, err)
+		default:
+			d.written = append(d.written, WrittenFile{Name: s.name, Bytes: size, SHA256: sum})
+		}
+	}
+	return first
+}
+
+func (d *dirWriter) copyTensor(_ context.Context, j tensorJob) error {
+	t := j.sh.tensors[j.i]
+	r, err := d.base.Reader(t.Name)
+	if err != nil {
+		return err
+	}
+	if d.copyBuf == nil {
+		d.copyBuf = make([]byte, 1<<20)
+	}
+	return safetensors.CopyAt(j.sh.f, j.sh.at(j.i), r, t.ByteSize(), d.copyBuf)
+}
+
+// blockBytes bounds the float32 rows a replacement converts at a time.
+const blockBytes = 4 << 20
+
+// writeReplacement converts the replacement's rows to the output dtype
+// block by block and writes them at the tensor's place.
+func (d *dirWriter) writeReplacement(ctx context.Context, j tensorJob) error {
+	t := j.sh.tensors[j.i]
+	r := d.opts.Replace[t.Name]
+	per := max(1, blockBytes/(4*r.Cols))
+	rows := make([]float32, min(per, r.Rows)*r.Cols)
+	raw := make([]byte, len(rows)*t.Dtype.Size())
+	off := j.sh.at(j.i)
+	for start := 0; start < r.Rows; start += per {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		end := min(start+per, r.Rows)
+		block := rows[:(end-start)*r.Cols]
+		if r.Table != nil {
+			for i := start; i < end; i++ {
+				copy(block[(i-start)*r.Cols:], r.Table.Data[i*r.Table.Stride:i*r.Table.Stride+r.Cols])
+			}
+		} else if err := r.Fill(start, end, block); err != nil {
+			return fmt.Errorf("rows [%d, %d): %w", start, end, err)
+		}
+		b := raw[:len(block)*t.Dtype.Size()]
+		if err := safetensors.FromFloat32(b, block, t.Dtype); err != nil {
+			return err
+		}
+		if _, err := j.sh.f.WriteAt(b, off); err != nil {
+			return err
+		}
+		off += int64(len(b))
+	}
+	return nil
+}
