@@ -73,7 +73,7 @@ func (s *Session) InputChecksums(ctx context.Context, more ...InputFile) ([]Inpu
 	if err != nil {
 		return nil, err
 	}
-	if err := hashFiles(ctx, in); err != nil {
+	if err := s.hashFiles(ctx, in); err != nil {
 		return nil, fmt.Errorf("transplant: checksums: %w", err)
 	}
 	return in, nil
@@ -140,14 +140,16 @@ func dedupe(in []InputFile) []InputFile {
 }
 
 // hashFiles fills in the checksums, two files at a time so that hashing
-// overlaps with building tables without starving it of disk.
-func hashFiles(ctx context.Context, files []InputFile) error {
+// overlaps with building tables without starving it of disk, from the
+// session's checksum cache where it has them.
+func (s *Session) hashFiles(ctx context.Context, files []InputFile) error {
+	cache := &safefile.SumCache{Dir: s.in.ChecksumCache}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(2)
 	for i := range files {
 		f := &files[i]
 		g.Go(func() error {
-			sum, err := safefile.SHA256(ctx, f.Path)
+			sum, err := cache.SHA256(ctx, f.Path)
 			f.SHA256 = sum
 			return err
 		})

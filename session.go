@@ -58,6 +58,11 @@ type Inputs struct {
 	// alignment and the row maps come from it. Tokenizer, Donor, Map and
 	// PadToMultipleOf must then be empty.
 	Recipe string
+	// ChecksumCache is a directory where the checksums transplant.json
+	// records of the input files are remembered between sessions, by each
+	// file's path, size, inode and times, so an unchanged multi-gigabyte
+	// checkpoint is hashed once; empty remembers none.
+	ChecksumCache string
 }
 
 // A Session holds a transplant's inputs, open and checked, and the

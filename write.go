@@ -56,7 +56,7 @@ func (s *Session) Write(ctx context.Context, out string, b *Built, opts WriteOpt
 	hashCtx, cancelHash := context.WithCancel(ctx)
 	defer cancelHash()
 	hashed := make(chan error, 1)
-	go func() { hashed <- hashFiles(hashCtx, rep.Inputs) }()
+	go func() { hashed <- s.hashFiles(hashCtx, rep.Inputs) }()
 	replace, err := s.newTables(ctx, b, rep, opts)
 	if err != nil {
 		cancelHash()

@@ -10,8 +10,10 @@
 // and prints peak RSS (getrusage), wall time and the budget.
 //
 // With -apply N it also times transplant apply of a saved subword recipe
-// against cp -r of the checkpoint, N rounds alternating, and compares
-// apply's peak RSS with the run's plan.
+// against cp -r of the checkpoint, N rounds alternating, with the base's
+// checksums remembered (as after any earlier command on it) and without
+// (TRANSPLANT_CHECKSUM_CACHE=off), and compares apply's peak RSS with the
+// run's plan.
 //
 //	go run ./bench/transplant -dir /tmp/tbench
 //	go run ./bench/transplant -dir /tmp/tbench -methods '' -apply 3
@@ -65,6 +67,7 @@ func main() {
 func applyVsCopy(dir, newTok string, rounds int) error {
 	bin, base := filepath.Join(dir, "transplant"), filepath.Join(dir, "base")
 	rec := filepath.Join(dir, "subword.recipe")
+	cacheDir := filepath.Join(dir, "checksums")
 	plan, err := exec.Command(bin, "run", "--base", base, "--tokenizer", newTok, "--method", "subword", "--dry-run", "--json").Output()
 	if err != nil {
 		return fmt.Errorf("dry run: %w", err)
@@ -81,26 +84,44 @@ func applyVsCopy(dir, newTok string, rounds int) error {
 	}
 	const gib = 1 << 30
 	fmt.Printf("\napply of a subword recipe against cp -r of the %.1f GiB checkpoint; run plan %.2f GiB\n", float64(dirSize(base))/gib, float64(p.Memory)/gib)
-	fmt.Printf("%-6s %10s %10s %8s %12s\n", "round", "cp -r", "apply", "ratio", "apply RSS")
-	var ratios []float64
+	// An untimed apply remembers the base's checksums, as any earlier run
+	// or apply of it would have.
+	out := filepath.Join(dir, "out-apply")
+	os.RemoveAll(out)
+	warmup := exec.Command(bin, "apply", "--recipe", rec, "--base", base, "--out", out, "-q")
+	warmup.Env = append(os.Environ(), "TRANSPLANT_CHECKSUM_CACHE="+cacheDir)
+	if msg, err := warmup.CombinedOutput(); err != nil {
+		return fmt.Errorf("warm-up apply: %v\n%s", err, msg)
+	}
+	os.RemoveAll(out)
+	fmt.Println("apply: the base's checksums remembered from an earlier apply; cold: TRANSPLANT_CHECKSUM_CACHE=off")
+	fmt.Printf("%-6s %8s %8s %8s %8s %8s %10s\n", "round", "cp -r", "apply", "ratio", "cold", "ratio", "apply RSS")
+	var warm, cold []float64
 	for i := range rounds {
-		out := filepath.Join(dir, "out-apply")
-		os.RemoveAll(out)
 		cp, _, err := timed(exec.Command("cp", "-r", base, out))
 		if err != nil {
 			return err
 		}
 		os.RemoveAll(out)
-		ap, rss, err := timed(exec.Command(bin, "apply", "--recipe", rec, "--base", base, "--out", out, "-q"))
-		if err != nil {
-			return err
+		var times [2]time.Duration
+		var rss int64
+		for k, cache := range []string{cacheDir, "off"} {
+			c := exec.Command(bin, "apply", "--recipe", rec, "--base", base, "--out", out, "-q")
+			c.Env = append(os.Environ(), "TRANSPLANT_CHECKSUM_CACHE="+cache)
+			var r int64
+			if times[k], r, err = timed(c); err != nil {
+				return err
+			}
+			rss = max(rss, r)
+			os.RemoveAll(out)
 		}
-		os.RemoveAll(out)
-		ratios = append(ratios, ap.Seconds()/cp.Seconds())
-		fmt.Printf("%-6d %9.1fs %9.1fs %8.2f %8.2f GiB\n", i, cp.Seconds(), ap.Seconds(), ratios[i], float64(rss)/gib)
+		warm = append(warm, times[0].Seconds()/cp.Seconds())
+		cold = append(cold, times[1].Seconds()/cp.Seconds())
+		fmt.Printf("%-6d %7.1fs %7.1fs %8.2f %7.1fs %8.2f %6.2f GiB\n", i, cp.Seconds(), times[0].Seconds(), warm[i], times[1].Seconds(), cold[i], float64(rss)/gib)
 	}
-	slices.Sort(ratios)
-	fmt.Printf("median ratio apply/cp %.2f\n", ratios[len(ratios)/2])
+	slices.Sort(warm)
+	slices.Sort(cold)
+	fmt.Printf("median ratio apply/cp %.2f; with the checksum cache off %.2f\n", warm[len(warm)/2], cold[len(cold)/2])
 	return nil
 }
 

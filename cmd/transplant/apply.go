@@ -49,7 +49,7 @@ to that base on the same --calibration-text, which apply then needs.`,
 				return fmt.Errorf("--max-shard-size: %w", err)
 			}
 			ctx := cmd.Context()
-			s, err := transplant.Open(ctx, in)
+			s, err := openSession(ctx, in)
 			if err != nil {
 				return err
 			}

@@ -51,7 +51,7 @@ func (w *batchWorker) open(ctx context.Context, j *batch.Job) (*transplant.Sessi
 	if err != nil {
 		return nil, sp, err
 	}
-	s, err := transplant.Open(ctx, sp.in)
+	s, err := openSession(ctx, sp.in)
 	if err == nil {
 		if err = sp.choose(ctx, s); err != nil {
 			s.Close()
@@ -141,7 +141,7 @@ func (w *batchWorker) apply(ctx context.Context, j *batch.Job, recipePath string
 	if err != nil {
 		return batch.Result{}, err
 	}
-	s, err := transplant.Open(ctx, transplant.Inputs{Base: j.Base, Recipe: recipePath})
+	s, err := openSession(ctx, transplant.Inputs{Base: j.Base, Recipe: recipePath})
 	if err != nil {
 		return batch.Result{}, err
 	}
@@ -303,7 +303,7 @@ func (w *batchWorker) modelDone(ctx context.Context, u *batch.Unit) (batch.Resul
 		}
 		in = transplant.Inputs{Base: u.Job.Base, Recipe: u.Inputs()[0]}
 	}
-	s, err := transplant.Open(ctx, in)
+	s, err := openSession(ctx, in)
 	if err != nil {
 		return batch.Result{}, false, nil // the unit will say what is wrong
 	}
@@ -399,7 +399,7 @@ func (w *batchWorker) Memory(ctx context.Context, u *batch.Unit) (int64, error) 
 	if err != nil {
 		return 0, err
 	}
-	s, err := transplant.Open(ctx, sp.in)
+	s, err := openSession(ctx, sp.in)
 	if err != nil {
 		return 0, err
 	}

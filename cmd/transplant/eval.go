@@ -216,7 +216,7 @@ func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags,
 		return err
 	}
 	c.in.AuxSeed = c.seed
-	s, err := transplant.Open(ctx, c.in)
+	s, err := openSession(ctx, c.in)
 	if err != nil {
 		return err
 	}

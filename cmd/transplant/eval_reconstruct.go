@@ -50,7 +50,7 @@ so methods that need no donor can be compared on any model.`,
 			if err != nil {
 				return err
 			}
-			s, err := transplant.Open(cmd.Context(), in)
+			s, err := openSession(cmd.Context(), in)
 			if err != nil {
 				return err
 			}

@@ -117,7 +117,7 @@ func (e *extendFlags) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	s, err := transplant.Open(ctx, transplant.Inputs{Base: e.base, Tokenizer: "extended tokenizer", TokenizerFiles: files})
+	s, err := openSession(ctx, transplant.Inputs{Base: e.base, Tokenizer: "extended tokenizer", TokenizerFiles: files})
 	if err != nil {
 		return err
 	}

@@ -173,7 +173,7 @@ func (r *runFlags) run(cmd *cobra.Command) error {
 		return err
 	}
 	ctx := cmd.Context()
-	s, err := transplant.Open(ctx, sp.in)
+	s, err := openSession(ctx, sp.in)
 	if err != nil {
 		return err
 	}

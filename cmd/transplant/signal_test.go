@@ -24,7 +24,15 @@ func TestMain(m *testing.M) {
 	if os.Getenv("TRANSPLANT_TEST_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	// The commands remember checksums here, not in the user's cache.
+	cache, err := os.MkdirTemp("", "transplant-checksums")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv(checksumCacheEnv, cache)
+	code := m.Run()
+	os.RemoveAll(cache)
+	os.Exit(code)
 }
 
 // writeDonor writes a model directory that uses the example's new
