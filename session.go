@@ -61,7 +61,8 @@ type Inputs struct {
 	// ChecksumCache is a directory where the checksums transplant.json
 	// records of the input files are remembered between sessions, by each
 	// file's path, size, inode and times, so an unchanged multi-gigabyte
-	// checkpoint is hashed once; empty remembers none.
+	// checkpoint is hashed once; empty remembers none. Only Linux local
+	// file systems are remembered (safefile.SumCache).
 	ChecksumCache string
 }
 

@@ -104,15 +104,18 @@ type dirWriter struct {
 	written []WrittenFile
 }
 
-// hashedFile checksums what is written through it, on its way to the file.
+// hashedFile checksums what is written through it, on its way to the file;
+// it writes in order only, so it offers no WriteAt.
 type hashedFile struct {
-	outputFile
+	f outputFile
 	h hash.Hash
 	n int64
 }
 
+func (f *hashedFile) Close() error { return f.f.Close() }
+
 func (f *hashedFile) Write(p []byte) (int, error) {
-	n, err := f.outputFile.Write(p)
+	n, err := f.f.Write(p)
 	f.h.Write(p[:n])
 	f.n += int64(n)
 	return n, err
@@ -124,7 +127,7 @@ func (d *dirWriter) create(name string) (*hashedFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &hashedFile{outputFile: f, h: sha256.New()}, nil
+	return &hashedFile{f: f, h: sha256.New()}, nil
 }
 
 // record notes a file written whole.

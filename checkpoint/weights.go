@@ -127,7 +127,7 @@ func (d *dirWriter) writeAll(ctx context.Context, jobs []tensorJob, write func(c
 			return err
 		}
 		if err := write(ctx, j); err != nil {
-			return fmt.Errorf("checkpoint: %s: %w", j.sh.path, &safetensors.Error{Tensor: j.sh.tensors[j.i].Name, Err: err})
+			return fmt.Errorf("checkpoint: %s: tensor %q: %w", j.sh.path, j.sh.tensors[j.i].Name, err)
 		}
 		j.sh.finish(j.i)
 		d.progress(j.sh.tensors[j.i].ByteSize())

@@ -32,7 +32,8 @@ type Replacement struct {
 	Vector     bool
 	Table      *blas32.General
 	// Fill writes rows [start, end) into dst, row-major, len(dst) ==
-	// (end-start)*Cols. It is called with increasing, adjacent ranges.
+	// (end-start)*Cols. It is called with increasing, adjacent ranges, on
+	// a goroutine of WriteDir's own while other tensors are being copied.
 	Fill func(start, end int, dst []float32) error
 }
 
@@ -54,7 +55,9 @@ type WriteOptions struct {
 	// model.safetensors.index.json; 0 means DefaultMaxShardSize.
 	MaxShardSize int64
 	// Progress, when set, is called after each tensor with the bytes of
-	// tensor data written so far and in all.
+	// tensor data written so far and in all. Calls come from WriteDir's
+	// writing goroutines one at a time, and each holds up the others: keep
+	// it short.
 	Progress func(done, total int64)
 	// Manifest, when set, is called once every other file is written, with
 	// their checksums, and returns one last file to write, such as a

@@ -242,9 +242,13 @@ func copyN(dst io.Writer, src io.Reader, n int64, buf []byte) (int64, error) {
 // does but at a place of the caller's choosing (see Layout), so that
 // several tensors of one file can be written at once. A file-backed
 // *io.SectionReader (File.Reader) copied to an *os.File moves inside the
-// kernel where the platform allows; otherwise the bytes pass through buf,
-// which must not be empty. Fewer than n bytes from src is ErrShortData.
+// kernel where the platform allows; otherwise the bytes pass through buf
+// (an empty buf gets one of 1 MiB). Fewer than n bytes from src is
+// ErrShortData.
 func CopyAt(dst io.WriterAt, off int64, src io.Reader, n int64, buf []byte) error {
+	if len(buf) == 0 {
+		buf = make([]byte, 1<<20)
+	}
 	woff := off
 	done, err := copyFileRange(dst, &woff, src, n)
 	for err == nil && done < n {

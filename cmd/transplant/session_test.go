@@ -58,8 +58,11 @@ func TestChecksumCache(t *testing.T) {
 			settled++
 		}
 	}
+	if settled == 0 {
+		t.Skipf("every input changed less than %v ago (a fresh checkout): nothing to remember yet", safefile.DefaultSettle)
+	}
 	entries, _ := os.ReadDir(cache)
-	if len(entries) != settled || settled == 0 {
+	if len(entries) != settled {
 		t.Fatalf("%d entries for %d settled inputs of %d", len(entries), settled, len(first))
 	}
 	planted := strings.Repeat("ab", 32)

@@ -117,6 +117,11 @@ func SHA256(ctx context.Context, path string) (string, error) {
 		return "", err
 	}
 	defer fh.Close()
+	return sha256Of(ctx, fh)
+}
+
+// sha256Of hashes the whole of an open file.
+func sha256Of(ctx context.Context, fh *os.File) (string, error) {
 	fi, err := fh.Stat()
 	if err != nil {
 		return "", err

@@ -18,6 +18,9 @@ import (
 // which no program sets, so a changed file is hashed anew. A file changed
 // less than Settle before it is hashed is not remembered: a second write
 // within the file system's clock tick could keep every field the same.
+// Files on network and FUSE file systems, whose clients may report
+// attributes that lag the contents, are never remembered; nor is anything
+// off Linux.
 //
 // A nil *SumCache, or one with no Dir, remembers nothing. The cache is
 // best effort: an entry it cannot read or write is a miss, never an error.
@@ -39,15 +42,27 @@ func (c *SumCache) SHA256(ctx context.Context, path string) (string, error) {
 		return SHA256(ctx, path)
 	}
 	start := time.Now()
-	key, changed, ok := c.key(path)
-	if !ok {
+	abs, err := filepath.Abs(path)
+	if err != nil {
 		return SHA256(ctx, path)
+	}
+	// The key comes from the descriptor that is hashed, not from a stat of
+	// the path: a file replaced between the two would be keyed by one
+	// version and hashed as the other.
+	fh, err := os.Open(abs)
+	if err != nil {
+		return "", err
+	}
+	defer fh.Close()
+	key, changed, ok := c.key(abs, fh)
+	if !ok {
+		return sha256Of(ctx, fh)
 	}
 	entry := filepath.Join(c.Dir, key)
 	if data, err := os.ReadFile(entry); err == nil && validSum(string(data)) {
 		return string(data), nil
 	}
-	sum, err := SHA256(ctx, path)
+	sum, err := sha256Of(ctx, fh)
 	if err != nil {
 		return "", err
 	}
@@ -55,7 +70,7 @@ func (c *SumCache) SHA256(ctx context.Context, path string) (string, error) {
 	if settle <= 0 {
 		settle = DefaultSettle
 	}
-	if after, _, ok := c.key(path); ok && after == key && start.Sub(changed) >= settle {
+	if after, _, ok := c.key(abs, fh); ok && after == key && start.Sub(changed) >= settle {
 		if os.MkdirAll(c.Dir, 0o777) == nil {
 			WriteFile(entry, []byte(sum)) // best effort: a failure is a later miss
 		}
@@ -63,18 +78,15 @@ func (c *SumCache) SHA256(ctx context.Context, path string) (string, error) {
 	return sum, nil
 }
 
-// key names the cache entry of the file as it is now, and says when it
-// last changed; ok is false where the system gives no such identity.
-func (c *SumCache) key(path string) (key string, changed time.Time, ok bool) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", time.Time{}, false
-	}
-	fi, err := os.Stat(abs)
+// key names the cache entry of the open file abs as it is now, and says
+// when it last changed; ok is false where the system gives no trustworthy
+// identity.
+func (c *SumCache) key(abs string, fh *os.File) (key string, changed time.Time, ok bool) {
+	fi, err := fh.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
 		return "", time.Time{}, false
 	}
-	id, changed, ok := fileIdentity(fi)
+	id, changed, ok := fileIdentity(fh, fi)
 	if !ok {
 		return "", time.Time{}, false
 	}
