@@ -54,7 +54,7 @@ func (c *SumCache) SHA256(ctx context.Context, path string) (string, error) {
 		return "", err
 	}
 	defer fh.Close()
-	key, changed, ok := c.key(abs, fh)
+	key, changed, ok := entryKey(abs, fh)
 	if !ok {
 		return sha256Of(ctx, fh)
 	}
@@ -70,7 +70,7 @@ func (c *SumCache) SHA256(ctx context.Context, path string) (string, error) {
 	if settle <= 0 {
 		settle = DefaultSettle
 	}
-	if after, _, ok := c.key(abs, fh); ok && after == key && start.Sub(changed) >= settle {
+	if after, _, ok := entryKey(abs, fh); ok && after == key && start.Sub(changed) >= settle {
 		if os.MkdirAll(c.Dir, 0o777) == nil {
 			WriteFile(entry, []byte(sum)) // best effort: a failure is a later miss
 		}
@@ -78,10 +78,10 @@ func (c *SumCache) SHA256(ctx context.Context, path string) (string, error) {
 	return sum, nil
 }
 
-// key names the cache entry of the open file abs as it is now, and says
-// when it last changed; ok is false where the system gives no trustworthy
-// identity.
-func (c *SumCache) key(abs string, fh *os.File) (key string, changed time.Time, ok bool) {
+// entryKey names the cache entry of the open file abs as it is now, and
+// says when it last changed; ok is false where the system gives no
+// trustworthy identity.
+func entryKey(abs string, fh *os.File) (key string, changed time.Time, ok bool) {
 	fi, err := fh.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
 		return "", time.Time{}, false
