@@ -214,3 +214,64 @@ func (s *donorSums) column(dst []float32, t int) {
 		dst[i] = s.weights[i*tokens+t]
 	}
 }
+
+// donorReader prepares to read the calibration text with the donor too,
+// for the new rows (when newRows) and the recut ones.
+func (s *Session) donorReader(head blas32.General, newRows bool, recut []recutRow) (*donorReader, error) {
+	if s.donor == nil {
+		return nil, fmt.Errorf("transplant: calibration: %w: fitting the head to the donor needs one (--donor)", ErrNoDonorModel)
+	}
+	m, err := s.forwardOf(s.donor, s.in.Donor)
+	if err != nil {
+		return nil, err
+	}
+	bos := m.Config().BOS
+	if bos < 0 {
+		bos = s.newTok.Specials().BOS
+	}
+	d := &donorReader{model: m, bos: bos, head: head, recut: recut, stride: 1}
+	v := m.Config().VocabSize
+	for _, t := range s.targets {
+		if t.NewID >= v {
+			return nil, fmt.Errorf("transplant: donor %s: %w: new id %d outside its %d logits", s.in.Donor, ErrVocabularyMismatch, t.NewID, v)
+		}
+		if newRows {
+			d.ids = append(d.ids, t.NewID)
+		}
+	}
+	for _, r := range recut {
+		if r.new >= v {
+			return nil, fmt.Errorf("transplant: donor %s: %w: new id %d outside its %d logits", s.in.Donor, ErrVocabularyMismatch, r.new, v)
+		}
+		d.except = append(d.except, r.old)
+	}
+	return d, nil
+}
+
+// calDonor says what the donor reads the text for: the recut rows (none
+// with o.KeepRecut), and the new rows, whose fits take weight of the
+// donor's (1 with o.Donor, none with o.BaseOnly). The reader is nil when
+// there is nothing to read for, or no donor model that runs.
+func (s *Session) calDonor(st *calStream, head blas32.General, o CalibrationOptions) (*donorReader, []recutRow, float64, error) {
+	runs, weight := s.donorRuns(), 0.0
+	switch {
+	case o.Donor:
+		weight = 1
+	case !runs:
+		return nil, nil, 0, nil
+	case !o.BaseOnly:
+		weight = defaultDonorWeight
+	}
+	var recut []recutRow
+	if !o.KeepRecut && runs {
+		recut = s.recutRowsOf(st, o.recutOccurrences)
+	}
+	if weight == 0 && len(recut) == 0 {
+		return nil, nil, 0, nil
+	}
+	d, err := s.donorReader(head, weight > 0, recut)
+	if d != nil {
+		d.stride = donorStride(len(st.newIDs), head.Cols)
+	}
+	return d, recut, weight, err
+}
