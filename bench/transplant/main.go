@@ -10,7 +10,7 @@
 // and prints peak RSS (getrusage), wall time and the budget.
 //
 // With -apply N it also times transplant apply of a saved subword recipe
-// against cp -r of the checkpoint, N rounds alternating, with the base's
+// against cp -r of the checkpoint, N rounds in rotation, with the base's
 // checksums remembered (as after any earlier command on it) and without
 // (TRANSPLANT_CHECKSUM_CACHE=off), and compares apply's peak RSS with the
 // run's plan.
@@ -47,6 +47,7 @@ func main() {
 	total := flag.Int64("total", 8<<30, "total checkpoint size in bytes")
 	methods := flag.String("methods", "subword", "comma-separated methods to run")
 	rounds := flag.Int("apply", 0, "rounds of transplant apply against cp -r (0: none)")
+	settle := flag.Duration("settle", 5*time.Second, "-apply: wait after deleting an output before the next command")
 	flag.Parse()
 	var ms []string
 	if *methods != "" {
@@ -56,15 +57,16 @@ func main() {
 		log.Fatal(err)
 	}
 	if *rounds > 0 {
-		if err := applyVsCopy(*dir, *newTok, *rounds); err != nil {
+		if err := applyVsCopy(*dir, *newTok, *rounds, *settle); err != nil {
 			log.Fatal(err)
 		}
 	}
 }
 
 // applyVsCopy saves a subword recipe of the generated base, then times
-// apply and cp -r of the base in alternation, each in a fresh output.
-func applyVsCopy(dir, newTok string, rounds int) error {
+// apply (with the base's checksums remembered and without) and cp -r of
+// the base in rotation, each in a fresh output.
+func applyVsCopy(dir, newTok string, rounds int, settle time.Duration) error {
 	bin, base := filepath.Join(dir, "transplant"), filepath.Join(dir, "base")
 	rec := filepath.Join(dir, "subword.recipe")
 	cacheDir := filepath.Join(dir, "checksums")
@@ -95,34 +97,59 @@ func applyVsCopy(dir, newTok string, rounds int) error {
 	}
 	os.RemoveAll(out)
 	fmt.Println("apply: the base's checksums remembered from an earlier apply; cold: TRANSPLANT_CHECKSUM_CACHE=off")
+	fmt.Printf("every command starts %v after its output's previous copy is deleted and synced; the order rotates each round\n", settle)
 	fmt.Printf("%-6s %8s %8s %8s %8s %8s %10s\n", "round", "cp -r", "apply", "ratio", "cold", "ratio", "apply RSS")
+	commands := []func() *exec.Cmd{
+		func() *exec.Cmd { return exec.Command("cp", "-r", base, out) },
+		func() *exec.Cmd { return applyCmd(bin, rec, base, out, cacheDir) },
+		func() *exec.Cmd { return applyCmd(bin, rec, base, out, "off") },
+	}
 	var warm, cold []float64
+	var sums [3]time.Duration
 	for i := range rounds {
-		cp, _, err := timed(exec.Command("cp", "-r", base, out))
-		if err != nil {
-			return err
-		}
-		os.RemoveAll(out)
-		var times [2]time.Duration
+		var times [3]time.Duration
 		var rss int64
-		for k, cache := range []string{cacheDir, "off"} {
-			c := exec.Command(bin, "apply", "--recipe", rec, "--base", base, "--out", out, "-q")
-			c.Env = append(os.Environ(), "TRANSPLANT_CHECKSUM_CACHE="+cache)
-			var r int64
-			if times[k], r, err = timed(c); err != nil {
+		for k := range commands {
+			c := (i + k) % len(commands)
+			fresh(out, settle)
+			t, r, err := timed(commands[c]())
+			if err != nil {
 				return err
 			}
-			rss = max(rss, r)
-			os.RemoveAll(out)
+			times[c], sums[c] = t, sums[c]+t
+			if c > 0 {
+				rss = max(rss, r)
+			}
 		}
-		warm = append(warm, times[0].Seconds()/cp.Seconds())
-		cold = append(cold, times[1].Seconds()/cp.Seconds())
-		fmt.Printf("%-6d %7.1fs %7.1fs %8.2f %7.1fs %8.2f %6.2f GiB\n", i, cp.Seconds(), times[0].Seconds(), warm[i], times[1].Seconds(), cold[i], float64(rss)/gib)
+		os.RemoveAll(out)
+		warm = append(warm, times[1].Seconds()/times[0].Seconds())
+		cold = append(cold, times[2].Seconds()/times[0].Seconds())
+		fmt.Printf("%-6d %7.1fs %7.1fs %8.2f %7.1fs %8.2f %6.2f GiB\n", i, times[0].Seconds(), times[1].Seconds(), warm[i], times[2].Seconds(), cold[i], float64(rss)/gib)
 	}
 	slices.Sort(warm)
 	slices.Sort(cold)
-	fmt.Printf("median ratio apply/cp %.2f; with the checksum cache off %.2f\n", warm[len(warm)/2], cold[len(cold)/2])
+	fmt.Printf("median ratio apply/cp %.2f (all rounds' times summed: %.2f); with the checksum cache off %.2f (%.2f)\n",
+		warm[len(warm)/2], sums[1].Seconds()/sums[0].Seconds(), cold[len(cold)/2], sums[2].Seconds()/sums[0].Seconds())
 	return nil
+}
+
+func applyCmd(bin, rec, base, out, cache string) *exec.Cmd {
+	c := exec.Command(bin, "apply", "--recipe", rec, "--base", base, "--out", out, "-q")
+	c.Env = append(os.Environ(), "TRANSPLANT_CHECKSUM_CACHE="+cache)
+	return c
+}
+
+// fresh deletes out, syncs and waits settle before the next command. On a
+// virtual machine whose balloon reports free pages to the host
+// (Firecracker, many cloud sandboxes), memory freed a moment ago is reused
+// at once, while memory freed seconds earlier was handed back and faults
+// in from the host again; on one such machine cp -r of this checkpoint
+// took anywhere from 11 to 51 s depending on what had run just before.
+// Waiting starts every command from the same state.
+func fresh(out string, settle time.Duration) {
+	os.RemoveAll(out)
+	syscall.Sync()
+	time.Sleep(settle)
 }
 
 // timed runs cmd and returns its wall time and peak RSS.
