@@ -9,6 +9,7 @@ import (
 	"github.com/transplant-dev/transplant/align"
 	"github.com/transplant-dev/transplant/checkpoint"
 	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/safetensors"
 )
 
 // assemble makes the new table for t: shared rows copied from the base,
@@ -83,25 +84,59 @@ func (s *Session) stream(t Table, rm *heuristics.Map) (checkpoint.Replacement, e
 		}
 	}
 	cols := t.Cols
-	return checkpoint.Replacement{Rows: a.Rows, Cols: cols, Fill: func(start, end int, dst []float32) error {
-		for id := start; id < end; id++ {
-			out := dst[(id-start)*cols : (id-start+1)*cols]
-			switch k := a.Kind[id]; {
-			case k.Copied():
-				if err := base.ReadRows(out, a.Source[id], a.Source[id]+1); err != nil {
-					return err
-				}
-				addTo(out, corrected[id])
-			case k == align.Padding:
-				copy(out, fill)
-			default:
-				if err := w.Row(out, int(index[id])); err != nil {
-					return fmt.Errorf("new id %d: %w", id, err)
-				}
+	row := func(id int, out []float32) error {
+		switch k := a.Kind[id]; {
+		case k.Copied():
+			if err := base.ReadRows(out, a.Source[id], a.Source[id]+1); err != nil {
+				return err
+			}
+			addTo(out, corrected[id])
+		case k == align.Padding:
+			copy(out, fill)
+		default:
+			if err := w.Row(out, int(index[id])); err != nil {
+				return fmt.Errorf("new id %d: %w", id, err)
 			}
 		}
 		return nil
-	}}, nil
+	}
+	r := checkpoint.Replacement{Rows: a.Rows, Cols: cols, Fill: func(start, end int, dst []float32) error {
+		for id := start; id < end; id++ {
+			if err := row(id, dst[(id-start)*cols:(id-start+1)*cols]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+	bt, ok := s.base.Tensor(t.Tensor)
+	if !ok {
+		return r, nil
+	}
+	// Rows copied as they are need not be widened and narrowed again. The
+	// bits are the same either way for every value but a NaN, whose
+	// payload narrowing would drop: copied, it stays as the base has it.
+	r.RawDtype = bt.Dtype
+	size := bt.Dtype.Size() * cols
+	scratch := make([]float32, cols)
+	r.FillRaw = func(start, end int, dst []byte) error {
+		for id := start; id < end; id++ {
+			out := dst[(id-start)*size : (id-start+1)*size]
+			if a.Kind[id].Copied() && corrected[id] == nil {
+				if err := s.base.ReadRawRows(t.Tensor, a.Source[id], a.Source[id]+1, out); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := row(id, scratch); err != nil {
+				return err
+			}
+			if err := safetensors.FromFloat32(out, scratch, bt.Dtype); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return r, nil
 }
 
 // tensorRows reads the rows of a 2-D base tensor on demand, widened to

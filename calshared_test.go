@@ -1,11 +1,15 @@
 package transplant
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/transplant-dev/transplant/heuristics"
+	"github.com/transplant-dev/transplant/safetensors"
 )
 
 // The targets of shared rows, recomputed from the base's full logits over
@@ -100,6 +104,7 @@ func TestSharedCorrectionsApplied(t *testing.T) {
 			}
 		}
 	}
+	sameEncoded(t, s, ht, fitted)
 
 	if len(fitted.Corrections) == 0 {
 		t.Fatal("no correction")
@@ -166,4 +171,37 @@ func readFirstWindow(t *testing.T, prepare func(*Session, *calStream)) firstWind
 	}
 	return firstWindow{s: s, st: st, head: head, span: sp, w: w,
 		logits: func(j int) []float32 { return logits[j*v : (j+1)*v] }}
+}
+
+// sameEncoded checks that a streamed table's encoded rows are its float32
+// rows narrowed to the base's dtype: rows copied from the base, corrected
+// ones and built ones.
+func sameEncoded(t *testing.T, s *Session, ht Table, m *heuristics.Map) {
+	t.Helper()
+	floats, err := s.stream(ht, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encoded, err := s.stream(ht, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if encoded.FillRaw == nil {
+		t.Fatal("a streamed table has no encoded rows")
+	}
+	all := make([]float32, floats.Rows*floats.Cols)
+	if err := floats.Fill(0, floats.Rows, all); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, len(all)*encoded.RawDtype.Size())
+	if err := safetensors.FromFloat32(want, all, encoded.RawDtype); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(want))
+	if err := encoded.FillRaw(0, encoded.Rows, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s rows encoded differ from the float32 rows narrowed", encoded.RawDtype)
+	}
 }

@@ -171,6 +171,24 @@ func (m *Model) ReadRows(name string, start, end int, dst []float32) error {
 	return f.readFloat32(name, dst, int64(start)*int64(cols))
 }
 
+// ReadRawRows fills dst with rows [start, end) of a 2-D tensor as the
+// checkpoint stores them, in the tensor's own dtype (little-endian).
+func (m *Model) ReadRawRows(name string, start, end int, dst []byte) error {
+	t, f, err := m.lookup(name)
+	if err != nil {
+		return err
+	}
+	if len(t.Shape) != 2 {
+		return fmt.Errorf("checkpoint: %s: tensor %q: %w: rows of a %d-D tensor", m.path, name, ErrShape, len(t.Shape))
+	}
+	rows, cols := t.Shape[0], t.Shape[1]
+	if start < 0 || end < start || end > rows || len(dst) != (end-start)*cols*t.Dtype.Size() {
+		return fmt.Errorf("checkpoint: %s: tensor %q: %w: rows [%d, %d) into %d bytes of a %dx%d %s tensor",
+			m.path, name, ErrShape, start, end, len(dst), rows, cols, t.Dtype)
+	}
+	return f.readRaw(name, dst, int64(start)*int64(cols))
+}
+
 // Table returns a 2-D tensor widened to float32 as a gonum matrix.
 func (m *Model) Table(name string) (blas32.General, error) {
 	t, ok := m.Tensor(name)

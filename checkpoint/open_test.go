@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -143,6 +144,39 @@ func TestReadRows(t *testing.T) {
 	}
 	if _, _, err := m.Float32("nope"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "testdata/llama-st") {
 		t.Errorf("missing tensor: %v", err)
+	}
+}
+
+func TestReadRawRows(t *testing.T) {
+	for _, dir := range []string{"testdata/llama-st", "testdata/llama-pt-sharded"} {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			m := openT(t, dir)
+			const name = "lm_head.weight"
+			all, err := m.Raw(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, _ := m.Tensor(name)
+			row := info.Shape[1] * info.Dtype.Size()
+			dst := make([]byte, 3*row)
+			if err := m.ReadRawRows(name, 5, 8, dst); err != nil || !bytes.Equal(dst, all[5*row:8*row]) {
+				t.Errorf("rows 5..8 differ from Raw: %v", err)
+			}
+			for _, bad := range []struct {
+				name       string
+				start, end int
+				n          int
+			}{
+				{name, 5, 8, 3*row - 1},
+				{name, -1, 2, 3 * row},
+				{name, 0, info.Shape[0] + 1, (info.Shape[0] + 1) * row},
+				{"model.norm.weight", 0, 1, 8},
+			} {
+				if err := m.ReadRawRows(bad.name, bad.start, bad.end, make([]byte, bad.n)); !errors.Is(err, ErrShape) {
+					t.Errorf("ReadRawRows(%s, %d, %d, %d bytes): %v", bad.name, bad.start, bad.end, bad.n, err)
+				}
+			}
+		})
 	}
 }
 

@@ -14,6 +14,8 @@ type weightFile struct {
 	tensors []Tensor
 	// readFloat32 fills dst with elements start... of the tensor, row-major.
 	readFloat32 func(name string, dst []float32, start int64) error
+	// readRaw fills dst with elements start... in the tensor's own dtype.
+	readRaw func(name string, dst []byte, start int64) error
 	// reader returns the tensor's bytes, contiguous and row-major.
 	reader func(name string) (io.Reader, error)
 	close  func() error
@@ -24,7 +26,7 @@ func openSafetensors(path string) (*weightFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	wf := &weightFile{readFloat32: f.ReadFloat32, close: f.Close,
+	wf := &weightFile{readFloat32: f.ReadFloat32, readRaw: f.ReadRaw, close: f.Close,
 		reader: func(name string) (io.Reader, error) { return f.Reader(name) }}
 	for _, t := range f.Tensors() {
 		wf.tensors = append(wf.tensors, Tensor{Name: t.Name, Dtype: t.Dtype, Shape: t.Shape, File: filepath.Base(path)})
@@ -37,7 +39,7 @@ func openPyTorch(path string) (*weightFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	wf := &weightFile{readFloat32: f.ReadFloat32, close: f.Close, reader: f.Reader}
+	wf := &weightFile{readFloat32: f.ReadFloat32, readRaw: f.ReadRaw, close: f.Close, reader: f.Reader}
 	for _, t := range f.Tensors() {
 		wf.tensors = append(wf.tensors, Tensor{Name: t.Name, Dtype: t.Dtype, Shape: t.Shape, File: filepath.Base(path)})
 	}

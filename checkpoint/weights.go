@@ -212,26 +212,28 @@ const blockBytes = 4 << 20
 func (d *dirWriter) writeReplacement(ctx context.Context, j tensorJob) error {
 	t := j.sh.tensors[j.i]
 	r := d.opts.Replace[t.Name]
+	encoded := r.FillRaw != nil && t.Dtype == r.RawDtype
 	per := max(1, blockBytes/(4*r.Cols))
-	rows := make([]float32, min(per, r.Rows)*r.Cols)
-	raw := make([]byte, len(rows)*t.Dtype.Size())
+	var rows []float32
+	if !encoded {
+		rows = make([]float32, min(per, r.Rows)*r.Cols)
+	}
+	raw := make([]byte, min(per, r.Rows)*r.Cols*t.Dtype.Size())
 	off := j.sh.at(j.i)
 	for start := 0; start < r.Rows; start += per {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		end := min(start+per, r.Rows)
-		block := rows[:(end-start)*r.Cols]
-		if r.Table != nil {
-			for i := start; i < end; i++ {
-				copy(block[(i-start)*r.Cols:], r.Table.Data[i*r.Table.Stride:i*r.Table.Stride+r.Cols])
-			}
-		} else if err := r.Fill(start, end, block); err != nil {
-			return fmt.Errorf("rows [%d, %d): %w", start, end, err)
+		b := raw[:(end-start)*r.Cols*t.Dtype.Size()]
+		var err error
+		if encoded {
+			err = r.FillRaw(start, end, b)
+		} else {
+			err = encodeRows(r, start, end, rows[:(end-start)*r.Cols], b, t.Dtype)
 		}
-		b := raw[:len(block)*t.Dtype.Size()]
-		if err := safetensors.FromFloat32(b, block, t.Dtype); err != nil {
-			return err
+		if err != nil {
+			return fmt.Errorf("rows [%d, %d): %w", start, end, err)
 		}
 		if _, err := j.sh.f.WriteAt(b, off); err != nil {
 			return err
@@ -239,4 +241,17 @@ func (d *dirWriter) writeReplacement(ctx context.Context, j tensorJob) error {
 		off += int64(len(b))
 	}
 	return nil
+}
+
+// encodeRows writes rows [start, end) of r into b in dtype dt, through
+// the float32 block.
+func encodeRows(r Replacement, start, end int, block []float32, b []byte, dt safetensors.Dtype) error {
+	if r.Table != nil {
+		for i := start; i < end; i++ {
+			copy(block[(i-start)*r.Cols:], r.Table.Data[i*r.Table.Stride:i*r.Table.Stride+r.Cols])
+		}
+	} else if err := r.Fill(start, end, block); err != nil {
+		return err
+	}
+	return safetensors.FromFloat32(b, block, dt)
 }

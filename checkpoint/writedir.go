@@ -35,6 +35,12 @@ type Replacement struct {
 	// (end-start)*Cols. It is called with increasing, adjacent ranges, on
 	// a goroutine of WriteDir's own while other tensors are being copied.
 	Fill func(start, end int, dst []float32) error
+	// FillRaw, when set, takes Fill's place whenever the tensor is written
+	// in RawDtype: it writes rows [start, end) into dst already encoded
+	// in that dtype, so that rows kept as the base stores them are moved,
+	// not widened and narrowed again. It is called as Fill is.
+	FillRaw  func(start, end int, dst []byte) error
+	RawDtype safetensors.Dtype
 }
 
 // WriteOptions says what WriteDir writes besides the base model's tensors.

@@ -207,6 +207,70 @@ func TestWriteDirReplace(t *testing.T) {
 	}
 }
 
+// TestWriteDirFillRaw checks that a replacement's encoded rows are written
+// as given when the tensor keeps their dtype, and its float32 rows
+// otherwise.
+func TestWriteDirFillRaw(t *testing.T) {
+	base := openT(t, "testdata/llama-st")
+	head, _ := base.Tensor("lm_head.weight")
+	rows, cols := head.Shape[0], head.Shape[1]
+	size := head.Dtype.Size()
+	encoded := func(start, end int, dst []byte) error {
+		for k := range dst {
+			dst[k] = byte(start*cols*size + k)
+		}
+		return nil
+	}
+	for _, tc := range []struct {
+		name    string
+		dtype   safetensors.Dtype
+		encoded bool
+	}{
+		{"base dtype", "", true},
+		{"same dtype named", head.Dtype, true},
+		{"other dtype", safetensors.F32, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := map[string]int{}
+			out := filepath.Join(t.TempDir(), "out")
+			err := WriteDir(context.Background(), out, base, WriteOptions{
+				Dtype: tc.dtype,
+				Replace: map[string]Replacement{"lm_head.weight": {
+					Rows: rows, Cols: cols, RawDtype: head.Dtype,
+					Fill: func(start, end int, dst []float32) error {
+						calls["Fill"]++
+						for k := range dst {
+							dst[k] = 0.5
+						}
+						return nil
+					},
+					FillRaw: func(start, end int, dst []byte) error { calls["FillRaw"]++; return encoded(start, end, dst) },
+				}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := openT(t, out)
+			raw, err := got.Raw("lm_head.weight")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.encoded {
+				want := make([]byte, rows*cols*size)
+				encoded(0, rows, want)
+				if calls["Fill"] != 0 || !bytes.Equal(raw, want) {
+					t.Errorf("calls %v; head bytes differ from FillRaw's", calls)
+				}
+				return
+			}
+			vals, _, err := got.Float32("lm_head.weight")
+			if calls["FillRaw"] != 0 || err != nil || slices.ContainsFunc(vals, func(v float32) bool { return v != 0.5 }) {
+				t.Errorf("calls %v; head %v…, %v", calls, vals[:min(4, len(vals))], err)
+			}
+		})
+	}
+}
+
 func TestWriteDirTied(t *testing.T) {
 	t.Run("stored head dropped", func(t *testing.T) {
 		// A tied checkpoint that also stores lm_head (as pytorch files of

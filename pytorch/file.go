@@ -219,6 +219,32 @@ func (f *File) Float32(name string) ([]float32, []int, error) {
 	return dst, slices.Clone(t.Shape), nil
 }
 
+// ReadRaw fills dst with elements start... of the named tensor, row-major,
+// in its own dtype (little-endian): len(dst) must be a whole number of
+// elements.
+func (f *File) ReadRaw(name string, dst []byte, start int64) error {
+	t, s, err := f.lookup(name)
+	if err != nil {
+		return err
+	}
+	size := int64(t.Dtype.Size())
+	if n := t.NumElements(); start < 0 || start > n || int64(len(dst))%size != 0 || int64(len(dst))/size > n-start {
+		return &Error{Path: f.path, Tensor: name, Err: fmt.Errorf("%d bytes at element %d out of range for %d elements of %s", len(dst), start, n, t.Dtype)}
+	}
+	if t.Contiguous() {
+		err = safetensors.ReadRawAt(f.f, dst, s.off+(t.Offset+start)*size)
+	} else {
+		var b []byte
+		if b, err = f.gather(t, s); err == nil {
+			copy(dst, b[start*size:])
+		}
+	}
+	if err != nil {
+		return &Error{Path: f.path, Tensor: name, Err: err}
+	}
+	return nil
+}
+
 // ReadFloat32 fills dst with the named tensor's elements start, start+1, ...
 // in row-major order, widened to float32.
 func (f *File) ReadFloat32(name string, dst []float32, start int64) error {

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -63,6 +64,26 @@ func checkSlice(t *testing.T, f *File, name string) {
 	same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
 	if err := f.ReadFloat32(name, part, 1); err != nil || !slices.EqualFunc(part, all[1:len(all)-1], same) {
 		t.Errorf("%s: ReadFloat32 from 1: %v", name, err)
+	}
+	r, err := f.Reader(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := f.Tensor(name)
+	size := info.Dtype.Size()
+	rawPart := make([]byte, len(raw)-2*size)
+	if err := f.ReadRaw(name, rawPart, 1); err != nil || !bytes.Equal(rawPart, raw[size:len(raw)-size]) {
+		t.Errorf("%s: ReadRaw from 1: %v", name, err)
+	}
+	if err := f.ReadRaw(name, make([]byte, size+1), 0); err == nil {
+		t.Errorf("%s: ReadRaw of %d bytes of %s: no error", name, size+1, info.Dtype)
+	}
+	if err := f.ReadRaw(name, make([]byte, 2*size), int64(len(all)-1)); err == nil {
+		t.Errorf("%s: ReadRaw past the end: no error", name)
 	}
 }
 

@@ -200,6 +200,36 @@ func (f *File) ReadFloat32(name string, dst []float32, start int64) error {
 	return nil
 }
 
+// ReadRaw fills dst with elements start... of the named tensor as the file
+// stores them: len(dst) must be a whole number of elements.
+func (f *File) ReadRaw(name string, dst []byte, start int64) error {
+	t, err := f.lookup(name)
+	if err != nil {
+		return err
+	}
+	size := int64(t.Dtype.Size())
+	if n := t.NumElements(); start < 0 || start > n || int64(len(dst))%size != 0 || int64(len(dst))/size > n-start {
+		return f.errorf(name, "%d bytes at element %d out of range for %d elements of %s", len(dst), start, n, t.Dtype)
+	}
+	if err := ReadRawAt(f.r, dst, t.Begin+f.dataStart+start*size); err != nil {
+		return f.errorf(name, "%w", err)
+	}
+	return nil
+}
+
+// ReadRawAt fills b from r at off; a read that ends early fails with
+// ErrShortData.
+func ReadRawAt(r io.ReaderAt, b []byte, off int64) error {
+	n, err := r.ReadAt(b, off)
+	if n < len(b) {
+		if err == nil || err == io.EOF {
+			err = ErrShortData
+		}
+		return fmt.Errorf("reading %d bytes at %d: %w", len(b), off, err)
+	}
+	return nil
+}
+
 // ReadFloat32At fills dst with len(dst) elements of dtype dt read from r at
 // off, widened to float32, through a bounded scratch buffer. A read that
 // ends early fails with ErrShortData.
@@ -215,12 +245,8 @@ func ReadFloat32At(r io.ReaderAt, dst []float32, off int64, dt Dtype) error {
 	for len(dst) > 0 {
 		k := min(len(dst), per)
 		b := buf[:k*size]
-		n, err := r.ReadAt(b, off)
-		if n < len(b) {
-			if err == nil || err == io.EOF {
-				err = ErrShortData
-			}
-			return fmt.Errorf("reading %d bytes at %d: %w", len(b), off, err)
+		if err := ReadRawAt(r, b, off); err != nil {
+			return err
 		}
 		if err := ToFloat32(dst[:k], b, dt); err != nil {
 			return err
