@@ -156,37 +156,44 @@ func (m *Model) Float32(name string) ([]float32, []int, error) {
 // lets a caller widen a large table piece by piece, or straight into a
 // buffer it owns.
 func (m *Model) ReadRows(name string, start, end int, dst []float32) error {
-	t, f, err := m.lookup(name)
+	f, first, err := m.rowsAt(name, start, end, len(dst), false)
 	if err != nil {
 		return err
 	}
-	if len(t.Shape) != 2 {
-		return fmt.Errorf("checkpoint: %s: tensor %q: %w: rows of a %d-D tensor", m.path, name, ErrShape, len(t.Shape))
-	}
-	rows, cols := t.Shape[0], t.Shape[1]
-	if start < 0 || end < start || end > rows || len(dst) != (end-start)*cols {
-		return fmt.Errorf("checkpoint: %s: tensor %q: %w: rows [%d, %d) into %d values of a %dx%d tensor",
-			m.path, name, ErrShape, start, end, len(dst), rows, cols)
-	}
-	return f.readFloat32(name, dst, int64(start)*int64(cols))
+	return f.readFloat32(name, dst, first)
 }
 
 // ReadRawRows fills dst with rows [start, end) of a 2-D tensor as the
 // checkpoint stores them, in the tensor's own dtype (little-endian).
 func (m *Model) ReadRawRows(name string, start, end int, dst []byte) error {
-	t, f, err := m.lookup(name)
+	f, first, err := m.rowsAt(name, start, end, len(dst), true)
 	if err != nil {
 		return err
 	}
+	return f.readRaw(name, dst, first)
+}
+
+// rowsAt checks a read of rows [start, end) of the 2-D tensor name into n
+// values (bytes, when raw) and returns the tensor's file and the read's
+// first element.
+func (m *Model) rowsAt(name string, start, end, n int, raw bool) (*weightFile, int64, error) {
+	t, f, err := m.lookup(name)
+	if err != nil {
+		return nil, 0, err
+	}
 	if len(t.Shape) != 2 {
-		return fmt.Errorf("checkpoint: %s: tensor %q: %w: rows of a %d-D tensor", m.path, name, ErrShape, len(t.Shape))
+		return nil, 0, fmt.Errorf("checkpoint: %s: tensor %q: %w: rows of a %d-D tensor", m.path, name, ErrShape, len(t.Shape))
 	}
 	rows, cols := t.Shape[0], t.Shape[1]
-	if start < 0 || end < start || end > rows || len(dst) != (end-start)*cols*t.Dtype.Size() {
-		return fmt.Errorf("checkpoint: %s: tensor %q: %w: rows [%d, %d) into %d bytes of a %dx%d %s tensor",
-			m.path, name, ErrShape, start, end, len(dst), rows, cols, t.Dtype)
+	want, unit := (end-start)*cols, "values"
+	if raw {
+		want, unit = want*t.Dtype.Size(), "bytes"
 	}
-	return f.readRaw(name, dst, int64(start)*int64(cols))
+	if start < 0 || end < start || end > rows || n != want {
+		return nil, 0, fmt.Errorf("checkpoint: %s: tensor %q: %w: rows [%d, %d) into %d %s of a %dx%d %s tensor",
+			m.path, name, ErrShape, start, end, n, unit, rows, cols, t.Dtype)
+	}
+	return f, int64(start) * int64(cols), nil
 }
 
 // Table returns a 2-D tensor widened to float32 as a gonum matrix.
