@@ -62,6 +62,18 @@ func (s *shardOut) finish(i int) {
 	s.tr.wrote(end)
 }
 
+// advance records that tensor i is written up to file offset end, from its
+// start: when every tensor before it is finished, the trailer may hash as
+// far.
+func (s *shardOut) advance(i int, end int64) {
+	s.mu.Lock()
+	ok := s.prefix == i
+	s.mu.Unlock()
+	if ok {
+		s.tr.wrote(end)
+	}
+}
+
 // tensorJob is one tensor of the output: which shard, which of its tensors.
 type tensorJob struct {
 	sh *shardOut
@@ -69,9 +81,9 @@ type tensorJob struct {
 }
 
 // writeWeights writes the weights files: every shard's header first, then
-// the replaced tensors (built and converted on one goroutine) and the
-// copied ones (moved by the kernel where it can, on another) at the same
-// time, each at its offset. Building the new tables thus overlaps copying
+// the replaced tensors (built and converted one after another, see
+// writeReplacement) and the copied ones (moved by the kernel where it can,
+// on another goroutine) at the same time, each at its offset. Building the new tables thus overlaps copying
 // the rest of the checkpoint instead of waiting for it, or it for them.
 func (d *dirWriter) writeWeights(tensors []safetensors.TensorInfo) (err error) {
 	maxSize := d.opts.MaxShardSize
@@ -208,21 +220,56 @@ func (d *dirWriter) copyTensor(_ context.Context, j tensorJob) error {
 const blockBytes = 4 << 20
 
 // writeReplacement converts the replacement's rows to the output dtype
-// block by block and writes them at the tensor's place.
+// block by block and writes them at the tensor's place. One goroutine
+// builds the next block while another writes the last, so that building
+// rows and copying them into the page cache overlap; the trailer may hash
+// each block as soon as it is written.
 func (d *dirWriter) writeReplacement(ctx context.Context, j tensorJob) error {
 	t := j.sh.tensors[j.i]
 	r := d.opts.Replace[t.Name]
-	encoded := r.FillRaw != nil && t.Dtype == r.RawDtype
 	per := max(1, blockBytes/(4*r.Cols))
+	blockLen := min(per, r.Rows) * r.Cols * t.Dtype.Size()
+	free := make(chan []byte, 2) // the two blocks, when not in use
+	free <- make([]byte, blockLen)
+	free <- make([]byte, blockLen)
+	built := make(chan []byte)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(built)
+		return buildBlocks(ctx, t, r, per, free, built)
+	})
+	g.Go(func() error {
+		off := j.sh.at(j.i)
+		for b := range built {
+			if _, err := j.sh.f.WriteAt(b, off); err != nil {
+				return err
+			}
+			off += int64(len(b))
+			j.sh.advance(j.i, off)
+			free <- b
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// buildBlocks encodes r's rows, per rows at a time, into blocks taken from
+// free, and sends each to built in order.
+func buildBlocks(ctx context.Context, t safetensors.TensorInfo, r Replacement, per int, free <-chan []byte, built chan<- []byte) error {
+	encoded := r.FillRaw != nil && t.Dtype == r.RawDtype
 	var rows []float32
 	if !encoded {
 		rows = make([]float32, min(per, r.Rows)*r.Cols)
 	}
-	raw := make([]byte, min(per, r.Rows)*r.Cols*t.Dtype.Size())
-	off := j.sh.at(j.i)
 	for start := 0; start < r.Rows; start += per {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		var raw []byte
+		select {
+		case raw = <-free:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 		end := min(start+per, r.Rows)
 		b := raw[:(end-start)*r.Cols*t.Dtype.Size()]
@@ -235,10 +282,11 @@ func (d *dirWriter) writeReplacement(ctx context.Context, j tensorJob) error {
 		if err != nil {
 			return fmt.Errorf("rows [%d, %d): %w", start, end, err)
 		}
-		if _, err := j.sh.f.WriteAt(b, off); err != nil {
-			return err
+		select {
+		case built <- b:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		off += int64(len(b))
 	}
 	return nil
 }

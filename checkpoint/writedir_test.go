@@ -490,16 +490,22 @@ func TestWriteDirReplaceVector(t *testing.T) {
 // after the copies behind it (the checksum must wait for it).
 func TestWriteDirChecksumsWhatItWrote(t *testing.T) {
 	for _, tc := range []struct {
-		maxShard  int64
-		minShards int
-	}{{100, 3}, {0, 1}} {
-		t.Run(fmt.Sprint(tc.maxShard), func(t *testing.T) { checkChecksums(t, tc.maxShard, tc.minShards) })
+		maxShard   int64
+		minShards  int
+		rows, cols int
+	}{
+		{100, 3, 300, 4},
+		{0, 1, 300, 4},
+		// Tables of several blocks: each is built while the one before is
+		// written, and checksummed before the table is finished.
+		{0, 1, 3*blockBytes/(4*4) + 7, 4},
+	} {
+		t.Run(fmt.Sprint(tc.maxShard, "/", tc.rows), func(t *testing.T) { checkChecksums(t, tc.maxShard, tc.minShards, tc.rows, tc.cols) })
 	}
 }
 
-func checkChecksums(t *testing.T, maxShard int64, minShards int) {
+func checkChecksums(t *testing.T, maxShard int64, minShards, rows, cols int) {
 	base := openT(t, "testdata/llama-st")
-	const rows, cols = 300, 4
 	fill := func(start, end int, dst []float32) error {
 		if start == 0 {
 			time.Sleep(50 * time.Millisecond) // let the copies finish first

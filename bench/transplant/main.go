@@ -9,7 +9,7 @@
 // transplant command; runs it as a child process for each -methods entry;
 // and prints peak RSS (getrusage), wall time and the budget.
 //
-// With -apply N it also times transplant apply of a saved subword recipe
+// With -apply N it also times (wall and CPU) transplant apply of a saved subword recipe
 // against cp -r of the checkpoint, N rounds in rotation, with the base's
 // checksums remembered (as after any earlier command on it) and without
 // (TRANSPLANT_CHECKSUM_CACHE=off), and compares apply's peak RSS with the
@@ -98,38 +98,43 @@ func applyVsCopy(dir, newTok string, rounds int, settle time.Duration) error {
 	os.RemoveAll(out)
 	fmt.Println("apply: the base's checksums remembered from an earlier apply; cold: TRANSPLANT_CHECKSUM_CACHE=off")
 	fmt.Printf("every command starts %v after its output's previous copy is deleted and synced; the order rotates each round\n", settle)
-	fmt.Printf("%-6s %8s %8s %8s %8s %8s %10s\n", "round", "cp -r", "apply", "ratio", "cold", "ratio", "apply RSS")
+	fmt.Printf("%-6s %8s %8s %8s %8s %8s %10s %8s %8s\n", "round", "cp -r", "apply", "ratio", "cold", "ratio", "apply RSS", "cp CPU", "apply CPU")
 	commands := []func() *exec.Cmd{
 		func() *exec.Cmd { return exec.Command("cp", "-r", base, out) },
 		func() *exec.Cmd { return applyCmd(bin, rec, base, out, cacheDir) },
 		func() *exec.Cmd { return applyCmd(bin, rec, base, out, "off") },
 	}
 	var warm, cold []float64
-	var sums [3]time.Duration
+	var sums, cpuSums [3]time.Duration
 	for i := range rounds {
-		var times [3]time.Duration
+		var times, cpu [3]time.Duration
 		var rss int64
 		for k := range commands {
 			c := (i + k) % len(commands)
 			fresh(out, settle)
-			t, r, err := timed(commands[c]())
+			u, err := timed(commands[c]())
 			if err != nil {
 				return err
 			}
-			times[c], sums[c] = t, sums[c]+t
+			times[c], sums[c] = u.wall, sums[c]+u.wall
+			cpu[c], cpuSums[c] = u.cpu, cpuSums[c]+u.cpu
 			if c > 0 {
-				rss = max(rss, r)
+				rss = max(rss, u.rss)
 			}
 		}
 		os.RemoveAll(out)
 		warm = append(warm, times[1].Seconds()/times[0].Seconds())
 		cold = append(cold, times[2].Seconds()/times[0].Seconds())
-		fmt.Printf("%-6d %7.1fs %7.1fs %8.2f %7.1fs %8.2f %6.2f GiB\n", i, times[0].Seconds(), times[1].Seconds(), warm[i], times[2].Seconds(), cold[i], float64(rss)/gib)
+		fmt.Printf("%-6d %7.1fs %7.1fs %8.2f %7.1fs %8.2f %6.2f GiB %7.1fs %8.1fs\n", i, times[0].Seconds(), times[1].Seconds(), warm[i], times[2].Seconds(), cold[i], float64(rss)/gib, cpu[0].Seconds(), cpu[1].Seconds())
 	}
 	slices.Sort(warm)
 	slices.Sort(cold)
 	fmt.Printf("median ratio apply/cp %.2f (all rounds' times summed: %.2f); with the checksum cache off %.2f (%.2f)\n",
 		warm[len(warm)/2], sums[1].Seconds()/sums[0].Seconds(), cold[len(cold)/2], sums[2].Seconds()/sums[0].Seconds())
+	// CPU time (user + system) swings far less than wall time with the
+	// state of the page cache: it shows what apply does beyond copying.
+	fmt.Printf("CPU time apply/cp, all rounds summed: %.2f (%.1f s against %.1f s)\n",
+		cpuSums[1].Seconds()/cpuSums[0].Seconds(), cpuSums[1].Seconds(), cpuSums[0].Seconds())
 	return nil
 }
 
@@ -152,14 +157,21 @@ func fresh(out string, settle time.Duration) {
 	time.Sleep(settle)
 }
 
-// timed runs cmd and returns its wall time and peak RSS.
-func timed(cmd *exec.Cmd) (time.Duration, int64, error) {
+// usage is what one command took.
+type usage struct {
+	wall, cpu time.Duration // cpu: user plus system time
+	rss       int64         // peak resident memory in bytes
+}
+
+// timed runs cmd and returns what it took.
+func timed(cmd *exec.Cmd) (usage, error) {
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, 0, fmt.Errorf("%s: %w", cmd.Path, err)
+		return usage{}, fmt.Errorf("%s: %w", cmd.Path, err)
 	}
-	return time.Since(start), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024, nil
+	ps := cmd.ProcessState
+	return usage{wall: time.Since(start), cpu: ps.UserTime() + ps.SystemTime(), rss: ps.SysUsage().(*syscall.Rusage).Maxrss * 1024}, nil
 }
 
 func run(dir, baseTok, newTok string, hidden int, total int64, methods []string) error {
