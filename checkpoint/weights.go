@@ -81,10 +81,11 @@ type tensorJob struct {
 }
 
 // writeWeights writes the weights files: every shard's header first, then
-// the replaced tensors (built and converted one after another, see
-// writeReplacement) and the copied ones (moved by the kernel where it can,
-// on another goroutine) at the same time, each at its offset. Building the new tables thus overlaps copying
-// the rest of the checkpoint instead of waiting for it, or it for them.
+// the replaced tensors (one after another, see writeReplacement) and the
+// copied ones (moved by the kernel where it can, on another goroutine) at
+// the same time, each at its offset. Building the new tables thus overlaps
+// copying the rest of the checkpoint instead of waiting for it, or it for
+// them.
 func (d *dirWriter) writeWeights(tensors []safetensors.TensorInfo) (err error) {
 	maxSize := d.opts.MaxShardSize
 	if maxSize <= 0 {
