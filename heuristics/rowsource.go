@@ -1,6 +1,9 @@
 package heuristics
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // A RowSource reads rows of a base table on demand, for a caller that
 // must not hold the table widened to float32: a checkpoint's embedding of
@@ -14,14 +17,23 @@ type RowSource interface {
 
 // A SourceRowWriter writes the rows of a map as RowWriter does, bit for
 // bit, reading the base rows they combine from a RowSource when it needs
-// them. It is not safe for concurrent use.
+// them. It is not safe for concurrent use; Fork gives another goroutine a
+// writer of its own.
 type SourceRowWriter struct {
 	m    *Map
 	src  RowSource
 	rows int
-	mean []float32 // the base's column mean, once a row needs it
+	mean *sharedMean
 	acc  []float64
 	buf  []float32
+}
+
+// sharedMean is the base's column mean, read once by whichever writer of a
+// family (a writer and its forks) needs it first.
+type sharedMean struct {
+	once sync.Once
+	v    []float32
+	err  error
 }
 
 // SourceRowWriter checks m against a base of rows×cols read from src, and
@@ -38,22 +50,32 @@ func (m *Map) SourceRowWriter(src RowSource, rows, cols int) (*SourceRowWriter, 
 			return nil, ErrNoiseByRow
 		}
 	}
-	return &SourceRowWriter{m: m, src: src, rows: rows, acc: make([]float64, cols), buf: make([]float32, cols)}, nil
+	return &SourceRowWriter{m: m, src: src, rows: rows, mean: &sharedMean{}, acc: make([]float64, cols), buf: make([]float32, cols)}, nil
+}
+
+// Fork returns a writer of the same rows for another goroutine, with
+// buffers of its own; the column mean is read once for w and all its forks.
+// Writers that run at once read src at once: it must then be safe for
+// concurrent use.
+func (w *SourceRowWriter) Fork() *SourceRowWriter {
+	return &SourceRowWriter{m: w.m, src: w.src, rows: w.rows, mean: w.mean, acc: make([]float64, len(w.acc)), buf: make([]float32, len(w.buf))}
 }
 
 // Row writes into dst, of the base's width, the row m.Rows[i] describes.
 // After an error dst holds unspecified values.
 func (w *SourceRowWriter) Row(dst []float32, i int) error {
 	r := w.m.Rows[i]
-	if r.Mean != 0 && w.mean == nil {
-		mean, err := ColumnMeanOf(w.src, w.rows, len(w.buf))
-		if err != nil {
-			return fmt.Errorf("column mean: %w", err)
+	var mean []float32
+	if r.Mean != 0 {
+		sm := w.mean
+		sm.once.Do(func() { sm.v, sm.err = ColumnMeanOf(w.src, w.rows, len(w.buf)) })
+		if sm.err != nil {
+			return fmt.Errorf("column mean: %w", sm.err)
 		}
-		w.mean = mean
+		mean = sm.v
 	}
 	var err error
-	combine(dst, r, w.mean, w.acc, func(old int) []float32 {
+	combine(dst, r, mean, w.acc, func(old int) []float32 {
 		if rerr := w.src.ReadRows(w.buf, old, old+1); rerr != nil && err == nil {
 			err = fmt.Errorf("base row %d: %w", old, rerr)
 		}
@@ -66,25 +88,81 @@ func (w *SourceRowWriter) Row(dst []float32, i int) error {
 const meanBlockRows = 256
 
 // ColumnMeanOf is ColumnMean of the rows×cols table src reads, bit for
-// bit: the same sums in the same order, a block of rows at a time.
+// bit: the same sums in the same order, a block of rows at a time. The
+// next block is read while the last is summed; src is read by one
+// goroutine at a time, and by none once ColumnMeanOf returns.
 func ColumnMeanOf(src RowSource, rows, cols int) ([]float32, error) {
+	blocks := readBlocks(src, rows, cols)
+	defer blocks.stop()
 	sum := make([]float64, cols)
-	block := make([]float32, min(rows, meanBlockRows)*cols)
-	for start := 0; start < rows; start += meanBlockRows {
-		end := min(start+meanBlockRows, rows)
-		b := block[:(end-start)*cols]
-		if err := src.ReadRows(b, start, end); err != nil {
-			return nil, fmt.Errorf("base rows [%d, %d): %w", start, end, err)
+	for blk := range blocks.read {
+		if blk.err != nil {
+			return nil, fmt.Errorf("base rows [%d, %d): %w", blk.start, blk.end, blk.err)
 		}
-		for i := 0; i < end-start; i++ {
-			for j, v := range b[i*cols : (i+1)*cols] {
+		for i := 0; i < blk.end-blk.start; i++ {
+			for j, v := range blk.rows[i*cols : (i+1)*cols] {
 				sum[j] += float64(v)
 			}
 		}
+		blocks.free <- blk.rows
 	}
 	mean := make([]float32, cols)
 	for j, s := range sum {
 		mean[j] = float32(s / float64(rows))
 	}
 	return mean, nil
+}
+
+// rowBlock is rows [start, end) of a table, or the error reading them.
+type rowBlock struct {
+	rows       []float32
+	start, end int
+	err        error
+}
+
+// blockReader reads a table's rows a block at a time, on its own
+// goroutine, into two buffers that its reader hands back through free.
+type blockReader struct {
+	read <-chan rowBlock
+	free chan<- []float32
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+func readBlocks(src RowSource, rows, cols int) *blockReader {
+	read := make(chan rowBlock)
+	free := make(chan []float32, 2)
+	n := min(rows, meanBlockRows) * cols
+	free <- make([]float32, n)
+	free <- make([]float32, n)
+	r := &blockReader{read: read, free: free, done: make(chan struct{})}
+	r.wg.Go(func() {
+		defer close(read)
+		for start := 0; start < rows; start += meanBlockRows {
+			var buf []float32
+			select {
+			case buf = <-free:
+			case <-r.done:
+				return
+			}
+			end := min(start+meanBlockRows, rows)
+			b := rowBlock{rows: buf[:(end-start)*cols], start: start, end: end}
+			b.err = src.ReadRows(b.rows, start, end)
+			select {
+			case read <- b:
+			case <-r.done:
+				return
+			}
+			if b.err != nil {
+				return
+			}
+		}
+	})
+	return r
+}
+
+// stop ends the reading, at once if it is not done, and waits for it.
+func (r *blockReader) stop() {
+	close(r.done)
+	r.wg.Wait()
 }
