@@ -161,29 +161,53 @@ func (s *Session) donorFingerprint() (recipe.Fingerprint, error) {
 	return recipe.Fingerprint{Size: size, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-// openRecipe reads the recipe Inputs.Recipe names and checks that it
-// fits the base: the same old vocabulary, the same tables as wide. The new
-// tokenizer and the alignment are the recipe's.
-func (s *Session) openRecipe() error {
+// loadedRecipe is a recipe file read with its tokenizer, or why not.
+type loadedRecipe struct {
+	r   *recipe.Recipe
+	tok *tokenizer.Tokenizer
+	err error
+}
+
+// loadRecipe reads the recipe Inputs.Recipe names and its tokenizer, on
+// its own goroutine: Open reads the base meanwhile.
+func (s *Session) loadRecipe() <-chan loadedRecipe {
+	out := make(chan loadedRecipe, 1)
 	in := s.in
 	if in.Tokenizer != "" || in.Donor != "" || in.Map != nil || in.PadToMultipleOf != 0 {
-		return fmt.Errorf("transplant: a recipe brings its own tokenizer, alignment and rows: no tokenizer, donor, map or padding may be given with it")
+		out <- loadedRecipe{err: fmt.Errorf("transplant: a recipe brings its own tokenizer, alignment and rows: no tokenizer, donor, map or padding may be given with it")}
+		return out
 	}
-	r, err := recipe.ReadFile(in.Recipe)
-	if err != nil {
-		return fmt.Errorf("transplant: %w", err)
+	go func() {
+		r, err := recipe.ReadFile(in.Recipe)
+		if err != nil {
+			out <- loadedRecipe{err: fmt.Errorf("transplant: %w", err)}
+			return
+		}
+		if r.Meta.Shard != nil {
+			out <- loadedRecipe{err: fmt.Errorf("transplant: recipe %s: %w: it is shard %d of %d; merge the shards first", in.Recipe, recipe.ErrMismatch, r.Meta.Shard.Index, r.Meta.Shard.Count)}
+			return
+		}
+		tok, err := tokenizer.LoadFiles(r.TokenizerFiles, in.Recipe)
+		if err != nil {
+			err = fmt.Errorf("transplant: recipe: %w", err)
+		}
+		out <- loadedRecipe{r: r, tok: tok, err: err}
+	}()
+	return out
+}
+
+// openRecipe takes the recipe loadRecipe read and checks that it was made
+// for the base's vocabulary.
+func (s *Session) openRecipe(l loadedRecipe) error {
+	if l.err != nil {
+		return l.err
 	}
-	if r.Meta.Shard != nil {
-		return fmt.Errorf("transplant: recipe %s: %w: it is shard %d of %d; merge the shards first", in.Recipe, recipe.ErrMismatch, r.Meta.Shard.Index, r.Meta.Shard.Count)
-	}
+	in, r := s.in, l.r
 	if got := vocabularyFingerprint(s.oldTok); got != r.Meta.OldVocabulary {
 		return fmt.Errorf("transplant: recipe %s: %w: the base %s has another vocabulary (%d ids) than the recipe's old tokenizer (%d ids)",
 			in.Recipe, recipe.ErrMismatch, in.Base, got.Size, r.Meta.OldVocabulary.Size)
 	}
-	if s.newTok, err = tokenizer.LoadFiles(r.TokenizerFiles, in.Recipe); err != nil {
-		return fmt.Errorf("transplant: recipe: %w", err)
-	}
-	s.recipe, s.newFiles, s.newTokDir = r, r.TokenizerFiles, in.Recipe
+	s.recipe, s.newTok, s.newFiles, s.newTokDir = r, l.tok, r.TokenizerFiles, in.Recipe
 	s.alignment = &align.Alignment{Rows: len(r.Kind), Kind: r.Kind, Source: r.Source, Report: r.Meta.Alignment}
 	s.targets, s.anchors = targetsAndAnchors(s.alignment, s.oldTok, s.newTok)
 	return nil

@@ -94,11 +94,18 @@ func Open(ctx context.Context, in Inputs) (_ *Session, err error) {
 			s.Close()
 		}
 	}()
+	var recipeLoaded <-chan loadedRecipe
+	if in.Recipe != "" {
+		recipeLoaded = s.loadRecipe()
+	}
 	if err := s.openBase(); err != nil {
+		if recipeLoaded != nil {
+			<-recipeLoaded
+		}
 		return nil, err
 	}
-	if in.Recipe != "" {
-		err = s.openRecipe()
+	if recipeLoaded != nil {
+		err = s.openRecipe(<-recipeLoaded)
 	} else if err = s.openNewSide(); err == nil {
 		err = s.align()
 	}
