@@ -3,7 +3,9 @@ package transplant
 import (
 	"context"
 	"fmt"
+	"runtime"
 
+	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/blas/blas32"
 
 	"github.com/transplant-dev/transplant/align"
@@ -62,51 +64,37 @@ func (s *Session) stream(t Table, rm *heuristics.Map) (checkpoint.Replacement, e
 	if err := s.checkMap(rm, t.Cols); err != nil {
 		return checkpoint.Replacement{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
 	}
-	corrected := map[int][]float32{}
+	sr := &streamRows{s: s, t: t, corrected: map[int][]float32{}, index: make([]int32, s.alignment.Rows), fill: make([]float32, t.Cols)}
 	for _, c := range rm.Corrections {
-		corrected[c.ID] = c.Delta
+		sr.corrected[c.ID] = c.Delta
 	}
-	base := tensorRows{m: s.base, name: t.Tensor}
-	w, err := rm.SourceRowWriter(base, t.RealRows, t.Cols)
+	for i, r := range rm.Rows {
+		sr.index[r.ID] = int32(i)
+	}
+	w, err := rm.SourceRowWriter(tensorRows{m: s.base, name: t.Tensor}, t.RealRows, t.Cols)
 	if err != nil {
 		return checkpoint.Replacement{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
 	}
-	a := s.alignment
-	index := make([]int32, a.Rows) // the map's row of each built id
-	for i, r := range rm.Rows {
-		index[r.ID] = int32(i)
+	// The checkpoint reads rows safely from several goroutines, so each
+	// core builds rows with a writer of its own.
+	sr.workers = make([]rowWorker, max(1, runtime.GOMAXPROCS(0)))
+	for i := range sr.workers {
+		sr.workers[i] = rowWorker{w: w, scratch: make([]float32, t.Cols)}
+		if i > 0 {
+			sr.workers[i].w = w.Fork()
+		}
 	}
-	fill := make([]float32, t.Cols)
 	if t.Rows > t.RealRows {
 		pad := tensorRows{m: s.base, name: t.Tensor, first: t.RealRows}
-		if fill, err = heuristics.ColumnMeanOf(pad, t.Rows-t.RealRows, t.Cols); err != nil {
+		if sr.fill, err = heuristics.ColumnMeanOf(pad, t.Rows-t.RealRows, t.Cols); err != nil {
 			return checkpoint.Replacement{}, fmt.Errorf("transplant: %s: padding rows: %w", t.Role, err)
 		}
 	}
 	cols := t.Cols
-	row := func(id int, out []float32) error {
-		switch k := a.Kind[id]; {
-		case k.Copied():
-			if err := base.ReadRows(out, a.Source[id], a.Source[id]+1); err != nil {
-				return err
-			}
-			addTo(out, corrected[id])
-		case k == align.Padding:
-			copy(out, fill)
-		default:
-			if err := w.Row(out, int(index[id])); err != nil {
-				return fmt.Errorf("new id %d: %w", id, err)
-			}
-		}
-		return nil
-	}
-	r := checkpoint.Replacement{Rows: a.Rows, Cols: cols, Fill: func(start, end int, dst []float32) error {
-		for id := start; id < end; id++ {
-			if err := row(id, dst[(id-start)*cols:(id-start+1)*cols]); err != nil {
-				return err
-			}
-		}
-		return nil
+	r := checkpoint.Replacement{Rows: s.alignment.Rows, Cols: cols, Fill: func(start, end int, dst []float32) error {
+		return sr.parallel(start, end, func(wk *rowWorker, id int) error {
+			return sr.row(wk, id, dst[(id-start)*cols:(id-start+1)*cols])
+		})
 	}}
 	bt, ok := s.base.Tensor(t.Tensor)
 	if !ok {
@@ -117,26 +105,84 @@ func (s *Session) stream(t Table, rm *heuristics.Map) (checkpoint.Replacement, e
 	// payload narrowing would drop: copied, it stays as the base has it.
 	r.RawDtype = bt.Dtype
 	size := bt.Dtype.Size() * cols
-	scratch := make([]float32, cols)
 	r.FillRaw = func(start, end int, dst []byte) error {
-		for id := start; id < end; id++ {
-			out := dst[(id-start)*size : (id-start+1)*size]
-			if a.Kind[id].Copied() && corrected[id] == nil {
-				if err := s.base.ReadRawRows(t.Tensor, a.Source[id], a.Source[id]+1, out); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := row(id, scratch); err != nil {
-				return err
-			}
-			if err := safetensors.FromFloat32(out, scratch, bt.Dtype); err != nil {
-				return err
-			}
-		}
-		return nil
+		return sr.parallel(start, end, func(wk *rowWorker, id int) error {
+			return sr.rawRow(wk, id, dst[(id-start)*size:(id-start+1)*size], bt.Dtype)
+		})
 	}
 	return r, nil
+}
+
+// streamRows builds the rows of one streamed table.
+type streamRows struct {
+	s         *Session
+	t         Table
+	corrected map[int][]float32 // corrections of copied rows, by new id
+	index     []int32           // the map's row of each built id
+	fill      []float32         // the padding rows' value
+	workers   []rowWorker
+}
+
+// rowWorker is what one goroutine builds rows with.
+type rowWorker struct {
+	w       *heuristics.SourceRowWriter
+	scratch []float32
+}
+
+// minRowsPerWorker keeps a block of few rows on one goroutine, where
+// starting others would cost more than it saves.
+const minRowsPerWorker = 64
+
+// parallel calls do for every id in [start, end), the ids cut into
+// contiguous runs, one per worker.
+func (sr *streamRows) parallel(start, end int, do func(wk *rowWorker, id int) error) error {
+	n := min(len(sr.workers), max(1, (end-start)/minRowsPerWorker))
+	var g errgroup.Group
+	for k := range n {
+		lo, hi := start+(end-start)*k/n, start+(end-start)*(k+1)/n
+		wk := &sr.workers[k]
+		g.Go(func() error {
+			for id := lo; id < hi; id++ {
+				if err := do(wk, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// row writes new id's row into out as float32.
+func (sr *streamRows) row(wk *rowWorker, id int, out []float32) error {
+	a := sr.s.alignment
+	switch k := a.Kind[id]; {
+	case k.Copied():
+		if err := sr.s.base.ReadRows(sr.t.Tensor, a.Source[id], a.Source[id]+1, out); err != nil {
+			return err
+		}
+		addTo(out, sr.corrected[id])
+	case k == align.Padding:
+		copy(out, sr.fill)
+	default:
+		if err := wk.w.Row(out, int(sr.index[id])); err != nil {
+			return fmt.Errorf("new id %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// rawRow writes new id's row into out encoded in dt, the base tensor's
+// dtype: a row copied without correction as the base stores it.
+func (sr *streamRows) rawRow(wk *rowWorker, id int, out []byte, dt safetensors.Dtype) error {
+	a := sr.s.alignment
+	if a.Kind[id].Copied() && sr.corrected[id] == nil {
+		return sr.s.base.ReadRawRows(sr.t.Tensor, a.Source[id], a.Source[id]+1, out)
+	}
+	if err := sr.row(wk, id, wk.scratch); err != nil {
+		return err
+	}
+	return safetensors.FromFloat32(out, wk.scratch, dt)
 }
 
 // tensorRows reads the rows of a 2-D base tensor on demand, widened to

@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas32"
 
+	"github.com/transplant-dev/transplant/checkpoint"
 	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/safetensors"
 )
@@ -105,6 +106,7 @@ func TestSharedCorrectionsApplied(t *testing.T) {
 		}
 	}
 	sameEncoded(t, s, ht, fitted)
+	sameStreamed(t, streamed, fresh)
 
 	if len(fitted.Corrections) == 0 {
 		t.Fatal("no correction")
@@ -171,6 +173,26 @@ func readFirstWindow(t *testing.T, prepare func(*Session, *calStream)) firstWind
 	}
 	return firstWindow{s: s, st: st, head: head, span: sp, w: w,
 		logits: func(j int) []float32 { return logits[j*v : (j+1)*v] }}
+}
+
+// sameStreamed checks that a table streamed in one block, which its rows
+// are built in on every core, is the table assembled whole, bit for bit.
+func sameStreamed(t *testing.T, streamed checkpoint.Replacement, fresh blas32.General) {
+	t.Helper()
+	if streamed.Rows < 2*minRowsPerWorker {
+		t.Fatalf("%d rows: too few to be built on more than one goroutine", streamed.Rows)
+	}
+	got := make([]float32, streamed.Rows*streamed.Cols)
+	if err := streamed.Fill(0, streamed.Rows, got); err != nil {
+		t.Fatal(err)
+	}
+	for id := range streamed.Rows {
+		for j, v := range got[id*streamed.Cols : (id+1)*streamed.Cols] {
+			if math.Float32bits(v) != math.Float32bits(rowOf(fresh, id)[j]) {
+				t.Fatalf("new id %d, column %d: streamed %g, assembled %g", id, j, v, rowOf(fresh, id)[j])
+			}
+		}
+	}
 }
 
 // sameEncoded checks that a streamed table's encoded rows are its float32
