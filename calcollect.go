@@ -53,19 +53,23 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		cs.donor = newDonorSums(width, donor.columns())
 	}
 	if !o.Donor && !o.KeepShared {
-		cs.shared = s.sharedRowsOf(st, recut)
+		cs.shared = s.sharedRowsOf(st, recut, maxOcc)
 	}
 	var first *firstPieces
 	if donor == nil && extending {
 		first = s.firstPiecesOf(st, maxOcc)
 	}
 	next := 0 // the first occurrence not yet read
+	pick := newSpread(len(s.targets), maxOcc)
+	for _, oc := range st.occ {
+		pick.count(oc.row)
+	}
 	collect := func(w *calWindow) error {
 		if w.donor != nil {
 			cs.donor.add(w.donor)
 		}
 		if cs.shared != nil {
-			cs.shared.collect(w, st, head, maxOcc)
+			cs.shared.collect(w, st, head)
 		}
 		if first != nil {
 			first.collect(w, st, head)
@@ -79,8 +83,8 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		}
 		for ; next < len(st.occ) && st.occ[next].start+st.occ[next].pieces <= end; next++ {
 			oc := st.occ[next]
-			if oc.start-1 < w.start || len(cs.targets[oc.row]) >= maxOcc {
-				continue // the window does not hold its context
+			if oc.start-1 < w.start || !pick.keep(oc.row) {
+				continue // the window does not hold its context, or another stands for it
 			}
 			p := oc.start - 1 - w.start
 			y := dotRow(w.states, p, head, st.ids[oc.start])

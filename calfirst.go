@@ -33,7 +33,7 @@ type firstPieces struct {
 	// occurs maps the stream position of a new token's first piece to
 	// the token's map row.
 	occurs map[int]int
-	max    int // contexts per row
+	pick   *spread // which contexts of each row are sampled
 }
 
 type firstNext struct{ row, second int }
@@ -43,7 +43,7 @@ type firstNext struct{ row, second int }
 // probabilities after it.
 func (s *Session) firstPiecesOf(st *calStream, max int) *firstPieces {
 	fp := &firstPieces{next: map[int][]firstNext{}, states: make([][]float32, len(s.targets)),
-		targets: make([][]float64, len(s.targets)), occurs: map[int]int{}, max: max}
+		targets: make([][]float64, len(s.targets)), occurs: map[int]int{}, pick: newSpread(len(s.targets), max)}
 	for i, t := range s.targets {
 		if len(t.Pieces) >= 2 {
 			o := t.Pieces[0].ID
@@ -57,8 +57,16 @@ func (s *Session) firstPiecesOf(st *calStream, max int) *firstPieces {
 		st.after = make([]bool, len(st.ids))
 	}
 	for i, id := range st.ids {
-		if _, ok := fp.next[id]; ok && !st.inner[i] {
-			st.after[i] = true
+		next, ok := fp.next[id]
+		if !ok || st.inner[i] {
+			continue
+		}
+		st.after[i] = true
+		row, occurs := fp.occurs[i]
+		for _, n := range next {
+			if !occurs || row != n.row {
+				fp.pick.count(n.row)
+			}
 		}
 	}
 	return fp
@@ -79,7 +87,7 @@ func (fp *firstPieces) collect(w *calWindow, st *calStream, head blas32.General)
 		logZ := logZAfter(w, st, head, j)
 		first := dotRow(w.states, j, head, st.ids[g])
 		for _, n := range next {
-			if occurs && row == n.row || len(fp.targets[n.row]) >= fp.max {
+			if occurs && row == n.row || !fp.pick.keep(n.row) {
 				continue
 			}
 			// Below minRest the pair's share is too small to matter; the

@@ -40,6 +40,7 @@ type sharedRows struct {
 	rate    [][]float64 // per row and next id: r_oq
 	states  [][]float32
 	targets [][]float64
+	pick    *spread // which contexts of each row are sampled
 }
 
 // minRest bounds what a shared token keeps of its probability, so that a
@@ -54,7 +55,7 @@ const minRest = 1e-3
 // same, the lone space of GPT-2's tokenizer cost licenses text 0.5% of
 // its bits per byte, all on that one token (bench/quality/token_diff.py).
 // Recut rows, which the donor fits, are left out too.
-func (s *Session) sharedRowsOf(st *calStream, recut []recutRow) *sharedRows {
+func (s *Session) sharedRowsOf(st *calStream, recut []recutRow, maxOcc int) *sharedRows {
 	skip := map[int]bool{}
 	for _, r := range recut {
 		skip[r.old] = true
@@ -88,9 +89,11 @@ func (s *Session) sharedRowsOf(st *calStream, recut []recutRow) *sharedRows {
 	sr.rate = sr.joinRates(st)
 	sr.states, sr.targets = make([][]float32, len(sr.old)), make([][]float64, len(sr.old))
 	st.after = make([]bool, len(st.ids))
+	sr.pick = newSpread(len(sr.old), maxOcc)
 	for i, id := range st.ids {
-		if _, ok := sr.index[id]; ok && !st.inner[i] {
+		if r, ok := sr.index[id]; ok && !st.inner[i] {
 			st.after[i] = true
+			sr.pick.count(r)
 		}
 	}
 	return sr
@@ -127,7 +130,7 @@ func (sr *sharedRows) joinRates(st *calStream) [][]float64 {
 // at stream position g = start+j+1, and state j+1, which has read it,
 // gives the probabilities of what follows. The window holds the NLL of
 // position g's successor (runWindow computes it where st.after is set).
-func (sr *sharedRows) collect(w *calWindow, st *calStream, head blas32.General, maxOcc int) {
+func (sr *sharedRows) collect(w *calWindow, st *calStream, head blas32.General) {
 	end := w.start + w.states.Rows
 	for j := 0; j+1 < w.states.Rows; j++ {
 		g := w.start + j + 1
@@ -135,7 +138,7 @@ func (sr *sharedRows) collect(w *calWindow, st *calStream, head blas32.General, 
 			continue
 		}
 		r, ok := sr.index[st.ids[g]] // st.after marks the first pieces of firstPieces too
-		if !ok || len(sr.targets[r]) >= maxOcc {
+		if !ok || !sr.pick.keep(r) {
 			continue
 		}
 		logZ := logZAfter(w, st, head, j)

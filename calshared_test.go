@@ -19,8 +19,8 @@ import (
 // tokens are taken away.
 func TestSharedRowTargets(t *testing.T) {
 	var sr *sharedRows
-	bw := readFirstWindow(t, func(s *Session, st *calStream) { sr = s.sharedRowsOf(st, nil) })
-	sr.collect(bw.w, bw.st, bw.head, 1<<30)
+	bw := readFirstWindow(t, func(s *Session, st *calStream) { sr = s.sharedRowsOf(st, nil, 1<<30) })
+	sr.collect(bw.w, bw.st, bw.head)
 	st, sp, ids, row := bw.st, bw.span, bw.st.ids[bw.span.start:bw.span.end], bw.logits
 	seen := make([]int, len(sr.old))
 	checked := 0
