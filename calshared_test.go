@@ -111,19 +111,25 @@ func TestSharedCorrectionsApplied(t *testing.T) {
 	if len(fitted.Corrections) == 0 {
 		t.Fatal("no correction")
 	}
-	spaces := 0 // targets whose first piece is whitespace alone
+	spaces := 0 // targets whose first piece is spaces alone
 	for _, tg := range s.targets {
-		if len(tg.Pieces) > 1 && isSpace(s.oldTok.Surface(tg.Pieces[0].ID).Bytes) {
+		if len(tg.Pieces) > 1 && isBlank(s.oldTok.Surface(tg.Pieces[0].ID).Bytes) {
 			spaces++
 		}
 	}
 	if spaces == 0 {
 		t.Fatal("no new token of the example begins with a space alone")
 	}
+	newline := false // line breaks are fitted as other tokens are
 	for _, cr := range fitted.Corrections {
-		if old := s.alignment.Source[cr.ID]; isSpace(s.oldTok.Surface(old).Bytes) {
-			t.Errorf("old token %d, whitespace alone, corrected", old)
+		b := s.oldTok.Surface(s.alignment.Source[cr.ID]).Bytes
+		if isBlank(b) {
+			t.Errorf("old token %q, spaces alone, corrected", b)
 		}
+		newline = newline || string(b) == "\n"
+	}
+	if !newline {
+		t.Error("the newline, which GPT-2's blank-line token begins with, not corrected")
 	}
 
 	_, c = calibrateMean(t, s, text, CalibrationOptions{KeepShared: true})
