@@ -125,9 +125,9 @@ const defaultDonorWeight = 0.5
 // give those less), and rows seen once already gain.
 const DefaultCalibrationBytes = 1 << 20
 
-// The contexts one token is fitted on at most (CalibrationOptions): more
-// when extending, where a new token's first piece standing alone gives it
-// contexts too.
+// The contexts one token is fitted on at most (CalibrationOptions), taken
+// evenly over the text (see spread): more when extending, where a new
+// token's first piece standing alone gives it contexts too.
 const (
 	DefaultMaxOccurrences   = 128
 	ExtensionMaxOccurrences = 512
