@@ -31,16 +31,9 @@ type AutoOptions struct {
 	MaxBytes int
 	// Params are the candidates' knobs.
 	Params MethodParams
-	// KeepShared keeps the base's head rows of shared tokens in
-	// calibrated candidates (CalibrationOptions.KeepShared).
-	KeepShared bool
-	// KeepRecut keeps the base's head rows of recut shared tokens
-	// (CalibrationOptions.KeepRecut).
-	KeepRecut bool
-	// BaseOnly fits calibrated candidates' new rows to the base alone
-	// (CalibrationOptions.BaseOnly).
-	BaseOnly bool
-	Seed     uint64
+	// Calibration tunes calibrated candidates; its TextName is TextName.
+	Calibration CalibrationOptions
+	Seed        uint64
 	// Progress hears about each candidate's scoring.
 	Progress func(stage string, done, total int64)
 }
@@ -258,7 +251,9 @@ type autoScorer struct {
 // calibrated candidates. A model with no head of its own to fit, or a text
 // without new tokens, is not an error: auto then tries none.
 func (a *autoScorer) calibrate(ctx context.Context, fit []byte) error {
-	cal, err := a.s.Calibrate(ctx, fit, CalibrationOptions{TextName: a.o.TextName, KeepShared: a.o.KeepShared, KeepRecut: a.o.KeepRecut, BaseOnly: a.o.BaseOnly})
+	o := a.o.Calibration
+	o.TextName = a.o.TextName
+	cal, err := a.s.Calibrate(ctx, fit, o)
 	if err != nil {
 		return fmt.Errorf("transplant: auto: %w", err)
 	}

@@ -24,8 +24,22 @@ type calSamples struct {
 	// fitted to the base with the stay contexts (none when 1).
 	donorNew    bool
 	donorWeight float64
-	shared      *sharedRows // nil when shared rows stay as the base has them
-	recut       []recutRow  // the donor's last columns
+	shared      *sharedRows  // nil when shared rows stay as the base has them
+	recut       []recutRow   // the donor's last columns
+	mass        *massSamples // nil when the rows the text lacks keep their prior
+}
+
+// fits reports whether map row i gets a fitted row: it has samples, or
+// the donor fits every row.
+func (cs *calSamples) fits(i int) bool { return len(cs.targets[i]) > 0 || cs.donorNew }
+
+// fitted is fits for every map row.
+func (cs *calSamples) fitted() []bool {
+	f := make([]bool, len(cs.targets))
+	for i := range f {
+		f[i] = cs.fits(i)
+	}
+	return f
 }
 
 // calibrationSamples runs the base over text and collects the samples.
@@ -55,6 +69,9 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 	if !o.Donor && !o.KeepShared {
 		cs.shared = s.sharedRowsOf(st, recut, maxOcc)
 	}
+	if !o.KeepUnseen {
+		cs.mass = massSamplesOf(st, len(s.targets), massContexts, width)
+	}
 	var first *firstPieces
 	if donor == nil && extending {
 		first = s.firstPiecesOf(st, maxOcc)
@@ -73,6 +90,9 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		}
 		if first != nil {
 			first.collect(w, st, head)
+		}
+		if cs.mass != nil {
+			cs.mass.collect(w)
 		}
 		end := w.start + w.states.Rows
 		for i := w.start; i < end && cs.stay.Rows < nStay && cs.donorWeight < 1; i++ { // else the donor's contexts stand in

@@ -40,7 +40,7 @@ func (cs *calSamples) fitters(width int, rep *CalibrationReport) (calFitters, er
 func fitRows(ctx context.Context, f calFitters, rm, prior *heuristics.Map, base blas32.General, cs *calSamples, rep *CalibrationReport) error {
 	var todo []int
 	for i := range rm.Rows {
-		if len(cs.targets[i]) > 0 || cs.donorNew {
+		if cs.fits(i) {
 			todo = append(todo, i)
 		}
 	}

@@ -88,6 +88,11 @@ type CalibrationOptions struct {
 	// recuts are fitted to the donor (see recutRow): it costs a pass of
 	// the donor over the text.
 	KeepRecut bool `json:",omitempty"`
+	// KeepUnseen leaves the head rows of new tokens the text lacks as
+	// their prior made them. By default they are lowered together until
+	// they take the probability Good–Turing's estimate gives unseen
+	// tokens (see lowerUnseen).
+	KeepUnseen bool `json:",omitempty"`
 	// Progress, when set, hears about the windows the base has read.
 	Progress func(stage string, done, total int64) `json:"-"`
 	// recutOccurrences lets tests choose recut rows on short texts.
@@ -156,9 +161,16 @@ type CalibrationReport struct {
 	Recut int `json:"recut,omitempty"`
 	// FirstPieceContexts counts the samples new tokens got where their
 	// first piece stands alone (extensions only, see firstPieces).
-	FirstPieceContexts int     `json:"first_piece_contexts,omitempty"`
-	Kept               int     `json:"kept"`
-	Lambda             float64 `json:"lambda"`
+	FirstPieceContexts int `json:"first_piece_contexts,omitempty"`
+	Kept               int `json:"kept"`
+	// UnseenMass is the mean probability the kept rows took together at
+	// positions spread over the text, UnseenTarget the share Good–Turing's
+	// estimate gives tokens the text lacks, and UnseenShift the logit shift
+	// (nats, never positive) that brought the one to the other.
+	UnseenMass   float64 `json:"unseen_mass,omitempty"`
+	UnseenTarget float64 `json:"unseen_target,omitempty"`
+	UnseenShift  float64 `json:"unseen_shift,omitempty"`
+	Lambda       float64 `json:"lambda"`
 	// DonorWeight is the share of each new row fitted to the donor (see
 	// CalibrationOptions.BaseOnly), DonorLambda the λ of that fit.
 	DonorWeight float64 `json:"donor_weight,omitempty"`
@@ -280,6 +292,9 @@ func (c *Calibration) Fit(ctx context.Context, prior *heuristics.Map) (*heuristi
 		return nil, nil, err
 	}
 	if err := fitShared(ctx, f, &rm, c.base, c.samples, &rep); err != nil {
+		return nil, nil, err
+	}
+	if err := lowerUnseen(ctx, &rm, c.samples.fitted(), c.base, c.s.anchors, c.samples.mass, &rep); err != nil {
 		return nil, nil, err
 	}
 	rep.Seconds += time.Since(start).Seconds()

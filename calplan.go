@@ -52,9 +52,12 @@ func (s *Session) calibrationBytes(textBytes int) int64 {
 	}
 	samples := int64(textBytes/calBytesPerToken) * width * 4
 	// Fitting factors the shared width × width Gram matrices, in float64,
-	// and each worker solves for one row at a time against its contexts;
+	// and each worker solves for one row at a time against its contexts,
+	// then multiplies blocks of the new head's rows by the states of the
+	// positions where the unseen rows' share is measured (lowerUnseen);
 	// the fitted rows' changes are the maps' (Plan).
-	fit := 3*width*width*8 + workers*width*ExtensionMaxOccurrences*8
+	perRow := max(width*ExtensionMaxOccurrences*8, massBlock*(width+massContexts)*4)
+	fit := 3*width*width*8 + workers*perRow
 	return held + samples + max(workers*perWorker, fit)
 }
 

@@ -30,6 +30,7 @@ type methodFlags struct {
 	calibrateToDonor     bool
 	keepShared           bool
 	keepRecut            bool
+	keepUnseen           bool
 	baseOnly             bool
 	calibrationText      []byte // read once
 	params               transplant.MethodParams
@@ -48,6 +49,7 @@ func (f *methodFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.calibrateToDonor, "calibrate-to-donor", false, "--calibrate-head, fitting the rows to the donor model's predictions all over the text as well (needs --donor; not for --save-recipe)")
 	fl.BoolVar(&f.keepShared, "keep-shared-rows", false, "calibration: keep the base's head rows of old tokens that new tokens begin with (by default they are fitted again so as not to count the new tokens' probability twice)")
 	fl.BoolVar(&f.baseOnly, "calibrate-to-base", false, "calibration with a donor: fit the new tokens' head rows to the base alone (by default each is half its fit to the base, half its fit to the donor; always so with --save-recipe)")
+	fl.BoolVar(&f.keepUnseen, "keep-unseen-rows", false, "calibration: keep the prior head rows of new tokens the calibration text lacks (by default they are lowered together to the probability such tokens take in text unlike the rest)")
 	fl.BoolVar(&f.keepRecut, "keep-recut-rows", false, "calibration with a donor: keep the base's head rows of old tokens the new tokenizer mostly puts where the old one cuts otherwise (by default they are fitted to the donor; always kept with --save-recipe)")
 	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
 	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
@@ -112,7 +114,7 @@ func (f *methodFlags) resolveAuto(ctx context.Context, s *transplant.Session, se
 	if err := f.checkCalibration(); err != nil {
 		return transplant.Choice{}, nil, err
 	}
-	o := transplant.AutoOptions{Params: f.params, Seed: seed, KeepShared: f.keepShared, KeepRecut: f.keepRecut, BaseOnly: f.baseOnly}
+	o := transplant.AutoOptions{Params: f.params, Seed: seed, Calibration: f.calibrationOptions()}
 	if f.calibration != "" {
 		text, err := f.text()
 		if err != nil {
@@ -178,11 +180,14 @@ func (f *methodFlags) buildOptions(bo *transplant.BuildOptions, c *transplant.Ch
 		return err
 	}
 	bo.CalibrationText, c.CalibrationBytes = text, len(text)
+	bo.Calibration = f.calibrationOptions()
 	bo.Calibration.TextName = filepath.Base(f.calibration)
-	bo.Calibration.KeepShared = f.keepShared
-	bo.Calibration.KeepRecut = f.keepRecut
-	bo.Calibration.BaseOnly = f.baseOnly
 	return nil
+}
+
+// calibrationOptions are the calibration's options the flags set.
+func (f *methodFlags) calibrationOptions() transplant.CalibrationOptions {
+	return transplant.CalibrationOptions{KeepShared: f.keepShared, KeepRecut: f.keepRecut, KeepUnseen: f.keepUnseen, BaseOnly: f.baseOnly}
 }
 
 // choice returns the methods the flags name for the input embedding and
