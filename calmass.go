@@ -43,6 +43,10 @@ import (
 // base's final states is 1 (least squares over the same positions): the
 // head has no bias to carry it.
 
+// HowLowered ends how the run report counts a row lowered for a token
+// the calibration text lacks ("mean, lowered").
+const HowLowered = ", lowered"
+
 // massContexts is how many positions, spread over the calibration text,
 // the kept rows' probability is measured at; massParts how many parts the
 // text is cut into for the share they should take; maxUnseenShift bounds
@@ -174,6 +178,7 @@ func lowerUnseen(ctx context.Context, rm *heuristics.Map, fitted []bool, base bl
 			continue
 		}
 		r := &rm.Rows[i]
+		r.How += HowLowered
 		if r.Delta == nil {
 			r.Delta = shift // shared: nothing writes a row's Delta in place
 			continue

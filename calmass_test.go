@@ -55,10 +55,10 @@ func massTest(t *testing.T) (base blas32.General, anchors []heuristics.Anchor, p
 	anchors = []heuristics.Anchor{{Old: 0, New: 0}, {Old: 1, New: 1}, {Old: 2, New: 2}}
 	prior = &heuristics.Map{
 		Rows: []heuristics.Row{
-			{ID: 3, Terms: []heuristics.Term{{Old: 3, Weight: 1}}, Delta: []float32{0.5, 0, 0}},
-			{ID: 4, Terms: []heuristics.Term{{Old: 4, Weight: 1}}},
-			{ID: 5, Mean: 1},
-			{ID: 6, Terms: []heuristics.Term{{Old: 4, Weight: 1}}, Delta: []float32{0, 0.25, 0}},
+			{ID: 3, Terms: []heuristics.Term{{Old: 3, Weight: 1}}, Delta: []float32{0.5, 0, 0}, How: HowCalibrated},
+			{ID: 4, Terms: []heuristics.Term{{Old: 4, Weight: 1}}, How: "knn"},
+			{ID: 5, Mean: 1, How: "mean"},
+			{ID: 6, Terms: []heuristics.Term{{Old: 4, Weight: 1}}, Delta: []float32{0, 0.25, 0}, How: "knn"},
 		},
 		Corrections: []heuristics.Correction{{ID: 1, Delta: []float32{0, 0, -1}}},
 	}
@@ -139,6 +139,9 @@ func TestLowerUnseenMeetsTarget(t *testing.T) {
 		}
 		if rep.UnseenShift >= 0 || math.Abs(after-tt.target) > 1e-4 {
 			t.Errorf("%s: shift %g, share %g → %g, want %g", tt.name, rep.UnseenShift, before, after, tt.target)
+		}
+		if c := rm.Counts(); c["knn"+HowLowered] != 2 || c["mean"+HowLowered] != 1 || c[HowCalibrated] != 1 {
+			t.Errorf("%s: counts %v", tt.name, c)
 		}
 		if !slices.Equal(rm.Rows[0].Delta, prior.Rows[0].Delta) {
 			t.Errorf("%s: the fitted row moved: %v", tt.name, rm.Rows[0].Delta)

@@ -286,6 +286,9 @@ func TestCalibrateLowersUnseenRows(t *testing.T) {
 		}
 		var rep struct {
 			Calibration calibration `json:"calibration"`
+			Tables      []struct {
+				Counts map[string]int `json:"counts"`
+			} `json:"tables"`
 		}
 		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 			t.Fatalf("%v: %s", err, stdout)
@@ -294,6 +297,9 @@ func TestCalibrateLowersUnseenRows(t *testing.T) {
 		lowered := c.Shift < 0 && c.Mass > c.Target && c.Target > 0
 		if c.Kept < 100000 || lowered == keep || keep && (c.Mass != 0 || c.Target != 0) {
 			t.Errorf("%s: report %+v", name, c)
+		}
+		if head := rep.Tables[1].Counts; keep && head["mean"] != c.Kept || !keep && head["mean, lowered"] != c.Kept {
+			t.Errorf("%s: head's counts %v, %d kept", name, head, c.Kept)
 		}
 		bpb[name] = runEvalJSON(t, "eval", "--model", out, "--text", other).Models[0].BitsPerByte
 	}
