@@ -70,7 +70,11 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		cs.shared = s.sharedRowsOf(st, recut, maxOcc)
 	}
 	if !o.KeepUnseen {
-		cs.mass = massSamplesOf(st, len(s.targets), massContexts, width)
+		groups := make([]int, len(s.targets))
+		for i, t := range s.targets {
+			groups[i] = groupOf(len(t.Pieces))
+		}
+		cs.mass = massSamplesOf(st, groups, massContexts, width)
 	}
 	var first *firstPieces
 	if donor == nil && extending {

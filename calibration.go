@@ -163,14 +163,10 @@ type CalibrationReport struct {
 	// first piece stands alone (extensions only, see firstPieces).
 	FirstPieceContexts int `json:"first_piece_contexts,omitempty"`
 	Kept               int `json:"kept"`
-	// UnseenMass is the mean probability the kept rows took together at
-	// positions spread over the text, UnseenTarget the share Good–Turing's
-	// estimate gives tokens the text lacks, and UnseenShift the logit shift
-	// (nats, never positive) that brought the one to the other.
-	UnseenMass   float64 `json:"unseen_mass,omitempty"`
-	UnseenTarget float64 `json:"unseen_target,omitempty"`
-	UnseenShift  float64 `json:"unseen_shift,omitempty"`
-	Lambda       float64 `json:"lambda"`
+	// Unseen says, per group of kept rows, how they were lowered (see
+	// lowerUnseen); none when no row was kept or KeepUnseen.
+	Unseen []UnseenGroup `json:"unseen,omitempty"`
+	Lambda float64       `json:"lambda"`
 	// DonorWeight is the share of each new row fitted to the donor (see
 	// CalibrationOptions.BaseOnly), DonorLambda the λ of that fit.
 	DonorWeight float64 `json:"donor_weight,omitempty"`
@@ -186,7 +182,23 @@ func (r *CalibrationReport) warn() {
 	if r.Fitted*100 >= n && r.Fitted > 0 {
 		return
 	}
-	r.Warning = fmt.Sprintf("the calibration text %s holds only %d of the %d new tokens (%d tokens of text): the head rows of the others keep their prior", r.Text, r.Fitted, n, r.Tokens)
+	r.Warning = fmt.Sprintf("the calibration text %s holds only %d of the %d new tokens (%d tokens of text): the head rows of the others are not fitted", r.Text, r.Fitted, n, r.Tokens)
+}
+
+// An UnseenGroup is a group of head rows of new tokens the calibration
+// text lacks, by the number of old pieces their token takes.
+type UnseenGroup struct {
+	// Pieces is the number of old pieces, unseenGroups standing for as
+	// many or more, 1 for none.
+	Pieces int `json:"pieces"`
+	Rows   int `json:"rows"`
+	// Mass is the mean probability the group's rows took together at
+	// positions spread over the text, Target the share of the text's
+	// tokens the group should have, and Shift the logit shift (nats, never
+	// positive) that brought the one to the other.
+	Mass   float64 `json:"mass"`
+	Target float64 `json:"target"`
+	Shift  float64 `json:"shift"`
 }
 
 // HowCalibrated is how the run report counts fitted head rows.
@@ -272,7 +284,8 @@ func (s *Session) calibrationHead(m *forward.Model, t Table) (blas32.General, er
 
 // Fit returns a copy of the head map prior whose rows for the tokens the
 // text holds are fitted (their Delta set, How HowCalibrated), and a report.
-// Tokens the text lacks keep their prior row.
+// Tokens the text lacks keep their prior row, lowered unless
+// CalibrationOptions.KeepUnseen (see lowerUnseen).
 func (c *Calibration) Fit(ctx context.Context, prior *heuristics.Map) (*heuristics.Map, *CalibrationReport, error) {
 	start := time.Now()
 	if err := c.s.checkMap(prior, c.base.Cols); err != nil {

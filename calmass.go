@@ -19,25 +19,29 @@ import (
 // an average old token. A large vocabulary has a great many such tokens:
 // A onto Gemma 3's tokenizer keeps 220,432 rows, which together took a
 // quarter of the probability at every position of Go doc comments and of
-// licenses, where 5–6% of the tokens are theirs. lowerUnseen lowers them
-// all by one logit shift δ, chosen on the calibration text alone: at
-// positions spread over it, the kept rows together should take the share
-// of its tokens that are new tokens unseen elsewhere in it (cut into
-// massParts parts, the new tokens of each part that no other part holds).
-// That is the moment condition a maximum-likelihood shift of the group
-// meets (the log-likelihood's derivative in δ is the group's count less
-// its expected count) on text that differs from what was seen as much as
-// one part of the calibration text differs from the rest. The shift only
-// ever lowers.
+// licenses, where 5–6% of the tokens are theirs, and most of it went to
+// tokens of three or more pieces, which are rarer still. lowerUnseen
+// lowers them in groups by their number of pieces (unseenGroups), each
+// group by one logit shift δ chosen on the calibration text alone: at
+// positions spread over it, the group's rows together should take the
+// share of its tokens that are new tokens of the group unseen elsewhere in
+// it (cut into massParts parts, those of each part that no other part
+// holds). That is the moment condition a maximum-likelihood shift of the
+// group meets (the log-likelihood's derivative in δ is the group's count
+// less its expected count) on text that differs from what was seen as
+// much as one part of the calibration text differs from the rest. The
+// shifts only ever lower.
 //
 // Measured on A (first 60 kB of Go doc comments and of licenses; A itself
-// 2.658 and 2.199 bits per byte): onto Gemma 3's tokenizer δ = −1.42 nats,
-// 2.684 → 2.636 and 2.241 → 2.201; onto Llama 3's δ = −0.86, 2.633 →
-// 2.628 and 2.164 → 2.153. Two parts (δ = −1.08 and −0.44) gained less on
-// all four (2.641, 2.205, 2.628, 2.156). Good–Turing's estimate (new
-// tokens seen once: 2.9% and 2.0% of the text, against 5–8% on those
-// texts) lowers too far: a fixed δ = −2 costs Llama 3 on Go doc comments
-// (2.641).
+// 2.658 and 2.199 bits per byte), onto Gemma 3's tokenizer: 2.684 and
+// 2.241 with the rows kept; one shift for all (δ = −1.42 nats) 2.636 and
+// 2.201; by pieces (δ = −0.80, −2.15, −3.75 and −6.86 for 2, 3, 4 and 5 or
+// more) 2.629 and 2.197. Onto Llama 3's, one shift (δ = −0.86) took 2.633
+// and 2.164 to 2.628 and 2.153. Cutting the text in two parts rather than
+// four lowered less and gained less on all four (2.641, 2.205, 2.628,
+// 2.156); Good–Turing's estimate (new tokens seen once: 2.9% and 2.0% of
+// the text, against 5–8% on those texts) lowers too far: one fixed
+// δ = −2 costs Llama 3 on Go doc comments (2.641).
 //
 // The shift is a row change δ·u, u the direction whose product with the
 // base's final states is 1 (least squares over the same positions): the
@@ -57,22 +61,35 @@ const (
 	massParts      = 4
 )
 
+// unseenGroups is how many groups the kept rows are lowered in, each by
+// its own shift: by the number of old pieces their token's bytes take, 1
+// (or none), 2, … and unseenGroups or more. A token of many pieces is
+// rarer than one of two, while the prior gives both about the same
+// probability.
+const unseenGroups = 5
+
+// groupOf is the group of a token of n old pieces.
+func groupOf(n int) int { return min(max(n, 1), unseenGroups) - 1 }
+
 // massSamples are the states of the positions where the kept rows'
 // probability is measured: after the last piece of a token, where a model
 // on the new tokenizer predicts the next one.
 type massSamples struct {
 	at     []int // stream positions, ascending
 	states blas32.General
-	// target is the share of the text's tokens that are new tokens
-	// absent from the rest of the text, its parts taken in turn.
-	target float64
+	groups []int // per map row
+	// target is, per group, the share of the text's tokens that are new
+	// tokens of the group absent from the rest of the text, its parts
+	// taken in turn.
+	target [unseenGroups]float64
 }
 
 // massSamplesOf prepares to keep the states of up to n positions of st,
-// spread evenly over it, for a head of the given width.
-func massSamplesOf(st *calStream, rows, n, width int) *massSamples {
+// spread evenly over it, for a head of the given width; groups gives
+// each map row's group.
+func massSamplesOf(st *calStream, groups []int, n, width int) *massSamples {
 	return &massSamples{at: predictingPositions(st, n), states: blas32.General{Cols: width, Stride: width},
-		target: unseenShare(st, rows, massParts)}
+		groups: groups, target: unseenShares(st, groups, massParts)}
 }
 
 // predictingPositions returns up to n positions of st, spread evenly, at
@@ -98,15 +115,17 @@ func predictingPositions(st *calStream, n int) []int {
 	return at
 }
 
-// unseenShare is the share of st's tokens that are new tokens (of rows
-// map rows) occurring in one of parts equal parts of the text and in no
-// other, at least one token's share.
-func unseenShare(st *calStream, rows, parts int) float64 {
+// unseenShares is, per group, the share of st's tokens that are new
+// tokens of the group (groups gives each map row's) occurring in one of
+// parts equal parts of the text and in no other; at least one token's
+// share.
+func unseenShares(st *calStream, groups []int, parts int) (shares [unseenGroups]float64) {
+	rows := len(groups)
 	count := make([]int, rows*parts) // row r's occurrences in part k at r*parts+k
 	for _, o := range st.occ {
 		count[o.row*parts+o.start*parts/len(st.ids)]++
 	}
-	unseen := 0
+	var unseen [unseenGroups]int
 	for r := range rows {
 		c := count[r*parts : (r+1)*parts]
 		total := 0
@@ -115,11 +134,14 @@ func unseenShare(st *calStream, rows, parts int) float64 {
 		}
 		for _, v := range c {
 			if v == total {
-				unseen += v
+				unseen[groups[r]] += v
 			}
 		}
 	}
-	return float64(max(unseen, 1)) / float64(max(st.tokens, 1))
+	for g, n := range unseen {
+		shares[g] = float64(max(n, 1)) / float64(max(st.tokens, 1))
+	}
+	return shares
 }
 
 // collect keeps the states of w at the chosen positions.
@@ -131,10 +153,10 @@ func (ms *massSamples) collect(w *calWindow) {
 	}
 }
 
-// lowerUnseen shifts the rows of rm not in fitted by the δ that gives
-// them Good–Turing's share of the probability at ms's positions, with
-// every other row of the new head (shared rows as the base has them,
-// corrected, and fitted rows) as it now is.
+// lowerUnseen shifts the rows of rm not in fitted, each group by the δ
+// that gives the group its target share of the probability at ms's
+// positions, with every other row of the new head (shared rows as the
+// base has them, corrected, and fitted rows) as it now is.
 func lowerUnseen(ctx context.Context, rm *heuristics.Map, fitted []bool, base blas32.General, anchors []heuristics.Anchor, ms *massSamples, rep *CalibrationReport) error {
 	if ms == nil || ms.states.Rows == 0 || rep.Kept == 0 {
 		return nil
@@ -143,53 +165,94 @@ func lowerUnseen(ctx context.Context, rm *heuristics.Map, fitted []bool, base bl
 	if err != nil {
 		return err
 	}
-	rest, unseen, err := newHeadOf(rm, fitted, base, anchors).logMass(ctx, ms.states)
+	h := newHeadOf(rm, fitted, ms.groups, base, anchors)
+	mass, err := h.logMass(ctx, ms.states)
 	if err != nil {
 		return err
 	}
-	share := func(d float64) float64 {
-		sum := 0.0
-		for c := range rest {
-			sum += 1 / (1 + math.Exp(rest[c]-unseen[c]-d*a[c]))
-		}
-		return sum / float64(len(rest))
-	}
-	target := ms.target
-	rep.UnseenMass, rep.UnseenTarget = share(0), target
-	if rep.UnseenMass <= target {
-		return nil
-	}
-	lo, hi := -maxUnseenShift, 0.0 // share(lo) < target < share(hi)
-	for range 60 {
-		mid := (lo + hi) / 2
-		if share(mid) > target {
-			hi = mid
-		} else {
-			lo = mid
+	var rows [unseenGroups]int
+	for i, g := range ms.groups {
+		if !fitted[i] {
+			rows[g]++
 		}
 	}
-	rep.UnseenShift = lo
-	shift := make([]float32, len(u))
-	for j, v := range u {
-		shift[j] = float32(lo * float64(v))
+	d, before := groupShifts(mass, a, ms.target)
+	var shift [unseenGroups][]float32
+	for g := range unseenGroups {
+		if rows[g] == 0 {
+			continue
+		}
+		rep.Unseen = append(rep.Unseen, UnseenGroup{Pieces: g + 1, Rows: rows[g], Mass: before[g], Target: ms.target[g], Shift: d[g]})
+		shift[g] = make([]float32, len(u))
+		for j, v := range u {
+			shift[g][j] = float32(d[g] * float64(v))
+		}
 	}
 	for i := range rm.Rows {
-		if fitted[i] {
-			continue
+		if g := ms.groups[i]; !fitted[i] && d[g] != 0 {
+			lower(&rm.Rows[i], shift[g])
 		}
-		r := &rm.Rows[i]
-		r.How += HowLowered
-		if r.Delta == nil {
-			r.Delta = shift // shared: nothing writes a row's Delta in place
-			continue
-		}
-		d := make([]float32, len(shift))
-		for j := range d {
-			d[j] = r.Delta[j] + shift[j]
-		}
-		r.Delta = d
 	}
 	return nil
+}
+
+// lower adds shift to r's Delta and says so in its How.
+func lower(r *heuristics.Row, shift []float32) {
+	r.How += HowLowered
+	if r.Delta == nil {
+		r.Delta = shift // shared: nothing writes a row's Delta in place
+		return
+	}
+	d := make([]float32, len(shift))
+	for j := range d {
+		d[j] = r.Delta[j] + shift[j]
+	}
+	r.Delta = d
+}
+
+// groupShifts returns each group's shift, at most 0, that brings its mean
+// share of the probability over the states to target (or leaves it below),
+// and its share before. Row changes δ·u move state c's logits by δ·a[c].
+// Lowering one group raises the others' shares a little, so the shifts are
+// found one group at a time, in a few rounds.
+func groupShifts(mass []stateMass, a []float64, target [unseenGroups]float64) (d, before [unseenGroups]float64) {
+	share := func(g int) float64 {
+		sum := 0.0
+		for c, m := range mass {
+			total, own := m.rest, 0.0
+			for h := range unseenGroups {
+				l := m.unseen[h] + d[h]*a[c]
+				total = logAddExp(total, l)
+				if h == g {
+					own = l
+				}
+			}
+			sum += math.Exp(own - total)
+		}
+		return sum / float64(len(mass))
+	}
+	for g := range unseenGroups {
+		before[g] = share(g)
+	}
+	for range 4 {
+		for g := range unseenGroups {
+			d[g] = 0
+			if share(g) <= target[g] {
+				continue
+			}
+			lo, hi := -maxUnseenShift, 0.0 // share(lo) < target < share(hi)
+			for range 50 {
+				d[g] = (lo + hi) / 2
+				if share(g) > target[g] {
+					hi = d[g]
+				} else {
+					lo = d[g]
+				}
+			}
+			d[g] = lo
+		}
+	}
+	return d, before
 }
 
 // unitDirection returns u minimizing ‖S u − 1‖² + λ‖u‖² over the rows of
@@ -227,54 +290,74 @@ const massBlock = 2048
 type newHead struct {
 	rm      *heuristics.Map
 	fitted  []bool // per map row
+	groups  []int  // per map row
 	base    blas32.General
 	anchors []heuristics.Anchor
 	corr    map[int][]float32 // the map's corrections by new id
 }
 
-func newHeadOf(rm *heuristics.Map, fitted []bool, base blas32.General, anchors []heuristics.Anchor) *newHead {
-	h := &newHead{rm: rm, fitted: fitted, base: base, anchors: anchors, corr: make(map[int][]float32, len(rm.Corrections))}
+func newHeadOf(rm *heuristics.Map, fitted []bool, groups []int, base blas32.General, anchors []heuristics.Anchor) *newHead {
+	h := &newHead{rm: rm, fitted: fitted, groups: groups, base: base, anchors: anchors, corr: make(map[int][]float32, len(rm.Corrections))}
 	for _, c := range rm.Corrections {
 		h.corr[c.ID] = c.Delta
 	}
 	return h
 }
 
-// logMass returns, for each state, log Σ exp of the head's logits over the
-// unseen rows (map rows not fitted) and over the rest. Blocks of rows run
-// on every core; their sums are merged in block order, so the result does
-// not depend on the number of cores.
-func (h *newHead) logMass(ctx context.Context, states blas32.General) (rest, unseen []float64, err error) {
+// stateMass is log Σ exp of a state's logits over the rows that are not
+// unseen and over each group of the unseen rows (map rows not fitted).
+type stateMass struct {
+	rest   float64
+	unseen [unseenGroups]float64
+}
+
+// add merges another part of the head's rows into m.
+func (m *stateMass) add(o stateMass) {
+	m.rest = logAddExp(m.rest, o.rest)
+	for g, v := range o.unseen {
+		m.unseen[g] = logAddExp(m.unseen[g], v)
+	}
+}
+
+func emptyMass() stateMass {
+	m := stateMass{rest: math.Inf(-1)}
+	for g := range m.unseen {
+		m.unseen[g] = math.Inf(-1)
+	}
+	return m
+}
+
+// logMass returns each state's stateMass. Blocks of rows run on every
+// core; their sums are merged in block order, so the result does not
+// depend on the number of cores.
+func (h *newHead) logMass(ctx context.Context, states blas32.General) ([]stateMass, error) {
 	blocks := (len(h.anchors) + len(h.rm.Rows) + massBlock - 1) / massBlock
-	parts := make([][]float64, blocks) // per block and state: rest, unseen
-	var scratch sync.Pool              // of *massScratch: one per worker at most
-	err = parallelRows(ctx, blocks, func(b int) error {
+	parts := make([][]stateMass, blocks)
+	var scratch sync.Pool // of *massScratch: one per worker at most
+	err := parallelRows(ctx, blocks, func(b int) error {
 		sc, _ := scratch.Get().(*massScratch)
 		if sc == nil {
 			rw, err := h.rm.RowWriter(h.base)
 			if err != nil {
 				return fmt.Errorf("transplant: calibration: unseen rows: %w", err)
 			}
-			sc = &massScratch{rw: rw, rows: make([]float32, massBlock*h.base.Cols), logits: make([]float32, states.Rows*massBlock), unseen: make([]bool, massBlock)}
+			sc = &massScratch{rw: rw, rows: make([]float32, massBlock*h.base.Cols), logits: make([]float32, states.Rows*massBlock), group: make([]int, massBlock)}
 		}
 		parts[b] = h.massOf(sc, states, b)
 		scratch.Put(sc)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	rest, unseen = make([]float64, states.Rows), make([]float64, states.Rows)
-	for c := range rest {
-		rest[c], unseen[c] = math.Inf(-1), math.Inf(-1)
-	}
-	for _, p := range parts {
-		for c := range rest {
-			rest[c] = logAddExp(rest[c], p[2*c])
-			unseen[c] = logAddExp(unseen[c], p[2*c+1])
+	mass := make([]stateMass, states.Rows)
+	for c := range mass {
+		mass[c] = emptyMass()
+		for _, p := range parts {
+			mass[c].add(p[c])
 		}
 	}
-	return rest, unseen, nil
+	return mass, nil
 }
 
 // massScratch is what massOf works in.
@@ -282,32 +365,34 @@ type massScratch struct {
 	rw     *heuristics.RowWriter
 	rows   []float32
 	logits []float32
-	unseen []bool
+	group  []int // per row of the block: its unseen group, -1 for the rest
 }
 
-// massOf returns, per state, log Σ exp of block b's logits over the rest
-// and over the unseen rows, interleaved.
-func (h *newHead) massOf(sc *massScratch, states blas32.General, b int) []float64 {
+// massOf returns each state's stateMass over block b's rows.
+func (h *newHead) massOf(sc *massScratch, states blas32.General, b int) []stateMass {
 	width, n := h.base.Cols, states.Rows
 	rows := blas32.General{Rows: min(massBlock, len(h.anchors)+len(h.rm.Rows)-b*massBlock), Cols: width, Stride: width, Data: sc.rows}
-	h.fill(rows, sc.unseen, b*massBlock, sc.rw)
+	h.fill(rows, sc.group, b*massBlock, sc.rw)
 	fastblas.Float32().Sgemm(blas.NoTrans, blas.Trans, n, rows.Rows, width, 1,
 		states.Data, states.Stride, rows.Data, rows.Stride, 0, sc.logits, rows.Rows)
-	p := make([]float64, 2*n)
+	p := make([]stateMass, n)
 	for c := range n {
-		p[2*c], p[2*c+1] = logSumExpSplit(sc.logits[c*rows.Rows:(c+1)*rows.Rows], sc.unseen[:rows.Rows])
+		p[c] = logSumExpGroups(sc.logits[c*rows.Rows:(c+1)*rows.Rows], sc.group[:rows.Rows])
 	}
 	return p
 }
 
-// fill writes the head's rows from lo on into dst, and flags the unseen.
-func (h *newHead) fill(dst blas32.General, unseen []bool, lo int, rw *heuristics.RowWriter) {
+// fill writes the head's rows from lo on into dst, and their groups.
+func (h *newHead) fill(dst blas32.General, group []int, lo int, rw *heuristics.RowWriter) {
 	width := h.base.Cols
 	for k := range dst.Rows {
 		row := dst.Data[k*dst.Stride : k*dst.Stride+width]
+		group[k] = -1
 		if i := lo + k - len(h.anchors); i >= 0 {
 			rw.Row(row, i)
-			unseen[k] = !h.fitted[i]
+			if !h.fitted[i] {
+				group[k] = h.groups[i]
+			}
 			continue
 		}
 		a := h.anchors[lo+k]
@@ -315,30 +400,29 @@ func (h *newHead) fill(dst blas32.General, unseen []bool, lo int, rw *heuristics
 		for j, v := range h.corr[a.New] {
 			row[j] += v
 		}
-		unseen[k] = false
 	}
 }
 
-// logSumExpSplit is log Σ exp of the values not flagged and of those
-// flagged, -Inf for an empty sum.
-func logSumExpSplit(v []float32, flag []bool) (rest, flagged float64) {
-	mr, mf := math.Inf(-1), math.Inf(-1)
-	for k, x := range v {
-		if flag[k] {
-			mf = max(mf, float64(x))
-		} else {
-			mr = max(mr, float64(x))
-		}
+// logSumExpGroups is the stateMass of logits v whose rows are in group
+// (-1 for the rest).
+func logSumExpGroups(v []float32, group []int) stateMass {
+	var top [unseenGroups + 1]float64 // the rest last
+	for k := range top {
+		top[k] = math.Inf(-1)
 	}
-	var sr, sf float64
+	at := func(g int) int { return (g + unseenGroups + 1) % (unseenGroups + 1) }
 	for k, x := range v {
-		if flag[k] {
-			sf += math.Exp(float64(x) - mf)
-		} else {
-			sr += math.Exp(float64(x) - mr)
-		}
+		top[at(group[k])] = max(top[at(group[k])], float64(x))
 	}
-	return mr + math.Log(sr), mf + math.Log(sf)
+	var sum [unseenGroups + 1]float64
+	for k, x := range v {
+		sum[at(group[k])] += math.Exp(float64(x) - top[at(group[k])])
+	}
+	m := stateMass{rest: top[unseenGroups] + math.Log(sum[unseenGroups])}
+	for g := range unseenGroups {
+		m.unseen[g] = top[g] + math.Log(sum[g])
+	}
+	return m
 }
 
 // logAddExp is log(exp(a) + exp(b)).

@@ -12,21 +12,33 @@ import (
 	"github.com/transplant-dev/transplant/heuristics"
 )
 
-func TestUnseenShareCountsOtherParts(t *testing.T) {
+func TestUnseenSharesCountOtherParts(t *testing.T) {
 	st := &calStream{ids: make([]int, 8), tokens: 10, occ: []calOccurrence{
 		{row: 0, start: 0}, {row: 0, start: 5}, // parts 0 and 2: seen elsewhere
 		{row: 1, start: 2}, {row: 1, start: 3}, // part 1 only: 2 unseen
 		{row: 2, start: 7},                     // part 3 only: 1 unseen
 		{row: 3, start: 1}, {row: 3, start: 3}, // parts 0 and 1: seen elsewhere
 	}}
-	if got := unseenShare(st, 4, 4); got != 0.3 {
-		t.Errorf("4 parts: share %g, want 0.3", got)
+	groups := []int{0, 1, 1, 3} // by row
+	tests := []struct {
+		parts int
+		want  [unseenGroups]float64 // at least one token's share, 0.1
+	}{
+		{4, [unseenGroups]float64{0.1, 0.3, 0.1, 0.1, 0.1}},
+		{2, [unseenGroups]float64{0.1, 0.3, 0.1, 0.2, 0.1}}, // rows 1 and 3 in part 0 only, row 2 in part 1
 	}
-	if got := unseenShare(st, 4, 2); got != 0.5 { // rows 1 and 3 in part 0 only, row 2 in part 1
-		t.Errorf("2 parts: share %g, want 0.5", got)
+	for _, tt := range tests {
+		if got := unseenShares(st, groups, tt.parts); got != tt.want {
+			t.Errorf("%d parts: shares %v, want %v", tt.parts, got, tt.want)
+		}
 	}
-	if got := unseenShare(&calStream{ids: make([]int, 8), tokens: 10}, 4, 4); got != 0.1 {
-		t.Errorf("no new tokens: share %g, want at least one token's, 0.1", got)
+}
+
+func TestGroupOf(t *testing.T) {
+	for n, want := range []int{0, 0, 1, 2, 3, 4, 4, 4} {
+		if got := groupOf(n); got != want {
+			t.Errorf("groupOf(%d) = %d, want %d", n, got, want)
+		}
 	}
 }
 
@@ -70,9 +82,9 @@ func massTest(t *testing.T) (base blas32.General, anchors []heuristics.Anchor, p
 	return base, anchors, prior, fitted, states
 }
 
-// unseenShareOf computes the unseen rows' mean probability from scratch:
-// the whole head's rows, each state's softmax.
-func unseenShareOf(t *testing.T, base blas32.General, anchors []heuristics.Anchor, rm *heuristics.Map, fitted []bool, states blas32.General) float64 {
+// unseenSharesOf computes each group's mean probability from scratch: the
+// whole head's rows, each state's softmax.
+func unseenSharesOf(t *testing.T, base blas32.General, anchors []heuristics.Anchor, rm *heuristics.Map, fitted []bool, groups []int, states blas32.General) (shares [unseenGroups]float64) {
 	t.Helper()
 	built := blas32.General{Rows: len(rm.Rows), Cols: 3, Stride: 3, Data: make([]float32, 3*len(rm.Rows))}
 	if err := rm.Apply(context.Background(), built, base); err != nil {
@@ -93,52 +105,62 @@ func unseenShareOf(t *testing.T, base blas32.General, anchors []heuristics.Ancho
 	for i := range rm.Rows {
 		rows = append(rows, built.Data[3*i:3*i+3])
 	}
-	sum := 0.0
 	for c := range states.Rows {
 		h := states.Data[3*c : 3*c+3]
-		var all, unseen float64
+		var all float64
+		var unseen [unseenGroups]float64
 		for k, row := range rows {
 			e := math.Exp(float64(row[0]*h[0] + row[1]*h[1] + row[2]*h[2]))
 			all += e
 			if i := k - len(anchors); i >= 0 && !fitted[i] {
-				unseen += e
+				unseen[groups[i]] += e
 			}
 		}
-		sum += unseen / all
+		for g := range shares {
+			shares[g] += unseen[g] / all / float64(states.Rows)
+		}
 	}
-	return sum / float64(states.Rows)
+	return shares
 }
 
-func TestLowerUnseenMeetsTarget(t *testing.T) {
+func TestLowerUnseenMeetsTargets(t *testing.T) {
 	base, anchors, prior, fitted, states := massTest(t)
-	before := unseenShareOf(t, base, anchors, prior, fitted, states)
+	groups := []int{0, 1, 0, 1} // rows 4 and 6 in group 1, row 5 in group 0
+	before := unseenSharesOf(t, base, anchors, prior, fitted, groups, states)
+	lowered := [unseenGroups]float64{before[0] / 4, before[1] / 2, 1, 1, 1}
+	left := [unseenGroups]float64{before[0] * 1.5, before[1] * 1.5, 1, 1, 1}
 	for _, tt := range []struct {
 		name   string
-		target float64
+		target [unseenGroups]float64
 		lowers bool
 	}{
-		{"lowered", before / 4, true},
-		{"left: already below", before * 1.5, false},
+		{"lowered", lowered, true},
+		{"left: already below", left, false},
 	} {
 		rm := *prior
 		rm.Rows = slices.Clone(prior.Rows)
 		rep := CalibrationReport{Kept: 3}
-		ms := &massSamples{states: states, target: tt.target}
+		ms := &massSamples{states: states, groups: groups, target: tt.target}
 		if err := lowerUnseen(context.Background(), &rm, fitted, base, anchors, ms, &rep); err != nil {
 			t.Fatal(err)
 		}
-		if math.Abs(rep.UnseenMass-before) > 1e-6 || rep.UnseenTarget != tt.target {
-			t.Errorf("%s: report %+v, want mass %g before", tt.name, rep, before)
+		if len(rep.Unseen) != 2 || rep.Unseen[0].Pieces != 1 || rep.Unseen[0].Rows != 1 || rep.Unseen[1].Pieces != 2 || rep.Unseen[1].Rows != 2 {
+			t.Fatalf("%s: report %+v", tt.name, rep.Unseen)
 		}
-		after := unseenShareOf(t, base, anchors, &rm, fitted, states)
-		if !tt.lowers {
-			if rep.UnseenShift != 0 || after != before {
-				t.Errorf("%s: shift %g, share %g → %g", tt.name, rep.UnseenShift, before, after)
+		after := unseenSharesOf(t, base, anchors, &rm, fitted, groups, states)
+		for g, u := range rep.Unseen {
+			if math.Abs(u.Mass-before[g]) > 1e-6 || u.Target != tt.target[g] {
+				t.Errorf("%s: group %d: %+v, want mass %g before", tt.name, g, u, before[g])
 			}
-			continue
+			if !tt.lowers && (u.Shift != 0 || after[g] != before[g]) {
+				t.Errorf("%s: group %d: shift %g, share %g → %g", tt.name, g, u.Shift, before[g], after[g])
+			}
+			if tt.lowers && (u.Shift >= 0 || math.Abs(after[g]-tt.target[g]) > 1e-4) {
+				t.Errorf("%s: group %d: shift %g, share %g → %g, want %g", tt.name, g, u.Shift, before[g], after[g], tt.target[g])
+			}
 		}
-		if rep.UnseenShift >= 0 || math.Abs(after-tt.target) > 1e-4 {
-			t.Errorf("%s: shift %g, share %g → %g, want %g", tt.name, rep.UnseenShift, before, after, tt.target)
+		if !tt.lowers {
+			continue
 		}
 		if c := rm.Counts(); c["knn"+HowLowered] != 2 || c["mean"+HowLowered] != 1 || c[HowCalibrated] != 1 {
 			t.Errorf("%s: counts %v", tt.name, c)

@@ -50,7 +50,7 @@ func TestCalibrateHead(t *testing.T) {
 	}
 	c := rep.Calibration
 	if c.Fitted == 0 || c.Fitted+c.Kept != 29016 || c.Occurrences < c.Fitted || len(rep.Tables) != 2 ||
-		rep.Tables[1].Counts["calibrated"] != c.Fitted || rep.Tables[1].Counts["mean"] != c.Kept || rep.Tables[0].Counts["calibrated"] != 0 ||
+		rep.Tables[1].Counts["calibrated"] != c.Fitted || rep.Tables[1].Counts["mean"]+rep.Tables[1].Counts["mean, lowered"] != c.Kept || rep.Tables[0].Counts["calibrated"] != 0 ||
 		c.FirstPieceContexts != 0 { // a swap: see TestExtendCalibratesSharedRows
 		t.Errorf("report %+v", rep)
 	}
@@ -266,10 +266,11 @@ func TestCalibrateLowersUnseenRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	type calibration struct {
-		Kept   int     `json:"kept"`
-		Mass   float64 `json:"unseen_mass"`
-		Target float64 `json:"unseen_target"`
-		Shift  float64 `json:"unseen_shift"`
+		Kept   int `json:"kept"`
+		Unseen []struct {
+			Rows                int
+			Mass, Target, Shift float64
+		} `json:"unseen"`
 	}
 	bpb := map[string]float64{}
 	for _, keep := range []bool{false, true} {
@@ -293,13 +294,20 @@ func TestCalibrateLowersUnseenRows(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 			t.Fatalf("%v: %s", err, stdout)
 		}
-		c := rep.Calibration
-		lowered := c.Shift < 0 && c.Mass > c.Target && c.Target > 0
-		if c.Kept < 100000 || lowered == keep || keep && (c.Mass != 0 || c.Target != 0) {
+		c, lowered := rep.Calibration, 0
+		for _, g := range c.Unseen {
+			if g.Shift < 0 {
+				lowered += g.Rows
+			}
+			if (g.Shift < 0) != (g.Mass > g.Target) || g.Target <= 0 {
+				t.Errorf("%s: group %+v", name, g)
+			}
+		}
+		if c.Kept < 100000 || keep != (len(c.Unseen) == 0) || !keep && lowered == 0 {
 			t.Errorf("%s: report %+v", name, c)
 		}
-		if head := rep.Tables[1].Counts; keep && head["mean"] != c.Kept || !keep && head["mean, lowered"] != c.Kept {
-			t.Errorf("%s: head's counts %v, %d kept", name, head, c.Kept)
+		if head := rep.Tables[1].Counts; head["mean, lowered"] != lowered || head["mean"] != c.Kept-lowered {
+			t.Errorf("%s: head's counts %v, %d kept, %d lowered", name, head, c.Kept, lowered)
 		}
 		bpb[name] = runEvalJSON(t, "eval", "--model", out, "--text", other).Models[0].BitsPerByte
 	}
