@@ -49,7 +49,7 @@ func (f *methodFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.calibrateToDonor, "calibrate-to-donor", false, "--calibrate-head, fitting the rows to the donor model's predictions all over the text as well (needs --donor; not for --save-recipe)")
 	fl.BoolVar(&f.keepShared, "keep-shared-rows", false, "calibration: keep the base's head rows of old tokens that new tokens begin with (by default they are fitted again so as not to count the new tokens' probability twice)")
 	fl.BoolVar(&f.baseOnly, "calibrate-to-base", false, "calibration with a donor: fit the new tokens' head rows to the base alone (by default each is half its fit to the base, half its fit to the donor; always so with --save-recipe)")
-	fl.BoolVar(&f.keepUnseen, "keep-unseen-rows", false, "calibration: keep the prior head rows of new tokens the calibration text lacks (by default they are lowered together to the probability such tokens take in text unlike the rest)")
+	fl.BoolVar(&f.keepUnseen, "keep-unseen-rows", false, "calibration: keep the prior head rows of new tokens the calibration text lacks (by default they are lowered, by their number of old pieces, to the share of probability such tokens take in text unlike the rest)")
 	fl.BoolVar(&f.keepRecut, "keep-recut-rows", false, "calibration with a donor: keep the base's head rows of old tokens the new tokenizer mostly puts where the old one cuts otherwise (by default they are fitted to the donor; always kept with --save-recipe)")
 	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
 	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
