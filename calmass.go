@@ -165,16 +165,18 @@ func lowerUnseen(ctx context.Context, rm *heuristics.Map, fitted []bool, base bl
 	if err != nil {
 		return err
 	}
-	h := newHeadOf(rm, fitted, ms.groups, base, anchors)
-	mass, err := h.logMass(ctx, ms.states)
-	if err != nil {
-		return err
-	}
+	group := make([]int, len(rm.Rows)) // each map row's unseen group, -1 when fitted
 	var rows [unseenGroups]int
 	for i, g := range ms.groups {
+		group[i] = -1
 		if !fitted[i] {
+			group[i] = g
 			rows[g]++
 		}
+	}
+	mass, err := newHeadOf(rm, group, base, anchors).logMass(ctx, ms.states)
+	if err != nil {
+		return err
 	}
 	d, before := groupShifts(mass, a, ms.target)
 	var shift [unseenGroups][]float32
@@ -188,8 +190,8 @@ func lowerUnseen(ctx context.Context, rm *heuristics.Map, fitted []bool, base bl
 			shift[g][j] = float32(d[g] * float64(v))
 		}
 	}
-	for i := range rm.Rows {
-		if g := ms.groups[i]; !fitted[i] && d[g] != 0 {
+	for i, g := range group {
+		if g >= 0 && d[g] != 0 {
 			lower(&rm.Rows[i], shift[g])
 		}
 	}
@@ -289,15 +291,14 @@ const massBlock = 2048
 // tokens with their corrections, then the map's rows.
 type newHead struct {
 	rm      *heuristics.Map
-	fitted  []bool // per map row
-	groups  []int  // per map row
+	group   []int // per map row: its unseen group, -1 when fitted
 	base    blas32.General
 	anchors []heuristics.Anchor
 	corr    map[int][]float32 // the map's corrections by new id
 }
 
-func newHeadOf(rm *heuristics.Map, fitted []bool, groups []int, base blas32.General, anchors []heuristics.Anchor) *newHead {
-	h := &newHead{rm: rm, fitted: fitted, groups: groups, base: base, anchors: anchors, corr: make(map[int][]float32, len(rm.Corrections))}
+func newHeadOf(rm *heuristics.Map, group []int, base blas32.General, anchors []heuristics.Anchor) *newHead {
+	h := &newHead{rm: rm, group: group, base: base, anchors: anchors, corr: make(map[int][]float32, len(rm.Corrections))}
 	for _, c := range rm.Corrections {
 		h.corr[c.ID] = c.Delta
 	}
@@ -390,9 +391,7 @@ func (h *newHead) fill(dst blas32.General, group []int, lo int, rw *heuristics.R
 		group[k] = -1
 		if i := lo + k - len(h.anchors); i >= 0 {
 			rw.Row(row, i)
-			if !h.fitted[i] {
-				group[k] = h.groups[i]
-			}
+			group[k] = h.group[i]
 			continue
 		}
 		a := h.anchors[lo+k]
