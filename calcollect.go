@@ -25,7 +25,7 @@ type calSamples struct {
 	donorNew    bool
 	donorWeight float64
 	shared      *sharedRows  // nil when shared rows stay as the base has them
-	recut       []recutRow   // the donor's last columns
+	recut       []recutRow   // the donor's last columns, or without a donor the base's projection's
 	mass        *massSamples // nil when the rows the text lacks keep their prior
 }
 
@@ -66,6 +66,10 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 	if donor != nil {
 		cs.donor = newDonorSums(width, donor.columns())
 	}
+	proj := s.projectRecut(st, cs, o, width)
+	if proj != nil {
+		recut = proj.rows
+	}
 	if !o.Donor && !o.KeepShared {
 		cs.shared = s.sharedRowsOf(st, recut, maxOcc)
 	}
@@ -88,6 +92,9 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 	collect := func(w *calWindow) error {
 		if w.donor != nil {
 			cs.donor.add(w.donor)
+		}
+		if proj != nil {
+			cs.donor.add(proj.read(w, st, head))
 		}
 		if cs.shared != nil {
 			cs.shared.collect(w, st, head)
@@ -140,7 +147,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 	if first != nil {
 		first.addTo(cs, rep)
 	}
-	if cs.donor != nil {
+	if donor != nil {
 		rep.DonorContexts = cs.donor.samples
 	}
 	if cs.donorNew && cs.donor.samples > 0 {

@@ -190,6 +190,9 @@ func newDonorSums(width, tokens int) *donorSums {
 
 func (s *donorSums) add(b *donorBlock) {
 	n, w, t := b.states.Rows, b.states.Cols, b.targets.Cols
+	if n == 0 {
+		return
+	}
 	impl := fastblas.Float32()
 	impl.Sgemm(blas.Trans, blas.NoTrans, w, t, n, 1, b.states.Data, b.states.Stride, b.targets.Data, b.targets.Stride, 1, s.weights, t)
 	impl.Sgemm(blas.Trans, blas.NoTrans, w, w, n, 1, b.states.Data, b.states.Stride, b.states.Data, b.states.Stride, 0, s.block, w)

@@ -84,9 +84,10 @@ type CalibrationOptions struct {
 	BaseOnly bool `json:",omitempty"`
 	// KeepRecut leaves the head rows of the shared tokens the new
 	// tokenizer puts where the base's cuts the bytes otherwise as the base
-	// has them. By default, with a donor model, those the text mostly
-	// recuts are fitted to the donor (see recutRow): it costs a pass of
-	// the donor over the text.
+	// has them. By default those the text mostly recuts are fitted: with
+	// a donor model to the donor (see recutRow), which costs a pass of the
+	// donor over the text; without one to the base's probability of the
+	// old tokens the new tokenizer begins with them (see recutProjection).
 	KeepRecut bool `json:",omitempty"`
 	// KeepUnseen leaves the head rows of new tokens the text lacks as
 	// their prior made them. By default they are lowered together until
@@ -155,9 +156,9 @@ type CalibrationReport struct {
 	// Shared counts the head rows of shared tokens fitted again because
 	// new tokens begin with them (see CalibrationOptions.KeepShared).
 	Shared int `json:"shared,omitempty"`
-	// Recut counts the head rows of shared tokens fitted to the donor
-	// because the text mostly puts them where the base cuts otherwise
-	// (see CalibrationOptions.KeepRecut).
+	// Recut counts the head rows of shared tokens fitted to the donor, or
+	// without one to the base's projection, because the text mostly puts
+	// them where the base cuts otherwise (see CalibrationOptions.KeepRecut).
 	Recut int `json:"recut,omitempty"`
 	// FirstPieceContexts counts the samples new tokens got where their
 	// first piece stands alone (extensions only, see firstPieces).
@@ -244,7 +245,8 @@ type Calibration struct {
 // its fit to the base and its fit to the donor (see o.BaseOnly), and the
 // head rows of the shared tokens the text mostly puts where the base's
 // tokenizer cuts otherwise are fitted to the donor alone (see recutRow,
-// o.KeepRecut).
+// o.KeepRecut); without a donor they are fitted to the base's projection
+// (see recutProjection).
 func (s *Session) Calibrate(ctx context.Context, text []byte, o CalibrationOptions) (*Calibration, error) {
 	start := time.Now()
 	t, ok := s.table(heuristics.OutputHead)

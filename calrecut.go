@@ -24,7 +24,8 @@ const (
 // the donor's contexts.
 const recutRidge = 1.0
 
-// A recutRow is a shared token whose head row is fitted to the donor.
+// A recutRow is a shared token whose head row is fitted to the donor, or
+// without one to the base's projection (see recutProjection).
 // A shared token keeps its bytes but not always its place: the new
 // tokenizer may put it where the base's tokenizer cuts the same bytes
 // another way. GPT-2's tokenizer spells an indentation as single spaces
@@ -33,13 +34,13 @@ const recutRidge = 1.0
 // row gives one little probability. On the shared models such recut
 // targets are 7% of the shared ones on the dev text and hold the whole
 // gap to the model trained on the new tokenizer on licenses
-// (bench/quality/shared_loss.py --recut). The base cannot say what these
-// rows should score, since it never reads the text so; a donor model on
-// the new tokenizer can. So, with a donor, the head rows of the shared
-// tokens the calibration text mostly recuts are fitted to the donor at
-// the sampled positions where the base and the donor stand at the same
-// byte (see donorStride), as
-// --calibrate-to-donor fits new rows (see donorReader for the targets).
+// (bench/quality/shared_loss.py --recut). The base cannot say exactly
+// what these rows should score, since it never reads the text so; a donor
+// model on the new tokenizer can. So, with a donor, the head rows of the
+// shared tokens the calibration text mostly recuts are fitted to the
+// donor at the sampled positions where the base and the donor stand at
+// the same byte (see donorStride), as --calibrate-to-donor fits new rows
+// (see donorReader for the targets).
 type recutRow struct{ old, new int }
 
 // recutRowsOf chooses the shared tokens, copied from the base, that the

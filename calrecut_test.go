@@ -190,15 +190,6 @@ func softmax(x []float64) []float64 {
 	return y
 }
 
-func logSumExp(x []float64) float64 {
-	m := slices.Max(x)
-	s := 0.0
-	for _, v := range x {
-		s += math.Exp(v - m)
-	}
-	return m + math.Log(s)
-}
-
 // With a donor, calibration blends the two fits: each new row is the mean
 // of its fit to the base (donor weight 0) and to the donor (weight 1) on
 // the same samples, and the shared rows new tokens begin with move half as

@@ -62,7 +62,8 @@ const minRest = 1e-3
 // (the base: 2.658) and of licenses from 2.245 to 2.241 (2.199); onto
 // Llama 3's 2.637 → 2.633 and 2.165 → 2.164; with donor B onto GPT-2's,
 // no change in the third decimal.
-// Recut rows, which the donor fits, are left out too.
+// Recut rows, which the donor or the base's projection fits, are left
+// out too.
 func (s *Session) sharedRowsOf(st *calStream, recut []recutRow, maxOcc int) *sharedRows {
 	skip := map[int]bool{}
 	for _, r := range recut {

@@ -17,10 +17,10 @@ import (
 // text's first byte (a prefix space its Encode adds) is not marked.
 func Recut(base, fresh *Tokenizer, text []byte, ids []int) []bool {
 	cuts := base.EncodeSurface(text)
-	if !bytes.Equal(base.surfaceBytes(cuts), text) {
+	if !bytes.Equal(base.SurfaceBytes(cuts), text) {
 		return nil
 	}
-	spelled := fresh.surfaceBytes(ids)
+	spelled := fresh.SurfaceBytes(ids)
 	if !bytes.HasSuffix(spelled, text) {
 		return nil
 	}
@@ -41,8 +41,8 @@ func Recut(base, fresh *Tokenizer, text []byte, ids []int) []bool {
 	return marks
 }
 
-// surfaceBytes is the bytes the tokens of ids stand for.
-func (t *Tokenizer) surfaceBytes(ids []int) []byte {
+// SurfaceBytes is the bytes the tokens of ids stand for (see Surface).
+func (t *Tokenizer) SurfaceBytes(ids []int) []byte {
 	var b []byte
 	for _, id := range ids {
 		b = append(b, t.Surface(id).Bytes...)

@@ -92,9 +92,11 @@ func (r *runFlags) spec() (runSpec, error) {
 	sp.in.AuxSeed = r.seed
 	// An apply has no donor to fit head rows to: the run that saves the
 	// recipe fits them to the base alone, so that applying it to this base
-	// gives the same.
+	// gives the same. Without a donor the recut rows are fitted to the base
+	// already, which an apply does again.
 	if r.saveTo != "" {
-		r.mf.keepRecut, r.mf.baseOnly = true, true
+		r.mf.baseOnly = true
+		r.mf.keepRecut = r.mf.keepRecut || r.in.Donor != ""
 	}
 	var err error
 	if !r.mf.auto() {
