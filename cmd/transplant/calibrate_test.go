@@ -189,7 +189,8 @@ func TestKeepSharedRows(t *testing.T) {
 // of an indentation here), and each new row half to the base, half to the
 // donor; --keep-recut-rows keeps the former, --calibrate-to-base fits the
 // latter to the base alone, and a run that saves a recipe does both, so
-// that the recipe applies to the same base as it ran.
+// that the recipe applies to the same base as it ran. Without a donor the
+// recut rows are fitted to the base's projection, in a recipe's run too.
 func TestRecutRows(t *testing.T) {
 	dir := t.TempDir()
 	text := calibrationText(t, dir, 6000)
@@ -238,14 +239,54 @@ func TestRecutRows(t *testing.T) {
 			t.Errorf("%s: %d recut rows fitted, donor weight %g", tc.name, rep.Calibration.Recut, rep.Calibration.Weight)
 		}
 	}
-	applied := filepath.Join(dir, "applied")
+	checkApplied(t, rec, text, filepath.Join(dir, "recipe"))
+	// Without a donor the recut rows are fitted to the base, which an
+	// apply has too: a recipe keeps them fitted.
+	rec = filepath.Join(dir, "alone.recipe")
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		recut bool
+	}{
+		{"alone", nil, true},
+		{"alone-keep", []string{"--keep-recut-rows"}, false},
+		{"alone-recipe", []string{"--save-recipe", rec}, true},
+	} {
+		out := filepath.Join(dir, tc.name)
+		args := append([]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--calibrate-head",
+			"--calibration-text", text, "--out", out, "--json", "-q"}, tc.args...)
+		stdout, err := runCLI(t, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var rep struct {
+			Calibration struct {
+				Recut int
+				Donor int `json:"donor_contexts"`
+			} `json:"calibration"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if got := rep.Calibration.Recut > 0; got != tc.recut || rep.Calibration.Donor != 0 {
+			t.Errorf("%s: %d recut rows fitted, %d donor contexts", tc.name, rep.Calibration.Recut, rep.Calibration.Donor)
+		}
+	}
+	checkApplied(t, rec, text, filepath.Join(dir, "alone-recipe"))
+}
+
+// checkApplied applies the recipe rec to the example base, calibrating
+// on text, and checks that it writes the weights of the run in dir.
+func checkApplied(t *testing.T, rec, text, dir string) {
+	t.Helper()
+	applied := filepath.Join(t.TempDir(), "applied")
 	if _, err := runCLI(t, "apply", "--recipe", rec, "--base", exampleBase, "--out", applied, "--calibration-text", text, "-q"); err != nil {
 		t.Fatal(err)
 	}
-	x, _ := os.ReadFile(filepath.Join(dir, "recipe", "model.safetensors"))
+	x, _ := os.ReadFile(filepath.Join(dir, "model.safetensors"))
 	y, _ := os.ReadFile(filepath.Join(applied, "model.safetensors"))
 	if len(x) == 0 || string(x) != string(y) {
-		t.Error("the recipe applied to its own base writes other weights than the run")
+		t.Errorf("the recipe %s applied to its own base writes other weights than the run", filepath.Base(rec))
 	}
 }
 
