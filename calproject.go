@@ -3,8 +3,13 @@ package transplant
 import (
 	"bytes"
 	"math"
+	"slices"
+	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/transplant-dev/transplant/tokenizer"
 )
 
 // A recutProjection fits the recut rows (see recutRow) without a donor,
@@ -12,15 +17,32 @@ import (
 // base cannot say how likely a lone space is where it would have put a
 // run of spaces, but it can say how likely the run is, and the new
 // tokenizer begins a run of spaces with a lone space. So each recut token
-// r gets the old tokens the new tokenizer, cutting their bytes, begins
-// with r (its own old id among them), and at every stride-th position
-// between two new tokens of the calibration text, as a donor would give
-// one, the target
+// r gets B_r, the old tokens the new tokenizer, cutting their bytes,
+// begins with r (its own old id among them), and at every stride-th
+// position between two new tokens of the calibration text, as a donor
+// would give one, the target
 //
 //	y_r = log Σ_{b ∈ B_r} exp(logit_b(h))
 //
 // the base's logit for "the next bytes begin as r does". It gives r the
 // probability the base gives the runs, which the new vocabulary lacks.
+//
+// That holds where the base's own cut of the text has a token boundary.
+// Inside one of its tokens (after the first lone spaces of a run the base
+// reads as one token) the base, having read what it never reads so, says
+// little about what comes next. There the sample takes the base's
+// prediction at the last position both cuts share, before the text s
+// read since, and keeps to the old tokens that begin with s:
+//
+//	P(r) = Σ_{b ⊋ s, b∖s begins with r} p₀(b) / Σ_{b ⊒ s} p₀(b)
+//	     + p₀(s) / Σ_{b ⊒ s} p₀(b) · exp(y_r − log Z)
+//	y_r' = log Z + log max(P(r), minProjected)
+//
+// p₀ the base's probabilities there, b∖s the bytes of b after s, Z the
+// base's normalizer at the sample: the old token that began the run either
+// goes on (and the new tokenizer begins the rest with r or not) or ends
+// with s (and the base's prediction where it stands takes over).
+//
 // The rows are fitted from the base's row to these targets as a donor's
 // (fitRecut). Only rows with some old token besides their own are kept:
 // for the others the target is the base's own logit, which the base row
@@ -28,20 +50,28 @@ import (
 //
 // Onto GPT-2's tokenizer without a donor (12 rows, the lone space's B_r
 // holding 237 old tokens: the runs of spaces and the spaced punctuation
-// GPT-2 spells as a space and a piece), held-out text went from 1.0999 to
-// 1.0880 of the base's bits per byte, licenses from 1.0941 to 1.0643,
-// Python docs from 1.0750 to 1.0608, Go doc comments 1.0148 to 1.0150.
-// Targets at the recut tokens' occurrences alone (the base's
+// GPT-2 spells as a space and a piece), held-out text went from 1.0999 of
+// the base's bits per byte to 1.0880 with the first rule alone and 1.0676
+// with both, licenses from 1.0941 to 1.0643 and 1.0179, Python docs from
+// 1.0750 to 1.0608 and 1.0298, Go doc comments from 1.0148 to 1.0150 and
+// 1.0137. Targets at the recut tokens' occurrences alone (the base's
 // probability of the old tokens that begin the text there and cover the
-// token's bytes) gained about half as much (1.0927, 1.0786, 1.0668); a
-// donor still does better (licenses 1.009), knowing what follows a lone
-// space where the base has only seen runs.
+// token's bytes) gained about half what the first rule did.
 type recutProjection struct {
 	rows   []recutRow
 	sets   [][]int // per row: B_r, old ids
+	row    map[int]int
 	stride int
 	next   int // the first new token of the stream not yet read
+
+	newTok  *tokenizer.Tokenizer
+	old     oldPrefixes
+	firstOf map[string]int // the new id a byte string begins with, -1 for none
 }
+
+// minProjected bounds a recut token's probability inside a base token
+// from below, so that a target stays finite where the base rules it out.
+const minProjected = 1e-6
 
 // projectRecut sets cs up to fit the recut rows to the base's projection
 // when there is no donor to fit them to and o lets them be fitted, and
@@ -61,31 +91,39 @@ func (s *Session) projectRecut(st *calStream, cs *calSamples, o CalibrationOptio
 // recutProjectionOf prepares the projection for rows on st's text, for a
 // head of the given width; it keeps the rows that need a fit.
 func (s *Session) recutProjectionOf(st *calStream, rows []recutRow, width int) *recutProjection {
+	rp := &recutProjection{row: map[int]int{}, stride: donorStride(len(st.newIDs), width), newTok: s.newTok, old: oldPrefixesOf(s.oldTok), firstOf: map[string]int{}}
 	index := map[int]int{}
 	for k, r := range rows {
 		index[r.new] = k
 	}
 	sets := make([][]int, len(rows))
-	for id := range s.oldTok.VocabSize() {
-		sf := s.oldTok.Surface(id)
-		if sf.Special || sf.Unused || len(sf.Bytes) == 0 {
-			continue
-		}
-		ids := s.newTok.Encode(string(sf.Bytes), false)
-		if len(ids) == 0 || !bytes.Equal(s.newTok.SurfaceBytes(ids), sf.Bytes) {
-			continue // the new tokenizer adds or changes bytes: no first token to credit
-		}
-		if k, ok := index[ids[0]]; ok {
-			sets[k] = append(sets[k], id)
+	for i, b := range rp.old.bytes {
+		if k, ok := index[rp.first(b)]; ok {
+			sets[k] = append(sets[k], rp.old.ids[i])
 		}
 	}
-	rp := &recutProjection{stride: donorStride(len(st.newIDs), width)}
 	for k, r := range rows {
 		if len(sets[k]) > 1 || len(sets[k]) == 1 && sets[k][0] != r.old {
+			slices.Sort(sets[k])
+			rp.row[r.new] = len(rp.rows)
 			rp.rows, rp.sets = append(rp.rows, r), append(rp.sets, sets[k])
 		}
 	}
 	return rp
+}
+
+// first is the new id the new tokenizer begins b with, or -1 when its cut
+// of b does not spell b (it adds or changes bytes).
+func (rp *recutProjection) first(b string) int {
+	if id, ok := rp.firstOf[b]; ok {
+		return id
+	}
+	id := -1
+	if ids := rp.newTok.Encode(b, false); len(ids) > 0 && bytes.Equal(rp.newTok.SurfaceBytes(ids), []byte(b)) {
+		id = ids[0]
+	}
+	rp.firstOf[b] = id
+	return id
 }
 
 // read returns the samples of a window of the base's pass: the states at
@@ -93,9 +131,10 @@ func (s *Session) recutProjectionOf(st *calStream, rows []recutRow, width int) *
 // target there. Windows come in stream order.
 func (rp *recutProjection) read(w *calWindow, st *calStream, head blas32.General) *donorBlock {
 	end := w.start + w.states.Rows
-	width := head.Cols
-	b := &donorBlock{states: blas32.General{Cols: width, Stride: width}, targets: blas32.General{Cols: len(rp.rows), Stride: len(rp.rows)}}
-	var logits []float64
+	width, n := head.Cols, len(rp.rows)
+	b := &donorBlock{states: blas32.General{Cols: width, Stride: width}, targets: blas32.General{Cols: n, Stride: n}}
+	var y []float64    // targets, sample by sample
+	var in []insideRun // the samples inside a base token
 	for ; rp.next+1 < len(st.pos) && st.pos[rp.next+1]-1 < end; rp.next++ {
 		k := rp.next
 		at := st.pos[k+1] - 1 // the base's position after token k
@@ -103,17 +142,98 @@ func (rp *recutProjection) read(w *calWindow, st *calStream, head blas32.General
 			continue
 		}
 		b.states.Data = appendState(b.states.Data, w.states, at-w.start, width)
-		b.states.Rows++
 		for _, set := range rp.sets {
-			logits = logits[:0]
-			for _, id := range set {
-				logits = append(logits, dotRow(w.states, at-w.start, head, id))
-			}
-			b.targets.Data = append(b.targets.Data, float32(logSumExp(logits)))
+			y = append(y, logSumExpRows(w.states, at-w.start, head, set))
 		}
-		b.targets.Rows++
+		if r, ok := rp.inside(w, st, head, k); ok {
+			r.sample = b.states.Rows
+			in = append(in, r)
+		}
+		b.states.Rows++
+	}
+	rp.applyInside(y, in, b.states, head)
+	b.targets.Rows = b.states.Rows
+	for _, v := range y {
+		b.targets.Data = append(b.targets.Data, float32(v))
 	}
 	return b
+}
+
+// An insideRun is a sample inside a base token that began at an earlier
+// shared cut: per row, the first term of P(r), and the share of the old
+// tokens ending with the text read since.
+type insideRun struct {
+	sample int
+	begin  []float64
+	ends   float64
+}
+
+// inside reports whether the position after new token k lies inside a
+// token of the base's own cut that began, no longer ago than its longest
+// token, where a new token began too and the window holds the state
+// before it; then it returns the sample's terms.
+func (rp *recutProjection) inside(w *calWindow, st *calStream, head blas32.General, k int) (insideRun, bool) {
+	pos := st.start[k+1]
+	if pos < 0 || st.cut[pos] {
+		return insideRun{}, false
+	}
+	j := k
+	for j >= 0 && st.start[j] >= 0 && pos-st.start[j] < rp.old.longest && !st.cut[st.start[j]] {
+		j--
+	}
+	if j < 0 || st.start[j] < 0 || pos-st.start[j] >= rp.old.longest || st.pos[j]-1 < w.start {
+		return insideRun{}, false
+	}
+	s := st.text[st.start[j]:pos]
+	ids, rest := rp.old.with(s)
+	if len(ids) == 0 {
+		return insideRun{}, false
+	}
+	logits := make([]float64, len(ids))
+	for i, id := range ids {
+		logits[i] = dotRow(w.states, st.pos[j]-1-w.start, head, id)
+	}
+	z := logSumExp(logits)
+	r := insideRun{begin: make([]float64, len(rp.rows))}
+	for i, b := range rest {
+		p := math.Exp(logits[i] - z)
+		if b == "" {
+			r.ends += p
+		} else if row, ok := rp.row[rp.first(b)]; ok {
+			r.begin[row] += p
+		}
+	}
+	return r, true
+}
+
+// applyInside turns the targets of the samples inside a base token (y,
+// row-major by sample) into y_r'.
+func (rp *recutProjection) applyInside(y []float64, in []insideRun, states, head blas32.General) {
+	if len(in) == 0 {
+		return
+	}
+	width, n := states.Cols, len(rp.rows)
+	sub := blas32.General{Rows: len(in), Cols: width, Stride: width, Data: make([]float32, 0, len(in)*width)}
+	for _, r := range in {
+		sub.Data = append(sub.Data, states.Data[r.sample*width:(r.sample+1)*width]...)
+	}
+	logZ, _ := logNormalizers(sub, head, nil)
+	for i, r := range in {
+		for k := range n {
+			v := &y[r.sample*n+k]
+			p := r.begin[k] + r.ends*math.Exp(*v-logZ[i])
+			*v = logZ[i] + math.Log(max(p, minProjected))
+		}
+	}
+}
+
+// logSumExpRows is log Σ exp of the base's logits of ids at state i.
+func logSumExpRows(states blas32.General, i int, head blas32.General, ids []int) float64 {
+	logits := make([]float64, len(ids))
+	for k, id := range ids {
+		logits[k] = dotRow(states, i, head, id)
+	}
+	return logSumExp(logits)
 }
 
 // logSumExp is log Σ exp(x) of a non-empty x.
@@ -127,4 +247,39 @@ func logSumExp(x []float64) float64 {
 		sum += math.Exp(v - top)
 	}
 	return top + math.Log(sum)
+}
+
+// oldPrefixes are the base's ordinary tokens (neither special nor unused)
+// sorted by their bytes, for finding those that begin with given bytes.
+type oldPrefixes struct {
+	bytes   []string
+	ids     []int
+	longest int
+}
+
+func oldPrefixesOf(tok *tokenizer.Tokenizer) oldPrefixes {
+	var o oldPrefixes
+	for id := range tok.VocabSize() {
+		sf := tok.Surface(id)
+		if sf.Special || sf.Unused || len(sf.Bytes) == 0 {
+			continue
+		}
+		o.ids = append(o.ids, id)
+		o.longest = max(o.longest, len(sf.Bytes))
+	}
+	slices.SortStableFunc(o.ids, func(a, b int) int { return bytes.Compare(tok.Surface(a).Bytes, tok.Surface(b).Bytes) })
+	for _, id := range o.ids {
+		o.bytes = append(o.bytes, string(tok.Surface(id).Bytes))
+	}
+	return o
+}
+
+// with returns the tokens whose bytes begin with s, and for each the bytes
+// after s.
+func (o *oldPrefixes) with(s []byte) (ids []int, rest []string) {
+	p := string(s)
+	for i := sort.SearchStrings(o.bytes, p); i < len(o.bytes) && strings.HasPrefix(o.bytes[i], p); i++ {
+		ids, rest = append(ids, o.ids[i]), append(rest, o.bytes[i][len(p):])
+	}
+	return ids, rest
 }

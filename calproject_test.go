@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -64,7 +65,7 @@ func TestRecutProjectionTargets(t *testing.T) {
 	}
 	// Six new tokens over nine old ids: a BOS, then tokens of 1, 2, 1, 3
 	// and 1 old ids.
-	st := &calStream{newIDs: []int{-1, 10, 11, 12, 13, 14}, pos: []int{0, 1, 2, 4, 5, 8, 9}}
+	st := &calStream{newIDs: []int{-1, 10, 11, 12, 13, 14}, pos: []int{0, 1, 2, 4, 5, 8, 9}, start: []int{-1, -1, -1, -1, -1, -1, -1}}
 	rp := &recutProjection{rows: []recutRow{{old: 1, new: 20}, {old: 2, new: 21}}, sets: [][]int{{1, 3}, {2, 4, 6}}, stride: 2}
 	var got blas32.General
 	var at []int
@@ -127,5 +128,131 @@ func TestRecutRowsFittedToTheBase(t *testing.T) {
 			t.Fatalf("%d recut rows fitted of %d", rep.Recut, len(c.samples.recut))
 		}
 		checkRecutFit(t, c, fitted, 0)
+	}
+}
+
+// Inside a run of spaces the base reads as one token, a lone space's
+// target comes from the base's prediction before the run: the old tokens
+// that begin with the spaces read so far, those going on into a lone
+// space and those ending there (whose share takes the plain target's
+// probability). Checked against a brute force over the whole vocabulary.
+func TestRecutProjectionInsideARun(t *testing.T) {
+	s, _ := openExample(t)
+	text := []byte("if x:\n        return y\nok\n")
+	st := s.calStreamOf(text, 1)
+	space, _ := s.newTok.ID("Ġ")
+	lone, _ := s.oldTok.ID("▁")
+	const width = 8
+	rp := s.recutProjectionOf(st, []recutRow{{old: lone, new: space}}, width)
+	rp.stride = 1
+	rng := rand.New(rand.NewPCG(5, 6))
+	random := func(rows int) blas32.General {
+		g := blas32.General{Rows: rows, Cols: width, Stride: width, Data: make([]float32, rows*width)}
+		for i := range g.Data {
+			g.Data[i] = float32(rng.NormFloat64())
+		}
+		return g
+	}
+	head, states := random(s.oldTok.VocabSize()), random(len(st.ids))
+	b := rp.read(&calWindow{states: states}, st, head)
+
+	logits := func(i int) []float64 {
+		l := make([]float64, head.Rows)
+		for id := range l {
+			l[id] = dotRow(states, i, head, id)
+		}
+		return l
+	}
+	cut := s.oldTok.Cuts(text)
+	var starts []int // byte offset of each token of the stream, BOS first
+	off := 0
+	for _, id := range st.newIDs {
+		starts = append(starts, off)
+		if id >= 0 {
+			off += len(s.newTok.Surface(id).Bytes)
+		}
+	}
+	starts = append(starts, off)
+	sample, inside := 0, 0
+	for k := range st.newIDs {
+		at := st.pos[k+1] - 1
+		if st.pos[k+1] == st.pos[k] {
+			continue
+		}
+		l := logits(at)
+		var set []float64
+		for _, id := range rp.sets[0] {
+			set = append(set, l[id])
+		}
+		want := logSumExp(set)
+		if e := starts[k+1]; !cut[e] {
+			j := k
+			for !cut[starts[j]] {
+				j--
+			}
+			p0, sp := logits(st.pos[j]-1), string(text[starts[j]:e])
+			var begin, ends, all []float64
+			for id := range s.oldTok.VocabSize() {
+				sf := s.oldTok.Surface(id)
+				if sf.Special || sf.Unused || !strings.HasPrefix(string(sf.Bytes), sp) {
+					continue
+				}
+				all = append(all, p0[id])
+				if rest := string(sf.Bytes[len(sp):]); rest == "" {
+					ends = append(ends, p0[id])
+				} else if ids := s.newTok.Encode(rest, false); ids[0] == space {
+					begin = append(begin, p0[id])
+				}
+			}
+			z := logSumExp(all)
+			p := 0.0
+			for _, v := range begin {
+				p += math.Exp(v - z)
+			}
+			logZ := logSumExp(l)
+			for _, v := range ends {
+				p += math.Exp(v-z) * math.Exp(want-logZ)
+			}
+			want = logZ + math.Log(max(p, minProjected))
+			inside++
+		}
+		if got := float64(b.targets.Data[sample]); math.Abs(got-want) > 1e-4*math.Max(1, math.Abs(want)) {
+			t.Errorf("token %d (%q): target %g, want %g", k, s.newTok.Surface(max(st.newIDs[k], 0)).Bytes, got, want)
+		}
+		sample++
+	}
+	if sample != b.targets.Rows || inside < 6 {
+		t.Errorf("%d samples (read gave %d), %d inside the run", sample, b.targets.Rows, inside)
+	}
+}
+
+// A sample inside a base token takes P(r) = begin + ends·(the plain
+// target's probability), floored at minProjected, as a logit over the
+// base's normalizer there.
+func TestApplyInside(t *testing.T) {
+	head := blas32.General{Rows: 3, Cols: 2, Stride: 2, Data: []float32{1, 0, 0, 1, -1, -1}}
+	states := blas32.General{Rows: 2, Cols: 2, Stride: 2, Data: []float32{0.5, -0.5, 2, 1}}
+	logZ := logSumExp([]float64{2, 1, -3}) // the second state's logits: (2, 1, −3)
+	rp := &recutProjection{rows: make([]recutRow, 2)}
+	for _, tc := range []struct {
+		begin []float64
+		ends  float64
+		plain []float64
+		want  []float64 // probabilities
+	}{
+		{[]float64{0.5, 0}, 0, []float64{0, 0}, []float64{0.5, minProjected}},
+		{[]float64{0.2, 0.1}, 0.5, []float64{logZ + math.Log(0.4), logZ + math.Log(0.01)}, []float64{0.2 + 0.5*0.4, 0.1 + 0.5*0.01}},
+		{[]float64{0, 0}, 1, []float64{logZ + math.Log(0.3), logZ - 30}, []float64{0.3, minProjected}},
+	} {
+		y := []float64{7, 7, tc.plain[0], tc.plain[1]} // the first sample is not inside
+		rp.applyInside(y, []insideRun{{sample: 1, begin: tc.begin, ends: tc.ends}}, states, head)
+		if y[0] != 7 || y[1] != 7 {
+			t.Errorf("%+v: a sample not inside moved: %v", tc, y[:2])
+		}
+		for k, p := range tc.want {
+			if want := logZ + math.Log(p); math.Abs(y[2+k]-want) > 1e-5 {
+				t.Errorf("%+v: row %d target %g, want %g", tc, k, y[2+k], want)
+			}
+		}
 	}
 }

@@ -38,6 +38,13 @@ type calStream struct {
 	// recut marks, per entry of newIDs, the tokens whose bytes the base's
 	// tokenizer cuts otherwise (see tokenizer.Recut).
 	recut []bool
+	// text is the text; start[j] is the offset in it at which newIDs[j]
+	// starts (start has one more entry, like pos), -1 at a chunk's start
+	// and for a token that begins before its chunk; cut marks the offsets
+	// at which the base's own cut of each chunk starts or ends a token.
+	text  []byte
+	start []int
+	cut   []bool
 }
 
 type calOccurrence struct{ row, start, pieces int }
@@ -59,17 +66,25 @@ func (s *Session) calStreamOf(text []byte, bos int) *calStream {
 	for i, c := range chunks {
 		strs[i] = string(c)
 	}
-	st := &calStream{}
+	st := &calStream{text: text, cut: make([]bool, len(text)+1)}
+	at := 0 // the chunk's offset in text
 	for c, ids := range s.newTok.EncodeBatch(strs, false) {
-		st.newIDs, st.pos, st.recut = append(st.newIDs, -1), append(st.pos, len(st.ids)), append(st.recut, false)
+		st.newIDs, st.pos, st.recut, st.start = append(st.newIDs, -1), append(st.pos, len(st.ids)), append(st.recut, false), append(st.start, -1)
 		if bos >= 0 {
 			st.ids = append(st.ids, bos)
 		}
-		recut := tokenizer.Recut(s.oldTok, s.newTok, chunks[c], ids)
+		cut, starts := s.oldTok.Cuts(chunks[c]), s.newTok.Starts(chunks[c], ids)
+		copy(st.cut[at:], cut)
+		recut := tokenizer.RecutAt(cut, starts, s.newTok, ids)
 		for k, id := range ids {
 			st.tokens++
 			st.newIDs, st.pos = append(st.newIDs, id), append(st.pos, len(st.ids))
 			st.recut = append(st.recut, recut != nil && recut[k])
+			if starts != nil && starts[k] >= 0 {
+				st.start = append(st.start, at+starts[k])
+			} else {
+				st.start = append(st.start, -1)
+			}
 			if o, ok := old[id]; ok {
 				st.ids = append(st.ids, o)
 				continue
@@ -84,8 +99,9 @@ func (s *Session) calStreamOf(text []byte, bos int) *calStream {
 				st.ids = append(st.ids, p.ID)
 			}
 		}
+		at += len(chunks[c])
 	}
-	st.pos = append(st.pos, len(st.ids))
+	st.pos, st.start = append(st.pos, len(st.ids)), append(st.start, -1)
 	st.inner = make([]bool, len(st.ids))
 	for _, o := range st.occ {
 		for k := 1; k < o.pieces; k++ {

@@ -16,29 +16,62 @@ import (
 // bytes (a normalizer changed them); a token of fresh that begins before
 // text's first byte (a prefix space its Encode adds) is not marked.
 func Recut(base, fresh *Tokenizer, text []byte, ids []int) []bool {
-	cuts := base.EncodeSurface(text)
-	if !bytes.Equal(base.SurfaceBytes(cuts), text) {
+	return RecutAt(base.Cuts(text), fresh.Starts(text, ids), fresh, ids)
+}
+
+// RecutAt is Recut from base's cuts of the text (Cuts) and the byte
+// offsets at which the tokens of ids start (fresh.Starts).
+func RecutAt(cut []bool, starts []int, fresh *Tokenizer, ids []int) []bool {
+	if cut == nil || starts == nil {
 		return nil
 	}
-	spelled := fresh.SurfaceBytes(ids)
+	marks := make([]bool, len(ids))
+	for k, id := range ids {
+		off := starts[k]
+		end := off + len(fresh.Surface(id).Bytes)
+		marks[k] = off >= 0 && (!cut[off] || !cut[end] || slices.Contains(cut[off+1:end], true))
+	}
+	return marks
+}
+
+// Cuts marks the byte offsets of text, 0 to len(text), at which t's own
+// cut of it (EncodeSurface) starts or ends a token; nil when that cut does
+// not spell text's bytes.
+func (t *Tokenizer) Cuts(text []byte) []bool {
+	ids := t.EncodeSurface(text)
+	cut := make([]bool, len(text)+1)
+	off := 0
+	for _, id := range ids {
+		b := t.Surface(id).Bytes
+		if !bytes.HasPrefix(text[off:], b) {
+			return nil
+		}
+		cut[off] = true
+		off += len(b)
+	}
+	if off != len(text) {
+		return nil
+	}
+	cut[off] = true
+	return cut
+}
+
+// Starts gives the byte offset of text at which each token of ids, t's cut
+// of text, starts: negative for a token that begins before text's first
+// byte (a prefix space t's Encode adds). It returns nil when the tokens do
+// not spell text's bytes, after such a prefix.
+func (t *Tokenizer) Starts(text []byte, ids []int) []int {
+	spelled := t.SurfaceBytes(ids)
 	if !bytes.HasSuffix(spelled, text) {
 		return nil
 	}
-	cut := make([]bool, len(text)+1)
-	off := 0
-	for _, id := range cuts {
-		cut[off] = true
-		off += len(base.Surface(id).Bytes)
-	}
-	cut[off] = true
-	marks := make([]bool, len(ids))
-	off = len(text) - len(spelled)
+	starts := make([]int, len(ids))
+	off := len(text) - len(spelled)
 	for k, id := range ids {
-		end := off + len(fresh.Surface(id).Bytes)
-		marks[k] = off >= 0 && (!cut[off] || !cut[end] || slices.Contains(cut[off+1:end], true))
-		off = end
+		starts[k] = off
+		off += len(t.Surface(id).Bytes)
 	}
-	return marks
+	return starts
 }
 
 // SurfaceBytes is the bytes the tokens of ids stand for (see Surface).

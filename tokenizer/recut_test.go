@@ -34,3 +34,32 @@ func TestRecut(t *testing.T) {
 		t.Errorf("tokens that do not spell the text: marks %v, want none", got)
 	}
 }
+
+// Cuts and Starts give the byte offsets of each tokenizer's cut: Mistral's
+// "   " covers three bytes GPT-2 spells as three lone spaces; Mistral's
+// Encode adds a prefix space, so its first token starts before the text.
+func TestCutsAndStarts(t *testing.T) {
+	mistral, gpt2 := loadNamed(t, "mistral-7b-v0.1"), loadNamed(t, "gpt2")
+	text := []byte("if x:\n    return y\n")
+	// Mistral: "if" " x" ":" "\n" "   " " return" " y" "\n".
+	wantCuts := []int{0, 2, 4, 5, 6, 9, 16, 18, 19}
+	var cuts []int
+	for off, c := range mistral.Cuts(text) {
+		if c {
+			cuts = append(cuts, off)
+		}
+	}
+	if !slices.Equal(cuts, wantCuts) {
+		t.Errorf("Mistral's cuts %v, want %v", cuts, wantCuts)
+	}
+	// GPT-2: "if" " x" ":" "\n" " " " " " " " return" " y" "\n".
+	if got, want := gpt2.Starts(text, gpt2.Encode(string(text), false)), []int{0, 2, 4, 5, 6, 7, 8, 9, 16, 18}; !slices.Equal(got, want) {
+		t.Errorf("GPT-2's starts %v, want %v", got, want)
+	}
+	if got := mistral.Starts(text, mistral.Encode(string(text), false)); len(got) < 2 || got[0] != -1 || got[1] != 2 {
+		t.Errorf("Mistral's starts %v, want -1 (\"▁if\" begins with the prefix space), then 2", got)
+	}
+	if got := gpt2.Starts([]byte("abc"), gpt2.Encode("abd", false)); got != nil {
+		t.Errorf("tokens that do not spell the text: starts %v, want none", got)
+	}
+}
