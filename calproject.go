@@ -80,7 +80,11 @@ func (s *Session) projectRecut(st *calStream, cs *calSamples, o CalibrationOptio
 	if cs.donor != nil || o.KeepRecut {
 		return nil
 	}
-	rp := s.recutProjectionOf(st, s.recutRowsOf(st, o.recutOccurrences), width)
+	rows := s.recutRowsOf(st, o.recutOccurrences)
+	if len(rows) == 0 {
+		return nil
+	}
+	rp := s.recutProjectionOf(st, rows, width)
 	if len(rp.rows) == 0 {
 		return nil
 	}
