@@ -206,21 +206,27 @@ func TestRecutRows(t *testing.T) {
 	if _, err := runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--out", donor, "-q"); err != nil {
 		t.Fatal(err)
 	}
-	rec := filepath.Join(dir, "r.recipe")
+	// Without a donor the recut rows are fitted to the base, which an
+	// apply has too: a recipe keeps them fitted.
+	withDonor, alone := []string{"--donor", donor}, []string{"--tokenizer", exampleTok}
+	rec, aloneRec := filepath.Join(dir, "r.recipe"), filepath.Join(dir, "alone.recipe")
 	for _, tc := range []struct {
 		name   string
 		args   []string
 		recut  bool
 		weight float64
 	}{
-		{"default", nil, true, 0.5},
-		{"keep", []string{"--keep-recut-rows"}, false, 0.5},
-		{"base", []string{"--calibrate-to-base"}, true, 0},
-		{"to-donor", []string{"--calibrate-to-donor"}, true, 1},
-		{"recipe", []string{"--save-recipe", rec}, false, 0},
+		{"default", withDonor, true, 0.5},
+		{"keep", append(withDonor, "--keep-recut-rows"), false, 0.5},
+		{"base", append(withDonor, "--calibrate-to-base"), true, 0},
+		{"to-donor", append(withDonor, "--calibrate-to-donor"), true, 1},
+		{"recipe", append(withDonor, "--save-recipe", rec), false, 0},
+		{"alone", alone, true, 0},
+		{"alone-keep", append(alone, "--keep-recut-rows"), false, 0},
+		{"alone-recipe", append(alone, "--save-recipe", aloneRec), true, 0},
 	} {
 		out := filepath.Join(dir, tc.name)
-		args := append([]string{"run", "--base", exampleBase, "--donor", donor, "--method", "mean", "--calibrate-head",
+		args := append([]string{"run", "--base", exampleBase, "--method", "mean", "--calibrate-head",
 			"--calibration-text", text, "--out", out, "--json", "-q"}, tc.args...)
 		stdout, err := runCLI(t, args...)
 		if err != nil {
@@ -230,49 +236,19 @@ func TestRecutRows(t *testing.T) {
 			Calibration struct {
 				Recut  int
 				Weight float64 `json:"donor_weight"`
+				Donor  int     `json:"donor_contexts"`
 			} `json:"calibration"`
 		}
 		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 			t.Fatal(err)
 		}
-		if got := rep.Calibration.Recut > 0; got != tc.recut || rep.Calibration.Weight != tc.weight {
-			t.Errorf("%s: %d recut rows fitted, donor weight %g", tc.name, rep.Calibration.Recut, rep.Calibration.Weight)
+		c := rep.Calibration
+		if got := c.Recut > 0; got != tc.recut || c.Weight != tc.weight || tc.args[0] == alone[0] && c.Donor != 0 {
+			t.Errorf("%s: %d recut rows fitted, donor weight %g, %d donor contexts", tc.name, c.Recut, c.Weight, c.Donor)
 		}
 	}
 	checkApplied(t, rec, text, filepath.Join(dir, "recipe"))
-	// Without a donor the recut rows are fitted to the base, which an
-	// apply has too: a recipe keeps them fitted.
-	rec = filepath.Join(dir, "alone.recipe")
-	for _, tc := range []struct {
-		name  string
-		args  []string
-		recut bool
-	}{
-		{"alone", nil, true},
-		{"alone-keep", []string{"--keep-recut-rows"}, false},
-		{"alone-recipe", []string{"--save-recipe", rec}, true},
-	} {
-		out := filepath.Join(dir, tc.name)
-		args := append([]string{"run", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--calibrate-head",
-			"--calibration-text", text, "--out", out, "--json", "-q"}, tc.args...)
-		stdout, err := runCLI(t, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		var rep struct {
-			Calibration struct {
-				Recut int
-				Donor int `json:"donor_contexts"`
-			} `json:"calibration"`
-		}
-		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-			t.Fatal(err)
-		}
-		if got := rep.Calibration.Recut > 0; got != tc.recut || rep.Calibration.Donor != 0 {
-			t.Errorf("%s: %d recut rows fitted, %d donor contexts", tc.name, rep.Calibration.Recut, rep.Calibration.Donor)
-		}
-	}
-	checkApplied(t, rec, text, filepath.Join(dir, "alone-recipe"))
+	checkApplied(t, aloneRec, text, filepath.Join(dir, "alone-recipe"))
 }
 
 // checkApplied applies the recipe rec to the example base, calibrating
