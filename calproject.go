@@ -137,8 +137,8 @@ func (rp *recutProjection) read(w *calWindow, st *calStream, head blas32.General
 	end := w.start + w.states.Rows
 	width, n := head.Cols, len(rp.rows)
 	b := &donorBlock{states: blas32.General{Cols: width, Stride: width}, targets: blas32.General{Cols: n, Stride: n}}
-	var y []float64    // targets, sample by sample
-	var in []insideRun // the samples inside a base token
+	var y, logits []float64 // targets, sample by sample; scratch
+	var in []insideRun      // the samples inside a base token
 	for ; rp.next+1 < len(st.pos) && st.pos[rp.next+1]-1 < end; rp.next++ {
 		k := rp.next
 		at := st.pos[k+1] - 1 // the base's position after token k
@@ -147,7 +147,8 @@ func (rp *recutProjection) read(w *calWindow, st *calStream, head blas32.General
 		}
 		b.states.Data = appendState(b.states.Data, w.states, at-w.start, width)
 		for _, set := range rp.sets {
-			y = append(y, logSumExpRows(w.states, at-w.start, head, set))
+			logits = logitsOf(logits, w.states, at-w.start, head, set)
+			y = append(y, logSumExp(logits))
 		}
 		if r, ok := rp.inside(w, st, head, k); ok {
 			r.sample = b.states.Rows
@@ -193,10 +194,7 @@ func (rp *recutProjection) inside(w *calWindow, st *calStream, head blas32.Gener
 	if len(ids) == 0 {
 		return insideRun{}, false
 	}
-	logits := make([]float64, len(ids))
-	for i, id := range ids {
-		logits[i] = dotRow(w.states, st.pos[j]-1-w.start, head, id)
-	}
+	logits := logitsOf(nil, w.states, st.pos[j]-1-w.start, head, ids)
 	z := logSumExp(logits)
 	r := insideRun{begin: make([]float64, len(rp.rows))}
 	for i, b := range rest {
@@ -231,13 +229,14 @@ func (rp *recutProjection) applyInside(y []float64, in []insideRun, states, head
 	}
 }
 
-// logSumExpRows is log Σ exp of the base's logits of ids at state i.
-func logSumExpRows(states blas32.General, i int, head blas32.General, ids []int) float64 {
-	logits := make([]float64, len(ids))
-	for k, id := range ids {
-		logits[k] = dotRow(states, i, head, id)
+// logitsOf sets dst, reusing its storage, to the base's logits of ids at
+// state i.
+func logitsOf(dst []float64, states blas32.General, i int, head blas32.General, ids []int) []float64 {
+	dst = dst[:0]
+	for _, id := range ids {
+		dst = append(dst, dotRow(states, i, head, id))
 	}
-	return logSumExp(logits)
+	return dst
 }
 
 // logSumExp is log Σ exp(x) of a non-empty x.
