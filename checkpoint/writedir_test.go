@@ -205,6 +205,27 @@ func TestWriteDirReplace(t *testing.T) {
 	if data, _ := os.ReadFile(filepath.Join(out, "tokenizer.json")); string(data) != `{"model":{}}` {
 		t.Errorf("tokenizer.json = %q", data)
 	}
+	if order := fileOrder(t, filepath.Join(out, "model.safetensors")); !slices.Equal(order[len(order)-2:], []string{"model.embed_tokens.weight", "lm_head.weight"}) {
+		t.Errorf("tensors in file order %v: want the replaced ones last, as the base orders them", order)
+	}
+}
+
+// fileOrder lists the tensors of a safetensors file in the order of their
+// bytes in it.
+func fileOrder(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := safetensors.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	infos := f.Tensors()
+	slices.SortFunc(infos, func(a, b safetensors.TensorInfo) int { return int(a.Begin - b.Begin) })
+	names := make([]string, len(infos))
+	for i, ti := range infos {
+		names[i] = ti.Name
+	}
+	return names
 }
 
 // TestWriteDirFillRaw checks that a replacement's encoded rows are written

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Byte identity of transplant outputs across refactors: runs every method on
 # both tables of the shared models (A onto B's tokenizer, B as donor where a
-# method uses one) and prints the sha256 of each output's weights. With
+# method uses one) and prints the sha256 of each output's tensors, in name
+# order (tensors_sha256.py), whatever the files' layout. With
 # --check it compares them with the hashes recorded in sha256.txt beside this
 # script and fails on any difference.
 #
@@ -52,7 +53,7 @@ for c in "${cases[@]}"; do
   [[ $name =~ $only ]] || continue
   # shellcheck disable=SC2086
   "$bin" run -q --base "$models/A-mistral" --tokenizer "$models/B-gpt2" $args --out "$work/$name" > /dev/null
-  sum=$(cat "$work/$name"/model*.safetensors | sha256sum | cut -d' ' -f1)
+  sum=$(python3 "$here/tensors_sha256.py" "$work/$name")
   echo "$name $sum" | tee -a "$got"
   rm -rf "${work:?}/$name"
 done
