@@ -213,7 +213,13 @@ func TestRecutProjectionInsideARun(t *testing.T) {
 			for _, v := range ends {
 				p += math.Exp(v-z) * math.Exp(want-logZ)
 			}
-			want = logZ + math.Log(max(p, minProjected))
+			var rest []float64 // the logits outside B_r
+			for id, v := range l {
+				if !slices.Contains(rp.sets[0], id) {
+					rest = append(rest, v)
+				}
+			}
+			want = logSumExp(rest) - math.Log(max(1-p, minRest)) + math.Log(max(p, minProjected))
 			inside++
 		}
 		if got := float64(b.targets.Data[sample]); math.Abs(got-want) > 1e-4*math.Max(1, math.Abs(want)) {
@@ -232,17 +238,22 @@ func TestRecutProjectionInsideARun(t *testing.T) {
 func TestApplyInside(t *testing.T) {
 	head := blas32.General{Rows: 3, Cols: 2, Stride: 2, Data: []float32{1, 0, 0, 1, -1, -1}}
 	states := blas32.General{Rows: 2, Cols: 2, Stride: 2, Data: []float32{0.5, -0.5, 2, 1}}
-	logZ := logSumExp([]float64{2, 1, -3}) // the second state's logits: (2, 1, −3)
-	rp := &recutProjection{rows: make([]recutRow, 2)}
+	// The second state's logits are (2, 1, −3); old id 1 is in a row's B_r,
+	// so the rest of the vocabulary is ids 0 and 2.
+	logZ := logSumExp([]float64{2, 1, -3})
+	logRest := logSumExp([]float64{2, -3})
+	rp := &recutProjection{rows: make([]recutRow, 2), except: []int{1}}
 	for _, tc := range []struct {
-		begin []float64
-		ends  float64
-		plain []float64
-		want  []float64 // probabilities
+		begin  []float64
+		ends   float64
+		plain  []float64
+		want   []float64 // probabilities
+		others float64   // what is left for the rest of the vocabulary
 	}{
-		{[]float64{0.5, 0}, 0, []float64{0, 0}, []float64{0.5, minProjected}},
-		{[]float64{0.2, 0.1}, 0.5, []float64{logZ + math.Log(0.4), logZ + math.Log(0.01)}, []float64{0.2 + 0.5*0.4, 0.1 + 0.5*0.01}},
-		{[]float64{0, 0}, 1, []float64{logZ + math.Log(0.3), logZ - 30}, []float64{0.3, minProjected}},
+		{[]float64{0.5, 0}, 0, []float64{0, 0}, []float64{0.5, minProjected}, 0.5},
+		{[]float64{0.2, 0.1}, 0.5, []float64{logZ + math.Log(0.4), logZ + math.Log(0.01)}, []float64{0.2 + 0.5*0.4, 0.1 + 0.5*0.01}, 1 - 0.4 - 0.105},
+		{[]float64{0, 0}, 1, []float64{logZ + math.Log(0.3), logZ - 30}, []float64{0.3, minProjected}, 0.7},
+		{[]float64{0.7, 0.4}, 0, []float64{0, 0}, []float64{0.7, 0.4}, minRest},
 	} {
 		y := []float64{7, 7, tc.plain[0], tc.plain[1]} // the first sample is not inside
 		rp.applyInside(y, []insideRun{{sample: 1, begin: tc.begin, ends: tc.ends}}, states, head)
@@ -250,9 +261,18 @@ func TestApplyInside(t *testing.T) {
 			t.Errorf("%+v: a sample not inside moved: %v", tc, y[:2])
 		}
 		for k, p := range tc.want {
-			if want := logZ + math.Log(p); math.Abs(y[2+k]-want) > 1e-5 {
+			if want := logRest + math.Log(p) - math.Log(tc.others); math.Abs(y[2+k]-want) > 1e-5 {
 				t.Errorf("%+v: row %d target %g, want %g", tc, k, y[2+k], want)
 			}
+		}
+		if tc.others == minRest {
+			continue
+		}
+		// With the rows at their targets beside the rest of the vocabulary,
+		// each gets its probability.
+		z := logSumExp([]float64{y[2], y[3], logRest})
+		if got := math.Exp(y[2] - z); math.Abs(got-tc.want[0]) > 1e-6 {
+			t.Errorf("%+v: row 0 gets %g, want %g", tc, got, tc.want[0])
 		}
 	}
 }
