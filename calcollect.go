@@ -27,6 +27,10 @@ type calSamples struct {
 	shared      *sharedRows  // nil when shared rows stay as the base has them
 	recut       []recutRow   // the donor's last columns, or without a donor the base's projection's
 	mass        *massSamples // nil when the rows the text lacks keep their prior
+	// projection sums the fit of the recut rows in projected to the base's
+	// projection (see recutProjection); nil when none is fitted so.
+	projection *donorSums
+	projected  []recutRow
 }
 
 // fits reports whether map row i gets a fitted row: it has samples, or
@@ -67,9 +71,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		cs.donor = newDonorSums(width, donor.columns())
 	}
 	proj := s.projectRecut(st, cs, o, width)
-	if proj != nil {
-		recut = proj.rows
-	}
+	recut = cs.recut
 	if !o.Donor && !o.KeepShared {
 		cs.shared = s.sharedRowsOf(st, recut, maxOcc)
 	}
@@ -94,7 +96,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 			cs.donor.add(w.donor)
 		}
 		if proj != nil {
-			cs.donor.add(proj.read(w, st, head))
+			cs.projection.add(proj.read(w, st, head))
 		}
 		if cs.shared != nil {
 			cs.shared.collect(w, st, head)

@@ -266,7 +266,7 @@ func (s *Session) calDonor(st *calStream, head blas32.General, o CalibrationOpti
 		weight = defaultDonorWeight
 	}
 	var recut []recutRow
-	if !o.KeepRecut && runs {
+	if !o.KeepRecut && runs && !o.BaseOnly {
 		recut = s.recutRowsOf(st, o.recutOccurrences)
 	}
 	if weight == 0 && len(recut) == 0 {

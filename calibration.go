@@ -71,7 +71,8 @@ type CalibrationOptions struct {
 	// Llama 3's (1.0964 → 1.0906, 1.0095 → 1.0071, 0.9952 → 0.9933),
 	// and extended by 2,000 tokens (held-out text 1.0187 → 1.0154).
 	KeepShared bool `json:",omitempty"`
-	// BaseOnly fits the new rows to the base alone. By default, with a
+	// BaseOnly fits the rows to the base alone, the recut ones to its
+	// projection, so that the donor need not read the text. By default, with a
 	// donor model whose forward pass runs, each new row is the mean of its
 	// fit to the base and its fit to the donor (as Donor fits it), and the
 	// shared rows new tokens begin with move half as far: the donor knows
@@ -84,10 +85,11 @@ type CalibrationOptions struct {
 	BaseOnly bool `json:",omitempty"`
 	// KeepRecut leaves the head rows of the shared tokens the new
 	// tokenizer puts where the base's cuts the bytes otherwise as the base
-	// has them. By default those the text mostly recuts are fitted: with
-	// a donor model to the donor (see recutRow), which costs a pass of the
-	// donor over the text; without one to the base's probability of the
-	// old tokens the new tokenizer begins with them (see recutProjection).
+	// has them. By default those the text mostly recuts are fitted to the
+	// base's probability of the old tokens the new tokenizer begins with
+	// them (see recutProjection) and, with a donor model, as the new rows
+	// are, half to the donor (see recutRow and fitRecutRows), which costs
+	// a pass of the donor over the text.
 	KeepRecut bool `json:",omitempty"`
 	// KeepUnseen leaves the head rows of new tokens the text lacks as
 	// their prior made them. By default they are lowered together until
@@ -244,9 +246,9 @@ type Calibration struct {
 // the text by default (o.Donor unset): each new row is then the mean of
 // its fit to the base and its fit to the donor (see o.BaseOnly), and the
 // head rows of the shared tokens the text mostly puts where the base's
-// tokenizer cuts otherwise are fitted to the donor alone (see recutRow,
-// o.KeepRecut); without a donor they are fitted to the base's projection
-// (see recutProjection).
+// tokenizer cuts otherwise are fitted half to the donor and half to the
+// base's projection (see recutRow, recutProjection, o.KeepRecut); without
+// a donor, or with o.BaseOnly, to the projection alone.
 func (s *Session) Calibrate(ctx context.Context, text []byte, o CalibrationOptions) (*Calibration, error) {
 	start := time.Now()
 	t, ok := s.table(heuristics.OutputHead)

@@ -24,7 +24,8 @@ const (
 // the base model in float32 for the forward pass, whose head stands in for
 // the head table (calibrationHead) unless a bias column widens it; the
 // donor model too, when it runs, with the logits of both over a window
-// per worker, or else the sums of the base's projection (recutProjection); each worker's activations and logits; one state per token
+// per worker; the sums of the base's projection (recutProjection); each
+// worker's activations and logits; one state per token
 // of text for the samples, which hold at most one for each of the
 // positions they are taken at (occurrences, shared rows, stay contexts);
 // and the fit's factors.
@@ -49,11 +50,10 @@ func (s *Session) calibrationBytes(textBytes int) int64 {
 		perWorker += calWindowTokens * int64(s.newTok.VocabSize()+t.Rows) * 4
 		// Its sums: the Gram matrix and a column per fitted token.
 		held += width*width*8 + width*int64(len(s.targets))*4
-	} else {
-		// The base's projection for the recut rows: its sums, and the
-		// base's logits at the samples of a window inside a base token.
-		held += width*width*12 + calWindowTokens*int64(t.Rows)*4
 	}
+	// The base's projection for the recut rows: its sums, and the base's
+	// logits at the samples of a window inside a base token.
+	held += width*width*12 + calWindowTokens*int64(t.Rows)*4
 	samples := int64(textBytes/calBytesPerToken) * width * 4
 	// Fitting factors the shared width × width Gram matrices, in float64,
 	// and each worker solves for one row at a time against its contexts,

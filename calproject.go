@@ -83,14 +83,18 @@ type recutProjection struct {
 // from below, so that a target stays finite where the base rules it out.
 const minProjected = 1e-6
 
-// projectRecut sets cs up to fit the recut rows to the base's projection
-// when there is no donor to fit them to and o lets them be fitted, and
-// returns the projection, or nil when no row needs it.
+// projectRecut sets cs up to fit the recut rows to the base's projection,
+// when o lets them be fitted and the donor, if any, does not fit them
+// alone (its weight is below 1), and returns the projection, or nil when
+// no row needs it. Without a donor it chooses the recut rows.
 func (s *Session) projectRecut(st *calStream, cs *calSamples, o CalibrationOptions, width int) *recutProjection {
-	if cs.donor != nil || o.KeepRecut {
+	if o.KeepRecut || cs.donor != nil && cs.donorWeight >= 1 {
 		return nil
 	}
-	rows := s.recutRowsOf(st, o.recutOccurrences)
+	rows := cs.recut
+	if cs.donor == nil {
+		rows = s.recutRowsOf(st, o.recutOccurrences)
+	}
 	if len(rows) == 0 {
 		return nil
 	}
@@ -98,7 +102,10 @@ func (s *Session) projectRecut(st *calStream, cs *calSamples, o CalibrationOptio
 	if len(rp.rows) == 0 {
 		return nil
 	}
-	cs.recut, cs.donor = rp.rows, newDonorSums(width, len(rp.rows))
+	cs.projection, cs.projected = newDonorSums(width, len(rp.rows)), rp.rows
+	if cs.donor == nil {
+		cs.recut = rp.rows
+	}
 	return rp
 }
 

@@ -127,7 +127,7 @@ func TestRecutRowsFittedToTheBase(t *testing.T) {
 		if rep.Recut == 0 || rep.Recut != len(c.samples.recut) {
 			t.Fatalf("%d recut rows fitted of %d", rep.Recut, len(c.samples.recut))
 		}
-		checkRecutFit(t, c, fitted, 0)
+		checkRecutFit(t, c, fitted, c.samples.projection, c.samples.projected, 0)
 	}
 }
 

@@ -24,8 +24,9 @@ const (
 // the donor's contexts.
 const recutRidge = 1.0
 
-// A recutRow is a shared token whose head row is fitted to the donor, or
-// without one to the base's projection (see recutProjection).
+// A recutRow is a shared token whose head row is fitted to the base's
+// projection (see recutProjection) and, with a donor, half to the donor
+// (see fitRecutRows).
 // A shared token keeps its bytes but not always its place: the new
 // tokenizer may put it where the base's tokenizer cuts the same bytes
 // another way. GPT-2's tokenizer spells an indentation as single spaces
@@ -40,7 +41,8 @@ const recutRidge = 1.0
 // shared tokens the calibration text mostly recuts are fitted to the
 // donor at the sampled positions where the base and the donor stand at
 // the same byte (see donorStride), as --calibrate-to-donor fits new rows
-// (see donorReader for the targets).
+// (see donorReader for the targets), and blended with their fit to the
+// base's projection, which knows other text than the donor does.
 type recutRow struct{ old, new int }
 
 // recutRowsOf chooses the shared tokens, copied from the base, that the
@@ -73,16 +75,60 @@ func (s *Session) recutRowsOf(st *calStream, minOcc int) []recutRow {
 	return rows
 }
 
-// fitRecut fits each recut row to the donor from the base's row: with no
-// samples of its own, the row the donor's contexts alone fit (Anchor).
-// Its columns in the donor's sums follow the new rows' (first).
-func (cs *calSamples) fitRecut(ctx context.Context, f *calibrate.Fitter, base blas32.General, first int) ([]heuristics.Correction, error) {
-	out := make([]heuristics.Correction, len(cs.recut))
-	err := parallelRows(ctx, len(cs.recut), func(k int) error {
-		r := cs.recut[k]
+// fitRecutRows fits the recut rows: to the donor, to the base's projection,
+// or to both, where each row the projection holds is the blend of its two
+// fits with the new rows' weights (donorWeight to the donor) and any other
+// keeps the donor's. Onto GPT-2's tokenizer with donor B the blend scored
+// better than the donor's fit alone on all four texts: dev 1.0465 → 1.0458
+// of A's bits per byte, Go doc comments 1.0098 → 1.0094, licenses
+// 1.0088 → 1.0066, Python docs 1.0195 → 1.0183; the projection's alone
+// 1.0470, 1.0099, 1.0064 and 1.0191.
+func (cs *calSamples) fitRecutRows(ctx context.Context, base blas32.General) ([]heuristics.Correction, error) {
+	var out []heuristics.Correction
+	if cs.donor != nil && cs.donor.samples > 0 {
+		first := 0
+		if cs.donorNew {
+			first = len(cs.states)
+		}
+		var err error
+		if out, err = fitRecut(ctx, cs.donor, cs.recut, base, first); err != nil {
+			return nil, err
+		}
+	}
+	if cs.projection == nil || cs.projection.samples == 0 {
+		return out, nil
+	}
+	projected, err := fitRecut(ctx, cs.projection, cs.projected, base, 0)
+	if err != nil || out == nil {
+		return projected, err
+	}
+	w := float32(cs.donorWeight)
+	for _, p := range projected {
+		k, ok := slices.BinarySearchFunc(out, p.ID, func(c heuristics.Correction, id int) int { return c.ID - id })
+		if !ok { // projected rows are recut rows: cannot happen
+			return nil, fmt.Errorf("new id %d: projected but not recut", p.ID)
+		}
+		for j, v := range p.Delta {
+			out[k].Delta[j] = w*out[k].Delta[j] + (1-w)*v
+		}
+	}
+	return out, nil
+}
+
+// fitRecut fits each recut row in rows from the base's row to the targets
+// summed in sums, whose columns for them start at first: with no samples
+// of its own, the row the sums' contexts alone fit (Anchor).
+func fitRecut(ctx context.Context, sums *donorSums, rows []recutRow, base blas32.General, first int) ([]heuristics.Correction, error) {
+	f, err := calibrate.NewGramFitter(sums.gram, base.Cols, recutRidge*sums.meanSquaredNorm())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]heuristics.Correction, len(rows))
+	err = parallelRows(ctx, len(rows), func(k int) error {
+		r := rows[k]
 		prior := base.Data[r.old*base.Stride : r.old*base.Stride+base.Cols]
 		st, fitted := make([]float32, base.Cols), make([]float32, base.Cols)
-		cs.donor.column(st, first+k)
+		sums.column(st, first+k)
 		if err := f.Anchor(fitted, st, prior); err != nil {
 			return fmt.Errorf("new id %d: %w", r.new, err)
 		}

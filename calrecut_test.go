@@ -97,15 +97,27 @@ func TestRecutTargets(t *testing.T) {
 	}
 }
 
-// Recut rows fitted within a calibration, whatever the new rows are
-// fitted to: each zeroes the gradient of
-// Σ_donor (x·s − t)² + λ‖x − p‖², p the base's row and λ recutRidge
-// times the contexts' mean squared norm; KeepRecut keeps them.
+// Recut rows fitted within a calibration with a donor: to the donor alone
+// (Donor) or to the base's projection alone (BaseOnly, which runs no
+// donor), each zeroes the gradient of Σ (x·s − t)² + λ‖x − p‖² over its
+// samples, p the base's row and λ recutRidge times the contexts' mean
+// squared norm; by default each row the projection holds is the mean of
+// those two fits and any other the donor's; KeepRecut keeps them.
 func TestRecutRowsFitted(t *testing.T) {
 	ctx := context.Background()
 	s, text, prior := openWithDonorMeanHead(t)
-	for _, o := range []CalibrationOptions{{recutOccurrences: 2}, {recutOccurrences: 2, Donor: true}, {recutOccurrences: 2, BaseOnly: true}, {recutOccurrences: 2, KeepRecut: true}} {
-		c, err := s.Calibrate(ctx, text, o)
+	fits := map[string]map[int][]float32{} // per case, each recut row's correction by new id
+	var projected []recutRow
+	for _, tc := range []struct {
+		name string
+		o    CalibrationOptions
+	}{
+		{"blend", CalibrationOptions{recutOccurrences: 2}},
+		{"donor", CalibrationOptions{recutOccurrences: 2, Donor: true}},
+		{"base", CalibrationOptions{recutOccurrences: 2, BaseOnly: true}},
+		{"keep", CalibrationOptions{recutOccurrences: 2, KeepRecut: true}},
+	} {
+		c, err := s.Calibrate(ctx, text, tc.o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,20 +125,47 @@ func TestRecutRowsFitted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o.KeepRecut {
+		if tc.name == "keep" {
 			if rep.Recut != 0 || len(c.samples.recut) != 0 {
 				t.Errorf("KeepRecut: %d rows refitted", rep.Recut)
 			}
 			continue
 		}
 		if rep.Recut == 0 || rep.Recut != len(c.samples.recut) {
-			t.Fatalf("%+v: %d recut rows fitted of %d", o, rep.Recut, len(c.samples.recut))
+			t.Fatalf("%s: %d recut rows fitted of %d", tc.name, rep.Recut, len(c.samples.recut))
 		}
-		first := 0
-		if c.samples.donorNew {
-			first = len(prior.Rows)
+		switch tc.name {
+		case "blend":
+			projected = c.samples.projected
+		case "donor":
+			checkRecutFit(t, c, fitted, c.samples.donor, c.samples.recut, len(prior.Rows))
+		case "base":
+			if rep.DonorContexts != 0 {
+				t.Errorf("BaseOnly: the donor read %d contexts", rep.DonorContexts)
+			}
+			checkRecutFit(t, c, fitted, c.samples.projection, c.samples.projected, 0)
 		}
-		checkRecutFit(t, c, fitted, first)
+		fits[tc.name] = map[int][]float32{}
+		for _, r := range c.samples.recut {
+			i, _ := slices.BinarySearchFunc(fitted.Corrections, r.new, func(c heuristics.Correction, id int) int { return c.ID - id })
+			fits[tc.name][r.new] = fitted.Corrections[i].Delta
+		}
+	}
+	if len(projected) == 0 || len(projected) == len(fits["blend"]) {
+		t.Fatalf("%d of %d recut rows projected: the test needs both kinds", len(projected), len(fits["blend"]))
+	}
+	for id, got := range fits["blend"] {
+		want := slices.Clone(fits["donor"][id])
+		if slices.ContainsFunc(projected, func(r recutRow) bool { return r.new == id }) {
+			for j, v := range fits["base"][id] {
+				want[j] = (want[j] + v) / 2
+			}
+		}
+		for j := range got {
+			if math.Abs(float64(got[j]-want[j])) > 1e-5*math.Max(1, math.Abs(float64(want[j]))) {
+				t.Fatalf("new id %d: blended correction %g in coordinate %d, want %g", id, got[j], j, want[j])
+			}
+		}
 	}
 }
 
@@ -142,11 +181,14 @@ func openWithDonorMeanHead(t *testing.T) (*Session, []byte, *heuristics.Map) {
 	return s, text, b.table(heuristics.OutputHead).Map
 }
 
-func checkRecutFit(t *testing.T, c *Calibration, fitted *heuristics.Map, first int) {
+// checkRecutFit checks that the correction of each of rows in fitted zeroes
+// the gradient of its ridge least squares on sums, whose columns for rows
+// start at first.
+func checkRecutFit(t *testing.T, c *Calibration, fitted *heuristics.Map, sums *donorSums, rows []recutRow, first int) {
 	t.Helper()
-	sums, d := c.samples.donor, c.base.Cols
+	d := c.base.Cols
 	lambda := recutRidge * sums.meanSquaredNorm()
-	for k, r := range c.samples.recut {
+	for k, r := range rows {
 		i, ok := slices.BinarySearchFunc(fitted.Corrections, r.new, func(c heuristics.Correction, id int) int { return c.ID - id })
 		if !ok {
 			t.Fatalf("no correction for recut new id %d", r.new)

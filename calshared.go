@@ -246,18 +246,10 @@ func fitShared(ctx context.Context, f calFitters, rm *heuristics.Map, base blas3
 		}
 		rm.Corrections, rep.Shared = c, len(c)
 	}
-	if len(cs.recut) == 0 || cs.donor.samples == 0 {
+	if len(cs.recut) == 0 {
 		return nil
 	}
-	g, err := calibrate.NewGramFitter(cs.donor.gram, base.Cols, recutRidge*cs.donor.meanSquaredNorm())
-	if err != nil {
-		return fmt.Errorf("transplant: calibration: recut rows: %w", err)
-	}
-	first := 0
-	if cs.donorNew {
-		first = len(cs.states)
-	}
-	c, err := cs.fitRecut(ctx, g, base, first)
+	c, err := cs.fitRecutRows(ctx, base)
 	if err != nil {
 		return fmt.Errorf("transplant: calibration: recut rows: %w", err)
 	}

@@ -21,7 +21,7 @@ import (
 // applies to any checkpoint with this base's vocabulary and widths.
 func (s *Session) Recipe(b *Built, version string) (*recipe.Recipe, error) {
 	if b.Calibration != nil && b.Calibration.DonorContexts > 0 {
-		return nil, fmt.Errorf("transplant: %w: the head was fitted to the donor model, which applying a recipe to another base does not have: calibrate to the base alone (no Donor, KeepRecut) to save a recipe", recipe.ErrNotRecordable)
+		return nil, fmt.Errorf("transplant: %w: the head was fitted to the donor model, which applying a recipe to another base does not have: calibrate to the base alone (BaseOnly, not Donor) to save a recipe", recipe.ErrNotRecordable)
 	}
 	key, err := s.solveKey(b.Seed, func(t Table) (string, json.RawMessage) {
 		bt := b.table(t.Role)

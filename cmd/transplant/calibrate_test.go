@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/transplant-dev/transplant/checkpoint"
+	"github.com/transplant-dev/transplant/tokenizer"
 )
 
 // calibrationText writes the first n bytes of the example's held-out text
@@ -184,13 +187,14 @@ func TestKeepSharedRows(t *testing.T) {
 	}
 }
 
-// With a donor, calibration fits the head rows of shared tokens the text
-// mostly puts where the base's tokenizer cuts otherwise (the lone spaces
-// of an indentation here), and each new row half to the base, half to the
-// donor; --keep-recut-rows keeps the former, --calibrate-to-base fits the
-// latter to the base alone, and a run that saves a recipe does both, so
-// that the recipe applies to the same base as it ran. Without a donor the
-// recut rows are fitted to the base's projection, in a recipe's run too.
+// Calibration fits the head rows of shared tokens the text mostly puts
+// where the base's tokenizer cuts otherwise (the lone spaces of an
+// indentation here) to the base's projection, and with a donor, as each
+// new row, half to the base and half to the donor: the lone space's row is
+// then the mean of its rows with --calibrate-to-donor and with
+// --calibrate-to-base, which needs no pass of the donor.
+// --keep-recut-rows keeps them; a run that saves a recipe fits to the base
+// alone, so that the recipe applies to the same base as it ran.
 func TestRecutRows(t *testing.T) {
 	dir := t.TempDir()
 	text := calibrationText(t, dir, 6000)
@@ -215,15 +219,16 @@ func TestRecutRows(t *testing.T) {
 		args   []string
 		recut  bool
 		weight float64
+		donor  bool // the donor reads the text
 	}{
-		{"default", withDonor, true, 0.5},
-		{"keep", append(withDonor, "--keep-recut-rows"), false, 0.5},
-		{"base", append(withDonor, "--calibrate-to-base"), true, 0},
-		{"to-donor", append(withDonor, "--calibrate-to-donor"), true, 1},
-		{"recipe", append(withDonor, "--save-recipe", rec), false, 0},
-		{"alone", alone, true, 0},
-		{"alone-keep", append(alone, "--keep-recut-rows"), false, 0},
-		{"alone-recipe", append(alone, "--save-recipe", aloneRec), true, 0},
+		{"default", withDonor, true, 0.5, true},
+		{"keep", append(withDonor, "--keep-recut-rows"), false, 0.5, true},
+		{"base", append(withDonor, "--calibrate-to-base"), true, 0, false},
+		{"to-donor", append(withDonor, "--calibrate-to-donor"), true, 1, true},
+		{"recipe", append(withDonor, "--save-recipe", rec), true, 0, false},
+		{"alone", alone, true, 0, false},
+		{"alone-keep", append(alone, "--keep-recut-rows"), false, 0, false},
+		{"alone-recipe", append(alone, "--save-recipe", aloneRec), true, 0, false},
 	} {
 		out := filepath.Join(dir, tc.name)
 		args := append([]string{"run", "--base", exampleBase, "--method", "mean", "--calibrate-head",
@@ -243,12 +248,51 @@ func TestRecutRows(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := rep.Calibration
-		if got := c.Recut > 0; got != tc.recut || c.Weight != tc.weight || tc.args[0] == alone[0] && c.Donor != 0 {
+		if got := c.Recut > 0; got != tc.recut || c.Weight != tc.weight || (c.Donor > 0) != tc.donor {
 			t.Errorf("%s: %d recut rows fitted, donor weight %g, %d donor contexts", tc.name, c.Recut, c.Weight, c.Donor)
 		}
 	}
+	checkBlend(t, filepath.Join(dir, "default"), filepath.Join(dir, "to-donor"), filepath.Join(dir, "base"))
 	checkApplied(t, rec, text, filepath.Join(dir, "recipe"))
 	checkApplied(t, aloneRec, text, filepath.Join(dir, "alone-recipe"))
+}
+
+// checkBlend checks that the lone space's head row in model blend is the
+// mean of its rows in the models donor and base, to the BF16 they are
+// written in.
+func checkBlend(t *testing.T, blend, donor, base string) {
+	t.Helper()
+	tok, err := tokenizer.Load(filepath.Join(exampleTok, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	space, _ := tok.ID("Ġ")
+	var rows [3][]float32
+	for i, dir := range []string{blend, donor, base} {
+		m, err := checkpoint.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, shape, err := m.Float32("lm_head.weight")
+		m.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows[i] = head[space*shape[1] : (space+1)*shape[1]]
+	}
+	var off, apart, size float64 // squared norms
+	for j, v := range rows[0] {
+		mean := (float64(rows[1][j]) + float64(rows[2][j])) / 2
+		off += (float64(v) - mean) * (float64(v) - mean)
+		apart += (float64(rows[1][j]) - float64(rows[2][j])) * (float64(rows[1][j]) - float64(rows[2][j]))
+		size += mean * mean
+	}
+	if apart < 0.01*size {
+		t.Fatalf("the donor's and the base's fits of the lone space are too close to tell a blend (%g of %g)", apart, size)
+	}
+	if off > 1e-4*size {
+		t.Errorf("the lone space's row is %.3g from the mean of the donor's and the base's fits (they are %.3g apart, squared, of %.3g)", off, apart, size)
+	}
 }
 
 // checkApplied applies the recipe rec to the example base, calibrating

@@ -91,12 +91,10 @@ func (r *runFlags) spec() (runSpec, error) {
 	sp := runSpec{in: r.in, bo: transplant.BuildOptions{Seed: r.seed}, wo: transplant.WriteOptions{ToolVersion: version, TokenRows: r.tokenFile != ""}, mf: &r.mf}
 	sp.in.AuxSeed = r.seed
 	// An apply has no donor to fit head rows to: the run that saves the
-	// recipe fits them to the base alone, so that applying it to this base
-	// gives the same. Without a donor the recut rows are fitted to the base
-	// already, which an apply does again.
+	// recipe fits them to the base alone (the recut rows to its
+	// projection), so that applying it to this base gives the same.
 	if r.saveTo != "" {
 		r.mf.baseOnly = true
-		r.mf.keepRecut = r.mf.keepRecut || r.in.Donor != ""
 	}
 	var err error
 	if !r.mf.auto() {
