@@ -32,7 +32,8 @@ type Report struct {
 	// Calibration reports the head rows fitted to the base model.
 	Calibration *CalibrationReport `json:"calibration,omitempty"`
 	Tables      []TableReport      `json:"tables"`
-	// Outputs lists every file of the output directory but transplant.json.
+	// Outputs lists every file of the output directory but transplant.json,
+	// with its checksum when WriteOptions.Checksums asked for them.
 	Outputs []checkpoint.WrittenFile `json:"outputs"`
 	// Explanations details the rows of the tokens Options.Explain named.
 	Explanations []TokenRow `json:"explanations,omitempty"`

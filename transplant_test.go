@@ -163,6 +163,7 @@ type job struct {
 	seed      uint64
 	explain   []string
 	tokenRows bool
+	checksums bool
 }
 
 // run opens, builds and writes the job into dir/out.
@@ -184,7 +185,7 @@ func (j job) run(ctx context.Context, dir string) (string, *Report, error) {
 		return "", nil, err
 	}
 	out := filepath.Join(dir, "out")
-	rep, err := s.Write(ctx, out, b, WriteOptions{Explain: ids, TokenRows: j.tokenRows})
+	rep, err := s.Write(ctx, out, b, WriteOptions{Explain: ids, TokenRows: j.tokenRows, Checksums: j.checksums})
 	return out, rep, err
 }
 
@@ -410,10 +411,12 @@ func TestBadInput(t *testing.T) {
 }
 
 // The report names its inputs with checksums and says how each table was
-// built; a run repeated with the same seed writes the same bytes.
+// built; a run repeated with the same seed writes the same bytes. Its
+// outputs are listed with their checksums when asked, and with their sizes
+// alone otherwise.
 func TestReportAndDeterminism(t *testing.T) {
 	base := tinyModel{tokenizer: "gpt2", hidden: 4}.write(t, filepath.Join(t.TempDir(), "base"))
-	j := job{in: Inputs{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1")}, c: Choice{Input: heuristics.Randn{Scale: 1}}, seed: 3}
+	j := job{in: Inputs{Base: base, Tokenizer: tokenizerDir("mistral-7b-v0.1")}, c: Choice{Input: heuristics.Randn{Scale: 1}}, seed: 3, checksums: true}
 	out1, rep := transplantT(t, j)
 	out2, _ := transplantT(t, j)
 	for _, name := range []string{"model.safetensors", "transplant.json", "config.json"} {
@@ -443,6 +446,18 @@ func TestReportAndDeterminism(t *testing.T) {
 		data, err := os.ReadFile(filepath.Join(out1, f.Name))
 		if sum := sha256.Sum256(data); err != nil || hex.EncodeToString(sum[:]) != f.SHA256 || int64(len(data)) != f.Bytes {
 			t.Errorf("%s: listed %+v (%v)", f.Name, f, err)
+		}
+	}
+	j.checksums = false
+	out3, rep3 := transplantT(t, j)
+	a, _ := os.ReadFile(filepath.Join(out1, "model.safetensors"))
+	b, _ := os.ReadFile(filepath.Join(out3, "model.safetensors"))
+	if !bytes.Equal(a, b) || len(rep3.Outputs) != len(rep.Outputs) {
+		t.Fatalf("without checksums: weights equal %v, %d outputs listed, want %d", bytes.Equal(a, b), len(rep3.Outputs), len(rep.Outputs))
+	}
+	for i, f := range rep3.Outputs {
+		if want := rep.Outputs[i]; f.SHA256 != "" || f.Name != want.Name || f.Bytes != want.Bytes {
+			t.Errorf("without checksums: listed %+v, want %s of %d bytes and no checksum", f, want.Name, want.Bytes)
 		}
 	}
 }

@@ -36,6 +36,11 @@ type WriteOptions struct {
 	// Progress, when set, hears about writing: stage is "writing", done and
 	// total count bytes.
 	Progress func(stage string, done, total int64)
+	// Checksums records every output file's SHA-256 in transplant.json,
+	// at the cost of a pass of SHA-256 over the output (see
+	// checkpoint.WriteOptions.Checksums); without it the outputs are
+	// listed with their sizes. The inputs' checksums are always recorded.
+	Checksums bool
 }
 
 // Write applies the row maps of b to the base tables and writes the model
@@ -77,6 +82,7 @@ func (s *Session) Write(ctx context.Context, out string, b *Built, opts WriteOpt
 		Dtype:        opts.Dtype,
 		Files:        files,
 		MaxShardSize: opts.MaxShardSize,
+		Checksums:    opts.Checksums,
 		// The inputs are hashed while the tables are built and the
 		// checkpoint copied; only the report waits for their checksums.
 		Manifest: func(written []checkpoint.WrittenFile) (string, []byte, error) {

@@ -106,13 +106,14 @@ type dirWriter struct {
 
 	mu          sync.Mutex // guards done, which two goroutines advance
 	done, total int64
-	// written records each file as it is written, checksum included, so
-	// that the manifest need not read the output again.
+	// written records each file as it is written, checksum included when
+	// asked for, so that the manifest need not read the output again.
 	written []WrittenFile
 }
 
-// hashedFile checksums what is written through it, on its way to the file;
-// it writes in order only, so it offers no WriteAt.
+// hashedFile counts what is written through it, and checksums it on its
+// way to the file when h is set; it writes in order only, so it offers no
+// WriteAt.
 type hashedFile struct {
 	f outputFile
 	h hash.Hash
@@ -123,23 +124,34 @@ func (f *hashedFile) Close() error { return f.f.Close() }
 
 func (f *hashedFile) Write(p []byte) (int, error) {
 	n, err := f.f.Write(p)
-	f.h.Write(p[:n])
+	if f.h != nil {
+		f.h.Write(p[:n])
+	}
 	f.n += int64(n)
 	return n, err
 }
 
-// create opens a file of the directory, checksummed as it is written.
+// create opens a file of the directory, checksummed as it is written if
+// the options ask for checksums.
 func (d *dirWriter) create(name string) (*hashedFile, error) {
 	f, err := d.opts.create(filepath.Join(d.dir, name))
 	if err != nil {
 		return nil, err
 	}
-	return &hashedFile{f: f, h: sha256.New()}, nil
+	hf := &hashedFile{f: f}
+	if d.opts.Checksums {
+		hf.h = sha256.New()
+	}
+	return hf, nil
 }
 
 // record notes a file written whole.
 func (d *dirWriter) record(name string, f *hashedFile) {
-	d.written = append(d.written, WrittenFile{Name: name, Bytes: f.n, SHA256: hex.EncodeToString(f.h.Sum(nil))})
+	w := WrittenFile{Name: name, Bytes: f.n}
+	if f.h != nil {
+		w.SHA256 = hex.EncodeToString(f.h.Sum(nil))
+	}
+	d.written = append(d.written, w)
 }
 
 // writeFiles writes config.json and the extra files.
@@ -195,8 +207,8 @@ func plainName(name string) bool {
 	return name != "" && name != "." && name != ".." && filepath.Base(name) == name && filepath.IsLocal(name)
 }
 
-// writeManifest checksums every file written so far and writes the file
-// the Manifest callback makes of them.
+// writeManifest writes the file the Manifest callback makes of the files
+// written so far.
 func (d *dirWriter) writeManifest() error {
 	if d.opts.Manifest == nil {
 		return nil

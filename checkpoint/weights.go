@@ -159,7 +159,7 @@ func (d *dirWriter) progress(n int64) {
 }
 
 // openShard creates a weights file, writes its header and starts its
-// checksum.
+// checksum if asked to.
 func (d *dirWriter) openShard(sh safetensors.Shard) (*shardOut, error) {
 	path := filepath.Join(d.dir, sh.Name)
 	hdr, laid, err := safetensors.Layout(sh.Tensors, map[string]string{"format": "pt"})
@@ -170,8 +170,10 @@ func (d *dirWriter) openShard(sh safetensors.Shard) (*shardOut, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	s := &shardOut{name: sh.Name, path: path, f: f, data: int64(len(hdr)), tensors: laid,
-		finished: make([]bool, len(laid)), tr: trail(path)}
+	s := &shardOut{name: sh.Name, path: path, f: f, data: int64(len(hdr)), tensors: laid, finished: make([]bool, len(laid))}
+	if d.opts.Checksums {
+		s.tr = trail(path)
+	}
 	if _, err := f.Write(hdr); err != nil {
 		s.tr.finish(-1)
 		f.Close()
@@ -182,7 +184,7 @@ func (d *dirWriter) openShard(sh safetensors.Shard) (*shardOut, error) {
 }
 
 // closeShards closes the weights files; when they are complete it waits for
-// their checksums and records them, and otherwise drops them.
+// their checksums (if any) and records them, and otherwise drops them.
 func (d *dirWriter) closeShards(outs []*shardOut, complete bool) error {
 	var first error
 	for _, s := range outs {

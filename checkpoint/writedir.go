@@ -66,20 +66,26 @@ type WriteOptions struct {
 	// it short.
 	Progress func(done, total int64)
 	// Manifest, when set, is called once every other file is written, with
-	// their checksums, and returns one last file to write, such as a
-	// report that lists them.
+	// their sizes (and checksums), and returns one last file to write, such
+	// as a report that lists them.
 	Manifest func(written []WrittenFile) (name string, data []byte, err error)
+	// Checksums records the SHA-256 of every file written in WrittenFile.
+	// It is computed behind the writing, from the page cache, but it is
+	// one pass of SHA-256 over the whole output (about 1 GB/s per core):
+	// on two cores it costs more than everything else a transplant does
+	// beyond copying the checkpoint.
+	Checksums bool
 
 	// create opens output files; tests replace it to inject failures.
 	create func(path string) (outputFile, error)
 }
 
 // A WrittenFile is one file WriteDir wrote: its name in the directory,
-// size and SHA-256.
+// size and, with WriteOptions.Checksums, its SHA-256.
 type WrittenFile struct {
 	Name   string `json:"name"`
 	Bytes  int64  `json:"bytes"`
-	SHA256 string `json:"sha256"`
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // WriteDir writes a model directory at out that transformers loads: the

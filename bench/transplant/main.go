@@ -11,9 +11,10 @@
 //
 // With -apply N it also times (wall and CPU) transplant apply of a saved subword recipe
 // against cp -r of the checkpoint, N rounds in rotation, with the base's
-// checksums remembered (as after any earlier command on it) and without
-// (TRANSPLANT_CHECKSUM_CACHE=off), and compares apply's peak RSS with the
-// run's plan.
+// checksums remembered (as after any earlier command on it), with the
+// outputs checksummed too (--checksum-outputs), and with nothing
+// remembered (TRANSPLANT_CHECKSUM_CACHE=off), and compares apply's peak
+// RSS with the run's plan.
 //
 //	go run ./bench/transplant -dir /tmp/tbench
 //	go run ./bench/transplant -dir /tmp/tbench -methods '' -apply 3
@@ -64,8 +65,8 @@ func main() {
 }
 
 // applyVsCopy saves a subword recipe of the generated base, then times
-// apply (with the base's checksums remembered and without) and cp -r of
-// the base in rotation, each in a fresh output.
+// the variants of apply and cp -r of the base in rotation, each in a fresh
+// output.
 func applyVsCopy(dir, newTok string, rounds int, settle time.Duration) error {
 	bin, base := filepath.Join(dir, "transplant"), filepath.Join(dir, "base")
 	rec := filepath.Join(dir, "subword.recipe")
@@ -96,50 +97,64 @@ func applyVsCopy(dir, newTok string, rounds int, settle time.Duration) error {
 		return fmt.Errorf("warm-up apply: %v\n%s", err, msg)
 	}
 	os.RemoveAll(out)
-	fmt.Println("apply: the base's checksums remembered from an earlier apply; cold: TRANSPLANT_CHECKSUM_CACHE=off")
-	fmt.Printf("every command starts %v after its output's previous copy is deleted and synced; the order rotates each round\n", settle)
-	fmt.Printf("%-6s %8s %8s %8s %8s %8s %10s %8s %8s\n", "round", "cp -r", "apply", "ratio", "cold", "ratio", "apply RSS", "cp CPU", "apply CPU")
-	commands := []func() *exec.Cmd{
-		func() *exec.Cmd { return exec.Command("cp", "-r", base, out) },
-		func() *exec.Cmd { return applyCmd(bin, rec, base, out, cacheDir) },
-		func() *exec.Cmd { return applyCmd(bin, rec, base, out, "off") },
+	variants := []struct {
+		name string
+		cmd  func() *exec.Cmd
+	}{
+		{"cp -r", func() *exec.Cmd { return exec.Command("cp", "-r", base, out) }},
+		{"apply", func() *exec.Cmd { return applyCmd(bin, rec, base, out, cacheDir) }},
+		{"+sums", func() *exec.Cmd { return applyCmd(bin, rec, base, out, cacheDir, "--checksum-outputs") }},
+		{"cold", func() *exec.Cmd { return applyCmd(bin, rec, base, out, "off") }},
 	}
-	var warm, cold []float64
-	var sums, cpuSums [3]time.Duration
+	fmt.Println("apply: the base's checksums remembered from an earlier apply; +sums: apply --checksum-outputs; cold: TRANSPLANT_CHECKSUM_CACHE=off")
+	fmt.Printf("every command starts %v after its output's previous copy is deleted and synced; the order rotates each round\n", settle)
+	fmt.Printf("%-6s", "round")
+	for k, v := range variants {
+		fmt.Printf(" %8s", v.name)
+		if k > 0 {
+			fmt.Printf(" %8s", "ratio")
+		}
+	}
+	fmt.Printf(" %10s\n", "apply RSS")
+	n := len(variants)
+	ratios := make([][]float64, n)
+	sums, cpuSums := make([]time.Duration, n), make([]time.Duration, n)
 	for i := range rounds {
-		var times, cpu [3]time.Duration
+		times := make([]time.Duration, n)
 		var rss int64
-		for k := range commands {
-			c := (i + k) % len(commands)
+		for k := range variants {
+			c := (i + k) % n
 			fresh(out, settle)
-			u, err := timed(commands[c]())
+			u, err := timed(variants[c].cmd())
 			if err != nil {
 				return err
 			}
 			times[c], sums[c] = u.wall, sums[c]+u.wall
-			cpu[c], cpuSums[c] = u.cpu, cpuSums[c]+u.cpu
+			cpuSums[c] += u.cpu
 			if c > 0 {
 				rss = max(rss, u.rss)
 			}
 		}
 		os.RemoveAll(out)
-		warm = append(warm, times[1].Seconds()/times[0].Seconds())
-		cold = append(cold, times[2].Seconds()/times[0].Seconds())
-		fmt.Printf("%-6d %7.1fs %7.1fs %8.2f %7.1fs %8.2f %6.2f GiB %7.1fs %8.1fs\n", i, times[0].Seconds(), times[1].Seconds(), warm[i], times[2].Seconds(), cold[i], float64(rss)/gib, cpu[0].Seconds(), cpu[1].Seconds())
+		fmt.Printf("%-6d %7.1fs", i, times[0].Seconds())
+		for c := 1; c < n; c++ {
+			r := times[c].Seconds() / times[0].Seconds()
+			ratios[c] = append(ratios[c], r)
+			fmt.Printf(" %7.1fs %8.2f", times[c].Seconds(), r)
+		}
+		fmt.Printf(" %6.2f GiB\n", float64(rss)/gib)
 	}
-	slices.Sort(warm)
-	slices.Sort(cold)
-	fmt.Printf("median ratio apply/cp %.2f (all rounds' times summed: %.2f); with the checksum cache off %.2f (%.2f)\n",
-		warm[len(warm)/2], sums[1].Seconds()/sums[0].Seconds(), cold[len(cold)/2], sums[2].Seconds()/sums[0].Seconds())
-	// CPU time (user + system) swings far less than wall time with the
-	// state of the page cache: it shows what apply does beyond copying.
-	fmt.Printf("CPU time apply/cp, all rounds summed: %.2f (%.1f s against %.1f s)\n",
-		cpuSums[1].Seconds()/cpuSums[0].Seconds(), cpuSums[1].Seconds(), cpuSums[0].Seconds())
+	for c := 1; c < n; c++ {
+		slices.Sort(ratios[c])
+		fmt.Printf("%s: median ratio to cp -r %.2f (all rounds' times summed: %.2f); CPU time, all rounds summed: %.1f s against %.1f s (%.2f)\n",
+			variants[c].name, ratios[c][len(ratios[c])/2], sums[c].Seconds()/sums[0].Seconds(),
+			cpuSums[c].Seconds(), cpuSums[0].Seconds(), cpuSums[c].Seconds()/cpuSums[0].Seconds())
+	}
 	return nil
 }
 
-func applyCmd(bin, rec, base, out, cache string) *exec.Cmd {
-	c := exec.Command(bin, "apply", "--recipe", rec, "--base", base, "--out", out, "-q")
+func applyCmd(bin, rec, base, out, cache string, flags ...string) *exec.Cmd {
+	c := exec.Command(bin, append([]string{"apply", "--recipe", rec, "--base", base, "--out", out, "-q"}, flags...)...)
 	c.Env = append(os.Environ(), "TRANSPLANT_CHECKSUM_CACHE="+cache)
 	return c
 }

@@ -2,25 +2,22 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/transplant-dev/transplant"
 	"github.com/transplant-dev/transplant/internal/utf8text"
 	"github.com/transplant-dev/transplant/recipe"
-	"github.com/transplant-dev/transplant/safetensors"
 )
 
 func newApplyCmd() *cobra.Command {
 	var (
-		in        transplant.Inputs
-		out       string
-		dtype     string
-		shardSize string
-		asJSON    bool
-		quiet     bool
-		calText   string
+		in      transplant.Inputs
+		out     string
+		output  outputFlags
+		asJSON  bool
+		quiet   bool
+		calText string
 	)
 	cmd := &cobra.Command{
 		Use:   "apply --recipe FILE --base DIR --out DIR",
@@ -38,15 +35,8 @@ to that base on the same --calibration-text, which apply then needs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			wo := transplant.WriteOptions{ToolVersion: version}
-			if dtype != "" {
-				wo.Dtype = safetensors.Dtype(strings.ToUpper(dtype))
-				if !wo.Dtype.IsFloat() {
-					return fmt.Errorf("--dtype %q: want f32, f16 or bf16", dtype)
-				}
-			}
-			var err error
-			if wo.MaxShardSize, err = parseSize(shardSize); err != nil {
-				return fmt.Errorf("--max-shard-size: %w", err)
+			if err := output.set(&wo); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			s, err := openSession(ctx, in)
@@ -83,8 +73,7 @@ to that base on the same --calibration-text, which apply then needs.`,
 	f.StringVar(&in.Recipe, "recipe", "", "recipe file written by transplant run --save-recipe (required)")
 	f.StringVar(&in.Base, "base", "", "checkpoint to apply it to (required)")
 	f.StringVar(&out, "out", "", "output model directory (required, must not exist)")
-	f.StringVar(&dtype, "dtype", "", "dtype of the new tables: f32, f16, bf16 (default: the base's)")
-	f.StringVar(&shardSize, "max-shard-size", "5GB", "largest weights file, as transformers' max_shard_size")
+	output.register(f)
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress on stderr")
 	f.StringVar(&calText, "calibration-text", "", "the text a recipe made with --calibrate-head fits each base's head on")

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 	"github.com/transplant-dev/transplant/eval"
 	"github.com/transplant-dev/transplant/extend"
 	"github.com/transplant-dev/transplant/internal/safefile"
-	"github.com/transplant-dev/transplant/safetensors"
 )
 
 // extendFlags are the flags of transplant extend.
@@ -27,7 +25,7 @@ type extendFlags struct {
 	opts                    extend.Options
 	mf                      methodFlags
 	seed                    uint64
-	dtype, shardSize        string
+	output                  outputFlags
 	dryRun, asJSON, quiet   bool
 }
 
@@ -68,8 +66,7 @@ what the transplant will take, and writes nothing.`,
 	f.BoolVar(&e.opts.MixPunctuation, "mix-punctuation", false, "let new tokens join letters and punctuation even when the base's tokens never do")
 	e.mf.register(f)
 	f.Uint64Var(&e.seed, "seed", 0, "seed for random methods")
-	f.StringVar(&e.dtype, "dtype", "", "dtype of the new tables: f32, f16, bf16 (default: the base's)")
-	f.StringVar(&e.shardSize, "max-shard-size", "5GB", "largest weights file, as transformers' max_shard_size")
+	e.output.register(f)
 	f.BoolVar(&e.dryRun, "dry-run", false, "learn and print the new tokens and the plan; write nothing")
 	f.BoolVar(&e.asJSON, "json", false, "print the report as JSON")
 	f.BoolVarP(&e.quiet, "quiet", "q", false, "no progress on stderr")
@@ -203,17 +200,7 @@ func (e *extendFlags) learn(ctx context.Context, p *progress) (*extend.Extension
 
 func (e *extendFlags) writeOptions() (transplant.WriteOptions, error) {
 	wo := transplant.WriteOptions{ToolVersion: version, MoreInputs: []transplant.InputFile{{Role: "corpus", Path: e.corpus}}}
-	if e.dtype != "" {
-		wo.Dtype = safetensors.Dtype(strings.ToUpper(e.dtype))
-		if !wo.Dtype.IsFloat() {
-			return wo, fmt.Errorf("--dtype %q: want f32, f16 or bf16", e.dtype)
-		}
-	}
-	var err error
-	if wo.MaxShardSize, err = parseSize(e.shardSize); err != nil {
-		return wo, fmt.Errorf("--max-shard-size: %w", err)
-	}
-	return wo, nil
+	return wo, e.output.set(&wo)
 }
 
 // measure compares the base and the extended model on --text: how each

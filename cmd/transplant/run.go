@@ -15,7 +15,6 @@ import (
 
 	"github.com/transplant-dev/transplant"
 	"github.com/transplant-dev/transplant/recipe"
-	"github.com/transplant-dev/transplant/safetensors"
 )
 
 // runFlags are the flags of transplant run, which batch jobs set by name
@@ -26,8 +25,7 @@ type runFlags struct {
 	out       string
 	maps      []string
 	mapFile   string
-	dtype     string
-	shardSize string
+	output    outputFlags
 	seed      uint64
 	dryRun    bool
 	explain   []string
@@ -53,8 +51,7 @@ func (r *runFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&r.mapFile, "map-file", "", "file of OLD=NEW lines, or a JSON object {\"OLD\": \"NEW\"}")
 	f.IntVar(&r.in.PadToMultipleOf, "pad-to-multiple-of", 0, "round the new row count up to a multiple (default: as the base was padded)")
 	f.Uint64Var(&r.seed, "seed", 0, "seed for random methods")
-	f.StringVar(&r.dtype, "dtype", "", "dtype of the new tables: f32, f16, bf16 (default: the base's)")
-	f.StringVar(&r.shardSize, "max-shard-size", "5GB", "largest weights file, as transformers' max_shard_size")
+	r.output.register(f)
 	f.BoolVar(&r.dryRun, "dry-run", false, "print the plan and the memory it needs, write nothing")
 	f.StringArrayVar(&r.explain, "explain", nil, "show how a new token's rows were made (its spelling, its text, or #ID; repeatable)")
 	f.StringVar(&r.tokenFile, "token-report", "", "write how every built row was made to this JSON-lines file (.gz to compress)")
@@ -113,14 +110,8 @@ func (r *runFlags) spec() (runSpec, error) {
 	if sp.in.Map, err = readMap(r.maps, r.mapFile); err != nil {
 		return sp, err
 	}
-	if r.dtype != "" {
-		sp.wo.Dtype = safetensors.Dtype(strings.ToUpper(r.dtype))
-		if !sp.wo.Dtype.IsFloat() {
-			return sp, fmt.Errorf("--dtype %q: want f32, f16 or bf16", r.dtype)
-		}
-	}
-	if sp.wo.MaxShardSize, err = parseSize(r.shardSize); err != nil {
-		return sp, fmt.Errorf("--max-shard-size: %w", err)
+	if err = r.output.set(&sp.wo); err != nil {
+		return sp, err
 	}
 	if sp.bo.Shard, sp.bo.Shards, err = parseShard(r.shard); err != nil {
 		return sp, err

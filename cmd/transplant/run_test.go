@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -158,5 +160,46 @@ func TestRunJSONWithTokenReport(t *testing.T) {
 	}
 	if st, _ := os.Stat(rows); st.Mode().Perm() != 0o644 {
 		t.Errorf("token report mode %v, want 0644", st.Mode().Perm())
+	}
+}
+
+// TestChecksumOutputs: transplant.json lists the outputs with their sizes,
+// and with their SHA-256 under --checksum-outputs (run and apply share the
+// flag).
+func TestChecksumOutputs(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "mean.recipe")
+	plain, summed := filepath.Join(dir, "plain"), filepath.Join(dir, "summed")
+	if _, err := runCLI(t, "run", "-q", "--base", exampleBase, "--tokenizer", exampleTok, "--method", "mean", "--save-recipe", rec, "--out", plain); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCLI(t, "apply", "-q", "--recipe", rec, "--base", exampleBase, "--out", summed, "--checksum-outputs"); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{plain, summed} {
+		var rep struct {
+			Outputs []struct {
+				Name   string
+				Bytes  int64
+				SHA256 *string
+			} `json:"outputs"`
+		}
+		data, err := os.ReadFile(filepath.Join(out, "transplant.json"))
+		if err != nil || json.Unmarshal(data, &rep) != nil || len(rep.Outputs) < 4 {
+			t.Fatalf("%s: transplant.json %s (%v)", out, data, err)
+		}
+		for _, f := range rep.Outputs {
+			data, err := os.ReadFile(filepath.Join(out, f.Name))
+			if err != nil || int64(len(data)) != f.Bytes {
+				t.Errorf("%s: %s listed with %d bytes, file has %d (%v)", out, f.Name, f.Bytes, len(data), err)
+			}
+			sum := sha256.Sum256(data)
+			switch {
+			case out == plain && f.SHA256 != nil:
+				t.Errorf("%s: %s checksummed without --checksum-outputs", out, f.Name)
+			case out == summed && (f.SHA256 == nil || *f.SHA256 != hex.EncodeToString(sum[:])):
+				t.Errorf("%s: %s listed with checksum %v, file's is %x", out, f.Name, f.SHA256, sum)
+			}
+		}
 	}
 }
