@@ -71,7 +71,7 @@ func (s *Session) stream(t Table, rm *heuristics.Map) (checkpoint.Replacement, e
 	for i, r := range rm.Rows {
 		sr.index[r.ID] = int32(i)
 	}
-	w, err := rm.SourceRowWriter(tensorRows{m: s.base, name: t.Tensor}, t.RealRows, t.Cols)
+	w, err := rm.SourceRowWriter(s.baseRows(t.Tensor, 0), t.RealRows, t.Cols)
 	if err != nil {
 		return checkpoint.Replacement{}, fmt.Errorf("transplant: %s: %w", t.Role, err)
 	}
@@ -85,8 +85,7 @@ func (s *Session) stream(t Table, rm *heuristics.Map) (checkpoint.Replacement, e
 		}
 	}
 	if t.Rows > t.RealRows {
-		pad := tensorRows{m: s.base, name: t.Tensor, first: t.RealRows}
-		if sr.fill, err = heuristics.ColumnMeanOf(pad, t.Rows-t.RealRows, t.Cols); err != nil {
+		if sr.fill, err = heuristics.ColumnMeanOf(s.baseRows(t.Tensor, t.RealRows), t.Rows-t.RealRows, t.Cols); err != nil {
 			return checkpoint.Replacement{}, fmt.Errorf("transplant: %s: padding rows: %w", t.Role, err)
 		}
 	}
@@ -195,6 +194,23 @@ type tensorRows struct {
 
 func (r tensorRows) ReadRows(dst []float32, start, end int) error {
 	return r.m.ReadRows(r.name, r.first+start, r.first+end, dst)
+}
+
+// bf16Rows are the tensorRows of a BF16 tensor, which heuristics reads
+// as stored (heuristics.BF16RowSource).
+type bf16Rows struct{ tensorRows }
+
+func (r bf16Rows) ReadBF16Rows(dst []byte, start, end int) error {
+	return r.m.ReadRawRows(r.name, r.first+start, r.first+end, dst)
+}
+
+// baseRows reads the rows of the base's 2-D tensor name from row first on.
+func (s *Session) baseRows(name string, first int) heuristics.RowSource {
+	r := tensorRows{m: s.base, name: name, first: first}
+	if t, ok := s.base.Tensor(name); ok && t.Dtype == safetensors.BF16 {
+		return bf16Rows{r}
+	}
+	return r
 }
 
 // checkMap refuses a map that does not build exactly the rows the

@@ -232,15 +232,24 @@ func (m *Map) applyTerms(ctx context.Context, dst, base blas32.General, mean []f
 }
 
 // combine sets out to r's combination of base rows, which baseRow gives
-// by old id; acc is scratch. Every writer of map rows goes through it, so
-// that rows are the same bit for bit however the base is held.
+// by old id; acc is scratch. Every writer of map rows goes through it (or
+// combineWith), so that rows are the same bit for bit however the base is
+// held.
 func combine(out []float32, r Row, mean []float32, acc []float64, baseRow func(old int) []float32) {
-	clear(acc)
-	for _, t := range r.Terms {
-		w := t.Weight
-		for j, v := range baseRow(t.Old) {
+	combineWith(out, r, mean, acc, func(acc []float64, w float64, old int) {
+		for j, v := range baseRow(old) {
 			acc[j] += w * float64(v)
 		}
+	})
+}
+
+// combineWith is combine for a base whose rows addRow adds to acc,
+// weighted by w, each value widened to float64 from float32 as combine
+// does: the sums are the same.
+func combineWith(out []float32, r Row, mean []float32, acc []float64, addRow func(acc []float64, w float64, old int)) {
+	clear(acc)
+	for _, t := range r.Terms {
+		addRow(acc, t.Weight, t.Old)
 	}
 	if r.Mean != 0 {
 		for j, v := range mean {

@@ -1,6 +1,7 @@
 package heuristics
 
 import (
+	"cmp"
 	"fmt"
 	"sync"
 )
@@ -26,6 +27,7 @@ type SourceRowWriter struct {
 	mean *sharedMean
 	acc  []float64
 	buf  []float32
+	raw  []byte // a row as a BF16RowSource stores it
 }
 
 // sharedMean is the base's column mean, read once by whichever writer of a
@@ -75,6 +77,18 @@ func (w *SourceRowWriter) Row(dst []float32, i int) error {
 		mean = sm.v
 	}
 	var err error
+	if bsrc, ok := w.src.(BF16RowSource); ok {
+		if w.raw == nil {
+			w.raw = make([]byte, 2*len(w.buf))
+		}
+		combineWith(dst, r, mean, w.acc, func(acc []float64, weight float64, old int) {
+			if rerr := bsrc.ReadBF16Rows(w.raw, old, old+1); rerr != nil {
+				err = cmp.Or(err, fmt.Errorf("base row %d: %w", old, rerr))
+			}
+			addBF16(acc, weight, w.raw)
+		})
+		return err
+	}
 	combine(dst, r, mean, w.acc, func(old int) []float32 {
 		if rerr := w.src.ReadRows(w.buf, old, old+1); rerr != nil && err == nil {
 			err = fmt.Errorf("base row %d: %w", old, rerr)
@@ -90,21 +104,28 @@ const meanBlockRows = 256
 // ColumnMeanOf is ColumnMean of the rows×cols table src reads, bit for
 // bit: the same sums in the same order, a block of rows at a time. The
 // next block is read while the last is summed; src is read by one
-// goroutine at a time, and by none once ColumnMeanOf returns.
+// goroutine at a time, and by none once ColumnMeanOf returns. A
+// BF16RowSource is read as stored and widened as it is summed.
 func ColumnMeanOf(src RowSource, rows, cols int) ([]float32, error) {
-	blocks := readBlocks(src, rows, cols)
-	defer blocks.stop()
 	sum := make([]float64, cols)
-	for blk := range blocks.read {
-		if blk.err != nil {
-			return nil, fmt.Errorf("base rows [%d, %d): %w", blk.start, blk.end, blk.err)
-		}
-		for i := 0; i < blk.end-blk.start; i++ {
-			for j, v := range blk.rows[i*cols : (i+1)*cols] {
-				sum[j] += float64(v)
+	var err error
+	if bsrc, ok := src.(BF16RowSource); ok {
+		err = sumBlocks(bsrc.ReadBF16Rows, rows, cols, 2, func(blk []byte) {
+			for i := 0; i < len(blk); i += 2 * cols {
+				addBF16(sum, 1, blk[i:i+2*cols])
 			}
-		}
-		blocks.free <- blk.rows
+		})
+	} else {
+		err = sumBlocks(src.ReadRows, rows, cols, 1, func(blk []float32) {
+			for i := 0; i < len(blk); i += cols {
+				for j, v := range blk[i : i+cols] {
+					sum[j] += float64(v)
+				}
+			}
+		})
+	}
+	if err != nil {
+		return nil, err
 	}
 	mean := make([]float32, cols)
 	for j, s := range sum {
@@ -113,43 +134,61 @@ func ColumnMeanOf(src RowSource, rows, cols int) ([]float32, error) {
 	return mean, nil
 }
 
+// sumBlocks reads the rows×cols table, per elements of E to a value, a
+// block of rows at a time with read, and hands each block to add in
+// order. The next block is read, on a goroutine of its own, while add
+// takes the last.
+func sumBlocks[E any](read func(dst []E, start, end int) error, rows, cols, per int, add func(blk []E)) error {
+	blocks := readBlocks(read, rows, cols*per)
+	defer blocks.stop()
+	for blk := range blocks.read {
+		if blk.err != nil {
+			return fmt.Errorf("base rows [%d, %d): %w", blk.start, blk.end, blk.err)
+		}
+		add(blk.rows)
+		blocks.free <- blk.rows
+	}
+	return nil
+}
+
 // rowBlock is rows [start, end) of a table, or the error reading them.
-type rowBlock struct {
-	rows       []float32
+type rowBlock[E any] struct {
+	rows       []E
 	start, end int
 	err        error
 }
 
 // blockReader reads a table's rows a block at a time, on its own
 // goroutine, into two buffers that its reader hands back through free.
-type blockReader struct {
-	read <-chan rowBlock
-	free chan<- []float32
+type blockReader[E any] struct {
+	read <-chan rowBlock[E]
+	free chan<- []E
 	done chan struct{}
 	wg   sync.WaitGroup
 }
 
-func readBlocks(src RowSource, rows, cols int) *blockReader {
-	read := make(chan rowBlock)
-	free := make(chan []float32, 2)
-	n := min(rows, meanBlockRows) * cols
-	free <- make([]float32, n)
-	free <- make([]float32, n)
-	r := &blockReader{read: read, free: free, done: make(chan struct{})}
+// readBlocks starts reading rows of width elements each with read.
+func readBlocks[E any](read func(dst []E, start, end int) error, rows, width int) *blockReader[E] {
+	blocks := make(chan rowBlock[E])
+	free := make(chan []E, 2)
+	n := min(rows, meanBlockRows) * width
+	free <- make([]E, n)
+	free <- make([]E, n)
+	r := &blockReader[E]{read: blocks, free: free, done: make(chan struct{})}
 	r.wg.Go(func() {
-		defer close(read)
+		defer close(blocks)
 		for start := 0; start < rows; start += meanBlockRows {
-			var buf []float32
+			var buf []E
 			select {
 			case buf = <-free:
 			case <-r.done:
 				return
 			}
 			end := min(start+meanBlockRows, rows)
-			b := rowBlock{rows: buf[:(end-start)*cols], start: start, end: end}
-			b.err = src.ReadRows(b.rows, start, end)
+			b := rowBlock[E]{rows: buf[:(end-start)*width], start: start, end: end}
+			b.err = read(b.rows, start, end)
 			select {
-			case read <- b:
+			case blocks <- b:
 			case <-r.done:
 				return
 			}
@@ -162,7 +201,7 @@ func readBlocks(src RowSource, rows, cols int) *blockReader {
 }
 
 // stop ends the reading, at once if it is not done, and waits for it.
-func (r *blockReader) stop() {
+func (r *blockReader[E]) stop() {
 	close(r.done)
 	r.wg.Wait()
 }

@@ -1,0 +1,17 @@
+package heuristics
+
+import "testing"
+
+// BenchmarkAddBF16 adds one bfloat16 row of a 4096-wide table, as a
+// subword row adds each of its pieces.
+func BenchmarkAddBF16(b *testing.B) {
+	acc := make([]float64, 4096)
+	src := make([]byte, 2*len(acc))
+	for i := range src {
+		src[i] = byte(i * 7)
+	}
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		addBF16(acc, 0.5, src)
+	}
+}
