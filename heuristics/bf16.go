@@ -19,9 +19,19 @@ type BF16RowSource interface {
 
 // addBF16 adds w times the bfloat16 row src to acc, len(src) == 2*len(acc):
 // acc[j] += w * float64(v) with v the float32 the j-th value widens to, as
-// combine adds a float32 row.
+// combine adds a float32 row. With AVX2 it adds eight values at a time,
+// to the same bits.
 func addBF16(acc []float64, w float64, src []byte) {
 	src = src[:2*len(acc)]
+	j := 0
+	if haveAVX2 {
+		j = addBF16AVX2(acc, w, src)
+	}
+	addBF16Go(acc[j:], w, src[2*j:])
+}
+
+// addBF16Go is addBF16 in Go, four values at a time.
+func addBF16Go(acc []float64, w float64, src []byte) {
 	j := 0
 	for ; j+4 <= len(acc); j += 4 {
 		u := binary.LittleEndian.Uint64(src[2*j : 2*j+8])

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"testing"
 
@@ -115,11 +116,11 @@ func isNaN16(h uint16, dt Dtype) bool {
 	return h&0x7fff > 0x7c00
 }
 
-// TestBulkBF16MatchesScalar checks the four-at-a-time BF16 loops against
-// the one-element conversions, on every bit pattern and on lengths that
-// leave each possible tail.
+// TestBulkBF16MatchesScalar checks the bulk BF16 loops (four at a time,
+// eight with AVX2) against the one-element conversions, on every bit
+// pattern and on lengths that leave each possible tail.
 func TestBulkBF16MatchesScalar(t *testing.T) {
-	for n := range 10 {
+	for n := range 20 {
 		for start := 0; start < 1<<16; start += max(n, 1) {
 			raw := make([]byte, 2*n)
 			for i := range n {
@@ -140,6 +141,38 @@ func TestBulkBF16MatchesScalar(t *testing.T) {
 				}
 				if got := binary.LittleEndian.Uint16(narrow[2*i:]); got != Float32ToBFloat16(f) {
 					t.Fatalf("n=%d: narrowing %v gave %#04x, want %#04x", n, f, got, Float32ToBFloat16(f))
+				}
+			}
+		}
+	}
+}
+
+// TestNarrowBF16Rounds checks the bulk narrowing (eight at a time with
+// AVX2, four otherwise) against Float32ToBFloat16 on float32 bit patterns
+// that need rounding: ties to even and odd, carries into the exponent and
+// into infinity, NaNs of every sign and payload, and random ones, at
+// lengths that leave each possible tail.
+func TestNarrowBF16Rounds(t *testing.T) {
+	special := []uint32{0x3f808000, 0x3f818000, 0x3f80ffff, 0x3f7fffff, 0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000,
+		0x7f800001, 0x7fffffff, 0xffffffff, 0xff800001, 0x7fc00000, 0x00008000, 0x80018000, 0x0000ffff}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for n := range 41 {
+		for round := range 50 {
+			src := make([]float32, n)
+			for i := range src {
+				u := rng.Uint32()
+				if (i+round)%3 == 0 {
+					u = special[rng.IntN(len(special))]
+				}
+				src[i] = math.Float32frombits(u)
+			}
+			dst := make([]byte, 2*n)
+			if err := FromFloat32(dst, src, BF16); err != nil {
+				t.Fatal(err)
+			}
+			for i, f := range src {
+				if got, want := binary.LittleEndian.Uint16(dst[2*i:]), Float32ToBFloat16(f); got != want {
+					t.Fatalf("n=%d: narrowing %#08x gave %#04x, want %#04x", n, math.Float32bits(f), got, want)
 				}
 			}
 		}
