@@ -102,7 +102,6 @@ type dirWriter struct {
 	base      *Model
 	opts      WriteOptions
 	wroteHead bool
-	copyBuf   []byte // for copies the kernel does not make
 
 	mu          sync.Mutex // guards done, which two goroutines advance
 	done, total int64

@@ -82,10 +82,14 @@ type tensorJob struct {
 
 // writeWeights writes the weights files: every shard's header first, then
 // the replaced tensors (one after another, see writeReplacement) and the
-// copied ones (moved by the kernel where it can, on another goroutine) at
-// the same time, each at its offset. Building the new tables thus overlaps
-// copying the rest of the checkpoint instead of waiting for it, or it for
-// them.
+// copied ones (moved by the kernel where it can, each shard's on a
+// goroutine of its own) at the same time, each at its offset. Building the
+// new tables thus overlaps copying the rest of the checkpoint instead of
+// waiting for it, or it for them. Shards are copied at once because the
+// kernel writes one file at a time (ext4 holds a file's lock through a
+// write): one copy runs on one core, however many there are. Apply of an
+// 8.1 GiB checkpoint (two shards, 2 cores) spent its last half copying
+// the first shard on one core after the tables were done.
 func (d *dirWriter) writeWeights(tensors []safetensors.TensorInfo) (err error) {
 	maxSize := d.opts.MaxShardSize
 	if maxSize <= 0 {
@@ -102,8 +106,9 @@ func (d *dirWriter) writeWeights(tensors []safetensors.TensorInfo) (err error) {
 			err = cerr
 		}
 	}()
-	var built, copied []tensorJob
-	for _, sh := range shards {
+	var built []tensorJob
+	copied := make([][]tensorJob, len(shards)) // by shard
+	for k, sh := range shards {
 		s, err := d.openShard(sh)
 		if err != nil {
 			return err
@@ -113,13 +118,18 @@ func (d *dirWriter) writeWeights(tensors []safetensors.TensorInfo) (err error) {
 			if _, ok := d.opts.Replace[t.Name]; ok {
 				built = append(built, tensorJob{s, i})
 			} else {
-				copied = append(copied, tensorJob{s, i})
+				copied[k] = append(copied[k], tensorJob{s, i})
 			}
 		}
 	}
 	g, ctx := errgroup.WithContext(d.ctx)
 	g.Go(func() error { return d.writeAll(ctx, built, d.writeReplacement) })
-	g.Go(func() error { return d.writeAll(ctx, copied, d.copyTensor) })
+	for _, jobs := range copied {
+		buf := new([]byte) // for copies the kernel does not make
+		g.Go(func() error {
+			return d.writeAll(ctx, jobs, func(ctx context.Context, j tensorJob) error { return d.copyTensor(j, buf) })
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
@@ -207,16 +217,18 @@ func (d *dirWriter) closeShards(outs []*shardOut, complete bool) error {
 	return first
 }
 
-func (d *dirWriter) copyTensor(_ context.Context, j tensorJob) error {
+// copyTensor copies the base's tensor to its place, through *buf (made
+// when first needed) where the kernel cannot copy it.
+func (d *dirWriter) copyTensor(j tensorJob, buf *[]byte) error {
 	t := j.sh.tensors[j.i]
 	r, err := d.base.Reader(t.Name)
 	if err != nil {
 		return err
 	}
-	if d.copyBuf == nil {
-		d.copyBuf = make([]byte, 1<<20)
+	if *buf == nil {
+		*buf = make([]byte, 1<<20)
 	}
-	return safetensors.CopyAt(j.sh.f, j.sh.at(j.i), r, t.ByteSize(), d.copyBuf)
+	return safetensors.CopyAt(j.sh.f, j.sh.at(j.i), r, t.ByteSize(), *buf)
 }
 
 // blockBytes bounds the float32 rows a replacement converts at a time.
