@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"sync"
+
+	"github.com/transplant-dev/transplant/internal/bf16"
 )
 
 // A RowSource reads rows of a base table on demand, for a caller that
@@ -14,6 +16,18 @@ type RowSource interface {
 	// ReadRows writes rows [start, end) of the table into dst, row-major;
 	// len(dst) is (end-start) times the table's width.
 	ReadRows(dst []float32, start, end int) error
+}
+
+// A BF16RowSource is a RowSource of a table stored in bfloat16 (most
+// checkpoints' tables) that can also read its rows as stored.
+// ColumnMeanOf and SourceRowWriter then widen each value as they add it,
+// instead of widening every row read into a float32 copy first: the
+// values, and so the sums, are the same bit for bit.
+type BF16RowSource interface {
+	RowSource
+	// ReadBF16Rows writes rows [start, end) into dst as little-endian
+	// bfloat16, two bytes a value.
+	ReadBF16Rows(dst []byte, start, end int) error
 }
 
 // A SourceRowWriter writes the rows of a map as RowWriter does, bit for
@@ -85,7 +99,7 @@ func (w *SourceRowWriter) Row(dst []float32, i int) error {
 			if rerr := bsrc.ReadBF16Rows(w.raw, old, old+1); rerr != nil {
 				err = cmp.Or(err, fmt.Errorf("base row %d: %w", old, rerr))
 			}
-			addBF16(acc, weight, w.raw)
+			bf16.AddScaled(acc, weight, w.raw)
 		})
 		return err
 	}
@@ -112,7 +126,7 @@ func ColumnMeanOf(src RowSource, rows, cols int) ([]float32, error) {
 	if bsrc, ok := src.(BF16RowSource); ok {
 		err = sumBlocks(bsrc.ReadBF16Rows, rows, cols, 2, func(blk []byte) {
 			for i := 0; i < len(blk); i += 2 * cols {
-				addBF16(sum, 1, blk[i:i+2*cols])
+				bf16.AddScaled(sum, 1, blk[i:i+2*cols])
 			}
 		})
 	} else {

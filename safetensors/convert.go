@@ -3,6 +3,7 @@ package safetensors
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/transplant-dev/transplant/internal/bf16"
 	"math"
 
 	"github.com/x448/float16"
@@ -24,7 +25,7 @@ func ToFloat32(dst []float32, src []byte, dt Dtype) error {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 		}
 	case BF16:
-		widenBF16(dst, src)
+		bf16.Widen(dst, src)
 	case F16:
 		for i := range dst {
 			dst[i] = Float16ToFloat32(binary.LittleEndian.Uint16(src[2*i:]))
@@ -53,7 +54,7 @@ func FromFloat32(dst []byte, src []float32, dt Dtype) error {
 			binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
 		}
 	case BF16:
-		narrowBF16(dst, src)
+		bf16.Narrow(dst, src)
 	case F16:
 		for i, v := range src {
 			binary.LittleEndian.PutUint16(dst[2*i:], Float32ToFloat16(v))
@@ -66,21 +67,13 @@ func FromFloat32(dst []byte, src []float32, dt Dtype) error {
 	return nil
 }
 
-// BFloat16ToFloat32 widens a bfloat16 bit pattern. bfloat16 is the top half
-// of a float32, so this is exact for every value including NaN payloads.
-func BFloat16ToFloat32(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
+// BFloat16ToFloat32 widens a bfloat16 bit pattern, exactly (bf16.Widen32).
+func BFloat16ToFloat32(b uint16) float32 { return bf16.Widen32(b) }
 
 // Float32ToBFloat16 narrows f to bfloat16, rounding to nearest with ties to
-// even. Every NaN becomes the quiet NaN 0x7FC0 (torch's scalar rule); rounding a NaN's
-// bits could otherwise carry it into infinity.
-func Float32ToBFloat16(f float32) uint16 {
-	u := math.Float32bits(f)
-	if u&0x7fffffff > 0x7f800000 {
-		return 0x7fc0
-	}
-	u += 0x7fff + (u>>16)&1
-	return uint16(u >> 16)
-}
+// even; every NaN becomes the quiet NaN 0x7FC0, torch's scalar rule
+// (bf16.Narrow32).
+func Float32ToBFloat16(f float32) uint16 { return bf16.Narrow32(f) }
 
 // Float16ToFloat32 widens an IEEE half-precision bit pattern, exactly.
 func Float16ToFloat32(h uint16) float32 { return float16.Frombits(h).Float32() }
@@ -99,43 +92,4 @@ func dtypeName(dt Dtype) string {
 		return `""`
 	}
 	return string(dt)
-}
-
-// widenBF16 is ToFloat32 for BF16, four elements per load (eight with AVX2):
-// it runs on every row apply builds, so it is written for the compiler to
-// drop bounds checks.
-func widenBF16(dst []float32, src []byte) {
-	i := 0
-	if haveAVX2 {
-		i = widenBF16AVX2(dst, src[:2*len(dst)])
-	}
-	for ; i+4 <= len(dst); i += 4 {
-		u := binary.LittleEndian.Uint64(src[2*i : 2*i+8])
-		d := dst[i : i+4 : i+4]
-		d[0] = math.Float32frombits(uint32(u) << 16)
-		d[1] = math.Float32frombits(uint32(u>>16) << 16)
-		d[2] = math.Float32frombits(uint32(u>>32) << 16)
-		d[3] = math.Float32frombits(uint32(u>>48) << 16)
-	}
-	for ; i < len(dst); i++ {
-		dst[i] = BFloat16ToFloat32(binary.LittleEndian.Uint16(src[2*i:]))
-	}
-}
-
-// narrowBF16 is FromFloat32 for BF16, four elements per store (eight with
-// AVX2), with Float32ToBFloat16's rounding.
-func narrowBF16(dst []byte, src []float32) {
-	i := 0
-	if haveAVX2 {
-		i = narrowBF16AVX2(dst[:2*len(src)], src)
-	}
-	for ; i+4 <= len(src); i += 4 {
-		s := src[i : i+4 : i+4]
-		u := uint64(Float32ToBFloat16(s[0])) | uint64(Float32ToBFloat16(s[1]))<<16 |
-			uint64(Float32ToBFloat16(s[2]))<<32 | uint64(Float32ToBFloat16(s[3]))<<48
-		binary.LittleEndian.PutUint64(dst[2*i:2*i+8], u)
-	}
-	for ; i < len(src); i++ {
-		binary.LittleEndian.PutUint16(dst[2*i:], Float32ToBFloat16(src[i]))
-	}
 }

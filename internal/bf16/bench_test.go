@@ -1,10 +1,10 @@
-package heuristics
+package bf16
 
 import "testing"
 
-// BenchmarkAddBF16 adds one bfloat16 row of a 4096-wide table, as a
+// BenchmarkAddScaled adds one bfloat16 row of a 4096-wide table, as a
 // subword row adds each of its pieces.
-func BenchmarkAddBF16(b *testing.B) {
+func BenchmarkAddScaled(b *testing.B) {
 	acc := make([]float64, 4096)
 	src := make([]byte, 2*len(acc))
 	for i := range src {
@@ -12,6 +12,6 @@ func BenchmarkAddBF16(b *testing.B) {
 	}
 	b.SetBytes(int64(len(src)))
 	for b.Loop() {
-		addBF16(acc, 0.5, src)
+		AddScaled(acc, 0.5, src)
 	}
 }

@@ -1,4 +1,4 @@
-package heuristics
+package bf16
 
 import (
 	"math"
@@ -6,12 +6,12 @@ import (
 	"testing"
 )
 
-// TestAddBF16Kernel: the AVX2 kernel gives the bits of the Go loop, at
+// TestAddScaledKernel: the AVX2 kernel gives the bits of the Go loop, at
 // every length (whole rounds of eight and a rest), for any bfloat16 bit
 // pattern (NaNs, infinities and subnormals among them) and any sum.
-func TestAddBF16Kernel(t *testing.T) {
+func TestAddScaledKernel(t *testing.T) {
 	if !haveAVX2 {
-		t.Skip("no AVX2 kernel on this machine: addBF16 is addBF16Go")
+		t.Skip("no AVX2 kernel on this machine: AddScaled is addScaledGo")
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for n := range 41 {
@@ -25,8 +25,8 @@ func TestAddBF16Kernel(t *testing.T) {
 				got[i] = rng.NormFloat64() * math.Pow(2, float64(rng.IntN(80)-40))
 				want[i] = got[i]
 			}
-			addBF16(got, w, src)
-			addBF16Go(want, w, src)
+			AddScaled(got, w, src)
+			addScaledGo(want, w, src)
 			for i := range got {
 				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
 					t.Fatalf("n %d, w %v: value %d (bfloat16 %#04x) sums to %v (%#x), the Go loop to %v (%#x)",

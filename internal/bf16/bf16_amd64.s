@@ -33,12 +33,12 @@ DATA bf16NaN<>+16(SB)/8, $0x00007fc000007fc0
 DATA bf16NaN<>+24(SB)/8, $0x00007fc000007fc0
 GLOBL bf16NaN<>(SB), RODATA|NOPTR, $32
 
-// func narrowBF16AVX2(dst []byte, src []float32) int
+// func narrowAVX2(dst []byte, src []float32) int
 //
 // Float32ToBFloat16 on eight values a round: u + 0x7fff + (u>>16)&1, its
 // top half, and 0x7fc0 for a NaN. len(dst) >= 2*len(src) is the caller's
 // to check.
-TEXT ·narrowBF16AVX2(SB), NOSPLIT, $0-56
+TEXT ·narrowAVX2(SB), NOSPLIT, $0-56
 	MOVQ dst_base+0(FP), DI
 	MOVQ src_base+24(FP), SI
 	MOVQ src_len+32(FP), CX
@@ -73,11 +73,11 @@ loop:
 done:
 	RET
 
-// func widenBF16AVX2(dst []float32, src []byte) int
+// func widenAVX2(dst []float32, src []byte) int
 //
 // BFloat16ToFloat32 on eight values a round. len(src) >= 2*len(dst) is the
 // caller's to check.
-TEXT ·widenBF16AVX2(SB), NOSPLIT, $0-56
+TEXT ·widenAVX2(SB), NOSPLIT, $0-56
 	MOVQ dst_base+0(FP), DI
 	MOVQ dst_len+8(FP), CX
 	MOVQ src_base+24(FP), SI
@@ -96,4 +96,38 @@ wloop:
 	VZEROUPPER
 
 wdone:
+	RET
+
+// func addScaledAVX2(acc []float64, w float64, src []byte) int
+//
+// acc[j] += w * float64(float32(src bits of value j << 16)), eight values a
+// round; len(src) >= 2*len(acc) is the caller's to check.
+TEXT ·addScaledAVX2(SB), NOSPLIT, $0-64
+	MOVQ acc_base+0(FP), DI
+	MOVQ acc_len+8(FP), CX
+	VBROADCASTSD w+24(FP), Y0
+	MOVQ src_base+32(FP), SI
+	ANDQ $-8, CX
+	MOVQ CX, ret+56(FP)
+	JZ   adone
+
+aloop:
+	VPMOVZXWD (SI), Y1       // eight bfloat16 bit patterns → eight uint32
+	VPSLLD    $16, Y1, Y1    // … the float32s they widen to
+	VCVTPS2PD X1, Y2         // values 0–3 as float64
+	VEXTRACTI128 $1, Y1, X3
+	VCVTPS2PD X3, Y3         // values 4–7
+	VMULPD    Y0, Y2, Y2
+	VMULPD    Y0, Y3, Y3
+	VADDPD    (DI), Y2, Y2
+	VADDPD    32(DI), Y3, Y3
+	VMOVUPD   Y2, (DI)
+	VMOVUPD   Y3, 32(DI)
+	ADDQ      $16, SI
+	ADDQ      $64, DI
+	SUBQ      $8, CX
+	JNZ       aloop
+	VZEROUPPER
+
+adone:
 	RET
