@@ -109,7 +109,32 @@ func (s *Session) stream(t Table, rm *heuristics.Map) (checkpoint.Replacement, e
 			return sr.rawRow(wk, id, dst[(id-start)*size:(id-start+1)*size], bt.Dtype)
 		})
 	}
+	// The writer copies those rows from the base file itself.
+	r.Kept, r.KeptFrom = sr.keptRuns(), t.Tensor
 	return r, nil
+}
+
+// keptRuns lists the rows copied without correction, in runs of
+// consecutive base rows.
+func (sr *streamRows) keptRuns() []checkpoint.RowRun {
+	a := sr.s.alignment
+	var runs []checkpoint.RowRun
+	for id := range a.Rows {
+		if !sr.kept(id) {
+			continue
+		}
+		if n := len(runs); n > 0 && runs[n-1].Row+runs[n-1].N == id && runs[n-1].From+runs[n-1].N == a.Source[id] {
+			runs[n-1].N++
+			continue
+		}
+		runs = append(runs, checkpoint.RowRun{Row: id, From: a.Source[id], N: 1})
+	}
+	return runs
+}
+
+// kept reports whether new id's row is the base's as it is.
+func (sr *streamRows) kept(id int) bool {
+	return sr.s.alignment.Kind[id].Copied() && sr.corrected[id] == nil
 }
 
 // streamRows builds the rows of one streamed table.
@@ -172,11 +197,10 @@ func (sr *streamRows) row(wk *rowWorker, id int, out []float32) error {
 }
 
 // rawRow writes new id's row into out encoded in dt, the base tensor's
-// dtype: a row copied without correction as the base stores it.
+// dtype; a kept row it leaves to the writer.
 func (sr *streamRows) rawRow(wk *rowWorker, id int, out []byte, dt safetensors.Dtype) error {
-	a := sr.s.alignment
-	if a.Kind[id].Copied() && sr.corrected[id] == nil {
-		return sr.s.base.ReadRawRows(sr.t.Tensor, a.Source[id], a.Source[id]+1, out)
+	if sr.kept(id) {
+		return nil
 	}
 	if err := sr.row(wk, id, wk.scratch); err != nil {
 		return err

@@ -229,6 +229,16 @@ func sameEncoded(t *testing.T, s *Session, ht Table, m *heuristics.Map) {
 	if err := encoded.FillRaw(0, encoded.Rows, got); err != nil {
 		t.Fatal(err)
 	}
+	// The writer copies the kept rows from the base as it stores them.
+	rowBytes := encoded.Cols * encoded.RawDtype.Size()
+	for _, k := range encoded.Kept {
+		if err := s.base.ReadRawRows(encoded.KeptFrom, k.From, k.From+k.N, got[k.Row*rowBytes:(k.Row+k.N)*rowBytes]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(encoded.Kept) == 0 {
+		t.Error("no rows kept from the base")
+	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s rows encoded differ from the float32 rows narrowed", encoded.RawDtype)
 	}

@@ -79,6 +79,9 @@ func replacementInfo(base *Model, t Tensor, r Replacement, dtype safetensors.Dty
 	case !r.Vector && t.Shape != nil && (len(t.Shape) != 2 || t.Shape[1] != r.Cols):
 		return safetensors.TensorInfo{}, bad("base tensor is %v, replacement has %d columns", t.Shape, r.Cols)
 	}
+	if err := checkKept(base, r); err != nil {
+		return safetensors.TensorInfo{}, bad("%v", err)
+	}
 	if dtype == "" {
 		dtype = t.Dtype
 	}
@@ -93,6 +96,28 @@ func replacementInfo(base *Model, t Tensor, r Replacement, dtype safetensors.Dty
 		shape = shape[:1]
 	}
 	return safetensors.TensorInfo{Name: t.Name, Dtype: dtype, Shape: shape}, nil
+}
+
+// checkKept checks r's kept rows against the base tensor they come from.
+func checkKept(base *Model, r Replacement) error {
+	if len(r.Kept) == 0 {
+		return nil
+	}
+	kt, ok := base.Tensor(r.KeptFrom)
+	switch {
+	case !ok:
+		return fmt.Errorf("kept rows from %q, which the base lacks", r.KeptFrom)
+	case r.FillRaw == nil || kt.Dtype != r.RawDtype || len(kt.Shape) != 2 || kt.Shape[1] != r.Cols:
+		return fmt.Errorf("kept rows from %q (%s %v) need FillRaw in that dtype and %d columns", r.KeptFrom, kt.Dtype, kt.Shape, r.Cols)
+	}
+	next := 0
+	for _, k := range r.Kept {
+		if k.N <= 0 || k.Row < next || k.Row+k.N > r.Rows || k.From < 0 || k.From+k.N > kt.Shape[0] {
+			return fmt.Errorf("kept rows %+v out of order or out of range (%d rows, base %d)", k, r.Rows, kt.Shape[0])
+		}
+		next = k.Row + k.N
+	}
+	return nil
 }
 
 // dirWriter writes the files of one output directory.

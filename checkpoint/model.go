@@ -221,6 +221,18 @@ func (m *Model) Reader(name string) (io.Reader, error) {
 	return f.reader(name)
 }
 
+// section returns the named tensor's bytes as a section of its file, when
+// the file stores them so.
+func (m *Model) section(name string) (*io.SectionReader, bool) {
+	_, f, err := m.lookup(name)
+	if err != nil || !f.stored(name) {
+		return nil, false
+	}
+	r, err := f.reader(name)
+	sr, ok := r.(*io.SectionReader)
+	return sr, err == nil && ok
+}
+
 // Raw returns a copy of the named tensor's bytes (see Reader).
 func (m *Model) Raw(name string) ([]byte, error) {
 	t, f, err := m.lookup(name)

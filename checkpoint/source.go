@@ -18,6 +18,10 @@ type weightFile struct {
 	readRaw func(name string, dst []byte, start int64) error
 	// reader returns the tensor's bytes, contiguous and row-major.
 	reader func(name string) (io.Reader, error)
+	// stored reports whether the tensor's bytes lie in the file as reader
+	// gives them, so that reader is a section of the file and not a
+	// gathered copy.
+	stored func(name string) bool
 	close  func() error
 }
 
@@ -27,7 +31,8 @@ func openSafetensors(path string) (*weightFile, error) {
 		return nil, err
 	}
 	wf := &weightFile{readFloat32: f.ReadFloat32, readRaw: f.ReadRaw, close: f.Close,
-		reader: func(name string) (io.Reader, error) { return f.Reader(name) }}
+		reader: func(name string) (io.Reader, error) { return f.Reader(name) },
+		stored: func(string) bool { return true }}
 	for _, t := range f.Tensors() {
 		wf.tensors = append(wf.tensors, Tensor{Name: t.Name, Dtype: t.Dtype, Shape: t.Shape, File: filepath.Base(path)})
 	}
@@ -39,7 +44,8 @@ func openPyTorch(path string) (*weightFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	wf := &weightFile{readFloat32: f.ReadFloat32, readRaw: f.ReadRaw, close: f.Close, reader: f.Reader}
+	wf := &weightFile{readFloat32: f.ReadFloat32, readRaw: f.ReadRaw, close: f.Close, reader: f.Reader,
+		stored: func(name string) bool { t, ok := f.Tensor(name); return ok && t.Contiguous() }}
 	for _, t := range f.Tensors() {
 		wf.tensors = append(wf.tensors, Tensor{Name: t.Name, Dtype: t.Dtype, Shape: t.Shape, File: filepath.Base(path)})
 	}

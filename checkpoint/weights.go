@@ -242,7 +242,11 @@ const blockBytes = 4 << 20
 func (d *dirWriter) writeReplacement(ctx context.Context, j tensorJob) error {
 	t := j.sh.tensors[j.i]
 	r := d.opts.Replace[t.Name]
-	per := max(1, blockBytes/(4*r.Cols))
+	bytes := blockBytes
+	if d.opts.blockBytes > 0 {
+		bytes = d.opts.blockBytes
+	}
+	per := max(1, bytes/(4*r.Cols))
 	blockLen := min(per, r.Rows) * r.Cols * t.Dtype.Size()
 	free := make(chan []byte, 2) // the two blocks, when not in use
 	free <- make([]byte, blockLen)
@@ -254,18 +258,100 @@ func (d *dirWriter) writeReplacement(ctx context.Context, j tensorJob) error {
 		return buildBlocks(ctx, t, r, per, free, built)
 	})
 	g.Go(func() error {
-		off := j.sh.at(j.i)
+		kept := keptWriter{d: d, j: j, r: r, rowBytes: int64(r.Cols * t.Dtype.Size())}
+		if r.FillRaw == nil || t.Dtype != r.RawDtype {
+			kept.r.Kept = nil // Fill writes every row
+		}
+		off, row := j.sh.at(j.i), 0
 		for b := range built {
-			if _, err := j.sh.f.WriteAt(b, off); err != nil {
+			if err := kept.write(b, row, off); err != nil {
 				return err
 			}
 			off += int64(len(b))
+			row += len(b) / int(kept.rowBytes)
 			j.sh.advance(j.i, off)
 			free <- b
 		}
 		return nil
 	})
 	return g.Wait()
+}
+
+// keptWriter writes a replacement's blocks, copying its kept rows from the
+// base instead of writing what the block holds for them.
+type keptWriter struct {
+	d        *dirWriter
+	j        tensorJob
+	r        Replacement
+	rowBytes int64
+	next     int               // the first kept run not yet wholly written
+	src      *io.SectionReader // the base tensor, when its file stores it as it is
+	looked   bool
+	buf      []byte
+}
+
+// write writes block b, rows from row on, at offset off.
+func (w *keptWriter) write(b []byte, row int, off int64) error {
+	end := row + len(b)/int(w.rowBytes)
+	at := row // rows [row, at) are written
+	for ; w.next < len(w.r.Kept) && w.r.Kept[w.next].Row < end; w.next++ {
+		k := w.r.Kept[w.next]
+		lo, hi := max(k.Row, at), min(k.Row+k.N, end)
+		if err := w.block(b, row, at, lo, off); err != nil {
+			return err
+		}
+		if err := w.copyRows(k.From+lo-k.Row, hi-lo, off+int64(lo-row)*w.rowBytes); err != nil {
+			return err
+		}
+		at = hi
+		if k.Row+k.N > end {
+			break // the run goes on in the next block
+		}
+	}
+	return w.block(b, row, at, end, off)
+}
+
+// block writes rows [lo, hi) of b, which starts at row and offset off.
+func (w *keptWriter) block(b []byte, row, lo, hi int, off int64) error {
+	if hi <= lo {
+		return nil
+	}
+	_, err := w.j.sh.f.WriteAt(b[int64(lo-row)*w.rowBytes:int64(hi-row)*w.rowBytes], off+int64(lo-row)*w.rowBytes)
+	return err
+}
+
+// copyRows copies n rows of the base tensor from row from to offset off:
+// a file's section through safetensors.CopyAt, a tensor a PyTorch file
+// stores strided read and written.
+func (w *keptWriter) copyRows(from, n int, off int64) error {
+	if !w.looked && !w.d.opts.readKept {
+		w.src, _ = w.d.base.section(w.r.KeptFrom)
+	}
+	w.looked = true
+	size := int64(n) * w.rowBytes
+	if int64(cap(w.buf)) < min(size, 1<<20) {
+		w.buf = make([]byte, min(size, 1<<20))
+	}
+	if w.src != nil {
+		outer, base, _ := w.src.Outer()
+		return safetensors.CopyAt(w.j.sh.f, off, io.NewSectionReader(outer, base+int64(from)*w.rowBytes, size), size, w.buf[:cap(w.buf)])
+	}
+	for done := 0; done < n; {
+		k := max(1, min(n-done, int(int64(cap(w.buf))/w.rowBytes)))
+		rows := w.buf[:cap(w.buf)]
+		if need := int64(k) * w.rowBytes; int64(len(rows)) < need {
+			rows = make([]byte, need)
+		}
+		rows = rows[:int64(k)*w.rowBytes]
+		if err := w.d.base.ReadRawRows(w.r.KeptFrom, from+done, from+done+k, rows); err != nil {
+			return err
+		}
+		if _, err := w.j.sh.f.WriteAt(rows, off+int64(done)*w.rowBytes); err != nil {
+			return err
+		}
+		done += k
+	}
+	return nil
 }
 
 // buildBlocks encodes r's rows, per rows at a time, into blocks taken from

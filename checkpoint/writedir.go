@@ -41,7 +41,20 @@ type Replacement struct {
 	// not widened and narrowed again. It is called as Fill is.
 	FillRaw  func(start, end int, dst []byte) error
 	RawDtype safetensors.Dtype
+	// Kept lists runs of rows, ascending and apart, that the table takes
+	// unchanged from the base's 2-D tensor KeptFrom, which is as wide and
+	// stored in RawDtype. Whenever FillRaw writes the tensor, WriteDir
+	// copies these rows from the base file itself (in the kernel where it
+	// can, as it copies whole tensors) and FillRaw need not write them:
+	// read into memory and written out again they cost apply of an 8 GiB
+	// checkpoint a second pass of memory copies over a gigabyte and more.
+	Kept     []RowRun
+	KeptFrom string
 }
+
+// A RowRun is N rows of a replacement, from row Row on, that are the
+// base tensor's rows from From on.
+type RowRun struct{ Row, From, N int }
 
 // WriteOptions says what WriteDir writes besides the base model's tensors.
 type WriteOptions struct {
@@ -78,6 +91,12 @@ type WriteOptions struct {
 
 	// create opens output files; tests replace it to inject failures.
 	create func(path string) (outputFile, error)
+	// blockBytes, when set, replaces blockBytes: tests cut small tables
+	// into several blocks with it.
+	blockBytes int
+	// readKept, in tests, reads kept rows and writes them as for a tensor
+	// its file stores strided.
+	readKept bool
 }
 
 // A WrittenFile is one file WriteDir wrote: its name in the directory,

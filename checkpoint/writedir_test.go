@@ -590,3 +590,143 @@ func checkChecksums(t *testing.T, sums bool, maxShard int64, minShards, rows, co
 		}
 	}
 }
+
+// Kept rows come from the base as it stores them, whatever FillRaw
+// writes there, in blocks of any size, from a safetensors file (copied
+// by the kernel) or a PyTorch one (read and written); a tensor written in
+// another dtype takes every row from Fill.
+func TestWriteDirKeptRows(t *testing.T) {
+	const garbage = 0xEE
+	for _, dir := range []string{"testdata/llama-st", "testdata/llama-pt-sharded"} {
+		base := openT(t, dir)
+		head, _ := base.Tensor("lm_head.weight")
+		baseRows, cols := head.Shape[0], head.Shape[1]
+		rowBytes := cols * head.Dtype.Size()
+		rows := baseRows + 5
+		kept := []RowRun{{Row: 0, From: 3, N: 2}, {Row: 4, From: 0, N: 4}, {Row: 9, From: baseRows - 3, N: 3}, {Row: rows - 1, From: 1, N: 1}}
+		isKept := make([]int, rows) // base row + 1, 0 when built
+		for _, k := range kept {
+			for i := range k.N {
+				isKept[k.Row+i] = k.From + i + 1
+			}
+		}
+		fillRaw := func(start, end int, dst []byte) error {
+			for r := start; r < end; r++ {
+				for k := range rowBytes {
+					v := byte(r*7 + k)
+					if isKept[r] > 0 {
+						v = garbage
+					}
+					dst[(r-start)*rowBytes+k] = v
+				}
+			}
+			return nil
+		}
+		baseRaw, err := base.Raw("lm_head.weight")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]byte, rows*rowBytes)
+		fillRaw(0, rows, want)
+		for r, from := range isKept {
+			if from > 0 {
+				copy(want[r*rowBytes:(r+1)*rowBytes], baseRaw[(from-1)*rowBytes:from*rowBytes])
+			}
+		}
+		other := safetensors.F32
+		if head.Dtype == other {
+			other = safetensors.BF16
+		}
+		for _, tc := range []struct {
+			name  string
+			block int // rows per block
+			dtype safetensors.Dtype
+		}{
+			{"one block", rows, ""},
+			{"blocks of one row", 1, ""},
+			{"blocks of three rows", 3, ""},
+			{"blocks of five rows", 5, ""},
+			{"other dtype", 3, other},
+			{"read and written", 3, ""},
+		} {
+			t.Run(filepath.Base(dir)+"/"+tc.name, func(t *testing.T) {
+				out := filepath.Join(t.TempDir(), "out")
+				err := WriteDir(context.Background(), out, base, WriteOptions{
+					Dtype:      tc.dtype,
+					blockBytes: tc.block * 4 * cols,
+					readKept:   tc.name == "read and written",
+					Replace: map[string]Replacement{"lm_head.weight": {
+						Rows: rows, Cols: cols, RawDtype: head.Dtype, FillRaw: fillRaw,
+						Fill: func(start, end int, dst []float32) error {
+							for k := range dst {
+								dst[k] = 0.5
+							}
+							return nil
+						},
+						Kept: kept, KeptFrom: "lm_head.weight",
+					}},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := openT(t, out)
+				if tc.dtype != "" {
+					vals, _, err := got.Float32("lm_head.weight")
+					if err != nil || slices.ContainsFunc(vals, func(v float32) bool { return v != 0.5 }) {
+						t.Errorf("kept rows taken from the base when Fill writes the tensor (%v)", err)
+					}
+					return
+				}
+				raw, err := got.Raw("lm_head.weight")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for r := range rows {
+					if !bytes.Equal(raw[r*rowBytes:(r+1)*rowBytes], want[r*rowBytes:(r+1)*rowBytes]) {
+						t.Errorf("row %d (kept from base row %d): %x…, want %x…", r, isKept[r]-1, raw[r*rowBytes:r*rowBytes+4], want[r*rowBytes:r*rowBytes+4])
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestWriteDirKeptRowsRefused(t *testing.T) {
+	base := openT(t, "testdata/llama-st")
+	head, _ := base.Tensor("lm_head.weight")
+	rows, cols := head.Shape[0], head.Shape[1]
+	fill := func(int, int, []byte) error { return nil }
+	for _, tc := range []struct {
+		name string
+		r    Replacement
+	}{
+		{"missing tensor", Replacement{KeptFrom: "nope", Kept: []RowRun{{0, 0, 1}}}},
+		{"other dtype", Replacement{KeptFrom: "lm_head.weight", RawDtype: safetensors.F16, Kept: []RowRun{{0, 0, 1}}}},
+		{"no FillRaw", Replacement{KeptFrom: "lm_head.weight", Kept: []RowRun{{0, 0, 1}}}},
+		{"out of order", Replacement{KeptFrom: "lm_head.weight", Kept: []RowRun{{2, 0, 1}, {1, 0, 1}}}},
+		{"overlapping", Replacement{KeptFrom: "lm_head.weight", Kept: []RowRun{{0, 0, 2}, {1, 0, 1}}}},
+		{"past the table", Replacement{KeptFrom: "lm_head.weight", Kept: []RowRun{{rows - 1, 0, 2}}}},
+		{"past the base", Replacement{KeptFrom: "lm_head.weight", Kept: []RowRun{{0, rows - 1, 2}}}},
+		{"empty run", Replacement{KeptFrom: "lm_head.weight", Kept: []RowRun{{0, 0, 0}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.r
+			r.Rows, r.Cols = rows, cols
+			r.Fill = func(int, int, []float32) error { return nil }
+			if tc.name != "no FillRaw" {
+				r.FillRaw = fill
+			}
+			if r.RawDtype == "" {
+				r.RawDtype = head.Dtype
+			}
+			out := filepath.Join(t.TempDir(), "out")
+			err := WriteDir(context.Background(), out, base, WriteOptions{Replace: map[string]Replacement{"lm_head.weight": r}})
+			if !errors.Is(err, ErrShape) {
+				t.Fatalf("err = %v, want ErrShape", err)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("output created")
+			}
+		})
+	}
+}
