@@ -209,7 +209,7 @@ func (s *Session) openRecipe(l loadedRecipe) error {
 	}
 	s.recipe, s.newTok, s.newFiles, s.newTokDir = r, l.tok, r.TokenizerFiles, in.Recipe
 	s.alignment = &align.Alignment{Rows: len(r.Kind), Kind: r.Kind, Source: r.Source, Report: r.Meta.Alignment}
-	s.targets, s.anchors = targetsAndAnchors(s.alignment, s.oldTok, s.newTok)
+	s.targets, s.anchors = targetsAndAnchors(s.alignment, s.newTok)
 	return nil
 }
 
@@ -230,6 +230,9 @@ func (s *Session) RecipeBuilt(ctx context.Context, calibrationText []byte) (*Bui
 			s.in.Recipe, recipe.ErrMismatch, len(r.Meta.Tables), s.in.Base, len(s.tables))
 	}
 	b := &Built{Seed: r.Meta.Seed}
+	if r.Meta.Calibration != nil || slices.ContainsFunc(r.Meta.Tables, func(t recipe.Table) bool { return t.Redo }) {
+		s.cutTargets()
+	}
 	for i, t := range s.tables {
 		rt := r.Meta.Tables[i]
 		if rt.Role != t.Role || rt.Cols != t.width() {
