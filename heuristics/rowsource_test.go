@@ -52,12 +52,16 @@ func (s bf16Source) ReadBF16Rows(dst []byte, start, end int) error {
 func TestSourceRowWriter(t *testing.T) {
 	for _, cols := range []int{5, 8} { // a value after the groups of four, and none
 		for _, bf16 := range []bool{false, true} {
-			t.Run(fmt.Sprint(cols, bf16), func(t *testing.T) { checkSourceRowWriter(t, cols, bf16) })
+			// Every row in the cache, and two slots, where rows evict
+			// each other all the time.
+			for _, slots := range []int{0, 2} {
+				t.Run(fmt.Sprint(cols, bf16, slots), func(t *testing.T) { checkSourceRowWriter(t, cols, bf16, slots) })
+			}
 		}
 	}
 }
 
-func checkSourceRowWriter(t *testing.T, cols int, bf16 bool) {
+func checkSourceRowWriter(t *testing.T, cols int, bf16 bool, slots int) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	rows := 3*meanBlockRows + 7 // blocks of rows and a partial one
 	base := blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: make([]float32, rows*cols)}
@@ -76,6 +80,11 @@ func checkSourceRowWriter(t *testing.T, cols int, bf16 bool) {
 		{ID: 1, Mean: 1},
 		{ID: 2, Terms: []Term{{Old: 10, Weight: 1.0 / 3}, {Old: 11, Weight: 0.1}}, Mean: 0.5, Delta: []float32{1, 2, 3, 4, 5, 6, 7, 8}[:cols]},
 	}}
+	// Rows that share pieces, as new tokens do: read again or kept.
+	for i := range 40 {
+		a, b := rng.IntN(6), rng.IntN(rows)
+		m.Rows = append(m.Rows, Row{ID: len(m.Rows), Terms: []Term{{Old: a, Weight: 0.5}, {Old: b, Weight: 0.3}, {Old: a + i%3, Weight: 0.2}}})
+	}
 	want := blas32.General{Rows: len(m.Rows), Cols: cols, Stride: cols, Data: make([]float32, len(m.Rows)*cols)}
 	if err := m.Apply(t.Context(), want, base); err != nil {
 		t.Fatal(err)
@@ -83,6 +92,9 @@ func checkSourceRowWriter(t *testing.T, cols int, bf16 bool) {
 	w, err := m.SourceRowWriter(src, rows, cols)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if slots > 0 {
+		w.wide.bytes, w.raw.bytes = slots*4*cols, slots*2*cols
 	}
 	got := make([]float32, cols)
 	for i := range m.Rows {
