@@ -327,27 +327,21 @@ func (w *keptWriter) block(b []byte, row, lo, hi int, off int64) error {
 
 // copyRows copies n rows of the base tensor from row from to offset off:
 // a file's section through safetensors.CopyAt, a tensor a PyTorch file
-// stores strided read and written.
+// stores strided read and written a MiB at a time.
 func (w *keptWriter) copyRows(from, n int, off int64) error {
 	if !w.looked && !w.d.opts.readKept {
 		w.src, _ = w.d.base.section(w.r.KeptFrom)
 	}
 	w.looked = true
-	size := int64(n) * w.rowBytes
-	if int64(cap(w.buf)) < min(size, 1<<20) {
-		w.buf = make([]byte, min(size, 1<<20))
-	}
 	if w.src != nil {
 		outer, base, _ := w.src.Outer()
-		return safetensors.CopyAt(w.j.sh.f, off, io.NewSectionReader(outer, base+int64(from)*w.rowBytes, size), size, w.buf[:cap(w.buf)])
+		size := int64(n) * w.rowBytes
+		return safetensors.CopyAt(w.j.sh.f, off, io.NewSectionReader(outer, base+int64(from)*w.rowBytes, size), size, w.buffer(1<<20))
 	}
+	per := max(1, int((1<<20)/w.rowBytes))
 	for done := 0; done < n; {
-		k := max(1, min(n-done, int(int64(cap(w.buf))/w.rowBytes)))
-		rows := w.buf[:cap(w.buf)]
-		if need := int64(k) * w.rowBytes; int64(len(rows)) < need {
-			rows = make([]byte, need)
-		}
-		rows = rows[:int64(k)*w.rowBytes]
+		k := min(n-done, per)
+		rows := w.buffer(int64(k) * w.rowBytes)
 		if err := w.d.base.ReadRawRows(w.r.KeptFrom, from+done, from+done+k, rows); err != nil {
 			return err
 		}
@@ -357,6 +351,14 @@ func (w *keptWriter) copyRows(from, n int, off int64) error {
 		done += k
 	}
 	return nil
+}
+
+// buffer returns the writer's buffer, grown to n bytes.
+func (w *keptWriter) buffer(n int64) []byte {
+	if int64(cap(w.buf)) < n {
+		w.buf = make([]byte, n)
+	}
+	return w.buf[:n]
 }
 
 // buildBlocks encodes r's rows, per rows at a time, into blocks taken from
