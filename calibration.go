@@ -374,6 +374,7 @@ func calibrationRecord(text []byte, o CalibrationOptions) (*recipe.Calibration, 
 // recalibrate fits b's head to this session's base as the recipe records,
 // on text, which must be the recipe's.
 func (s *Session) recalibrate(ctx context.Context, b *Built, rc *recipe.Calibration, text []byte) error {
+	s.cutTargets()
 	if text == nil {
 		return fmt.Errorf("transplant: recipe %s: %w: it fits the head to each base on a text (%s, %d bytes, sha256 %s): give it (--calibration-text)",
 			s.in.Recipe, ErrCalibrationText, rc.Name, rc.Text.Size, rc.Text.SHA256)

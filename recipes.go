@@ -230,9 +230,6 @@ func (s *Session) RecipeBuilt(ctx context.Context, calibrationText []byte) (*Bui
 			s.in.Recipe, recipe.ErrMismatch, len(r.Meta.Tables), s.in.Base, len(s.tables))
 	}
 	b := &Built{Seed: r.Meta.Seed}
-	if r.Meta.Calibration != nil || slices.ContainsFunc(r.Meta.Tables, func(t recipe.Table) bool { return t.Redo }) {
-		s.cutTargets()
-	}
 	for i, t := range s.tables {
 		rt := r.Meta.Tables[i]
 		if rt.Role != t.Role || rt.Cols != t.width() {
@@ -257,6 +254,7 @@ func (s *Session) RecipeBuilt(ctx context.Context, calibrationText []byte) (*Bui
 
 // redo makes bt's map again on this session's base.
 func (s *Session) redo(ctx context.Context, bt *BuiltTable, seed uint64) error {
+	s.cutTargets()
 	m, err := DecodeMethod(bt.Method, bt.Params)
 	if err != nil {
 		return fmt.Errorf("transplant: recipe %s: %s: %w", s.in.Recipe, bt.Table.Role, err)
