@@ -2,6 +2,7 @@ package forward
 
 import (
 	"fmt"
+	"math"
 )
 
 // Logits runs the model on one window of ids (positions 0, 1, …) and writes
@@ -116,6 +117,55 @@ func (m *Model) NLLStates(dst []float64, states []float32, ids, targets []int) e
 			row := r.logits[(i-b0)*V : (i-b0+1)*V]
 			target := float64(row[targets[i]]) // logSumExp overwrites the row
 			dst[i] = logSumExp(row) - target
+		}
+	}
+	return nil
+}
+
+// Layers is the number of transformer layers.
+func (m *Model) Layers() int { return len(m.layers) }
+
+// Residual runs the first n layers of the model on one window of ids and
+// copies the residual stream after them into dst, len(ids)×Hidden
+// row-major: with n = 0 the input embeddings as the first layer reads
+// them (learned positions added, Gemma's scale applied); with n = Layers
+// the stream the final norm then normalizes.
+func (m *Model) Residual(dst []float32, ids []int, n int) error {
+	if err := m.check(ids); err != nil {
+		return err
+	}
+	if n < 0 || n > len(m.layers) {
+		return fmt.Errorf("forward: %w: %d layers asked of a model with %d", ErrInput, n, len(m.layers))
+	}
+	if len(dst) != len(ids)*m.cfg.Hidden {
+		return fmt.Errorf("forward: %w: residual buffer of %d values for %d×%d", ErrInput, len(dst), len(ids), m.cfg.Hidden)
+	}
+	r := m.runners.Get().(*runner)
+	defer m.runners.Put(r)
+	r.layers(ids, n)
+	copy(dst, r.x[:len(dst)])
+	return nil
+}
+
+// InputRow inverts the input transform Residual(…, 0) applies at
+// position: dst is the embedding row that, read there, puts x in the
+// residual stream (x less the learned position, divided by Gemma's
+// scale). dst may be x.
+func (m *Model) InputRow(dst, x []float32, position int) error {
+	H := m.cfg.Hidden
+	if len(dst) != H || len(x) != H || position < 0 || m.positions != nil && position >= m.cfg.MaxPositions {
+		return fmt.Errorf("forward: %w: input row of %d values from %d at position %d", ErrInput, len(dst), len(x), position)
+	}
+	copy(dst, x)
+	if m.positions != nil {
+		for i, p := range m.positions[position*H : (position+1)*H] {
+			dst[i] -= p
+		}
+	}
+	if m.cfg.ScaleEmbeddings {
+		scale := float32(math.Sqrt(float64(H)))
+		for i := range dst {
+			dst[i] /= scale
 		}
 	}
 	return nil

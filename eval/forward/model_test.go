@@ -353,3 +353,100 @@ func TestLogitsAtMatchesLogits(t *testing.T) {
 		})
 	}
 }
+
+// Residual after no layer is the embedding rows; after every layer it is
+// what the final norm turns into NLLStates' states; after one layer a
+// prefix's rows are the whole window's (causality); and it refuses what
+// it cannot do.
+func TestResidual(t *testing.T) {
+	cfg, src := goldenSource(t, "llama")
+	m, err := New(cfg, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := readGolden(t, filepath.Join("testdata", "llama")).IDs
+	H := cfg.Hidden
+	res := func(ids []int, n int) []float32 {
+		t.Helper()
+		dst := make([]float32, len(ids)*H)
+		if err := m.Residual(dst, ids, n); err != nil {
+			t.Fatal(err)
+		}
+		return dst
+	}
+	embed := src["model.embed_tokens.weight"].data
+	for i, id := range ids {
+		if got := res(ids, 0)[i*H : (i+1)*H]; !slices.Equal(got, embed[id*H:(id+1)*H]) {
+			t.Fatalf("after no layer, position %d is not id %d's embedding row", i, id)
+		}
+	}
+	states := make([]float32, len(ids)*H)
+	if err := m.NLLStates(make([]float64, len(ids)), states, ids, make([]int, len(ids))); err != nil {
+		t.Fatal(err)
+	}
+	final := src["model.norm.weight"].data
+	all := res(ids, m.Layers())
+	for i := range ids {
+		got := make([]float32, H)
+		rmsNorm(got, all[i*H:(i+1)*H], final, cfg.NormEps)
+		if !slices.Equal(got, states[i*H:(i+1)*H]) {
+			t.Fatalf("position %d: the final norm of the last residual is not NLLStates' state", i)
+		}
+	}
+	one, prefix := res(ids, 1), res(ids[:len(ids)/2], 1)
+	for i, v := range prefix {
+		if math.Abs(float64(v-one[i])) > 1e-5*math.Max(1, math.Abs(float64(v))) {
+			t.Fatalf("after one layer, value %d of a prefix is %g, of the window %g", i, v, one[i])
+		}
+	}
+	if slices.Equal(one, res(ids, 0)) {
+		t.Error("the first layer changed nothing")
+	}
+	for _, n := range []int{-1, m.Layers() + 1} {
+		if err := m.Residual(make([]float32, len(ids)*H), ids, n); !errors.Is(err, ErrInput) {
+			t.Errorf("%d layers: %v, want ErrInput", n, err)
+		}
+	}
+	if err := m.Residual(make([]float32, H), ids, 1); !errors.Is(err, ErrInput) {
+		t.Errorf("short buffer: %v, want ErrInput", err)
+	}
+}
+
+// InputRow undoes what the first layer's input adds to an embedding row:
+// learned positions (GPT-2), the sqrt(hidden) scale (Gemma), nothing
+// (Llama).
+func TestInputRowInvertsTheInputTransform(t *testing.T) {
+	for _, family := range []string{"llama", "gpt2", "gemma"} {
+		cfg, src := goldenSource(t, family)
+		m, err := New(cfg, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var embed []float32
+		for _, name := range []string{"model.embed_tokens.weight", "transformer.wte.weight", "wte.weight"} {
+			if e, ok := src[name]; ok {
+				embed = e.data
+			}
+		}
+		ids := readGolden(t, filepath.Join("testdata", family)).IDs
+		H := cfg.Hidden
+		x := make([]float32, len(ids)*H)
+		if err := m.Residual(x, ids, 0); err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range ids {
+			got := make([]float32, H)
+			if err := m.InputRow(got, x[i*H:(i+1)*H], i); err != nil {
+				t.Fatal(err)
+			}
+			for j, v := range got {
+				if want := embed[id*H+j]; math.Abs(float64(v-want)) > 1e-6*math.Max(1, math.Abs(float64(want))) {
+					t.Fatalf("%s, position %d: value %d is %g, the row's %g", family, i, j, v, want)
+				}
+			}
+		}
+		if err := m.InputRow(make([]float32, H), x[:H-1], 0); !errors.Is(err, ErrInput) {
+			t.Errorf("%s: short row: %v, want ErrInput", family, err)
+		}
+	}
+}

@@ -83,6 +83,13 @@ func (m *Model) check(ids []int) error {
 // body runs the transformer over ids, leaving the final normed hidden
 // states in r.h.
 func (r *runner) body(ids []int) {
+	r.layers(ids, len(r.m.layers))
+	r.normRows(&r.m.final, len(ids))
+}
+
+// layers runs the first n layers of the transformer over ids, leaving the
+// residual stream in r.x.
+func (r *runner) layers(ids []int, n int) {
 	m := r.m
 	c := &m.cfg
 	H, T := c.Hidden, len(ids)
@@ -103,7 +110,7 @@ func (r *runner) body(ids []int) {
 		}
 	}
 	act := activations[c.Activation]
-	for li := range m.layers {
+	for li := range m.layers[:n] {
 		ly := &m.layers[li]
 		r.normRows(&ly.attnNorm, T)
 		ly.qkv.mul(r.qkv, ly.qkv.out, r.h, H, T, false)
@@ -120,7 +127,6 @@ func (r *runner) body(ids []int) {
 			r.mlpRows(ly, act, t0, min(T, t0+m.blocks.mlp))
 		}
 	}
-	r.normRows(&m.final, T)
 }
 
 // mlpRows adds the MLP of rows [t0, t1) of r.h to the residual stream.
