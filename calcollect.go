@@ -31,6 +31,8 @@ type calSamples struct {
 	// projection (see recutProjection); nil when none is fitted so.
 	projection *donorSums
 	projected  []recutRow
+	// context gathers an extension's input rows (nil unless extending).
+	context *contextRows
 }
 
 // fits reports whether map row i gets a fitted row: it has samples, or
@@ -86,6 +88,9 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 	if donor == nil && extending {
 		first = s.firstPiecesOf(st, maxOcc)
 	}
+	if extending {
+		cs.context, st.context = newContextRows(len(s.targets), m.Config().Hidden), true
+	}
 	next := 0 // the first occurrence not yet read
 	pick := newSpread(len(s.targets), maxOcc)
 	for _, oc := range st.occ {
@@ -106,6 +111,9 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		}
 		if cs.mass != nil {
 			cs.mass.collect(w)
+		}
+		if cs.context != nil {
+			cs.context.collect(w, st)
 		}
 		end := w.start + w.states.Rows
 		for i := w.start; i < end && cs.stay.Rows < nStay && cs.donorWeight < 1; i++ { // else the donor's contexts stand in

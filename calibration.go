@@ -165,7 +165,10 @@ type CalibrationReport struct {
 	// FirstPieceContexts counts the samples new tokens got where their
 	// first piece stands alone (extensions only, see firstPieces).
 	FirstPieceContexts int `json:"first_piece_contexts,omitempty"`
-	Kept               int `json:"kept"`
+	// Context counts the input rows of new tokens taken from the base's
+	// first layer (extensions only, see contextRows).
+	Context int `json:"context,omitempty"`
+	Kept    int `json:"kept"`
 	// Unseen says, per group of kept rows, how they were lowered (see
 	// lowerUnseen); none when no row was kept or KeepUnseen.
 	Unseen []UnseenGroup `json:"unseen,omitempty"`
@@ -354,6 +357,12 @@ func (s *Session) calibrateHead(ctx context.Context, b *Built, text []byte, o Ca
 			return err
 		}
 		b.Calibration.warn()
+		for j := range b.Tables {
+			if in := &b.Tables[j]; in.Table.Role == heuristics.InputEmbedding && c.samples.context != nil {
+				in.Prior = in.Map
+				in.Map, b.Calibration.Context = c.samples.context.apply(in.Map)
+			}
+		}
 		return nil
 	}
 	return fmt.Errorf("transplant: %w: the head is the input embedding (tied)", ErrNoHeadToCalibrate)

@@ -54,6 +54,12 @@ func (s *Session) calibrationBytes(textBytes int) int64 {
 	// The base's projection for the recut rows: its sums, and the base's
 	// logits at the samples of a window inside a base token.
 	held += width*width*12 + calWindowTokens*int64(t.Rows)*4
+	if s.extending() {
+		// The new tokens' input rows from the base's first layer
+		// (contextRows): their sums, and each worker's window of them.
+		held += int64(len(s.targets)) * width * 8
+		perWorker += calWindowTokens * width * 4
+	}
 	samples := int64(textBytes/calBytesPerToken) * width * 4
 	// Fitting factors the shared width × width Gram matrices, in float64,
 	// and each worker solves for one row at a time against its contexts,

@@ -45,6 +45,8 @@ type calStream struct {
 	text  []byte
 	start []int
 	cut   []bool
+	// context asks runWindow for the rows of contextRows.
+	context bool
 }
 
 type calOccurrence struct{ row, start, pieces int }
@@ -148,6 +150,10 @@ type calWindow struct {
 	of     int64 // windows in the pass
 	states blas32.General
 	nll    []float64
+	// context holds, when the stream asks for it, the residual stream after
+	// the base's first contextLayers layers at each position, as the input
+	// row that puts it there (contextRows).
+	context []float32
 	// donor holds, when a donor reads the window too, the base's states
 	// where the two stand at the same byte and the donor's targets there.
 	donor *donorBlock
@@ -226,6 +232,18 @@ func runWindow(m *forward.Model, st *calStream, span calSpan) (*calWindow, error
 		states: blas32.General{Rows: len(ids), Cols: h, Stride: h, Data: make([]float32, len(ids)*h)}}
 	if err := m.NLLStates(win.nll, win.states.Data, ids, targets); err != nil {
 		return nil, err
+	}
+	if st.context {
+		win.context = make([]float32, len(ids)*h)
+		if err := m.Residual(win.context, ids, min(contextLayers, m.Layers())); err != nil {
+			return nil, err
+		}
+		for i := range ids {
+			row := win.context[i*h : (i+1)*h]
+			if err := m.InputRow(row, row, i); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return win, nil
 }

@@ -164,6 +164,7 @@ func TestExtendCalibratesSharedRows(t *testing.T) {
 		Calibration struct {
 			Shared             int
 			FirstPieceContexts int `json:"first_piece_contexts"`
+			Context            int
 		} `json:"calibration"`
 		Tables []struct {
 			Counts map[string]int `json:"counts"`
@@ -174,6 +175,11 @@ func TestExtendCalibratesSharedRows(t *testing.T) {
 	}
 	if n := rep.Tables[1].Counts["copied, calibrated"]; n != rep.Calibration.Shared || rep.Tables[1].Counts["copied"]+n != 32000 {
 		t.Errorf("head counts %v, %d shared rows fitted", rep.Tables[1].Counts, rep.Calibration.Shared)
+	}
+	// The corpus's most frequent new tokens take their input rows from the
+	// base's first layer.
+	if n := rep.Tables[0].Counts["context"]; n == 0 || n != rep.Calibration.Context || n+rep.Tables[0].Counts["mean"] != 100 {
+		t.Errorf("input counts %v, %d context rows reported", rep.Tables[0].Counts, rep.Calibration.Context)
 	}
 	first := map[int]bool{}
 	var learned struct {
@@ -249,7 +255,7 @@ func TestExtendedRecipeRecalibrates(t *testing.T) {
 		t.Error("apply of the recipe wrote another model than the run")
 	}
 	data, _ := os.ReadFile(filepath.Join(applied, "transplant.json"))
-	if !strings.Contains(string(data), `"copied, calibrated"`) {
-		t.Error("apply fitted no shared row again")
+	if !strings.Contains(string(data), `"copied, calibrated"`) || !strings.Contains(string(data), `"context"`) {
+		t.Error("apply fitted no shared row again, or took no input row from the base's first layer")
 	}
 }
