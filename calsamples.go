@@ -230,14 +230,15 @@ func runWindow(m *forward.Model, st *calStream, span calSpan) (*calWindow, error
 	h := m.Config().Hidden
 	win := &calWindow{start: start, nll: make([]float64, len(ids)),
 		states: blas32.General{Rows: len(ids), Cols: h, Stride: h, Data: make([]float32, len(ids)*h)}}
-	if err := m.NLLStates(win.nll, win.states.Data, ids, targets); err != nil {
+	var res forward.Residual
+	if st.context {
+		win.context = make([]float32, len(ids)*h)
+		res = forward.Residual{After: min(contextLayers, m.Layers()), Dst: win.context}
+	}
+	if err := m.NLLStatesResidual(win.nll, win.states.Data, res, ids, targets); err != nil {
 		return nil, err
 	}
 	if st.context {
-		win.context = make([]float32, len(ids)*h)
-		if err := m.Residual(win.context, ids, min(contextLayers, m.Layers())); err != nil {
-			return nil, err
-		}
 		for i := range ids {
 			row := win.context[i*h : (i+1)*h]
 			if err := m.InputRow(row, row, i); err != nil {

@@ -17,7 +17,7 @@ func (m *Model) Logits(dst []float32, ids []int) error {
 	}
 	r := m.runners.Get().(*runner)
 	defer m.runners.Put(r)
-	r.body(ids)
+	r.body(ids, Residual{})
 	m.head.mul(dst, m.cfg.VocabSize, r.h, m.cfg.Hidden, len(ids), false)
 	m.capLogits(dst)
 	return nil
@@ -46,7 +46,7 @@ func (m *Model) LogitsAt(dst []float32, ids, at []int) error {
 	}
 	r := m.runners.Get().(*runner)
 	defer m.runners.Put(r)
-	r.body(ids[:at[len(at)-1]+1]) // later positions cannot change earlier ones
+	r.body(ids[:at[len(at)-1]+1], Residual{}) // later positions cannot change earlier ones
 	// Gather the rows in place: at ascends, so row k moves up or stays.
 	for k, p := range at {
 		copy(r.h[k*H:(k+1)*H], r.h[p*H:(p+1)*H])
@@ -69,6 +69,22 @@ func (m *Model) NLL(dst []float64, ids, targets []int) error {
 // position, the vectors the output head multiplies, into states
 // (len(ids)×Hidden row-major) unless states is nil.
 func (m *Model) NLLStates(dst []float64, states []float32, ids, targets []int) error {
+	return m.NLLStatesResidual(dst, states, Residual{}, ids, targets)
+}
+
+// A Residual asks a forward pass for the residual stream after its first
+// After layers, copied into Dst (len(ids)×Hidden row-major) on the way:
+// with After = 0 the input embeddings as the first layer reads them
+// (learned positions added, Gemma's scale applied), with After = Layers
+// the stream the final norm normalizes. A nil Dst asks for nothing.
+type Residual struct {
+	After int
+	Dst   []float32
+}
+
+// NLLStatesResidual is NLLStates that also copies the residual stream res
+// asks for, in the same pass.
+func (m *Model) NLLStatesResidual(dst []float64, states []float32, res Residual, ids, targets []int) error {
 	if err := m.check(ids); err != nil {
 		return err
 	}
@@ -78,6 +94,11 @@ func (m *Model) NLLStates(dst []float64, states []float32, ids, targets []int) e
 	V, H := m.cfg.VocabSize, m.cfg.Hidden
 	if states != nil && len(states) != len(ids)*H {
 		return fmt.Errorf("forward: %w: states buffer of %d values for %d×%d", ErrInput, len(states), len(ids), H)
+	}
+	if res.Dst == nil {
+		res.After = -1 // no layer copies
+	} else if res.After < 0 || res.After > len(m.layers) || len(res.Dst) != len(ids)*H {
+		return fmt.Errorf("forward: %w: residual after %d of %d layers into %d values for %d×%d", ErrInput, res.After, len(m.layers), len(res.Dst), len(ids), H)
 	}
 	first, last := -1, -1
 	for i, t := range targets {
@@ -91,16 +112,18 @@ func (m *Model) NLLStates(dst []float64, states []float32, ids, targets []int) e
 			last = i
 		}
 	}
-	if first < 0 && states == nil {
+	if first < 0 && states == nil && res.Dst == nil {
 		return nil
 	}
 	r := m.runners.Get().(*runner)
 	defer m.runners.Put(r)
-	if states != nil {
-		r.body(ids)
-		copy(states, r.h[:len(ids)*H])
+	if states != nil || res.Dst != nil {
+		r.body(ids, res)
+		if states != nil {
+			copy(states, r.h[:len(ids)*H])
+		}
 	} else {
-		r.body(ids[:last+1]) // later positions cannot change earlier ones
+		r.body(ids[:last+1], res) // later positions cannot change earlier ones
 	}
 	if first < 0 {
 		return nil
@@ -125,29 +148,7 @@ func (m *Model) NLLStates(dst []float64, states []float32, ids, targets []int) e
 // Layers is the number of transformer layers.
 func (m *Model) Layers() int { return len(m.layers) }
 
-// Residual runs the first n layers of the model on one window of ids and
-// copies the residual stream after them into dst, len(ids)×Hidden
-// row-major: with n = 0 the input embeddings as the first layer reads
-// them (learned positions added, Gemma's scale applied); with n = Layers
-// the stream the final norm then normalizes.
-func (m *Model) Residual(dst []float32, ids []int, n int) error {
-	if err := m.check(ids); err != nil {
-		return err
-	}
-	if n < 0 || n > len(m.layers) {
-		return fmt.Errorf("forward: %w: %d layers asked of a model with %d", ErrInput, n, len(m.layers))
-	}
-	if len(dst) != len(ids)*m.cfg.Hidden {
-		return fmt.Errorf("forward: %w: residual buffer of %d values for %d×%d", ErrInput, len(dst), len(ids), m.cfg.Hidden)
-	}
-	r := m.runners.Get().(*runner)
-	defer m.runners.Put(r)
-	r.layers(ids, n)
-	copy(dst, r.x[:len(dst)])
-	return nil
-}
-
-// InputRow inverts the input transform Residual(…, 0) applies at
+// InputRow inverts the input transform (Residual with After = 0) at
 // position: dst is the embedding row that, read there, puts x in the
 // residual stream (x less the learned position, divided by Gemma's
 // scale). dst may be x.

@@ -240,12 +240,12 @@ func TestLongRopeTablesFollowWindowLength(t *testing.T) {
 	long, short := g.IDs, g.Short.IDs
 	fresh := func(ids []int) []float32 {
 		r := &runner{m: m}
-		r.body(ids)
+		r.body(ids, Residual{})
 		return slices.Clone(r.h[:len(ids)*m.cfg.Hidden])
 	}
 	reused := &runner{m: m}
 	for i, ids := range [][]int{long, short, long, short[:3], long} {
-		reused.body(ids)
+		reused.body(ids, Residual{})
 		if got, want := reused.h[:len(ids)*m.cfg.Hidden], fresh(ids); !slices.Equal(got, want) {
 			t.Fatalf("window %d (%d ids): hidden states of a reused runner differ from a fresh one's", i, len(ids))
 		}
@@ -354,10 +354,10 @@ func TestLogitsAtMatchesLogits(t *testing.T) {
 	}
 }
 
-// Residual after no layer is the embedding rows; after every layer it is
-// what the final norm turns into NLLStates' states; after one layer a
-// prefix's rows are the whole window's (causality); and it refuses what
-// it cannot do.
+// The residual after no layer is the embedding rows; after every layer it
+// is what the final norm turns into the same pass's states; after one layer
+// a prefix's rows are the window's (causality); asking for it changes no
+// NLL; and what cannot be done is refused.
 func TestResidual(t *testing.T) {
 	cfg, src := goldenSource(t, "llama")
 	m, err := New(cfg, src)
@@ -365,50 +365,58 @@ func TestResidual(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := readGolden(t, filepath.Join("testdata", "llama")).IDs
-	H := cfg.Hidden
-	res := func(ids []int, n int) []float32 {
+	H, V := cfg.Hidden, m.VocabSize()
+	targets := make([]int, len(ids))
+	for i := range targets {
+		targets[i] = (ids[i]*5 + i) % V
+	}
+	want := make([]float64, len(ids))
+	if err := m.NLL(want, ids, targets); err != nil {
+		t.Fatal(err)
+	}
+	res := func(ids []int, n int, states []float32) []float32 {
 		t.Helper()
-		dst := make([]float32, len(ids)*H)
-		if err := m.Residual(dst, ids, n); err != nil {
+		r := Residual{After: n, Dst: make([]float32, len(ids)*H)}
+		nll := make([]float64, len(ids))
+		if err := m.NLLStatesResidual(nll, states, r, ids, targets[:len(ids)]); err != nil {
 			t.Fatal(err)
 		}
-		return dst
+		if len(ids) == len(want) && !slices.Equal(nll, want) {
+			t.Fatalf("after %d layers: asking for the residual changed the NLLs", n)
+		}
+		return r.Dst
 	}
 	embed := src["model.embed_tokens.weight"].data
+	zero := res(ids, 0, nil)
 	for i, id := range ids {
-		if got := res(ids, 0)[i*H : (i+1)*H]; !slices.Equal(got, embed[id*H:(id+1)*H]) {
+		if got := zero[i*H : (i+1)*H]; !slices.Equal(got, embed[id*H:(id+1)*H]) {
 			t.Fatalf("after no layer, position %d is not id %d's embedding row", i, id)
 		}
 	}
 	states := make([]float32, len(ids)*H)
-	if err := m.NLLStates(make([]float64, len(ids)), states, ids, make([]int, len(ids))); err != nil {
-		t.Fatal(err)
-	}
+	all := res(ids, m.Layers(), states)
 	final := src["model.norm.weight"].data
-	all := res(ids, m.Layers())
 	for i := range ids {
 		got := make([]float32, H)
 		rmsNorm(got, all[i*H:(i+1)*H], final, cfg.NormEps)
 		if !slices.Equal(got, states[i*H:(i+1)*H]) {
-			t.Fatalf("position %d: the final norm of the last residual is not NLLStates' state", i)
+			t.Fatalf("position %d: the final norm of the last residual is not the pass's state", i)
 		}
 	}
-	one, prefix := res(ids, 1), res(ids[:len(ids)/2], 1)
+	one, prefix := res(ids, 1, nil), res(ids[:len(ids)/2], 1, nil)
 	for i, v := range prefix {
 		if math.Abs(float64(v-one[i])) > 1e-5*math.Max(1, math.Abs(float64(v))) {
 			t.Fatalf("after one layer, value %d of a prefix is %g, of the window %g", i, v, one[i])
 		}
 	}
-	if slices.Equal(one, res(ids, 0)) {
+	if slices.Equal(one, zero) {
 		t.Error("the first layer changed nothing")
 	}
-	for _, n := range []int{-1, m.Layers() + 1} {
-		if err := m.Residual(make([]float32, len(ids)*H), ids, n); !errors.Is(err, ErrInput) {
-			t.Errorf("%d layers: %v, want ErrInput", n, err)
+	nll := make([]float64, len(ids))
+	for _, r := range []Residual{{After: -1, Dst: make([]float32, len(ids)*H)}, {After: m.Layers() + 1, Dst: make([]float32, len(ids)*H)}, {After: 1, Dst: make([]float32, H)}} {
+		if err := m.NLLStatesResidual(nll, nil, r, ids, targets); !errors.Is(err, ErrInput) {
+			t.Errorf("residual after %d layers into %d values: %v, want ErrInput", r.After, len(r.Dst), err)
 		}
-	}
-	if err := m.Residual(make([]float32, H), ids, 1); !errors.Is(err, ErrInput) {
-		t.Errorf("short buffer: %v, want ErrInput", err)
 	}
 }
 
@@ -431,7 +439,7 @@ func TestInputRowInvertsTheInputTransform(t *testing.T) {
 		ids := readGolden(t, filepath.Join("testdata", family)).IDs
 		H := cfg.Hidden
 		x := make([]float32, len(ids)*H)
-		if err := m.Residual(x, ids, 0); err != nil {
+		if err := m.NLLStatesResidual(make([]float64, len(ids)), nil, Residual{Dst: x}, ids, make([]int, len(ids))); err != nil {
 			t.Fatal(err)
 		}
 		for i, id := range ids {

@@ -81,15 +81,8 @@ func (m *Model) check(ids []int) error {
 }
 
 // body runs the transformer over ids, leaving the final normed hidden
-// states in r.h.
-func (r *runner) body(ids []int) {
-	r.layers(ids, len(r.m.layers))
-	r.normRows(&r.m.final, len(ids))
-}
-
-// layers runs the first n layers of the transformer over ids, leaving the
-// residual stream in r.x.
-func (r *runner) layers(ids []int, n int) {
+// states in r.h, and copies the residual stream res asks for on the way.
+func (r *runner) body(ids []int, res Residual) {
 	m := r.m
 	c := &m.cfg
 	H, T := c.Hidden, len(ids)
@@ -110,7 +103,10 @@ func (r *runner) layers(ids []int, n int) {
 		}
 	}
 	act := activations[c.Activation]
-	for li := range m.layers[:n] {
+	for li := range m.layers {
+		if li == res.After {
+			copy(res.Dst, r.x[:T*H])
+		}
 		ly := &m.layers[li]
 		r.normRows(&ly.attnNorm, T)
 		ly.qkv.mul(r.qkv, ly.qkv.out, r.h, H, T, false)
@@ -127,6 +123,10 @@ func (r *runner) layers(ids []int, n int) {
 			r.mlpRows(ly, act, t0, min(T, t0+m.blocks.mlp))
 		}
 	}
+	if res.After == len(m.layers) {
+		copy(res.Dst, r.x[:T*H])
+	}
+	r.normRows(&m.final, T)
 }
 
 // mlpRows adds the MLP of rows [t0, t1) of r.h to the residual stream.
