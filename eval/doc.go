@@ -33,8 +33,12 @@
 // bytes; and it lists the new tokens that cost the most bits. A part's
 // bytes are those its tokens stand for (Part.Bytes): the parts add up to
 // the text's bytes, give or take a tokenizer's added or dropped spaces and
-// unknown text. ScoreDirSplit scores a model directory and splits the
-// score against a baseline.
+// unknown text. Given the baseline's own score of the same text, located
+// byte by byte (Targets.Locate), each part also gets the bits the baseline
+// spent on its bytes (Splitter.SplitAgainst): where a transplant loses
+// against the model it came from, part by part. ScoreDirSplit scores a
+// model directory and splits the score against a baseline;
+// ScoreDirTargets keeps a baseline's targets for it.
 //
 // Two cheaper measures need no forward pass. Reconstruct takes problems in
 // which tokens both vocabularies share are handed to methods as if they were

@@ -3,11 +3,8 @@ package eval
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/transplant-dev/transplant/tokenizer"
 )
 
 // Counted by hand: the old tokenizer cuts "abcd ab x\n\ncd z" into
@@ -89,18 +86,7 @@ func TestCompareEfficiencyCancelled(t *testing.T) {
 func TestEfficiencyGolden(t *testing.T) {
 	var want Efficiency
 	readJSON(t, filepath.Join("testdata", "efficiency", "example.json"), &want)
-	text, err := os.ReadFile(filepath.Join("..", "testdata", "example", "heldout.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := tokenizer.Load(filepath.Join("..", "testdata", "example", "base"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := tokenizer.Load(filepath.Join("..", "testdata", "example", "new-tokenizer"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	text, old, tok := exampleTokenizers(t)
 	got, err := CompareEfficiency(context.Background(), text, old, tok, EfficiencyOptions{})
 	if err != nil {
 		t.Fatal(err)

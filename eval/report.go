@@ -167,7 +167,9 @@ func (r *Report) splitShares() (shares [3]string, same bool) {
 // splitTable has a row per model: its bits per byte over the text, then
 // over each part's bytes. Shares go in the header when all models agree on
 // them, in each cell otherwise; a model scored without a split (the
-// baseline) shows its total only.
+// baseline) shows its total only. A split that holds the baseline's bits
+// on its parts (Split.Baseline) is followed by a row of them, since each
+// model's tokenizer cuts the text into parts of its own.
 func (r *Report) splitTable() Table {
 	shares, same := r.splitShares()
 	t := Table{Title: splitTitle, Header: []string{"model", "total"}}
@@ -197,8 +199,33 @@ func (r *Report) splitTable() Table {
 			row = append(row, cell)
 		}
 		t.Rows = append(t.Rows, row)
+		if b, ok := r.baseline(); ok && m.Split != nil && m.Split.Baseline {
+			t.Rows = append(t.Rows, baselineRow(b, m.Split))
+		}
 	}
 	return t
+}
+
+// baseline returns the report's baseline model, if it has one.
+func (r *Report) baseline() (ModelScore, bool) {
+	i := slices.IndexFunc(r.Models, func(m ModelScore) bool { return m.Baseline })
+	if i < 0 {
+		return ModelScore{}, false
+	}
+	return r.Models[i], true
+}
+
+// baselineRow is the baseline's bits per byte on the parts of sp.
+func baselineRow(b ModelScore, sp *Split) []string {
+	row := []string{"  " + b.Name + " on the same bytes", f3(b.BitsPerByte)}
+	for _, p := range sp.Parts() {
+		cell := "—"
+		if p.Bytes > 0 {
+			cell = f3(p.BaselineBitsPerByte)
+		}
+		row = append(row, cell)
+	}
+	return row
 }
 
 // splitParts is sp.Parts(), or three nil parts without a split.

@@ -108,6 +108,9 @@ type Targets struct {
 	// NLL is each scored target's negative log-likelihood in nats, and 0 at
 	// the other positions.
 	NLL []float64
+	// Ends is, position by position, the byte offset in the text at which
+	// the token's bytes end, -1 at a BOS; nil unless Locate found them.
+	Ends []int
 }
 
 // BitsPerByteTargets is BitsPerByte that also returns the id stream it
@@ -117,15 +120,7 @@ func BitsPerByteTargets(ctx context.Context, m LanguageModel, text []byte, encod
 }
 
 func bitsPerByte(ctx context.Context, m LanguageModel, text []byte, encode func(chunks []string) [][]int, bos int, opts Options, keep bool) (Result, Targets, error) {
-	size := opts.ChunkBytes
-	if size <= 0 {
-		size = DefaultChunkBytes
-	}
-	chunks := Chunks(text, size)
-	strs := make([]string, len(chunks))
-	for i, c := range chunks {
-		strs[i] = string(c)
-	}
+	chunks, strs := chunksOf(text, opts)
 	enc := encode(strs)
 	if len(enc) != len(chunks) {
 		return Result{}, Targets{}, fmt.Errorf("eval: encoder returned %d id lists for %d chunks", len(enc), len(chunks))
@@ -141,6 +136,21 @@ func bitsPerByte(ctx context.Context, m LanguageModel, text []byte, encode func(
 	res, err := ScoreTargets(ctx, t.NLL, m, ids, scored, opts)
 	res.Bytes = len(text)
 	return res, t, err
+}
+
+// chunksOf cuts text as the protocol does (Chunks, at most
+// opts.ChunkBytes), as bytes and as strings for an encoder.
+func chunksOf(text []byte, opts Options) ([][]byte, []string) {
+	size := opts.ChunkBytes
+	if size <= 0 {
+		size = DefaultChunkBytes
+	}
+	chunks := Chunks(text, size)
+	strs := make([]string, len(chunks))
+	for i, c := range chunks {
+		strs[i] = string(c)
+	}
+	return chunks, strs
 }
 
 // Score runs m over ids in windows and sums the negative log-likelihood of

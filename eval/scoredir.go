@@ -21,6 +21,10 @@ type SplitOptions struct {
 	// Baseline is the vocabulary that says which tokens are new (see
 	// NewSplitter); nil means no split.
 	Baseline *tokenizer.Tokenizer
+	// Against is the baseline's score of the same text, located
+	// (ScoreDirTargets gives it): with it each part also holds what the
+	// baseline spent on its bytes (Splitter.SplitAgainst).
+	Against *Targets
 	// Worst is the number of costliest new tokens to list.
 	Worst int
 }
@@ -29,18 +33,32 @@ type SplitOptions struct {
 // the score by the model's new tokens (ModelScore.Split) and lists the
 // costliest ones (ModelScore.WorstNew).
 func ScoreDirSplit(ctx context.Context, dir string, text []byte, opts Options, split SplitOptions) (ModelScore, error) {
+	s, _, err := scoreDir(ctx, dir, text, opts, split, false)
+	return s, err
+}
+
+// ScoreDirTargets is ScoreDirSplit that also returns the scored targets,
+// located in the text (Targets.Locate): what SplitOptions.Against needs
+// of a baseline.
+func ScoreDirTargets(ctx context.Context, dir string, text []byte, opts Options, split SplitOptions) (ModelScore, Targets, error) {
+	return scoreDir(ctx, dir, text, opts, split, true)
+}
+
+// scoreDir scores dir and keeps its targets, located, when keep asks or a
+// split needs them.
+func scoreDir(ctx context.Context, dir string, text []byte, opts Options, split SplitOptions, keep bool) (ModelScore, Targets, error) {
 	m, err := forward.Load(dir)
 	if err != nil {
-		return ModelScore{}, fmt.Errorf("eval: %w", err)
+		return ModelScore{}, Targets{}, fmt.Errorf("eval: %w", err)
 	}
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
-		return ModelScore{}, fmt.Errorf("eval: model %s: %w", dir, err)
+		return ModelScore{}, Targets{}, fmt.Errorf("eval: model %s: %w", dir, err)
 	}
 	var splitter *Splitter
 	if split.Baseline != nil {
 		if splitter, err = NewSplitter(split.Baseline, tok); err != nil {
-			return ModelScore{}, fmt.Errorf("eval: model %s: %w", dir, err)
+			return ModelScore{}, Targets{}, fmt.Errorf("eval: model %s: %w", dir, err)
 		}
 	}
 	bos := m.Config().BOS
@@ -49,7 +67,7 @@ func ScoreDirSplit(ctx context.Context, dir string, text []byte, opts Options, s
 	}
 	ctxLen, stride, err := windowing(m, opts)
 	if err != nil {
-		return ModelScore{}, err
+		return ModelScore{}, Targets{}, err
 	}
 	// A tokenizer may know more ids than the model has rows (Gemma 3's
 	// image token, say): only ids the text actually encodes to must fit.
@@ -65,19 +83,30 @@ func ScoreDirSplit(ctx context.Context, dir string, text []byte, opts Options, s
 		}
 		return enc
 	}
-	res, targets, err := bitsPerByte(ctx, m, text, encode, bos, opts, splitter != nil)
+	keep = keep || splitter != nil
+	res, targets, err := bitsPerByte(ctx, m, text, encode, bos, opts, keep)
 	if outside >= 0 {
 		s, _ := tok.TokenString(outside)
-		return ModelScore{}, fmt.Errorf("eval: model %s: the text encodes to token %q, id %d, but the model has only %d rows", dir, s, outside, m.VocabSize())
+		return ModelScore{}, Targets{}, fmt.Errorf("eval: model %s: the text encodes to token %q, id %d, but the model has only %d rows", dir, s, outside, m.VocabSize())
 	}
 	if err != nil {
-		return ModelScore{}, fmt.Errorf("eval: model %s: %w", dir, err)
+		return ModelScore{}, Targets{}, fmt.Errorf("eval: model %s: %w", dir, err)
+	}
+	if keep {
+		if err := targets.Locate(tok, text, bos, opts); err != nil {
+			return ModelScore{}, Targets{}, fmt.Errorf("eval: model %s: %w", dir, err)
+		}
 	}
 	s := newModelScore(dir, res, ctxLen, stride)
 	if splitter != nil {
-		sp := splitter.Split(targets)
+		var sp Split
+		if split.Against != nil {
+			sp = splitter.SplitAgainst(targets, *split.Against)
+		} else {
+			sp = splitter.Split(targets)
+		}
 		s.Split = &sp
 		s.WorstNew = splitter.Worst(targets, split.Worst)
 	}
-	return s, nil
+	return s, targets, nil
 }

@@ -20,6 +20,11 @@ type Split struct {
 	AfterNew Part `json:"after_new"`
 	// Shared holds the other targets.
 	Shared Part `json:"shared"`
+	// Baseline says whether the parts hold the baseline's bits on their
+	// bytes (Part.BaselineBits): when the baseline's score of the same
+	// text was given and both tokenizers spell the text (Targets.Locate).
+	// JSON tells it by the parts' baseline keys.
+	Baseline bool `json:"-"`
 }
 
 // Part is one part of a Split.
@@ -39,6 +44,11 @@ type Part struct {
 	ByteShare float64 `json:"byte_share"`
 	// BitsPerByte is Bits over Bytes, 0 when the part has no bytes.
 	BitsPerByte float64 `json:"bits_per_byte"`
+	// BaselineBits is what the baseline spent on the same bytes of the
+	// text, when Split.Baseline (see Splitter.SplitAgainst);
+	// BaselineBitsPerByte is it over Bytes.
+	BaselineBits        float64 `json:"baseline_bits,omitempty"`
+	BaselineBitsPerByte float64 `json:"baseline_bits_per_byte,omitempty"`
 }
 
 // Parts returns the three parts in the order tables show them.
@@ -108,16 +118,10 @@ func tokenBytes(tok *tokenizer.Tokenizer, id int) int {
 // those targets (see Part.Bytes).
 func (s *Splitter) Split(t Targets) Split {
 	var sp Split
-	for i := 1; i < len(t.IDs); i++ {
-		if !t.Scored[i] {
+	for i := range t.IDs {
+		p := s.partOf(&sp, t, i)
+		if p == nil {
 			continue
-		}
-		p := &sp.Shared
-		switch {
-		case s.IsNew(t.IDs[i]):
-			p = &sp.New
-		case s.IsNew(t.IDs[i-1]):
-			p = &sp.AfterNew
 		}
 		p.Tokens++
 		p.Bytes += tokenBytes(s.tok, t.IDs[i])
@@ -128,6 +132,30 @@ func (s *Splitter) Split(t Targets) Split {
 		p.ByteShare = ratio(p.Bytes, total)
 		p.BitsPerByte = perByte(p.Bits, p.Bytes)
 	}
+	return sp
+}
+
+// partOf is the part of sp position i of t falls in, nil when it is not
+// scored.
+func (s *Splitter) partOf(sp *Split, t Targets, i int) *Part {
+	switch {
+	case i == 0 || !t.Scored[i]:
+		return nil
+	case s.IsNew(t.IDs[i]):
+		return &sp.New
+	case s.IsNew(t.IDs[i-1]):
+		return &sp.AfterNew
+	}
+	return &sp.Shared
+}
+
+// SplitAgainst is Split that also gives each part the bits the baseline
+// spent on the same bytes, from base, the baseline's score of the same
+// text: when both t and base are located (Targets.Locate), it sets
+// Split.Baseline and each Part's BaselineBits.
+func (s *Splitter) SplitAgainst(t, base Targets) Split {
+	sp := s.Split(t)
+	s.against(&sp, t, base)
 	return sp
 }
 

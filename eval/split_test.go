@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -197,18 +196,7 @@ func TestWorst(t *testing.T) {
 func TestSplitMatchesEfficiency(t *testing.T) {
 	var want Efficiency
 	readJSON(t, filepath.Join("testdata", "efficiency", "example.json"), &want)
-	text, err := os.ReadFile(filepath.Join("..", "testdata", "example", "heldout.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := tokenizer.Load(filepath.Join("..", "testdata", "example", "base"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	new, err := tokenizer.Load(filepath.Join("..", "testdata", "example", "new-tokenizer"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	text, old, new := exampleTokenizers(t)
 	split := func(tok *tokenizer.Tokenizer) Split {
 		s, err := NewSplitter(old, tok)
 		if err != nil {

@@ -96,13 +96,14 @@ Markdown report with PNG charts.`,
 			p := newProgress(cmd.ErrOrStderr(), out.quiet)
 			defer p.done()
 			rep := &eval.Report{Text: filepath.Base(sf.text)}
+			var scored *eval.Targets // the baseline's, or else the base's
 			if cmp.in.Base != "" {
-				if err := cmp.run(cmd.Context(), rep, &mf, &sf, text, p); err != nil {
+				if scored, err = cmp.run(cmd.Context(), rep, &mf, &sf, text, p); err != nil {
 					return err
 				}
 			}
 			if baseline != "" {
-				if err := scoreInto(cmd.Context(), rep, baseline, "", true, nil, text, &sf, p); err != nil {
+				if scored, err = scoreInto(cmd.Context(), rep, baseline, "", true, eval.SplitOptions{}, text, &sf, p); err != nil {
 					return err
 				}
 			}
@@ -113,7 +114,7 @@ Markdown report with PNG charts.`,
 				}
 			}
 			for _, m := range models {
-				if err := scoreInto(cmd.Context(), rep, m, "", false, against, text, &sf, p); err != nil {
+				if _, err := scoreInto(cmd.Context(), rep, m, "", false, eval.SplitOptions{Baseline: against, Against: scored}, text, &sf, p); err != nil {
 					return err
 				}
 			}
@@ -155,9 +156,10 @@ func splitVocabulary(baseline, base string) (*tokenizer.Tokenizer, error) {
 }
 
 // scoreInto scores the model in dir and adds it to the report, labelled
-// name (the directory's name when empty), with its score split by the
-// tokens the vocabulary against lacks unless against is nil.
-func scoreInto(ctx context.Context, rep *eval.Report, dir, name string, baseline bool, against *tokenizer.Tokenizer, text []byte, sf *scoreFlags, p *progress) error {
+// name (the directory's name when empty). A baseline's targets are kept
+// and returned, for the others' splits (eval.SplitOptions.Against);
+// another model's score is split as split says (--worst sets Worst).
+func scoreInto(ctx context.Context, rep *eval.Report, dir, name string, baseline bool, split eval.SplitOptions, text []byte, sf *scoreFlags, p *progress) (*eval.Targets, error) {
 	label := name
 	if label == "" {
 		label = filepath.Base(filepath.Clean(dir))
@@ -170,13 +172,24 @@ func scoreInto(ctx context.Context, rep *eval.Report, dir, name string, baseline
 		fastblas.SetThreads(1)
 		defer fastblas.SetThreads(prev)
 	}
-	s, err := eval.ScoreDirSplit(ctx, dir, text, opts, eval.SplitOptions{Baseline: against, Worst: sf.worst})
+	split.Worst = sf.worst
+	var s eval.ModelScore
+	var targets eval.Targets
+	var err error
+	if baseline {
+		s, targets, err = eval.ScoreDirTargets(ctx, dir, text, opts, eval.SplitOptions{})
+	} else {
+		s, err = eval.ScoreDirSplit(ctx, dir, text, opts, split)
+	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.Name = label
 	rep.AddModel(s, baseline)
-	return nil
+	if !baseline {
+		return nil, nil
+	}
+	return &targets, nil
 }
 
 // comparison is the --base --methods form of eval: transplant with each
@@ -203,56 +216,57 @@ func (c *comparison) register(cmd *cobra.Command) {
 
 // run opens the inputs once, adds the reconstruction and efficiency
 // evaluations, then transplants the base with each method into a scratch
-// directory and scores the result.
-func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags, sf *scoreFlags, text []byte, p *progress) error {
+// directory and scores the result. It returns the base's scored targets.
+func (c *comparison) run(ctx context.Context, rep *eval.Report, mf *methodFlags, sf *scoreFlags, text []byte, p *progress) (*eval.Targets, error) {
 	if c.methods == "" {
-		return fmt.Errorf("--base needs --methods")
+		return nil, fmt.Errorf("--base needs --methods")
 	}
 	if c.in.Tokenizer == "" && c.in.Donor == "" {
-		return fmt.Errorf("--base needs a new tokenizer: give --tokenizer or --donor")
+		return nil, fmt.Errorf("--base needs a new tokenizer: give --tokenizer or --donor")
 	}
 	choices, err := mf.parseChoices(c.methods)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c.in.AuxSeed = c.seed
 	s, err := openSession(ctx, c.in)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer s.Close()
 	if err := reconstructInto(ctx, rep, s, distinctMethods(choices), c.seed, c.holdOut, p); err != nil {
-		return err
+		return nil, err
 	}
 	if err := efficiencyInto(ctx, rep, s.OldTokenizer(), s.NewTokenizer(), text, p); err != nil {
-		return err
+		return nil, err
 	}
-	if err := scoreInto(ctx, rep, c.in.Base, "", true, nil, text, sf, p); err != nil {
-		return err
+	scored, err := scoreInto(ctx, rep, c.in.Base, "", true, eval.SplitOptions{}, text, sf, p)
+	if err != nil {
+		return nil, err
 	}
-	against := s.OldTokenizer()
+	split := eval.SplitOptions{Baseline: s.OldTokenizer(), Against: scored}
 	scratch := c.keep
 	if scratch == "" {
 		if scratch, err = os.MkdirTemp("", "transplant-eval-"); err != nil {
-			return err
+			return nil, err
 		}
 		defer os.RemoveAll(scratch)
 	} else if err := os.MkdirAll(scratch, 0o777); err != nil {
-		return err
+		return nil, err
 	}
 	for _, ch := range choices {
 		dir := filepath.Join(scratch, strings.ReplaceAll(ch.name, "/", "-"))
 		if err := c.transplant(ctx, s, mf, ch, dir, p); err != nil {
-			return err
+			return nil, err
 		}
-		if err := scoreInto(ctx, rep, dir, ch.name, false, against, text, sf, p); err != nil {
-			return err
+		if _, err := scoreInto(ctx, rep, dir, ch.name, false, split, text, sf, p); err != nil {
+			return nil, err
 		}
 		if c.keep == "" {
 			os.RemoveAll(dir)
 		}
 	}
-	return nil
+	return scored, nil
 }
 
 func (c *comparison) transplant(ctx context.Context, s *transplant.Session, mf *methodFlags, ch namedChoice, out string, p *progress) error {

@@ -82,6 +82,9 @@ type splitPart struct {
 	Bits        float64 `json:"bits"`
 	ByteShare   float64 `json:"byte_share"`
 	BitsPerByte float64 `json:"bits_per_byte"`
+	// The baseline's bits on the same bytes.
+	BaselineBits        float64 `json:"baseline_bits"`
+	BaselineBitsPerByte float64 `json:"baseline_bits_per_byte"`
 }
 
 func runEvalJSON(t *testing.T, args ...string) evalJSON {
@@ -203,17 +206,23 @@ func TestEvalSplit(t *testing.T) {
 	}
 	parts := []splitPart{sp.New, sp.AfterNew, sp.Shared}
 	var tokens int
-	var bits, share float64
+	var bits, share, baseBits float64
 	for _, p := range parts {
 		tokens += p.Tokens
 		bits += p.Bits
 		share += p.ByteShare
-		if p.Tokens == 0 || math.Abs(p.BitsPerByte-p.Bits/float64(p.Bytes)) > 1e-12 {
+		baseBits += p.BaselineBits
+		if p.Tokens == 0 || math.Abs(p.BitsPerByte-p.Bits/float64(p.Bytes)) > 1e-12 ||
+			p.BaselineBits <= 0 || math.Abs(p.BaselineBitsPerByte-p.BaselineBits/float64(p.Bytes)) > 1e-12 {
 			t.Errorf("part %+v", p)
 		}
 	}
 	if tokens != sub.Tokens || math.Abs(bits-sub.NLL/math.Ln2) > 1e-9*bits || math.Abs(share-1) > 1e-12 {
 		t.Errorf("parts: %d tokens, %v bits, shares summing to %v; the score: %d tokens, %v bits", tokens, bits, share, sub.Tokens, sub.NLL/math.Ln2)
+	}
+	// Both tokenizers spell the text: every bit the base spent is on some part.
+	if math.Abs(baseBits-base.NLL/math.Ln2) > 1e-9*baseBits {
+		t.Errorf("the parts hold %v of the base's %v bits", baseBits, base.NLL/math.Ln2)
 	}
 	if e := cmp.Efficiency; e == nil || math.Abs(sp.New.ByteShare-e.New.NotSharedShare) > 1e-12 {
 		t.Errorf("new tokens' share %v, the efficiency evaluation's %+v", sp.New.ByteShare, e)
@@ -229,7 +238,7 @@ func TestEvalSplit(t *testing.T) {
 	}
 	stdout, err := runCLI(t, append([]string{"eval", "--model", filepath.Join(keep, "subword"), "--baseline", exampleBase}, args...)...)
 	for _, want := range []string{"Bits per byte by part of the text", "bytes in new tokens (", "bytes right after a new token (",
-		"base (baseline)", "Costliest new tokens: subword", "bits/occurrence"} {
+		"base (baseline)", "base on the same bytes", "Costliest new tokens: subword", "bits/occurrence"} {
 		if err != nil || !strings.Contains(stdout, want) {
 			t.Errorf("table output lacks %q: %v\n%s", want, err, stdout)
 		}

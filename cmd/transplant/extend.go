@@ -215,10 +215,11 @@ func (e *extendFlags) measure(ctx context.Context, s *transplant.Session, p *pro
 		return nil, err
 	}
 	sf := scoreFlags{}
-	if err := scoreInto(ctx, rep, e.base, "base", true, nil, text, &sf, p); err != nil {
+	scored, err := scoreInto(ctx, rep, e.base, "base", true, eval.SplitOptions{}, text, &sf, p)
+	if err != nil {
 		return nil, err
 	}
-	if err := scoreInto(ctx, rep, e.out, "extended", false, s.OldTokenizer(), text, &sf, p); err != nil {
+	if _, err := scoreInto(ctx, rep, e.out, "extended", false, eval.SplitOptions{Baseline: s.OldTokenizer(), Against: scored}, text, &sf, p); err != nil {
 		return nil, err
 	}
 	return rep, nil

@@ -1,0 +1,101 @@
+package eval
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/transplant-dev/transplant/tokenizer"
+)
+
+// Locate sets t.Ends: it encodes text again with tok, the tokenizer t's
+// stream was made with (cut into chunks and given bos as the score that
+// made t did, see BitsPerByte), and fails when that gives other ids. Ends
+// stays nil when some chunk's tokens do not spell its bytes (a normalizer
+// that lowercases, a WordPiece vocabulary that drops spaces, unknown
+// text): then no target can be matched with another tokenizer's.
+func (t *Targets) Locate(tok *tokenizer.Tokenizer, text []byte, bos int, opts Options) error {
+	chunks, strs := chunksOf(text, opts)
+	enc := tok.EncodeBatch(strs, false)
+	if ids, _ := Stream(enc, bos); !slices.Equal(ids, t.IDs) {
+		return fmt.Errorf("eval: locating targets: the tokenizer encodes the text to %d ids, not the %d scored", len(ids), len(t.IDs))
+	}
+	t.Ends = nil
+	ends := make([]int, 0, len(t.IDs))
+	off := 0
+	for k, c := range chunks {
+		if bos >= 0 {
+			ends = append(ends, -1)
+		}
+		starts := tok.Starts(c, enc[k])
+		if starts == nil {
+			return nil
+		}
+		for i := range starts {
+			end := len(c)
+			if i+1 < len(starts) {
+				end = max(starts[i+1], 0)
+			}
+			ends = append(ends, off+end)
+		}
+		off += len(c)
+	}
+	t.Ends = ends
+	return nil
+}
+
+// against gives each part of sp the bits the baseline spent on the same
+// bytes of the text (Part.BaselineBits), from t, the model's targets, and
+// base, the baseline's, both located (Targets.Locate); it leaves sp as it
+// is when either is not. The text is cut wherever both streams end a
+// token; the baseline's bits between two such cuts go to the model's
+// scored targets between them, in proportion to their bytes (evenly when
+// they have none, nowhere when none is scored: the stream's first token
+// without BOS). Where the two tokenizers cut alike that is exact; where
+// they cut a stretch of text differently, the stretch's bits are spread
+// over its bytes.
+func (s *Splitter) against(sp *Split, t, base Targets) {
+	if t.Ends == nil || base.Ends == nil {
+		return
+	}
+	var seg []int // the model's scored positions since the last common cut
+	var bits float64
+	j := 0
+	for i, end := range t.Ends {
+		if end < 0 {
+			continue
+		}
+		if s.partOf(sp, t, i) != nil {
+			seg = append(seg, i)
+		}
+		for ; j < len(base.Ends) && base.Ends[j] <= end; j++ {
+			if base.Ends[j] >= 0 && base.Scored[j] {
+				bits += base.NLL[j] / math.Ln2
+			}
+		}
+		if j > 0 && base.Ends[j-1] == end {
+			s.spread(sp, t, seg, bits)
+			seg, bits = seg[:0], 0
+		}
+	}
+	for _, p := range sp.Parts() {
+		p.BaselineBitsPerByte = perByte(p.BaselineBits, p.Bytes)
+	}
+	sp.Baseline = true
+}
+
+// spread shares bits out over the scored positions seg of t, by their
+// bytes.
+func (s *Splitter) spread(sp *Split, t Targets, seg []int, bits float64) {
+	total := 0
+	for _, i := range seg {
+		total += tokenBytes(s.tok, t.IDs[i])
+	}
+	for _, i := range seg {
+		w := 1 / float64(len(seg))
+		if total > 0 {
+			w = float64(tokenBytes(s.tok, t.IDs[i])) / float64(total)
+		}
+		s.partOf(sp, t, i).BaselineBits += w * bits
+	}
+}
