@@ -117,7 +117,7 @@ jobs:
 	status := map[string]string{}
 	for _, j := range sum.Jobs {
 		status[filepath.Base(j.Job)] = j.Status
-		if strings.HasSuffix(j.Job, "mean-a") && (j.Eval["ratio"] < 1 || j.Eval["bits_per_byte"] <= 0) {
+		if strings.HasSuffix(j.Job, "mean-a") && (j.Eval["ratio"] < 1 || j.Eval["bits_per_byte"] <= 0 || j.Eval["base_shared_bpb"] <= 0) {
 			t.Errorf("evaluation %v", j.Eval)
 		}
 	}

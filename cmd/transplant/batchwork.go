@@ -25,13 +25,20 @@ import (
 // apply, recipe merge and eval.
 type batchWorker struct {
 	mu        sync.Mutex
-	baselines map[[2]string]eval.ModelScore // by baseline and text
+	baselines map[[2]string]scoredBaseline // by baseline and text
+}
+
+// scoredBaseline is a baseline's score of a text, with its located
+// targets for splitting other scores against it.
+type scoredBaseline struct {
+	score   eval.ModelScore
+	targets eval.Targets
 }
 
 var _ batch.Worker = (*batchWorker)(nil)
 
 func newBatchWorker() *batchWorker {
-	return &batchWorker{baselines: map[[2]string]eval.ModelScore{}}
+	return &batchWorker{baselines: map[[2]string]scoredBaseline{}}
 }
 
 // spec reads a job's options as run would read them.
@@ -188,18 +195,19 @@ func (w *batchWorker) eval(ctx context.Context, u *batch.Unit) (batch.Result, er
 		return batch.Result{}, err
 	}
 	rec.Scores.Text = filepath.Base(j.Eval.Text)
-	var against *tokenizer.Tokenizer
+	var split eval.SplitOptions
 	if j.Eval.Baseline != "" {
 		base, err := w.baseline(ctx, j.Eval.Baseline, j.Eval.Text, text)
 		if err != nil {
 			return batch.Result{}, err
 		}
-		rec.Scores.AddModel(base, true)
-		if against, err = tokenizer.Load(j.Eval.Baseline); err != nil {
+		rec.Scores.AddModel(base.score, true)
+		split.Against = &base.targets
+		if split.Baseline, err = tokenizer.Load(j.Eval.Baseline); err != nil {
 			return batch.Result{}, err
 		}
 	}
-	score, err := eval.ScoreDirSplit(ctx, model, text, scoreOptions(), eval.SplitOptions{Baseline: against})
+	score, err := eval.ScoreDirSplit(ctx, model, text, scoreOptions(), split)
 	if err != nil {
 		return batch.Result{}, err
 	}
@@ -229,28 +237,30 @@ func (w *batchWorker) evalInputs(ctx context.Context, j *batch.Job, model string
 }
 
 // baseline scores a baseline once per text in this process.
-func (w *batchWorker) baseline(ctx context.Context, dir, textPath string, text []byte) (eval.ModelScore, error) {
+func (w *batchWorker) baseline(ctx context.Context, dir, textPath string, text []byte) (scoredBaseline, error) {
 	k := [2]string{dir, textPath}
 	w.mu.Lock()
-	s, ok := w.baselines[k]
+	b, ok := w.baselines[k]
 	w.mu.Unlock()
 	if ok {
-		return s, nil
+		return b, nil
 	}
-	s, err := eval.ScoreDir(ctx, dir, text, scoreOptions())
+	s, t, err := eval.ScoreDirTargets(ctx, dir, text, scoreOptions(), eval.SplitOptions{})
 	if err != nil {
-		return s, err
+		return b, err
 	}
+	b = scoredBaseline{s, t}
 	w.mu.Lock()
-	w.baselines[k] = s
+	w.baselines[k] = b
 	w.mu.Unlock()
-	return s, nil
+	return b, nil
 }
 
 // scoreOptions are the protocol's defaults.
 func scoreOptions() eval.Options { return eval.Options{} }
 
-// evalResult is what the summary shows of a score.
+// evalResult is what the summary shows of a score: with a split, each
+// part's bits per byte, and the baseline's on the same bytes (base_*).
 func evalResult(m eval.ModelScore) map[string]float64 {
 	r := map[string]float64{"bits_per_byte": m.BitsPerByte}
 	if m.Ratio > 0 {
@@ -258,6 +268,9 @@ func evalResult(m eval.ModelScore) map[string]float64 {
 	}
 	if sp := m.Split; sp != nil {
 		r["new_bpb"], r["after_new_bpb"], r["shared_bpb"] = sp.New.BitsPerByte, sp.AfterNew.BitsPerByte, sp.Shared.BitsPerByte
+	}
+	if sp := m.Split; sp != nil && sp.Baseline {
+		r["base_new_bpb"], r["base_after_new_bpb"], r["base_shared_bpb"] = sp.New.BaselineBitsPerByte, sp.AfterNew.BaselineBitsPerByte, sp.Shared.BaselineBitsPerByte
 	}
 	return r
 }
