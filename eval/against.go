@@ -44,20 +44,20 @@ func (t *Targets) Locate(tok *tokenizer.Tokenizer, text []byte, bos int, opts Op
 	return nil
 }
 
-// against gives each part of sp the bits the baseline spent on the same
-// bytes of the text (Part.BaselineBits), from t, the model's targets, and
-// base, the baseline's, both located (Targets.Locate); it leaves sp as it
-// is when either is not. The text is cut wherever both streams end a
-// token; the baseline's bits between two such cuts go to the model's
-// scored targets between them, in proportion to their bytes (evenly when
-// they have none, nowhere when none is scored: the stream's first token
-// without BOS). Where the two tokenizers cut alike that is exact; where
-// they cut a stretch of text differently, the stretch's bits are spread
-// over its bytes.
-func (s *Splitter) against(sp *Split, t, base Targets) {
+// baselineBits gives each scored position of t, the model's targets, the
+// bits the baseline spent on its bytes, from base, the baseline's targets,
+// both located (Targets.Locate); nil when either is not. The text is cut
+// wherever both streams end a token; the baseline's bits between two such
+// cuts go to the model's scored targets between them, in proportion to
+// their bytes (evenly when they have none, nowhere when none is scored:
+// the stream's first token without BOS). Where the two tokenizers cut
+// alike that is exact; where they cut a stretch of text differently, the
+// stretch's bits are spread over its bytes.
+func (s *Splitter) baselineBits(t, base Targets) []float64 {
 	if t.Ends == nil || base.Ends == nil {
-		return
+		return nil
 	}
+	per := make([]float64, len(t.IDs))
 	var seg []int // the model's scored positions since the last common cut
 	var bits float64
 	j := 0
@@ -65,7 +65,7 @@ func (s *Splitter) against(sp *Split, t, base Targets) {
 		if end < 0 {
 			continue
 		}
-		if s.partOf(sp, t, i) != nil {
+		if i > 0 && t.Scored[i] {
 			seg = append(seg, i)
 		}
 		for ; j < len(base.Ends) && base.Ends[j] <= end; j++ {
@@ -74,19 +74,15 @@ func (s *Splitter) against(sp *Split, t, base Targets) {
 			}
 		}
 		if j > 0 && base.Ends[j-1] == end {
-			s.spread(sp, t, seg, bits)
+			s.spread(per, t, seg, bits)
 			seg, bits = seg[:0], 0
 		}
 	}
-	for _, p := range sp.Parts() {
-		p.BaselineBitsPerByte = perByte(p.BaselineBits, p.Bytes)
-	}
-	sp.Baseline = true
+	return per
 }
 
-// spread shares bits out over the scored positions seg of t, by their
-// bytes.
-func (s *Splitter) spread(sp *Split, t Targets, seg []int, bits float64) {
+// spread shares bits out over the positions seg of t, by their bytes.
+func (s *Splitter) spread(per []float64, t Targets, seg []int, bits float64) {
 	total := 0
 	for _, i := range seg {
 		total += tokenBytes(s.tok, t.IDs[i])
@@ -96,6 +92,6 @@ func (s *Splitter) spread(sp *Split, t Targets, seg []int, bits float64) {
 		if total > 0 {
 			w = float64(tokenBytes(s.tok, t.IDs[i])) / float64(total)
 		}
-		s.partOf(sp, t, i).BaselineBits += w * bits
+		per[i] += w * bits
 	}
 }

@@ -62,7 +62,13 @@ func TestSplitAgainstClosedForm(t *testing.T) {
 			if !slices.Equal(base.Ends, tc.ends) {
 				t.Fatalf("baseline ends %v, want %v", base.Ends, tc.ends)
 			}
-			sp := s.SplitAgainst(located(t, model, []byte(tc.text)), base)
+			scored := located(t, model, []byte(tc.text))
+			sp := s.SplitAgainst(scored, base)
+			// The one new token, cd, gets the new part's baseline bits.
+			if w := s.WorstAgainst(scored, base, 5); len(w) != 1 || w[0].Token != "cd" ||
+				math.Abs(w[0].BaselineBits-tc.newB) > 1e-12 || math.Abs(w[0].BaselineBitsPerByte-tc.newB/2) > 1e-12 {
+				t.Errorf("worst new tokens %+v, want cd with %v baseline bits", w, tc.newB)
+			}
 			if !sp.Baseline {
 				t.Fatal("no baseline bits")
 			}

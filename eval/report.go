@@ -241,6 +241,8 @@ func percent1(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
 // worstTableTitle prefixes the title of a model's costliest new tokens.
 const worstTableTitle = "Costliest new tokens"
 
+// worstTable lists m's costliest new tokens, with the baseline's bits per
+// byte on the same bytes when the split has them.
 func (m ModelScore) worstTable() Table {
 	t := Table{
 		Title:  worstTableTitle + ": " + m.Name,
@@ -250,9 +252,17 @@ func (m ModelScore) worstTable() Table {
 		t.Note = fmt.Sprintf("the %d new tokens that cost %s the most bits; all %d occurrences of new tokens cost %.1f bits",
 			len(m.WorstNew), m.Name, m.Split.New.Tokens, m.Split.New.Bits)
 	}
+	against := m.Split != nil && m.Split.Baseline
+	if against {
+		t.Header = append(t.Header, "baseline's bits/byte")
+	}
 	for _, c := range m.WorstNew {
-		t.Rows = append(t.Rows, []string{fmt.Sprintf("%q", c.Token), fmt.Sprint(c.ID), fmt.Sprint(c.Occurrences),
-			fmt.Sprintf("%.1f", c.Bits), f3(c.BitsPerOccurrence), f3(c.BitsPerByte)})
+		row := []string{fmt.Sprintf("%q", c.Token), fmt.Sprint(c.ID), fmt.Sprint(c.Occurrences),
+			fmt.Sprintf("%.1f", c.Bits), f3(c.BitsPerOccurrence), f3(c.BitsPerByte)}
+		if against {
+			row = append(row, f3(c.BaselineBitsPerByte))
+		}
+		t.Rows = append(t.Rows, row)
 	}
 	return t
 }

@@ -102,11 +102,12 @@ func scoreDir(ctx context.Context, dir string, text []byte, opts Options, split 
 		var sp Split
 		if split.Against != nil {
 			sp = splitter.SplitAgainst(targets, *split.Against)
+			s.WorstNew = splitter.WorstAgainst(targets, *split.Against, split.Worst)
 		} else {
 			sp = splitter.Split(targets)
+			s.WorstNew = splitter.Worst(targets, split.Worst)
 		}
 		s.Split = &sp
-		s.WorstNew = splitter.Worst(targets, split.Worst)
 	}
 	return s, targets, nil
 }

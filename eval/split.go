@@ -69,6 +69,11 @@ type TokenCost struct {
 	// the bytes of all occurrences, 0 for a token of no bytes.
 	BitsPerOccurrence float64 `json:"bits_per_occurrence"`
 	BitsPerByte       float64 `json:"bits_per_byte"`
+	// BaselineBits is what the baseline spent on the same bytes, when the
+	// list was made against its score (Splitter.WorstAgainst), and
+	// BaselineBitsPerByte it over the bytes.
+	BaselineBits        float64 `json:"baseline_bits,omitempty"`
+	BaselineBitsPerByte float64 `json:"baseline_bits_per_byte,omitempty"`
 }
 
 // A Splitter tells the tokens of a vocabulary the baseline's vocabulary
@@ -152,16 +157,39 @@ func (s *Splitter) partOf(sp *Split, t Targets, i int) *Part {
 // SplitAgainst is Split that also gives each part the bits the baseline
 // spent on the same bytes, from base, the baseline's score of the same
 // text: when both t and base are located (Targets.Locate), it sets
-// Split.Baseline and each Part's BaselineBits.
+// Split.Baseline and each Part's BaselineBits (see baselineBits for how
+// a stretch the two tokenizers cut differently is shared out).
 func (s *Splitter) SplitAgainst(t, base Targets) Split {
 	sp := s.Split(t)
-	s.against(&sp, t, base)
+	per := s.baselineBits(t, base)
+	if per == nil {
+		return sp
+	}
+	for i, bits := range per {
+		if p := s.partOf(&sp, t, i); p != nil {
+			p.BaselineBits += bits
+		}
+	}
+	for _, p := range sp.Parts() {
+		p.BaselineBitsPerByte = perByte(p.BaselineBits, p.Bytes)
+	}
+	sp.Baseline = true
 	return sp
 }
 
 // Worst returns the n new tokens that cost the most bits in total over t,
 // costliest first (ties by id).
-func (s *Splitter) Worst(t Targets, n int) []TokenCost {
+func (s *Splitter) Worst(t Targets, n int) []TokenCost { return s.worst(t, nil, n) }
+
+// WorstAgainst is Worst that also gives each token the bits the baseline
+// spent on the same bytes (TokenCost.BaselineBits), as SplitAgainst gives
+// them to the parts.
+func (s *Splitter) WorstAgainst(t, base Targets, n int) []TokenCost {
+	return s.worst(t, s.baselineBits(t, base), n)
+}
+
+// worst is Worst, with the baseline's bits per position when known.
+func (s *Splitter) worst(t Targets, baseline []float64, n int) []TokenCost {
 	byID := map[int]*TokenCost{}
 	for i := 1; i < len(t.IDs); i++ {
 		id := t.IDs[i]
@@ -175,6 +203,9 @@ func (s *Splitter) Worst(t Targets, n int) []TokenCost {
 		}
 		c.Occurrences++
 		c.Bits += t.NLL[i] / math.Ln2
+		if baseline != nil {
+			c.BaselineBits += baseline[i]
+		}
 	}
 	costs := make([]TokenCost, 0, len(byID))
 	for _, c := range byID {
@@ -192,6 +223,7 @@ func (s *Splitter) Worst(t Targets, n int) []TokenCost {
 		c.Token, _ = s.tok.TokenString(c.ID)
 		c.BitsPerOccurrence = c.Bits / float64(c.Occurrences)
 		c.BitsPerByte = perByte(c.Bits, c.Occurrences*tokenBytes(s.tok, c.ID))
+		c.BaselineBitsPerByte = perByte(c.BaselineBits, c.Occurrences*tokenBytes(s.tok, c.ID))
 	}
 	return slices.Clip(costs)
 }

@@ -50,10 +50,11 @@ type evalJSON struct {
 			Shared   splitPart `json:"shared"`
 		} `json:"split"`
 		WorstNew []struct {
-			ID          int     `json:"id"`
-			Token       string  `json:"token"`
-			Occurrences int     `json:"occurrences"`
-			Bits        float64 `json:"bits"`
+			ID           int     `json:"id"`
+			Token        string  `json:"token"`
+			Occurrences  int     `json:"occurrences"`
+			Bits         float64 `json:"bits"`
+			BaselineBits float64 `json:"baseline_bits"`
 		} `json:"worst_new_tokens"`
 	} `json:"bits_per_byte"`
 	Efficiency *struct {
@@ -228,7 +229,7 @@ func TestEvalSplit(t *testing.T) {
 		t.Errorf("new tokens' share %v, the efficiency evaluation's %+v", sp.New.ByteShare, e)
 	}
 	w := sub.WorstNew
-	if len(w) != 3 || w[0].Bits < w[1].Bits || w[1].Bits < w[2].Bits || w[0].Occurrences == 0 || w[2].Token == "" {
+	if len(w) != 3 || w[0].Bits < w[1].Bits || w[1].Bits < w[2].Bits || w[0].Occurrences == 0 || w[2].Token == "" || w[2].BaselineBits <= 0 {
 		t.Errorf("worst new tokens %+v, want 3, costliest first", w)
 	}
 
@@ -238,7 +239,7 @@ func TestEvalSplit(t *testing.T) {
 	}
 	stdout, err := runCLI(t, append([]string{"eval", "--model", filepath.Join(keep, "subword"), "--baseline", exampleBase}, args...)...)
 	for _, want := range []string{"Bits per byte by part of the text", "bytes in new tokens (", "bytes right after a new token (",
-		"base (baseline)", "base on the same bytes", "Costliest new tokens: subword", "bits/occurrence"} {
+		"base (baseline)", "base on the same bytes", "Costliest new tokens: subword", "bits/occurrence", "baseline's bits/byte"} {
 		if err != nil || !strings.Contains(stdout, want) {
 			t.Errorf("table output lacks %q: %v\n%s", want, err, stdout)
 		}
