@@ -20,8 +20,14 @@ func (t *Targets) Locate(tok *tokenizer.Tokenizer, text []byte, bos int, opts Op
 	if ids, _ := Stream(enc, bos); !slices.Equal(ids, t.IDs) {
 		return fmt.Errorf("eval: locating targets: the tokenizer encodes the text to %d ids, not the %d scored", len(ids), len(t.IDs))
 	}
-	t.Ends = nil
-	ends := make([]int, 0, len(t.IDs))
+	t.Ends = ends(tok, chunks, enc, bos)
+	return nil
+}
+
+// ends is Targets.Ends of the stream Stream makes of enc, the encodings
+// of chunks by tok, with bos; nil when some chunk's tokens do not spell it.
+func ends(tok *tokenizer.Tokenizer, chunks [][]byte, enc [][]int, bos int) []int {
+	var ends []int
 	off := 0
 	for k, c := range chunks {
 		if bos >= 0 {
@@ -40,8 +46,7 @@ func (t *Targets) Locate(tok *tokenizer.Tokenizer, text []byte, bos int, opts Op
 		}
 		off += len(c)
 	}
-	t.Ends = ends
-	return nil
+	return ends
 }
 
 // baselineBits gives each scored position of t, the model's targets, the

@@ -44,8 +44,8 @@ func ScoreDirTargets(ctx context.Context, dir string, text []byte, opts Options,
 	return scoreDir(ctx, dir, text, opts, split, true)
 }
 
-// scoreDir scores dir and keeps its targets, located, when keep asks or a
-// split needs them.
+// scoreDir scores dir and keeps its targets when keep asks or a split needs
+// them, located when keep asks or the split is against a baseline's.
 func scoreDir(ctx context.Context, dir string, text []byte, opts Options, split SplitOptions, keep bool) (ModelScore, Targets, error) {
 	m, err := forward.Load(dir)
 	if err != nil {
@@ -72,8 +72,10 @@ func scoreDir(ctx context.Context, dir string, text []byte, opts Options, split 
 	// A tokenizer may know more ids than the model has rows (Gemma 3's
 	// image token, say): only ids the text actually encodes to must fit.
 	outside := -1
+	var encoded [][]int // kept for locating the targets
 	encode := func(chunks []string) [][]int {
 		enc := tok.EncodeBatch(chunks, false)
+		encoded = enc
 		for _, ids := range enc {
 			for _, id := range ids {
 				if id >= m.VocabSize() && outside < 0 {
@@ -83,8 +85,8 @@ func scoreDir(ctx context.Context, dir string, text []byte, opts Options, split 
 		}
 		return enc
 	}
-	keep = keep || splitter != nil
-	res, targets, err := bitsPerByte(ctx, m, text, encode, bos, opts, keep)
+	located := keep || split.Against != nil
+	res, targets, err := bitsPerByte(ctx, m, text, encode, bos, opts, located || splitter != nil)
 	if outside >= 0 {
 		s, _ := tok.TokenString(outside)
 		return ModelScore{}, Targets{}, fmt.Errorf("eval: model %s: the text encodes to token %q, id %d, but the model has only %d rows", dir, s, outside, m.VocabSize())
@@ -92,22 +94,19 @@ func scoreDir(ctx context.Context, dir string, text []byte, opts Options, split 
 	if err != nil {
 		return ModelScore{}, Targets{}, fmt.Errorf("eval: model %s: %w", dir, err)
 	}
-	if keep {
-		if err := targets.Locate(tok, text, bos, opts); err != nil {
-			return ModelScore{}, Targets{}, fmt.Errorf("eval: model %s: %w", dir, err)
-		}
+	if located {
+		chunks, _ := chunksOf(text, opts)
+		targets.Ends = ends(tok, chunks, encoded, bos)
 	}
 	s := newModelScore(dir, res, ctxLen, stride)
 	if splitter != nil {
-		var sp Split
+		var per []float64 // the baseline's bits, position by position
 		if split.Against != nil {
-			sp = splitter.SplitAgainst(targets, *split.Against)
-			s.WorstNew = splitter.WorstAgainst(targets, *split.Against, split.Worst)
-		} else {
-			sp = splitter.Split(targets)
-			s.WorstNew = splitter.Worst(targets, split.Worst)
+			per = splitter.baselineBits(targets, *split.Against)
 		}
+		sp := splitter.splitWith(targets, per)
 		s.Split = &sp
+		s.WorstNew = splitter.worst(targets, per, split.Worst)
 	}
 	return s, targets, nil
 }

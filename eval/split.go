@@ -160,8 +160,13 @@ func (s *Splitter) partOf(sp *Split, t Targets, i int) *Part {
 // Split.Baseline and each Part's BaselineBits (see baselineBits for how
 // a stretch the two tokenizers cut differently is shared out).
 func (s *Splitter) SplitAgainst(t, base Targets) Split {
+	return s.splitWith(t, s.baselineBits(t, base))
+}
+
+// splitWith is Split with the baseline's bits per position of t, when
+// known (baselineBits).
+func (s *Splitter) splitWith(t Targets, per []float64) Split {
 	sp := s.Split(t)
-	per := s.baselineBits(t, base)
 	if per == nil {
 		return sp
 	}
