@@ -24,9 +24,12 @@ var sectionNotes = map[string]string{
 		"A part's bits per byte is the negative log-likelihood of its tokens in bits over the bytes those tokens stand for, " +
 		"and its share (in the header, or in each cell when models differ) is those bytes over all scored tokens' bytes. " +
 		"Special tokens count no bytes, and a SentencePiece tokenizer's leading space counts, so the scored tokens' bytes " +
-		"can differ slightly from the text's, over which the total is taken. The baseline's tokens are all shared: it shows its total only.",
+		"can differ slightly from the text's, over which the total is taken. The baseline's tokens are all shared: it shows its total only, and under a model " +
+		"the baseline's bits per byte on that model's parts: the text is cut wherever both tokenizers end a token, and the " +
+		"baseline's bits between two cuts go to the model's tokens there by their bytes (exact where the two cut alike).",
 	worstTableTitle: "The new tokens that cost the model the most bits over the whole text: occurrences times bits per occurrence. " +
-		"Bits per byte divides by the bytes of all occurrences.",
+		"Bits per byte divides by the bytes of all occurrences; the baseline's bits per byte, when shown, is what the " +
+		"baseline spent on the same bytes.",
 	"Tokenization efficiency": "Both tokenizers encode the text in the same chunks, without special tokens. " +
 		"Byte-fallback tokens are `<0xNN>` pieces; the last row is the share of the text's bytes carried by tokens " +
 		"the other vocabulary lacks: for the new tokenizer, the rows a transplant has to build.",

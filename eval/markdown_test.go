@@ -14,17 +14,22 @@ var update = flag.Bool("update", false, "rewrite testdata/report/*.md from the c
 
 // splitReport is sampleReport with the transplants' scores split against
 // the baseline and the costliest new tokens of one: both transplants share
-// a tokenizer, so their shares agree.
+// a tokenizer, so their shares agree; one has the baseline's bits on its
+// parts and tokens.
 func splitReport() *Report {
 	r := sampleReport()
 	part := func(tokens, bytes int, bits float64) Part {
 		return Part{Tokens: tokens, Bytes: bytes, Bits: bits, ByteShare: float64(bytes) / 1000, BitsPerByte: bits / float64(bytes)}
 	}
 	r.Models[0].Split = &Split{New: part(40, 70, 193.2), AfterNew: part(20, 30, 89.1), Shared: part(840, 900, 2493)}
-	r.Models[2].Split = &Split{New: part(40, 70, 180.6), AfterNew: part(20, 30, 71.4), Shared: part(840, 900, 1843)}
+	r.Models[2].Split = &Split{New: part(40, 70, 180.6), AfterNew: part(20, 30, 71.4), Shared: part(840, 900, 1843), Baseline: true}
+	for _, p := range r.Models[2].Split.Parts() {
+		p.BaselineBits = 0.875 * p.Bits
+		p.BaselineBitsPerByte = p.BaselineBits / float64(p.Bytes)
+	}
 	r.Models[2].WorstNew = []TokenCost{
-		{ID: 4352, Token: "Ġbegat", Occurrences: 6, Bits: 31.2, BitsPerOccurrence: 5.2, BitsPerByte: 5.2 / 6},
-		{ID: 91, Token: "|", Occurrences: 3, Bits: 12.5, BitsPerOccurrence: 12.5 / 3, BitsPerByte: 12.5 / 3},
+		{ID: 4352, Token: "Ġbegat", Occurrences: 6, Bits: 31.2, BitsPerOccurrence: 5.2, BitsPerByte: 5.2 / 6, BaselineBits: 24, BaselineBitsPerByte: 24.0 / 36},
+		{ID: 91, Token: "|", Occurrences: 3, Bits: 12.5, BitsPerOccurrence: 12.5 / 3, BitsPerByte: 12.5 / 3, BaselineBits: 6, BaselineBitsPerByte: 2},
 	}
 	return r
 }
