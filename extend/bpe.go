@@ -281,8 +281,10 @@ func (l *bpeLearner) build(wc *wordCounts) {
 		}
 	}
 	if l.charsOK {
+		// A one-byte character saves nothing as a token: it is left in
+		// bytes, and no merge builds on it.
 		for c, ch := range l.chars {
-			if ch.count >= l.minFreq {
+			if ch.count >= l.minFreq && len(ch.text) > 1 && l.style.allows([]byte(ch.text)) {
 				l.heap.push(candidate{saved: ch.count * int64(len(ch.text)-1), key: uint64(c), char: true})
 			}
 		}

@@ -41,12 +41,13 @@
 // make an old token (old text would change) and never join byte-fallback
 // or special tokens. A merge that makes an already new token from other
 // pieces is kept as one more merge, without a new id. With byte fallback,
-// a character the base spells as <0xNN> bytes can itself become a token
-// (it saves all but one of its byte tokens), and merges may then build on
-// it. New tokens also keep to the base's style: when no token of the base
-// holds a digit next to another character (Llama 2, Mistral), no new one
-// does, and the same for letters next to punctuation or symbols unless
-// Options.MixPunctuation says otherwise.
+// a character of several bytes the base spells as <0xNN> tokens can itself
+// become a token (it saves all but one of its byte tokens), and merges may
+// then build on it. New tokens also keep to the base's style: when no token
+// of the base holds a digit next to another character (Llama 2, Mistral),
+// no new one does; the same for letters next to punctuation or symbols
+// unless Options.MixPunctuation says otherwise, and for line breaks (see
+// style for what breaking these rules costs).
 //
 // Unigram: pieces made of two neighbouring pieces of the corpus's
 // segmentation, learned in rounds; see unigram.go for the score rule (the

@@ -1,6 +1,7 @@
 package extend
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -251,10 +252,16 @@ func progress(opts Options, stage Stage, done, total int64) {
 // do either: a vocabulary trained to keep digits apart (Llama 2,
 // Mistral), or letters apart from punctuation (SentencePiece's split by
 // Unicode script, unless Options.MixPunctuation), should not gain
-// "2024" or "▁him,".
+// "2024" or "▁him,"; one that spells a line break only in bytes (Llama 2
+// and Mistral spell "\n" so) should not gain ".\n" or "\n\n". The model reads such tokens
+// badly: extending the shared model A with 2,000 tokens learned on its
+// calibration text, tokens with line breaks cut 8.9% of the held-out
+// text's tokens instead of 4.7% but at 1.045 times A's bits per byte
+// instead of 1.008, and even "\n\n" alone costs 1.023 for 5.7%.
 type style struct {
-	digitsAlone bool // no token has a digit and another character
-	noMixing    bool // no token has a letter and a punctuation mark or symbol
+	digitsAlone  bool   // no token has a digit and another character
+	noMixing     bool   // no token has a letter and a punctuation mark or symbol
+	unseenBreaks string // the line breaks, of \n and \r, no token has
 }
 
 // charClass sorts characters for styles.
@@ -292,7 +299,7 @@ func classes(b []byte) (has [4]bool, runes int) {
 
 // inferStyle reads the style off the base's ordinary tokens.
 func inferStyle(tok *tokenizer.Tokenizer, opts Options) style {
-	st := style{digitsAlone: true, noMixing: !opts.MixPunctuation}
+	st := style{digitsAlone: true, noMixing: !opts.MixPunctuation, unseenBreaks: "\n\r"}
 	for id := range tok.VocabSize() {
 		s := tok.Surface(id)
 		if s.Special || s.Unused || s.ByteFallback {
@@ -305,6 +312,12 @@ func inferStyle(tok *tokenizer.Tokenizer, opts Options) style {
 		if has[letter] && has[other] {
 			st.noMixing = false
 		}
+		st.unseenBreaks = strings.Map(func(r rune) rune {
+			if bytes.ContainsRune(s.Bytes, r) {
+				return -1
+			}
+			return r
+		}, st.unseenBreaks)
 	}
 	return st
 }
@@ -313,6 +326,9 @@ func inferStyle(tok *tokenizer.Tokenizer, opts Options) style {
 func (st style) allows(b []byte) bool {
 	has, runes := classes(b)
 	if st.digitsAlone && has[digit] && runes > 1 {
+		return false
+	}
+	if bytes.ContainsAny(b, st.unseenBreaks) {
 		return false
 	}
 	return !(st.noMixing && has[letter] && has[other])

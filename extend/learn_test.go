@@ -289,10 +289,25 @@ func TestByteFallbackAndStyle(t *testing.T) {
 	if chars == 0 {
 		t.Error("no character learned from a corpus with Chinese, Japanese and Korean text")
 	}
+	// Mistral spells "\n" in bytes, so no new token holds it, nor does one
+	// when the candidates run out and only characters that save nothing
+	// are left.
+	scarce := learn(t, base, testCorpus(t), Options{Add: 300, MinFrequency: 40})
+	if scarce.Warning == nil {
+		t.Fatalf("%d tokens learned with MinFrequency 40: want fewer than 300", len(scarce.Tokens))
+	}
+	for _, nt := range slices.Concat(ext.Tokens, scarce.Tokens) {
+		if bytes.ContainsRune(nt.Bytes, '\n') {
+			t.Errorf("new token %q holds a line break", nt.Spelling)
+		}
+		if nt.Merge == [2]string{} && len(nt.Pieces) < 2 {
+			t.Errorf("new character %q saves nothing", nt.Spelling)
+		}
+	}
 }
 
 func TestStyle(t *testing.T) {
-	st := style{digitsAlone: true, noMixing: true}
+	st := style{digitsAlone: true, noMixing: true, unseenBreaks: "\n"}
 	for _, tc := range []struct {
 		text string
 		ok   bool
@@ -300,16 +315,18 @@ func TestStyle(t *testing.T) {
 		{" hello", true}, {"7", true}, {" 7", false}, {"2024", false}, {"him,", false},
 		{"}.]", true}, {"日本", true}, {"\xe6\x97", true}, {"a\xe6", true},
 		{"².", true}, // ² is a number of another kind (No), not a decimal digit
+		{".\n", false}, {"\n\n", false}, {"\r\n", false}, {".\r", true}, {"\t", true},
 	} {
 		if got := st.allows([]byte(tc.text)); got != tc.ok {
 			t.Errorf("allows(%q) = %v, want %v", tc.text, got, tc.ok)
 		}
 	}
-	// GPT-2 has "'s" and " 2024"; Mistral has neither kind.
-	if got := inferStyle(openBase(t, "gpt2").Tokenizer(), Options{}); got.digitsAlone || got.noMixing {
+	// GPT-2 has "'s", " 2024" and "\n\n"; Mistral has none of these
+	// kinds, though it has ".\r".
+	if got := inferStyle(openBase(t, "gpt2").Tokenizer(), Options{}); got.digitsAlone || got.noMixing || got.unseenBreaks != "" {
 		t.Errorf("gpt2 style %+v", got)
 	}
-	if got := inferStyle(openBase(t, "mistral-7b-v0.1").Tokenizer(), Options{}); !got.digitsAlone || !got.noMixing {
+	if got := inferStyle(openBase(t, "mistral-7b-v0.1").Tokenizer(), Options{}); !got.digitsAlone || !got.noMixing || got.unseenBreaks != "\n" {
 		t.Errorf("mistral style %+v", got)
 	}
 }

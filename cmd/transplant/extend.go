@@ -63,10 +63,11 @@ will do, at the cost of a forward pass of the base over up to its first
 MiB. Without it the head rows are only the prior's, which costs the most
 of any choice here.
 
---dry-run learns the tokens and prints them with the corpus statistics and
-what the transplant will take, and writes nothing.`,
+--dry-run learns the tokens and prints them with the corpus statistics,
+what the transplant will take and, with --text, how the extended tokenizer
+cuts that text; it writes nothing.`,
 		Example: `  transplant extend --base ./llama --corpus ./icelandic.txt --add 8000 --calibration-text ./icelandic.txt --out ./llama-is --text ./is-heldout.txt
-  transplant extend --base ./A --corpus calib.txt --add 2000 --dry-run`,
+  transplant extend --base ./A --corpus calib.txt --add 2000 --dry-run --text heldout.txt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return e.run(cmd) },
 	}
@@ -75,7 +76,7 @@ what the transplant will take, and writes nothing.`,
 	f.StringVar(&e.corpus, "corpus", "", "UTF-8 text to learn new tokens on (required)")
 	f.IntVar(&e.opts.Add, "add", 0, "number of new tokens to learn (required)")
 	f.StringVar(&e.out, "out", "", "output model directory (must not exist)")
-	f.StringVar(&e.text, "text", "", "held-out UTF-8 text to measure efficiency and bits per byte on")
+	f.StringVar(&e.text, "text", "", "held-out UTF-8 text to measure efficiency and bits per byte on (efficiency alone with --dry-run)")
 	f.IntVar(&e.opts.MinFrequency, "min-frequency", 2, "fewest occurrences on the corpus a new token needs")
 	f.IntVar(&e.opts.MaxWords, "max-words", extend.DefaultMaxWords, "distinct words kept while counting (bounds memory; the rarest are forgotten)")
 	f.BoolVar(&e.opts.MixPunctuation, "mix-punctuation", false, "let new tokens join letters and punctuation even when the base's tokens never do")
@@ -156,6 +157,12 @@ func (e *extendFlags) run(cmd *cobra.Command) error {
 	}
 	rep.Plan = &plan
 	if e.dryRun {
+		if e.text != "" {
+			if rep.Text, _, err = e.efficiency(ctx, s, p); err != nil {
+				return err
+			}
+		}
+		p.done()
 		return e.print(cmd.OutOrStdout(), rep)
 	}
 	limitMemory(plan.MemoryBytes)
@@ -224,12 +231,8 @@ func (e *extendFlags) writeOptions() (transplant.WriteOptions, error) {
 // measure compares the base and the extended model on --text: how each
 // tokenizer cuts it, and bits per byte split by the new tokens.
 func (e *extendFlags) measure(ctx context.Context, s *transplant.Session, p *progress) (*eval.Report, error) {
-	text, err := os.ReadFile(e.text)
+	rep, text, err := e.efficiency(ctx, s, p)
 	if err != nil {
-		return nil, err
-	}
-	rep := &eval.Report{Text: filepath.Base(e.text)}
-	if err := efficiencyInto(ctx, rep, s.OldTokenizer(), s.NewTokenizer(), text, p); err != nil {
 		return nil, err
 	}
 	sf := scoreFlags{}
@@ -241,6 +244,17 @@ func (e *extendFlags) measure(ctx context.Context, s *transplant.Session, p *pro
 		return nil, err
 	}
 	return rep, nil
+}
+
+// efficiency reads --text and compares how the base and the extended
+// tokenizer cut it, which --dry-run reports too since it needs no model.
+func (e *extendFlags) efficiency(ctx context.Context, s *transplant.Session, p *progress) (*eval.Report, []byte, error) {
+	text, err := os.ReadFile(e.text)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &eval.Report{Text: filepath.Base(e.text)}
+	return rep, text, efficiencyInto(ctx, rep, s.OldTokenizer(), s.NewTokenizer(), text, p)
 }
 
 func (e *extendFlags) print(w io.Writer, rep *extendReport) error {

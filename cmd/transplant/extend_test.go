@@ -28,6 +28,17 @@ func exampleCorpus(t *testing.T) (dir, corpus string, text []byte) {
 	return dir, corpus, text
 }
 
+// extendTextReport is what extend --json says of --text.
+type extendTextReport struct {
+	Efficiency struct {
+		Old struct{ Tokens int } `json:"old"`
+		New struct{ Tokens int } `json:"new"`
+	} `json:"efficiency"`
+	Models []struct {
+		Ratio float64 `json:"ratio_to_baseline"`
+	} `json:"bits_per_byte"`
+}
+
 // extend on the bundled example: tokens learned on its own held-out text,
 // appended after the old ids, the model written with them, and the text
 // cut into fewer tokens.
@@ -48,15 +59,7 @@ func TestExtend(t *testing.T) {
 			TokensBefore int64 `json:"TokensBefore"`
 			TokensAfter  int64 `json:"TokensAfter"`
 		} `json:"learning"`
-		Text struct {
-			Efficiency struct {
-				Old struct{ Tokens int } `json:"old"`
-				New struct{ Tokens int } `json:"new"`
-			} `json:"efficiency"`
-			Models []struct {
-				Ratio float64 `json:"ratio_to_baseline"`
-			} `json:"bits_per_byte"`
-		} `json:"text"`
+		Text extendTextReport `json:"text"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, stdout)
@@ -66,6 +69,21 @@ func TestExtend(t *testing.T) {
 	}
 	if rep.Text.Efficiency.New.Tokens >= rep.Text.Efficiency.Old.Tokens || len(rep.Text.Models) != 2 || rep.Text.Models[1].Ratio == 0 {
 		t.Errorf("measurement %+v", rep.Text)
+	}
+	// A dry run cuts the text as the extension does, and scores nothing.
+	stdout, err = runCLI(t, "extend", "--base", exampleBase, "--corpus", corpus, "--add", "100", "--dry-run",
+		"--text", heldout, "--json", "-q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dry struct {
+		Text extendTextReport `json:"text"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &dry); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if dry.Text.Efficiency != rep.Text.Efficiency || len(dry.Text.Models) != 0 {
+		t.Errorf("dry run: %+v, want the efficiency %+v alone", dry.Text, rep.Text.Efficiency)
 	}
 	m, err := checkpoint.Open(out)
 	if err != nil {
