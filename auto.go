@@ -123,6 +123,7 @@ func (s *Session) PlanAuto(p MethodParams, calibrationBytes int, dtype safetenso
 			}
 		}
 	}
+	worst.Auto = true
 	return worst, nil
 }
 

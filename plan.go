@@ -53,6 +53,9 @@ type Plan struct {
 	CalibrationBytes int64 `json:"calibration_bytes,omitempty"`
 	// OutputBytes is the size of the output weights.
 	OutputBytes int64 `json:"output_bytes"`
+	// Auto says the methods are left to Auto: the plan is that of its
+	// costliest choice (PlanAuto).
+	Auto bool `json:"auto,omitempty"`
 }
 
 // ModelSummary describes a model directory.

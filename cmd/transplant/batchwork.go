@@ -421,15 +421,8 @@ func (w *batchWorker) Memory(ctx context.Context, u *batch.Unit) (int64, error) 
 	switch {
 	case u.Kind == batch.ApplyUnit:
 		plan, err = s.Plan(transplant.Choice{Input: heuristics.Mean{}}, sp.wo.Dtype) // the tables alone
-	case sp.mf.auto():
-		var text int
-		if text, err = sp.mf.textBytes(); err == nil {
-			plan, err = s.PlanAuto(sp.mf.params, text, sp.wo.Dtype)
-		}
 	default:
-		if err = sp.choose(ctx, s); err == nil {
-			plan, err = s.Plan(sp.c, sp.wo.Dtype)
-		}
+		plan, err = sp.mf.plan(s, sp.wo.Dtype)
 	}
 	return plan.MemoryBytes, err
 }

@@ -142,6 +142,20 @@ func (e *extendFlags) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	if e.dryRun {
+		plan, err := e.mf.plan(s, wo.Dtype)
+		if err != nil {
+			return err
+		}
+		rep.Plan = &plan
+		if e.text != "" {
+			if rep.Text, _, err = e.efficiency(ctx, s, p); err != nil {
+				return err
+			}
+		}
+		p.done()
+		return e.print(cmd.OutOrStdout(), rep)
+	}
 	c, auto, err := e.mf.resolveChoice(ctx, s, e.seed)
 	if err != nil {
 		return err
@@ -156,15 +170,6 @@ func (e *extendFlags) run(cmd *cobra.Command) error {
 		return err
 	}
 	rep.Plan = &plan
-	if e.dryRun {
-		if e.text != "" {
-			if rep.Text, _, err = e.efficiency(ctx, s, p); err != nil {
-				return err
-			}
-		}
-		p.done()
-		return e.print(cmd.OutOrStdout(), rep)
-	}
 	limitMemory(plan.MemoryBytes)
 	wo.Progress = p.update
 	b, err := s.Build(ctx, c, bo)

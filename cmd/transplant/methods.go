@@ -15,6 +15,7 @@ import (
 	"github.com/transplant-dev/transplant/heuristics"
 	"github.com/transplant-dev/transplant/internal/utf8text"
 	"github.com/transplant-dev/transplant/omp"
+	"github.com/transplant-dev/transplant/safetensors"
 )
 
 // methodFlags are the choice of methods and their knobs. Knobs several
@@ -127,6 +128,34 @@ func (f *methodFlags) resolveAuto(ctx context.Context, s *transplant.Session, se
 	c.CalibrateHead = c.CalibrateHead || f.calibrateHead || f.calibrateToDonor
 	c.CalibrateToDonor = c.CalibrateToDonor || f.calibrateToDonor
 	return c, rep, err
+}
+
+// plan is what a run with these flags will take, worked out without
+// building or scoring anything: with auto, the plan of the costliest
+// choice it may make (Session.PlanAuto), so that a dry run or a batch's
+// budget never waits for auto to score its candidates.
+func (f *methodFlags) plan(s *transplant.Session, dtype safetensors.Dtype) (transplant.Plan, error) {
+	text, err := f.textBytes()
+	if err != nil {
+		return transplant.Plan{}, err
+	}
+	if f.auto() {
+		if err := f.resolve(); err != nil {
+			return transplant.Plan{}, err
+		}
+		if err := f.checkCalibration(); err != nil {
+			return transplant.Plan{}, err
+		}
+		return s.PlanAuto(f.params, text, dtype)
+	}
+	c, err := f.choice()
+	if err != nil {
+		return transplant.Plan{}, err
+	}
+	if c.CalibrateHead {
+		c.CalibrationBytes = text
+	}
+	return s.Plan(c, dtype)
 }
 
 // checkCalibration refuses a calibration asked for without its text.

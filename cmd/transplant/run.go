@@ -52,7 +52,7 @@ func (r *runFlags) register(f *pflag.FlagSet) {
 	f.IntVar(&r.in.PadToMultipleOf, "pad-to-multiple-of", 0, "round the new row count up to a multiple (default: as the base was padded)")
 	f.Uint64Var(&r.seed, "seed", 0, "seed for random methods")
 	r.output.register(f)
-	f.BoolVar(&r.dryRun, "dry-run", false, "print the plan and the memory it needs, write nothing")
+	f.BoolVar(&r.dryRun, "dry-run", false, "print the plan and the memory it needs, write nothing (with auto, its costliest choice's: no candidate is scored)")
 	f.StringArrayVar(&r.explain, "explain", nil, "show how a new token's rows were made (its spelling, its text, or #ID; repeatable)")
 	f.StringVar(&r.tokenFile, "token-report", "", "write how every built row was made to this JSON-lines file (.gz to compress)")
 	f.StringVar(&r.saveTo, "save-recipe", "", "also write the recipe (alignment, row maps, tokenizer, provenance) to this file, for transplant apply")
@@ -172,6 +172,17 @@ func (r *runFlags) run(cmd *cobra.Command) error {
 	if sp.wo.Explain, err = s.ResolveTokens(r.explain); err != nil {
 		return fmt.Errorf("--explain: %w", err)
 	}
+	if r.dryRun {
+		plan, err := sp.mf.plan(s, sp.wo.Dtype)
+		if err != nil {
+			return err
+		}
+		if r.asJSON {
+			return writeJSON(cmd.OutOrStdout(), plan)
+		}
+		printPlan(cmd.OutOrStdout(), plan)
+		return nil
+	}
 	p := newProgress(cmd.ErrOrStderr(), r.quiet)
 	defer p.done()
 	if err := sp.choose(ctx, s); err != nil {
@@ -180,13 +191,6 @@ func (r *runFlags) run(cmd *cobra.Command) error {
 	plan, err := s.Plan(sp.c, sp.wo.Dtype)
 	if err != nil {
 		return err
-	}
-	if r.dryRun {
-		if r.asJSON {
-			return writeJSON(cmd.OutOrStdout(), plan)
-		}
-		printPlan(cmd.OutOrStdout(), plan)
-		return nil
 	}
 	if !r.asJSON && !r.quiet {
 		printPlan(cmd.ErrOrStderr(), plan)

@@ -77,6 +77,16 @@ func TestRunDryRunAndErrors(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, "calibrating the head holds") {
 		t.Errorf("dry run with calibration: %v\n%s", err, stdout)
 	}
+	// With auto a dry run scores no candidate: its plan is that of auto's
+	// costliest choice, calibration included.
+	stdout, err = runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--calibration-text", text, "--dry-run", "--json")
+	var plan struct {
+		Auto             bool  `json:"auto"`
+		CalibrationBytes int64 `json:"calibration_bytes"`
+	}
+	if err != nil || json.Unmarshal([]byte(stdout), &plan) != nil || !plan.Auto || plan.CalibrationBytes == 0 {
+		t.Errorf("auto's dry run: %v, plan %+v\n%s", err, plan, stdout)
+	}
 	for _, tt := range []struct {
 		args []string
 		want string

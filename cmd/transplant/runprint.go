@@ -32,9 +32,16 @@ func printPlan(w io.Writer, p transplant.Plan) {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "table\ttensor\tmethod\trows\tcopied\tbuilt\tpadding\tdtype")
 	for _, t := range p.Tables {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d → %d × %d\t%d\t%d\t%d\t%s\n", t.Role, t.Tensor, t.Method, t.OldRows, t.NewRows, t.Cols, t.Copied, t.Built, t.Padding, t.Dtype)
+		method := t.Method
+		if p.Auto {
+			method = "auto"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d → %d × %d\t%d\t%d\t%d\t%s\n", t.Role, t.Tensor, method, t.OldRows, t.NewRows, t.Cols, t.Copied, t.Built, t.Padding, t.Dtype)
 	}
 	tw.Flush()
+	if p.Auto {
+		fmt.Fprintln(w, "\nauto chooses the methods when it runs (scoring candidates on the calibration text, if any); the memory is that of its costliest choice")
+	}
 	fmt.Fprintf(w, "\nmemory needed: about %s", humanBytes(p.MemoryBytes))
 	if p.CalibrationBytes > 0 {
 		fmt.Fprintf(w, " (calibrating the head holds %s of it)", humanBytes(p.CalibrationBytes))
