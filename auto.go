@@ -124,6 +124,7 @@ func (s *Session) PlanAuto(p MethodParams, calibrationBytes int, dtype safetenso
 		}
 	}
 	worst.Auto = true
+	worst.Forward = s.autoWork(calibrationBytes, len(inputs), len(heads))
 	return worst, nil
 }
 
@@ -218,6 +219,12 @@ func (s *Session) Auto(ctx context.Context, o AutoOptions) (Choice, *AutoReport,
 	sort.SliceStable(rep.Candidates, func(a, b int) bool { return rep.Candidates[a].BitsPerByte < rep.Candidates[b].BitsPerByte })
 	return c, rep, nil
 }
+
+// autoTries is how many candidates Auto scores at most, weighing the given
+// numbers of input and head methods: the rule's choice, the mean for both
+// tables, the other heads, the other inputs, and every head and the mean
+// calibrated. Keep it in step with Auto.
+func autoTries(inputs, heads int) int { return 1 + 1 + (heads - 1) + (inputs - 1) + heads + 1 }
 
 // label names a method as a report shows it, with the combination a
 // subword method uses for the table of role r.

@@ -56,6 +56,9 @@ type Plan struct {
 	// Auto says the methods are left to Auto: the plan is that of its
 	// costliest choice (PlanAuto).
 	Auto bool `json:"auto,omitempty"`
+	// Forward is what the run's forward passes compute (Auto's and
+	// calibration's): no bytes when it makes none.
+	Forward ForwardWork `json:"forward"`
 }
 
 // ModelSummary describes a model directory.
@@ -170,8 +173,10 @@ func (s *Session) plan(c Choice, dtype safetensors.Dtype, aux *auxShape) (Plan, 
 		}
 		p.OutputBytes += rows * int64(t.Cols) * int64(tp.Dtype.Size())
 	}
+	p.Forward.BaseFLOPs = tokenFLOPs(s.base)
 	if c.CalibrateHead {
 		p.CalibrationBytes = s.calibrationBytes(c.CalibrationBytes)
+		p.Forward = s.calibrationWork(c.CalibrationBytes)
 	}
 	p.MemoryBytes = max(base+donor+work, bases+fresh, p.CalibrationBytes) + maps + overheadBytes
 	for _, t := range s.base.Tensors() {

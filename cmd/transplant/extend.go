@@ -104,6 +104,8 @@ type extendReport struct {
 	Plan       *transplant.Plan   `json:"plan,omitempty"`
 	Transplant *transplant.Report `json:"transplant,omitempty"`
 	Text       *eval.Report       `json:"text,omitempty"`
+	// Estimate is a dry run's estimate of the forward passes' time.
+	Estimate *timeEstimate `json:"time_estimate,omitempty"`
 }
 
 func (e *extendFlags) run(cmd *cobra.Command) error {
@@ -148,10 +150,14 @@ func (e *extendFlags) run(cmd *cobra.Command) error {
 			return err
 		}
 		rep.Plan = &plan
+		var text []byte
 		if e.text != "" {
-			if rep.Text, _, err = e.efficiency(ctx, s, p); err != nil {
+			if rep.Text, text, err = e.efficiency(ctx, s, p); err != nil {
 				return err
 			}
+		}
+		if rep.Estimate, err = e.estimate(s, plan, text); err != nil {
+			return err
 		}
 		p.done()
 		return e.print(cmd.OutOrStdout(), rep)
@@ -251,6 +257,22 @@ func (e *extendFlags) measure(ctx context.Context, s *transplant.Session, p *pro
 	return rep, nil
 }
 
+// estimate is the time the forward passes of the extension will take: the
+// plan's (auto's and calibration's) and, with --text, a pass of the base
+// and one of the extended model over it.
+func (e *extendFlags) estimate(s *transplant.Session, plan transplant.Plan, text []byte) (*timeEstimate, error) {
+	work := plan.Forward
+	work.BaseBytes += 2 * int64(len(text))
+	sample := text
+	if e.mf.calibration != "" {
+		var err error
+		if sample, err = e.mf.text(); err != nil {
+			return nil, err
+		}
+	}
+	return estimateTime(work, s.OldTokenizer(), sample), nil
+}
+
 // efficiency reads --text and compares how the base and the extended
 // tokenizer cut it, which --dry-run reports too since it needs no model.
 func (e *extendFlags) efficiency(ctx context.Context, s *transplant.Session, p *progress) (*eval.Report, []byte, error) {
@@ -285,6 +307,7 @@ func (e *extendFlags) print(w io.Writer, rep *extendReport) error {
 	if rep.Plan != nil {
 		fmt.Fprintln(w)
 		printPlan(w, *rep.Plan)
+		printEstimate(w, "forward passes", rep.Estimate)
 	}
 	if rep.Transplant != nil {
 		fmt.Fprintln(w)

@@ -77,13 +77,22 @@ func TestExtend(t *testing.T) {
 		t.Fatal(err)
 	}
 	var dry struct {
-		Text extendTextReport `json:"text"`
+		Text     extendTextReport `json:"text"`
+		Estimate struct {
+			Bytes   int64
+			Seconds float64
+		} `json:"time_estimate"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &dry); err != nil {
 		t.Fatalf("%v\n%s", err, stdout)
 	}
 	if dry.Text.Efficiency != rep.Text.Efficiency || len(dry.Text.Models) != 0 {
 		t.Errorf("dry run: %+v, want the efficiency %+v alone", dry.Text, rep.Text.Efficiency)
+	}
+	// Its estimate counts the two passes the measurement will make over
+	// the text (the methods named make none).
+	if dry.Estimate.Bytes != 2*4000 || !(dry.Estimate.Seconds > 0) {
+		t.Errorf("dry run's estimate %+v, want two passes over 4,000 bytes", dry.Estimate)
 	}
 	m, err := checkpoint.Open(out)
 	if err != nil {

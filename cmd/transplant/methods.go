@@ -158,6 +158,19 @@ func (f *methodFlags) plan(s *transplant.Session, dtype safetensors.Dtype) (tran
 	return s.Plan(c, dtype)
 }
 
+// estimate is the time plan's forward passes will take here, nil when it
+// makes none; the calibration text gives the tokens per byte.
+func (f *methodFlags) estimate(s *transplant.Session, plan transplant.Plan) (*timeEstimate, error) {
+	if plan.Forward.BaseBytes+plan.Forward.DonorBytes == 0 {
+		return nil, nil
+	}
+	text, err := f.text()
+	if err != nil {
+		return nil, err
+	}
+	return estimateTime(plan.Forward, s.OldTokenizer(), text), nil
+}
+
 // checkCalibration refuses a calibration asked for without its text.
 func (f *methodFlags) checkCalibration() error {
 	if (f.calibrateHead || f.calibrateToDonor) && f.calibration == "" {

@@ -181,7 +181,9 @@ func (r *runFlags) run(cmd *cobra.Command) error {
 			return writeJSON(cmd.OutOrStdout(), plan)
 		}
 		printPlan(cmd.OutOrStdout(), plan)
-		return nil
+		est, err := sp.mf.estimate(s, plan)
+		printEstimate(cmd.OutOrStdout(), "forward passes", est)
+		return err
 	}
 	p := newProgress(cmd.ErrOrStderr(), r.quiet)
 	defer p.done()

@@ -77,15 +77,34 @@ func TestRunDryRunAndErrors(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, "calibrating the head holds") {
 		t.Errorf("dry run with calibration: %v\n%s", err, stdout)
 	}
+	if !strings.Contains(stdout, "forward passes: 5.9 KiB of text") {
+		t.Errorf("dry run with calibration: no estimate of one pass over the text's 6,000 bytes\n%s", stdout)
+	}
 	// With auto a dry run scores no candidate: its plan is that of auto's
-	// costliest choice, calibration included.
+	// costliest choice, calibration included, and counts what auto's
+	// forward passes read: the calibration on the first three quarters of
+	// the text, 9 candidates on the last (4 inputs with auxiliary
+	// vectors, 2 heads) and the calibration on all of it.
 	stdout, err = runCLI(t, "run", "--base", exampleBase, "--tokenizer", exampleTok, "--calibration-text", text, "--dry-run", "--json")
 	var plan struct {
 		Auto             bool  `json:"auto"`
 		CalibrationBytes int64 `json:"calibration_bytes"`
+		Forward          struct {
+			Bytes int64 `json:"base_bytes"`
+			FLOPs int64 `json:"base_flops_per_token"`
+		} `json:"forward"`
+		Tables []struct {
+			OldRows int64 `json:"old_rows"`
+			Cols    int64 `json:"cols"`
+		}
+		Base struct{ Parameters int64 }
 	}
 	if err != nil || json.Unmarshal([]byte(stdout), &plan) != nil || !plan.Auto || plan.CalibrationBytes == 0 {
 		t.Errorf("auto's dry run: %v, plan %+v\n%s", err, plan, stdout)
+	}
+	// The example's head is untied: every weight but the embedding's.
+	if want := 2 * (plan.Base.Parameters - plan.Tables[0].OldRows*plan.Tables[0].Cols); plan.Forward.Bytes != 4500+9*1500+6000 || plan.Forward.FLOPs != want {
+		t.Errorf("auto's forward work %+v, want 24000 bytes at %d operations a token", plan.Forward, want)
 	}
 	for _, tt := range []struct {
 		args []string
