@@ -43,7 +43,7 @@ func printEstimate(w io.Writer, what string, e *timeEstimate) {
 	if e == nil {
 		return
 	}
-	fmt.Fprintf(w, "%s: %s of text through the models, %s tokens, %.3g TFLOP: about %s at the %.0f GFLOP/s of matrix products measured here\n",
+	fmt.Fprintf(w, "%s: %s of text through the models, %s tokens, %.3g TFLOP: at least %s (the matrix products alone, at the %.0f GFLOP/s measured here)\n",
 		what, humanBytes(e.Bytes), humanCount(int64(e.Tokens)), e.FLOPs/1e12, humanDuration(e.Seconds), e.Rate/1e9)
 }
 
