@@ -112,25 +112,9 @@ type outcome struct {
 // record, or the context's error. Units that fail are recorded, not
 // returned.
 func (e *executor) execute(ctx context.Context, list []*Unit) error {
-	e.inList = map[*Unit]bool{}
-	for _, u := range list {
-		e.inList[u] = true
-	}
-	e.finished, e.errs = map[*Unit]Status{}, map[*Unit]string{}
-	e.check(ctx, list)
-	if err := ctx.Err(); err != nil {
+	pending, err := e.settle(ctx, list)
+	if err != nil {
 		return err
-	}
-	var pending []*Unit
-	for _, u := range list {
-		switch {
-		case e.finished[u] != "": // done, or its check failed
-		case !e.needed[u]:
-			e.finished[u] = Skipped
-			e.record(&Record{Status: Skipped}, u, Result{})
-		default:
-			pending = append(pending, u)
-		}
 	}
 	results := make(chan outcome)
 	for len(pending) > 0 || e.running > 0 {
@@ -150,6 +134,33 @@ func (e *executor) execute(ctx context.Context, list []*Unit) error {
 		return err
 	}
 	return e.sinkErr
+}
+
+// settle finds what running list involves: it records the units whose
+// output is already there, whose check failed or that nothing needs, and
+// returns the others, in list order, with their memory in e.mem.
+func (e *executor) settle(ctx context.Context, list []*Unit) ([]*Unit, error) {
+	e.inList = map[*Unit]bool{}
+	for _, u := range list {
+		e.inList[u] = true
+	}
+	e.finished, e.errs = map[*Unit]Status{}, map[*Unit]string{}
+	e.check(ctx, list)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var pending []*Unit
+	for _, u := range list {
+		switch {
+		case e.finished[u] != "": // done, or its check failed
+		case !e.needed[u]:
+			e.finished[u] = Skipped
+			e.record(&Record{Status: Skipped}, u, Result{})
+		default:
+			pending = append(pending, u)
+		}
+	}
+	return pending, nil
 }
 
 // check asks the worker, Jobs at a time, whether each unit of the list

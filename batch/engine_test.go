@@ -409,3 +409,70 @@ func TestGatherAfterMissingAndFailedTasks(t *testing.T) {
 		t.Errorf("ft-a: %s %q", ftA.Status, ftA.Error)
 	}
 }
+
+// A preview says what a run would do and does none of it: units whose
+// output is there are skipped as done, a solve whose applies are all done
+// is not needed, the rest would run with the memory they declare.
+func TestPreview(t *testing.T) {
+	ctx := context.Background()
+	p := independentJobs(t, 3)
+	w := &fakeWorker{mem: func(u *Unit) int64 { return int64(len(u.ID)) }}
+	done := p.Units[1]
+	os.MkdirAll(filepath.Dir(done.Out), 0o755)
+	if err := os.WriteFile(done.Out, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Preview(ctx, p.Units, w, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, pv := range got {
+		want := Preview{Unit: p.Units[i], Status: Pending, Memory: int64(len(p.Units[i].ID))}
+		if i == 1 {
+			want = Preview{Unit: done, Status: Skipped, Done: true}
+		}
+		if pv != want {
+			t.Errorf("unit %s: %+v, want %+v", p.Units[i].ID, pv, want)
+		}
+	}
+	if len(w.calls) != 0 {
+		t.Errorf("a preview ran %q", w.calls)
+	}
+	if _, err := os.Stat(p.File.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a preview wrote the state directory: %v", err)
+	}
+
+	fp := familyPlan(t)
+	if _, err := fp.RunAll(ctx, &fakeWorker{}, Options{}); err != nil && !errors.Is(err, ErrFailed) {
+		t.Fatal(err)
+	}
+	var solve *Unit
+	for _, u := range fp.Units {
+		if u.Kind == SolveUnit && u.Group.Shards == 1 {
+			solve = u
+		}
+	}
+	if solve == nil {
+		t.Fatal("the family plan has no shared solve")
+	}
+	os.Remove(solve.Out)
+	got, err = fp.Preview(ctx, fp.Units, &fakeWorker{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applies := 0
+	for _, pv := range got {
+		switch {
+		case pv.Unit == solve && (pv.Status != Skipped || pv.Done):
+			t.Errorf("the solve whose applies are done, without its recipe: %+v, want skipped as not needed", pv)
+		case slices.Contains(pv.Unit.Deps, solve):
+			applies++
+			if pv.Status != Skipped || !pv.Done {
+				t.Errorf("apply %s of the solve: %+v, want skipped as done", pv.Unit.ID, pv)
+			}
+		}
+	}
+	if applies == 0 {
+		t.Error("no apply depends on the solve")
+	}
+}

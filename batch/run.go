@@ -41,13 +41,52 @@ func (p *Plan) RunTask(ctx context.Context, t Task, w Worker, opt Options) error
 // job failed.
 func (p *Plan) RunGather(ctx context.Context, w Worker, opt Options) (*Summary, error) {
 	prior := p.ReadRecords()
+	return p.runAndSummarize(ctx, p.gatherUnits(prior), "gather", prior, w, opt)
+}
+
+// GatherUnits returns the units RunGather would run.
+func (p *Plan) GatherUnits() []*Unit { return p.gatherUnits(p.ReadRecords()) }
+
+func (p *Plan) gatherUnits(prior map[string]*Record) []*Unit {
 	var list []*Unit
 	for _, u := range p.Units {
 		if u.Gather || prior[u.ID] == nil {
 			list = append(list, u)
 		}
 	}
-	return p.runAndSummarize(ctx, list, "gather", prior, w, opt)
+	return list
+}
+
+// A Preview is what running a unit would do.
+type Preview struct {
+	Unit *Unit
+	// Status is Pending for a unit that would run, Skipped for one whose
+	// output is already there (Done) or that nothing needs, Failed for one
+	// whose check failed (Error).
+	Status Status
+	Done   bool
+	Error  string
+	Memory int64 // what a unit that would run declared
+}
+
+// Preview finds what running list would do, as a run finds it (which
+// outputs are already there and made from the current inputs, which units
+// nothing needs, what each needs) without running a unit or writing
+// anything. The previews follow list's order.
+func (p *Plan) Preview(ctx context.Context, list []*Unit, w Worker, opt Options) ([]Preview, error) {
+	e := &executor{plan: p, w: w, opt: Options{Jobs: opt.Jobs, Memory: opt.Memory}, sink: func(*Record) error { return nil }}
+	if _, err := e.settle(ctx, list); err != nil {
+		return nil, err
+	}
+	out := make([]Preview, len(list))
+	for i, u := range list {
+		st := e.finished[u]
+		if st == "" {
+			st = Pending
+		}
+		out[i] = Preview{Unit: u, Status: st, Done: e.done[u], Error: e.errs[u], Memory: e.mem[u]}
+	}
+	return out, nil
 }
 
 // RunAll runs the whole batch in this process and writes the summary. The

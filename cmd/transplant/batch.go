@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +17,7 @@ func newBatchCmd() *cobra.Command {
 	var (
 		index, count int
 		gather       bool
+		dryRun       bool
 		jobs         int
 		memory       string
 		quiet        bool
@@ -59,13 +62,30 @@ docs/slurm.md and docs/kubernetes.md.`,
 				}
 			}
 			ctx := cmd.Context()
+			t, sliced, err := batch.TaskFromEnv(index, count, os.Getenv)
+			if err != nil && !gather {
+				return err
+			}
+			if dryRun {
+				list := plan.Units
+				switch {
+				case gather:
+					list = plan.GatherUnits()
+				case sliced:
+					if list, err = plan.Slice(t); err != nil {
+						return err
+					}
+				}
+				previews, err := plan.Preview(ctx, list, w, opt)
+				if err != nil {
+					return err
+				}
+				printPreview(cmd.OutOrStdout(), plan.File, previews, opt.Memory)
+				return nil
+			}
 			if gather {
 				s, err := plan.RunGather(ctx, w, opt)
 				return printSummary(cmd, s, err)
-			}
-			t, sliced, err := batch.TaskFromEnv(index, count, os.Getenv)
-			if err != nil {
-				return err
 			}
 			if sliced {
 				return plan.RunTask(ctx, t, w, opt)
@@ -78,6 +98,7 @@ docs/slurm.md and docs/kubernetes.md.`,
 	f.IntVar(&index, "index", -1, "run the slice of array task I (from 0) of --count")
 	f.IntVar(&count, "count", 0, "number of array tasks")
 	f.BoolVar(&gather, "gather", false, "after the array tasks: merge shards, apply, score and write the summary")
+	f.BoolVar(&dryRun, "dry-run", false, "print what would run (and what is done, or not needed) with each unit's memory; run and write nothing")
 	f.IntVar(&jobs, "jobs", 1, "units run at once")
 	f.StringVar(&memory, "memory", "", "memory the running units may need together, e.g. 32GiB (default: no bound)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no line per unit on stderr")
@@ -112,6 +133,45 @@ func batchProgress(cmd *cobra.Command, quiet bool) func(batch.Event) {
 			line += ": " + r.Error
 		}
 		fmt.Fprintln(w, line)
+	}
+}
+
+// printPreview prints what a batch would do, a line per unit, the jobs
+// that cannot run, and the totals.
+func printPreview(w io.Writer, f *batch.File, previews []batch.Preview, budget int64) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "unit\tkind\tstatus\tmemory\toutput")
+	var run, done, unneeded, failed int
+	var peak int64
+	for _, pv := range previews {
+		status, mem := "", ""
+		switch {
+		case pv.Status == batch.Pending:
+			run++
+			peak = max(peak, pv.Memory)
+			status, mem = "would run", humanBytes(pv.Memory)
+			if budget > 0 && pv.Memory > budget {
+				status += " alone (over --memory)"
+			}
+		case pv.Status == batch.Failed:
+			failed++
+			status = "fails: " + pv.Error
+		case pv.Done:
+			done++
+			status = "done: skipped"
+		default:
+			unneeded++
+			status = "not needed: skipped"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", pv.Unit.ID, pv.Unit.Kind, status, mem, pv.Unit.Out)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d units: %d would run (the largest needs %s), %d done, %d not needed, %d failing their check\n",
+		len(previews), run, humanBytes(peak), done, unneeded, failed)
+	for _, j := range f.Jobs {
+		if j.Err != nil {
+			fmt.Fprintf(w, "job %s fails: %v\n", j.ID, j.Err)
+		}
 	}
 }
 

@@ -98,7 +98,18 @@ jobs:
 `
 	file := filepath.Join(dir, "jobs.yaml")
 	os.WriteFile(file, []byte(jobs), 0o644)
-	stdout, err := runCLI(t, "batch", file, "--jobs", "2", "-q")
+	// A dry run says what would run, and that the job without a base
+	// fails, and writes nothing.
+	stdout, err := runCLI(t, "batch", file, "--dry-run")
+	if err != nil || !strings.Contains(stdout, "would run") || !strings.Contains(stdout, "job missing") || strings.Contains(stdout, "done: skipped") {
+		t.Errorf("dry run: %v\n%s", err, stdout)
+	}
+	for _, name := range []string{"jobs.batch", "out"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("a dry run wrote %s", name)
+		}
+	}
+	stdout, err = runCLI(t, "batch", file, "--jobs", "2", "-q")
 	if err == nil || !strings.Contains(err.Error(), "failed") {
 		t.Fatalf("a batch with a failed job succeeded: %v\n%s", err, stdout)
 	}
@@ -136,9 +147,19 @@ jobs:
 	if len(recipes) != 2 {
 		t.Errorf("%d recipes solved, want 2 (the fine-tunes' shared one and the merged split one)", len(recipes))
 	}
-	// A rerun redoes only what is missing.
+	// A rerun redoes only what is missing, as its dry run says.
 	os.RemoveAll(filepath.Join(dir, "out", "tuned-b"))
 	os.Remove(file + ".unused")
+	stdout, _ = runCLI(t, "batch", file, "--dry-run")
+	var wouldRun []string
+	for _, line := range strings.Split(stdout, "\n") {
+		if strings.Contains(line, "would run") && !strings.Contains(line, "units:") {
+			wouldRun = append(wouldRun, line)
+		}
+	}
+	if len(wouldRun) != 1 || !strings.Contains(wouldRun[0], "tuned-b") || !strings.Contains(stdout, "done: skipped") {
+		t.Errorf("dry run of the rerun: %q would run\n%s", wouldRun, stdout)
+	}
 	runCLI(t, "batch", file, "-q")
 	data, _ = os.ReadFile(filepath.Join(dir, "jobs.batch", "batch.json"))
 	json.Unmarshal(data, &sum)
