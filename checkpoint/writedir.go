@@ -44,10 +44,9 @@ type Replacement struct {
 	// Kept lists runs of rows, ascending and apart, that the table takes
 	// unchanged from the base's 2-D tensor KeptFrom, which is as wide and
 	// stored in RawDtype. Whenever FillRaw writes the tensor, WriteDir
-	// copies these rows from the base file itself (in the kernel where it
-	// can, as it copies whole tensors) and FillRaw need not write them:
-	// read into memory and written out again they cost apply of an 8 GiB
-	// checkpoint a second pass of memory copies over a gigabyte and more.
+	// reads these rows from the base file itself into each block FillRaw
+	// filled, over what it put there, so FillRaw need not write them and
+	// they are never widened and narrowed again.
 	Kept     []RowRun
 	KeptFrom string
 }
