@@ -156,7 +156,10 @@ func (e *extendFlags) run(cmd *cobra.Command) error {
 				return err
 			}
 		}
-		if rep.Estimate, err = e.estimate(s, plan, text); err != nil {
+		// Measuring --text will pass the base and the extended model over it.
+		work := plan.Forward
+		work.BaseBytes += 2 * int64(len(text))
+		if rep.Estimate, err = e.mf.estimate(s, work, text); err != nil {
 			return err
 		}
 		p.done()
@@ -255,22 +258,6 @@ func (e *extendFlags) measure(ctx context.Context, s *transplant.Session, p *pro
 		return nil, err
 	}
 	return rep, nil
-}
-
-// estimate is the time the forward passes of the extension will take: the
-// plan's (auto's and calibration's) and, with --text, a pass of the base
-// and one of the extended model over it.
-func (e *extendFlags) estimate(s *transplant.Session, plan transplant.Plan, text []byte) (*timeEstimate, error) {
-	work := plan.Forward
-	work.BaseBytes += 2 * int64(len(text))
-	sample := text
-	if e.mf.calibration != "" {
-		var err error
-		if sample, err = e.mf.text(); err != nil {
-			return nil, err
-		}
-	}
-	return estimateTime(work, s.OldTokenizer(), sample), nil
 }
 
 // efficiency reads --text and compares how the base and the extended

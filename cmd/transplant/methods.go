@@ -158,17 +158,20 @@ func (f *methodFlags) plan(s *transplant.Session, dtype safetensors.Dtype) (tran
 	return s.Plan(c, dtype)
 }
 
-// estimate is the time plan's forward passes will take here, nil when it
-// makes none; the calibration text gives the tokens per byte.
-func (f *methodFlags) estimate(s *transplant.Session, plan transplant.Plan) (*timeEstimate, error) {
-	if plan.Forward.BaseBytes+plan.Forward.DonorBytes == 0 {
+// estimate is the time work's forward passes will take here, nil when it
+// makes none; the calibration text, or else sample, gives the tokens per
+// byte.
+func (f *methodFlags) estimate(s *transplant.Session, work transplant.ForwardWork, sample []byte) (*timeEstimate, error) {
+	if work.BaseBytes+work.DonorBytes == 0 {
 		return nil, nil
 	}
-	text, err := f.text()
-	if err != nil {
-		return nil, err
+	if f.calibration != "" {
+		var err error
+		if sample, err = f.text(); err != nil {
+			return nil, err
+		}
 	}
-	return estimateTime(plan.Forward, s.OldTokenizer(), text), nil
+	return estimateTime(work, s.OldTokenizer(), sample), nil
 }
 
 // checkCalibration refuses a calibration asked for without its text.

@@ -181,7 +181,7 @@ func (r *runFlags) run(cmd *cobra.Command) error {
 			return writeJSON(cmd.OutOrStdout(), plan)
 		}
 		printPlan(cmd.OutOrStdout(), plan)
-		est, err := sp.mf.estimate(s, plan)
+		est, err := sp.mf.estimate(s, plan.Forward, nil)
 		printEstimate(cmd.OutOrStdout(), "forward passes", est)
 		return err
 	}
