@@ -27,9 +27,18 @@ const (
 	New
 	// NewSpecial is a special token with no counterpart.
 	NewSpecial
+	// Unemitted is a byte-fallback token the new tokenizer never emits,
+	// since a token of its own holds the byte as a character, while the
+	// old tokenizer does emit it (an extension that learned "\n" as a
+	// token, where the base spelled it "<0x0A>"). Its row is copied from
+	// a byte-fallback token the old tokenizer never emits either: the
+	// base learned never to predict that one, whereas its own row would
+	// go on predicting the byte beside the token that now holds it, and
+	// take that token's probability a second time.
+	Unemitted
 )
 
-var kindNames = [...]string{"padding", "exact", "bytes", "role", "special-spelling", "mapped", "new", "new-special"}
+var kindNames = [...]string{"padding", "exact", "bytes", "role", "special-spelling", "mapped", "new", "new-special", "unemitted"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -39,7 +48,7 @@ func (k Kind) String() string {
 }
 
 // Copied reports whether rows of this kind are copied from an old row.
-func (k Kind) Copied() bool { return k >= Exact && k <= Mapped }
+func (k Kind) Copied() bool { return k >= Exact && k <= Mapped || k == Unemitted }
 
 // Options tune Align.
 type Options struct {
@@ -85,6 +94,7 @@ func Align(old, new *Vocab, opts Options) (*Alignment, error) {
 	}
 	idx := indexOld(old, oldRows)
 	a.matchOrdinary(old, new, idx)
+	a.silenceUnemitted(old, new, oldRows)
 	a.matchRoles(old, new, oldRows)
 	if err := a.matchMap(old, new, opts.Map, oldRows); err != nil {
 		return nil, err
@@ -148,6 +158,46 @@ func (a *Alignment) matchOrdinary(old, new *Vocab, idx *oldIndex) {
 			}
 		}
 	}
+}
+
+// silenceUnemitted gives the byte-fallback tokens that the new tokenizer
+// no longer emits (see Unemitted) the row of the first byte-fallback token
+// the old one never emits; without one, they keep their match.
+func (a *Alignment) silenceUnemitted(old, new *Vocab, oldRows int) {
+	oldSilent, newSilent := unemittedBytes(old), unemittedBytes(new)
+	silent := -1
+	for id := 0; id < min(len(old.Tokens), oldRows); id++ {
+		if t := &old.Tokens[id]; t.ByteFallback && !t.Unused && len(t.Bytes) == 1 && oldSilent[t.Bytes[0]] {
+			silent = id
+			break
+		}
+	}
+	if silent < 0 {
+		return
+	}
+	for id := range new.Tokens {
+		t := &new.Tokens[id]
+		if !t.ByteFallback || t.Unused || len(t.Bytes) != 1 || !newSilent[t.Bytes[0]] {
+			continue
+		}
+		if src := a.Source[id]; src >= 0 && a.Kind[id].Copied() && !oldSilent[t.Bytes[0]] {
+			a.set(id, Unemitted, silent)
+		}
+	}
+}
+
+// unemittedBytes marks the bytes whose byte-fallback token v's tokenizer
+// never emits: a byte fallback stands only for characters the vocabulary
+// lacks, so a one-byte character that an ordinary token spells whole is
+// never written as its byte.
+func unemittedBytes(v *Vocab) (silent [256]bool) {
+	for i := range v.Tokens {
+		t := &v.Tokens[i]
+		if !t.Special && !t.ByteFallback && !t.Unused && !t.WordInitial && len(t.Bytes) == 1 && t.Bytes[0] < 0x80 {
+			silent[t.Bytes[0]] = true
+		}
+	}
+	return silent
 }
 
 func sameMeaning(o, n *Token) bool {

@@ -133,6 +133,63 @@ func TestAlignPrefersRegularTokensToByteFallback(t *testing.T) {
 	}
 }
 
+func TestAlignSilencesUnemittedBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		old, new []string
+		kind     []Kind // per new id
+		source   []int
+	}{{
+		name:   "an extension learns \"\\n\"",
+		old:    []string{"<0x0A>", "<0x41>", "A"},
+		new:    []string{"<0x0A>", "<0x41>", "A", "\n", "\n\n"},
+		kind:   []Kind{Unemitted, Exact, Exact, ByBytes, New},
+		source: []int{1, 1, 2, 0, -1},
+	}, {
+		name:   "the new tokenizer still emits the byte",
+		old:    []string{"<0x0A>", "<0x41>", "A"},
+		new:    []string{"<0x0A>", "<0x41>", "A", "▁the"},
+		kind:   []Kind{Exact, Exact, Exact, New},
+		source: []int{0, 1, 2, -1},
+	}, {
+		name:   "the old tokenizer emits every byte",
+		old:    []string{"<0x0A>", "<0x41>"},
+		new:    []string{"<0x0A>", "<0x41>", "\n"},
+		kind:   []Kind{Exact, Exact, ByBytes},
+		source: []int{0, 1, 0},
+	}, {
+		name:   "neither emits the byte",
+		old:    []string{"<0x0A>", "<0x41>", "A"},
+		new:    []string{"<0x41>", "A"},
+		kind:   []Kind{Exact, Exact},
+		source: []int{1, 2},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := Align(vocab(false, nil, tc.old...), vocab(false, nil, tc.new...), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for id := range tc.new {
+				if a.Kind[id] != tc.kind[id] || a.Source[id] != tc.source[id] {
+					t.Errorf("new %q: %v from %d, want %v from %d", tc.new[id], a.Kind[id], a.Source[id], tc.kind[id], tc.source[id])
+				}
+			}
+			if n := a.Report.Kinds[Unemitted.String()]; n != count(tc.kind, Unemitted) {
+				t.Errorf("report: %d unemitted, want %d", n, count(tc.kind, Unemitted))
+			}
+		})
+	}
+}
+
+func count(kinds []Kind, k Kind) (n int) {
+	for _, x := range kinds {
+		if x == k {
+			n++
+		}
+	}
+	return n
+}
+
 func TestAlignRowsAndPadding(t *testing.T) {
 	old := vocab(false, nil, "a", "b", "c", "d", "e", "f", "g", "h", "i", "j") // 10 tokens
 	new := vocab(false, nil, "a", "b", "x", "", "y")

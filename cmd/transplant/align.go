@@ -96,7 +96,7 @@ func baseVocabulary(path string) (*tokenizer.Tokenizer, int, error) {
 
 func printExamples(w io.Writer, a *align.Alignment, oldV, newV *align.Vocab, n int) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, k := range []align.Kind{align.ByBytes, align.ByRole, align.BySpelling, align.Mapped, align.New, align.NewSpecial} {
+	for _, k := range []align.Kind{align.ByBytes, align.ByRole, align.BySpelling, align.Mapped, align.Unemitted, align.New, align.NewSpecial} {
 		shown := 0
 		for id := 0; id < len(newV.Tokens) && shown < n; id++ {
 			if a.Kind[id] != k {

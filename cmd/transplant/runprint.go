@@ -53,7 +53,7 @@ func printAlignment(w io.Writer, r align.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	pct := func(n int) string { return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(max(r.NewTokens, 1))) }
 	fmt.Fprintf(tw, "new tokens copied from the base\t%d\t%s\t\n", r.Shared, pct(r.Shared))
-	for _, k := range []align.Kind{align.Exact, align.ByBytes, align.ByRole, align.BySpelling, align.Mapped} {
+	for _, k := range []align.Kind{align.Exact, align.ByBytes, align.ByRole, align.BySpelling, align.Mapped, align.Unemitted} {
 		if n := r.Kinds[k.String()]; n > 0 {
 			fmt.Fprintf(tw, "  %s\t%d\t\t\n", kindLabel(k), n)
 		}
@@ -100,6 +100,8 @@ func kindLabel(k align.Kind) string {
 		return "special, same spelling"
 	case align.Mapped:
 		return "by --map"
+	case align.Unemitted:
+		return "bytes never emitted now, from one never emitted before"
 	}
 	return k.String()
 }
