@@ -69,8 +69,22 @@ type bpeChar struct {
 	text  string
 	ids   []int // the byte-fallback ids
 	count int64
+	joins int64 // occurrences followed by another line break, for a line break
 	where []int32
 	added bool
+}
+
+// value is the tokens a character saves as a token. A one-byte character
+// saves none itself; a line break is worth the merges with the next line
+// break it makes possible, where the style lets it have them.
+func (l *bpeLearner) value(ch *bpeChar) int64 {
+	if len(ch.text) > 1 {
+		return ch.count * int64(len(ch.text)-1)
+	}
+	if l.style.breaksAlone && onlyBreaks([]byte(ch.text)) {
+		return ch.joins
+	}
+	return 0
 }
 
 func newBPELearner(b *Base, first int, opts Options) *bpeLearner {
@@ -250,6 +264,9 @@ func (l *bpeLearner) build(wc *wordCounts) {
 			if s < 0 {
 				ch := &l.chars[-s-1]
 				ch.count += w.count
+				if i+1 < len(w.syms) && w.syms[i+1] < 0 && onlyBreaks([]byte(ch.text+l.chars[-w.syms[i+1]-1].text)) {
+					ch.joins += w.count
+				}
 				if n := len(ch.where); n == 0 || ch.where[n-1] != int32(wi) {
 					ch.where = append(ch.where, int32(wi))
 				}
@@ -282,10 +299,15 @@ func (l *bpeLearner) build(wc *wordCounts) {
 	}
 	if l.charsOK {
 		// A one-byte character saves nothing as a token: it is left in
-		// bytes, and no merge builds on it.
-		for c, ch := range l.chars {
-			if ch.count >= l.minFreq && len(ch.text) > 1 && l.style.allows([]byte(ch.text)) {
-				l.heap.push(candidate{saved: ch.count * int64(len(ch.text)-1), key: uint64(c), char: true})
+		// bytes, and no merge builds on it (but see value).
+		for c := range l.chars {
+			ch := &l.chars[c]
+			n := ch.count // the occurrences that would save tokens
+			if len(ch.text) == 1 {
+				n = ch.joins
+			}
+			if v := l.value(ch); v > 0 && n >= l.minFreq && l.style.allows([]byte(ch.text)) {
+				l.heap.push(candidate{saved: v, key: uint64(c), char: true})
 			}
 		}
 	}
@@ -338,7 +360,7 @@ func (l *bpeLearner) next() (candidate, bool) {
 		c := l.heap.pop()
 		if c.char {
 			ch := &l.chars[c.key]
-			if ch.added || ch.count*int64(len(ch.text)-1) != c.saved {
+			if ch.added || l.value(ch) != c.saved {
 				continue
 			}
 			return c, true

@@ -306,6 +306,47 @@ func TestByteFallbackAndStyle(t *testing.T) {
 	}
 }
 
+// TestLineBreaks: with Options.LineBreaks a base that spells "\n" in bytes
+// learns it as a character, which saves nothing itself, right before the
+// merge of two line breaks that needs it, and the extended tokenizer
+// writes every line break with the new tokens, never in bytes.
+func TestLineBreaks(t *testing.T) {
+	base := openBase(t, "mistral-7b-v0.1")
+	ext := learn(t, base, testCorpus(t), Options{Add: 300, LineBreaks: true})
+	at := map[string]int{}
+	for i, nt := range ext.Tokens {
+		at[nt.Spelling] = i
+		if bytes.ContainsAny(nt.Bytes, "\n\r") && !onlyBreaks(nt.Bytes) {
+			t.Errorf("new token %q joins a line break to something else", nt.Spelling)
+		}
+	}
+	nl, okNL := at["\n"]
+	nn, okNN := at["\n\n"]
+	if !okNL || !okNN || nn != nl+1 {
+		t.Fatalf("\"\\n\" learned %v at %d, \"\\n\\n\" %v at %d: want both, one after the other", okNL, nl, okNN, nn)
+	}
+	lf, _ := base.Tokenizer().ID("<0x0A>")
+	if c := ext.Tokens[nl]; c.Saved != 0 || !slices.Equal(c.Pieces, []int{lf}) {
+		t.Errorf("\"\\n\": saved %d, pieces %v", c.Saved, c.Pieces)
+	}
+	if m := ext.Tokens[nn].Merge; m != [2]string{"\n", "\n"} {
+		t.Errorf("\"\\n\\n\" merges %q", m)
+	}
+	tok, err := ext.Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tok.Encode("one\ntwo\n\nthree\n\n\nfour", false)
+	if slices.Contains(got, lf) {
+		t.Errorf("a line break encodes in bytes: %v", got)
+	}
+	for _, want := range []int{ext.Tokens[nl].ID, ext.Tokens[nn].ID} {
+		if !slices.Contains(got, want) {
+			t.Errorf("%v lacks new id %d", got, want)
+		}
+	}
+}
+
 func TestStyle(t *testing.T) {
 	st := style{digitsAlone: true, noMixing: true, unseenBreaks: "\n"}
 	for _, tc := range []struct {
@@ -323,6 +364,15 @@ func TestStyle(t *testing.T) {
 	}
 	// GPT-2 has "'s", " 2024" and "\n\n"; Mistral has none of these
 	// kinds, though it has ".\r".
+	st.breaksAlone = true // Options.LineBreaks
+	for _, tc := range []struct {
+		text string
+		ok   bool
+	}{{"\n", true}, {"\n\n", true}, {"\r\n", true}, {".\n", false}, {"\n ", false}, {"\na", false}} {
+		if got := st.allows([]byte(tc.text)); got != tc.ok {
+			t.Errorf("with line breaks: allows(%q) = %v, want %v", tc.text, got, tc.ok)
+		}
+	}
 	if got := inferStyle(openBase(t, "gpt2").Tokenizer(), Options{}); got.digitsAlone || got.noMixing || got.unseenBreaks != "" {
 		t.Errorf("gpt2 style %+v", got)
 	}

@@ -80,6 +80,7 @@ cuts that text; it writes nothing.`,
 	f.IntVar(&e.opts.MinFrequency, "min-frequency", 2, "fewest occurrences on the corpus a new token needs")
 	f.IntVar(&e.opts.MaxWords, "max-words", extend.DefaultMaxWords, "distinct words kept while counting (bounds memory; the rarest are forgotten)")
 	f.BoolVar(&e.opts.MixPunctuation, "mix-punctuation", false, "let new tokens join letters and punctuation even when the base's tokens never do")
+	f.BoolVar(&e.opts.LineBreaks, "line-breaks", false, "let new tokens be runs of line breaks (\"\\n\\n\") even when the base spells line breaks only in bytes")
 	e.mf.register(f)
 	f.Uint64Var(&e.seed, "seed", 0, "seed for random methods")
 	e.output.register(f)

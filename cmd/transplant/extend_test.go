@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -285,5 +287,63 @@ func TestExtendedRecipeRecalibrates(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join(applied, "transplant.json"))
 	if !strings.Contains(string(data), `"copied, calibrated"`) || !strings.Contains(string(data), `"context"`) {
 		t.Error("apply fitted no shared row again, or took no input row from the base's first layer")
+	}
+}
+
+// With --line-breaks the example's Mistral tokenizer learns "\n" and "\n\n",
+// and its "<0x0A>", which the extended tokenizer never writes, gets the
+// head row of a byte token the base never writes either, not its own.
+func TestExtendLineBreaks(t *testing.T) {
+	dir, corpus, _ := exampleCorpus(t)
+	out := filepath.Join(dir, "out")
+	if _, err := runCLI(t, "extend", "--base", exampleBase, "--corpus", corpus, "--add", "50", "--line-breaks",
+		"--method", "mean", "--out", out, "-q"); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := tokenizer.Load(exampleBase)
+	tok, err := tokenizer.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, _ := old.ID("<0x0A>")
+	nl, ok1 := tok.ID("\n")
+	nn, ok2 := tok.ID("\n\n")
+	if !ok1 || !ok2 || nl < old.VocabSize() || nn < old.VocabSize() {
+		t.Fatalf("\"\\n\" %d %v, \"\\n\\n\" %d %v: want both learned", nl, ok1, nn, ok2)
+	}
+	if ids := tok.Encode("one\ntwo\n\nthree", false); slices.Contains(ids, lf) || !slices.Contains(ids, nn) {
+		t.Errorf("a line break still encodes as <0x0A>: %v", ids)
+	}
+	base, err := checkpoint.Open(exampleBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	m, err := checkpoint.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	oldHead, _ := base.Head()
+	newHead, _ := m.Head()
+	a, _ := base.Raw(oldHead.Name)
+	b, _ := m.Raw(newHead.Name)
+	row := oldHead.Shape[1] * oldHead.Dtype.Size()
+	rowOf := func(data []byte, id int) string { return string(data[id*row : (id+1)*row]) }
+	if rowOf(b, lf) == rowOf(a, lf) {
+		t.Fatal("<0x0A> keeps the base's head row")
+	}
+	if rowOf(b, nl) != rowOf(a, lf) {
+		t.Error("\"\\n\" does not have the base's head row of <0x0A>")
+	}
+	silent := false
+	for c := range byte(0x80) {
+		id, isByte := old.ID(fmt.Sprintf("<0x%02X>", c))
+		if _, emitted := old.ID(string([]byte{c})); isByte && emitted && rowOf(b, lf) == rowOf(a, id) {
+			silent = true
+		}
+	}
+	if !silent {
+		t.Error("<0x0A>'s head row is not that of a byte token the base never writes")
 	}
 }
