@@ -34,7 +34,11 @@ const (
 	// a byte-fallback token the old tokenizer never emits either: the
 	// base learned never to predict that one, whereas its own row would
 	// go on predicting the byte beside the token that now holds it, and
-	// take that token's probability a second time.
+	// take that token's probability a second time. Moving the shared
+	// model A onto Gemma 3's tokenizer without a donor (its "<0x0A>" and
+	// "<0x09>"), held-out text went from 1.0587 of A's bits per byte to
+	// 1.0519, Go doc comments from 0.9980 to 0.9912, licenses from 1.0180
+	// to 1.0104 and Python docs from 1.0122 to 1.0038.
 	Unemitted
 )
 
