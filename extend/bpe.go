@@ -74,17 +74,18 @@ type bpeChar struct {
 	added bool
 }
 
-// value is the tokens a character saves as a token. A one-byte character
-// saves none itself; a line break is worth the merges with the next line
-// break it makes possible, where the style lets it have them.
-func (l *bpeLearner) value(ch *bpeChar) int64 {
-	if len(ch.text) > 1 {
-		return ch.count * int64(len(ch.text)-1)
+// value is the tokens a character saves as a token, and at how many
+// occurrences. A one-byte character saves none itself; a line break is
+// worth the merges with the next line break it makes possible, where the
+// style lets it have them.
+func (l *bpeLearner) value(ch *bpeChar) (saved, occurrences int64) {
+	switch {
+	case len(ch.text) > 1:
+		return ch.count * int64(len(ch.text)-1), ch.count
+	case l.style.breaksAlone && onlyBreaks([]byte(ch.text)):
+		return ch.joins, ch.joins
 	}
-	if l.style.breaksAlone && onlyBreaks([]byte(ch.text)) {
-		return ch.joins
-	}
-	return 0
+	return 0, 0
 }
 
 func newBPELearner(b *Base, first int, opts Options) *bpeLearner {
@@ -302,11 +303,7 @@ func (l *bpeLearner) build(wc *wordCounts) {
 		// bytes, and no merge builds on it (but see value).
 		for c := range l.chars {
 			ch := &l.chars[c]
-			n := ch.count // the occurrences that would save tokens
-			if len(ch.text) == 1 {
-				n = ch.joins
-			}
-			if v := l.value(ch); v > 0 && n >= l.minFreq && l.style.allows([]byte(ch.text)) {
+			if v, n := l.value(ch); v > 0 && n >= l.minFreq && l.style.allows([]byte(ch.text)) {
 				l.heap.push(candidate{saved: v, key: uint64(c), char: true})
 			}
 		}
@@ -360,7 +357,7 @@ func (l *bpeLearner) next() (candidate, bool) {
 		c := l.heap.pop()
 		if c.char {
 			ch := &l.chars[c.key]
-			if ch.added || l.value(ch) != c.saved {
+			if v, _ := l.value(ch); ch.added || v != c.saved {
 				continue
 			}
 			return c, true
