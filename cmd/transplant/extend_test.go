@@ -225,30 +225,11 @@ func TestExtendCalibratesSharedRows(t *testing.T) {
 	for _, tk := range learned.Tokens {
 		first[tk.Pieces[0]] = true
 	}
-	base, err := checkpoint.Open(exampleBase)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer base.Close()
-	m, err := checkpoint.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	oldHead, _ := base.Head()
-	newHead, _ := m.Head()
-	a, err := base.Raw(oldHead.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := m.Raw(newHead.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	row := oldHead.Shape[1] * oldHead.Dtype.Size()
+	oldRow, rows := headRows(t, exampleBase)
+	newRow, _ := headRows(t, out)
 	moved := 0
-	for id := range oldHead.Shape[0] {
-		same := string(a[id*row:(id+1)*row]) == string(b[id*row:(id+1)*row])
+	for id := range rows {
+		same := oldRow(id) == newRow(id)
 		if !same && !first[id] {
 			t.Fatalf("old id %d begins no new token, yet its head row changed", id)
 		}
@@ -314,36 +295,40 @@ func TestExtendLineBreaks(t *testing.T) {
 	if ids := tok.Encode("one\ntwo\n\nthree", false); slices.Contains(ids, lf) || !slices.Contains(ids, nn) {
 		t.Errorf("a line break still encodes as <0x0A>: %v", ids)
 	}
-	base, err := checkpoint.Open(exampleBase)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer base.Close()
-	m, err := checkpoint.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	oldHead, _ := base.Head()
-	newHead, _ := m.Head()
-	a, _ := base.Raw(oldHead.Name)
-	b, _ := m.Raw(newHead.Name)
-	row := oldHead.Shape[1] * oldHead.Dtype.Size()
-	rowOf := func(data []byte, id int) string { return string(data[id*row : (id+1)*row]) }
-	if rowOf(b, lf) == rowOf(a, lf) {
+	oldRow, _ := headRows(t, exampleBase)
+	newRow, _ := headRows(t, out)
+	if newRow(lf) == oldRow(lf) {
 		t.Fatal("<0x0A> keeps the base's head row")
 	}
-	if rowOf(b, nl) != rowOf(a, lf) {
+	if newRow(nl) != oldRow(lf) {
 		t.Error("\"\\n\" does not have the base's head row of <0x0A>")
 	}
 	silent := false
 	for c := range byte(0x80) {
 		id, isByte := old.ID(fmt.Sprintf("<0x%02X>", c))
-		if _, emitted := old.ID(string([]byte{c})); isByte && emitted && rowOf(b, lf) == rowOf(a, id) {
+		if _, emitted := old.ID(string([]byte{c})); isByte && emitted && newRow(lf) == oldRow(id) {
 			silent = true
 		}
 	}
 	if !silent {
 		t.Error("<0x0A>'s head row is not that of a byte token the base never writes")
 	}
+}
+
+// headRows reads the output head of the model in dir and returns each
+// row's raw bytes by id, and the number of rows.
+func headRows(t *testing.T, dir string) (row func(id int) string, rows int) {
+	t.Helper()
+	m, err := checkpoint.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	head, _ := m.Head()
+	data, err := m.Raw(head.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := head.Shape[1] * head.Dtype.Size()
+	return func(id int) string { return string(data[id*n : (id+1)*n]) }, head.Shape[0]
 }
