@@ -51,6 +51,10 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
+// Known reports whether k is one of the kinds above, for readers of
+// alignments saved by another version.
+func (k Kind) Known() bool { return int(k) < len(kindNames) }
+
 // Copied reports whether rows of this kind are copied from an old row.
 func (k Kind) Copied() bool { return k >= Exact && k <= Mapped || k == Unemitted }
 

@@ -75,6 +75,9 @@ func Read(ra io.ReaderAt, size int64) (*Recipe, error) {
 func (r *Recipe) check() error {
 	rows := len(r.Kind)
 	for id, k := range r.Kind {
+		if !k.Known() {
+			return fmt.Errorf("%w: row %d is of kind %d, which this version does not know", ErrFormat, id, k)
+		}
 		if k.Copied() && (r.Source[id] < 0 || r.Source[id] >= r.Meta.OldVocabulary.Size) {
 			return fmt.Errorf("%w: row %d copies old id %d of %d", ErrFormat, id, r.Source[id], r.Meta.OldVocabulary.Size)
 		}

@@ -170,6 +170,12 @@ func TestReadRefusesDamage(t *testing.T) {
 	if _, err := Read(bytes.NewReader(b), int64(len(b))); !errors.Is(err, ErrFormat) {
 		t.Errorf("a term beyond the old vocabulary: %v", err)
 	}
+	bad = sample(20)
+	bad.Kind[5] = align.Kind(200)
+	b = encodeBytes(t, bad)
+	if _, err := Read(bytes.NewReader(b), int64(len(b))); !errors.Is(err, ErrFormat) {
+		t.Errorf("a row of an unknown kind: %v", err)
+	}
 	// A safetensors file that is not a recipe.
 	var buf bytes.Buffer
 	w, _ := safetensors.NewWriter(&buf, []safetensors.TensorInfo{{Name: "x", Dtype: safetensors.F32, Shape: []int{1}}}, nil)
