@@ -102,7 +102,7 @@ func Align(old, new *Vocab, opts Options) (*Alignment, error) {
 	}
 	idx := indexOld(old, oldRows)
 	a.matchOrdinary(old, new, idx)
-	a.silenceUnemitted(old, new, oldRows)
+	a.matchByEmission(old, new, idx, oldRows)
 	a.matchRoles(old, new, oldRows)
 	if err := a.matchMap(old, new, opts.Map, oldRows); err != nil {
 		return nil, err
@@ -168,28 +168,33 @@ func (a *Alignment) matchOrdinary(old, new *Vocab, idx *oldIndex) {
 	}
 }
 
-// silenceUnemitted gives the byte-fallback tokens that the new tokenizer
-// no longer emits (see Unemitted) the row of the first byte-fallback token
-// the old one never emits; without one, they keep their match.
-func (a *Alignment) silenceUnemitted(old, new *Vocab, oldRows int) {
+// matchByEmission mends the matches of byte-fallback tokens that one
+// tokenizer writes and the other never does. One the new tokenizer no
+// longer writes (see Unemitted) takes the row of the first byte-fallback
+// token the old one never writes, when there is one. One the new tokenizer
+// writes where the old wrote the byte as an ordinary token (the old "\n"
+// beside its silent "<0x0A>") takes that token's row, which the base
+// trained to predict the byte, rather than the silent one's.
+func (a *Alignment) matchByEmission(old, new *Vocab, idx *oldIndex, oldRows int) {
 	oldSilent, newSilent := unemittedBytes(old), unemittedBytes(new)
-	silent := -1
-	for id := 0; id < min(len(old.Tokens), oldRows); id++ {
+	silent := -1 // the first byte-fallback token the old tokenizer never writes
+	for id := 0; id < min(len(old.Tokens), oldRows) && silent < 0; id++ {
 		if t := &old.Tokens[id]; t.ByteFallback && !t.Unused && len(t.Bytes) == 1 && oldSilent[t.Bytes[0]] {
 			silent = id
-			break
 		}
-	}
-	if silent < 0 {
-		return
 	}
 	for id := range new.Tokens {
 		t := &new.Tokens[id]
-		if !t.ByteFallback || t.Unused || len(t.Bytes) != 1 || !newSilent[t.Bytes[0]] {
+		if !t.ByteFallback || t.Unused || len(t.Bytes) != 1 || !a.Kind[id].Copied() {
 			continue
 		}
-		if src := a.Source[id]; src >= 0 && a.Kind[id].Copied() && !oldSilent[t.Bytes[0]] {
+		switch b := t.Bytes[0]; {
+		case newSilent[b] && !oldSilent[b] && silent >= 0:
 			a.set(id, Unemitted, silent)
+		case !newSilent[b] && oldSilent[b]:
+			if o, ok := idx.byKey[string(t.Bytes)]; ok && !old.Tokens[o].ByteFallback {
+				a.set(id, ByBytes, o)
+			}
 		}
 	}
 }

@@ -133,7 +133,7 @@ func TestAlignPrefersRegularTokensToByteFallback(t *testing.T) {
 	}
 }
 
-func TestAlignSilencesUnemittedBytes(t *testing.T) {
+func TestAlignByteFallbackByEmission(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		old, new []string
@@ -157,6 +157,12 @@ func TestAlignSilencesUnemittedBytes(t *testing.T) {
 		new:    []string{"<0x0A>", "<0x41>", "\n"},
 		kind:   []Kind{Exact, Exact, ByBytes},
 		source: []int{0, 1, 0},
+	}, {
+		name:   "the old tokenizer wrote the byte as a token, the new one writes it in bytes",
+		old:    []string{"<0x0A>", "\n", "<0x41>", "A"},
+		new:    []string{"<0x0A>", "<0x41>", "A"},
+		kind:   []Kind{ByBytes, Exact, Exact},
+		source: []int{1, 2, 3},
 	}, {
 		name:   "neither emits the byte",
 		old:    []string{"<0x0A>", "<0x41>", "A"},
