@@ -61,8 +61,8 @@ type CalibrationOptions struct {
 	// forward pass runs.
 	Donor bool `json:",omitempty"`
 	// KeepShared leaves the head rows of shared tokens as the base has
-	// them. By default, without Donor, those that new tokens begin with
-	// are fitted again, so that they stop counting the new tokens'
+	// them. By default, without Donor, those that new tokens begin or go
+	// on with are fitted again, so that they stop counting the new tokens'
 	// probability as their own (see sharedRows). On the shared models it
 	// gains on every text tried, onto GPT-2's tokenizer with a donor
 	// (dev text 1.1013 → 1.0974 of the base's bits per byte, Go doc
@@ -156,7 +156,8 @@ type CalibrationReport struct {
 	// (every one, or every few: see donorStride), when it was read.
 	DonorContexts int `json:"donor_contexts,omitempty"`
 	// Shared counts the head rows of shared tokens fitted again because
-	// new tokens begin with them (see CalibrationOptions.KeepShared).
+	// new tokens begin or go on with them (see
+	// CalibrationOptions.KeepShared).
 	Shared int `json:"shared,omitempty"`
 	// Recut counts the head rows of shared tokens fitted to the donor, or
 	// without one to the base's projection, because the text mostly puts

@@ -335,7 +335,7 @@ func TestPlanCountsCalibrationMemory(t *testing.T) {
 	}
 	ht, _ := s.table(heuristics.OutputHead)
 	small, large := plan(30000), plan(300000)
-	samples := func(n int) int64 { return int64(n/calBytesPerToken) * int64(ht.width()) * 4 }
+	samples := func(n int) int64 { return int64(n/calBytesPerToken) * calSamplesPerToken * int64(ht.width()) * 4 }
 	if least := 4*s.base.NumParameters() + samples(30000); small.CalibrationBytes < least {
 		t.Errorf("calibrating on 30 kB: %d bytes, less than the model in float32 and the samples (%d)", small.CalibrationBytes, least)
 	}

@@ -17,6 +17,12 @@ const (
 	// tokenizers tried (3.45 for Mistral's on the shared held-out text),
 	// so three leaves room for code and other scripts.
 	calBytesPerToken = 3
+	// calSamplesPerToken is the most samples taken at one position of
+	// the text: one of the token there (an occurrence, a shared row's
+	// context, a stay context) and, where a first piece has been read,
+	// one of a continuation that now goes into a new token instead
+	// (sharedRows.followSamples).
+	calSamplesPerToken = 2
 )
 
 // calibrationBytes estimates what calibrating the head on a text of
@@ -25,10 +31,8 @@ const (
 // the head table (calibrationHead) unless a bias column widens it; the
 // donor model too, when it runs, with the logits of both over a window
 // per worker; the sums of the base's projection (recutProjection); each
-// worker's activations and logits; one state per token
-// of text for the samples, which hold at most one for each of the
-// positions they are taken at (occurrences, shared rows, stay contexts);
-// and the fit's factors.
+// worker's activations and logits; calSamplesPerToken states per token
+// of text for the samples; and the fit's factors.
 func (s *Session) calibrationBytes(textBytes int) int64 {
 	t, ok := s.table(heuristics.OutputHead)
 	if !ok {
@@ -60,7 +64,7 @@ func (s *Session) calibrationBytes(textBytes int) int64 {
 		held += int64(len(s.targets)) * width * 8
 		perWorker += calWindowTokens * width * 4
 	}
-	samples := int64(textBytes/calBytesPerToken) * width * 4
+	samples := int64(textBytes/calBytesPerToken) * calSamplesPerToken * width * 4
 	// Fitting factors the shared width × width Gram matrices, in float64,
 	// and each worker solves for one row at a time against its contexts,
 	// then multiplies blocks of the new head's rows by the states of the

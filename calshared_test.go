@@ -16,14 +16,18 @@ import (
 // The targets of shared rows, recomputed from the base's full logits over
 // the first window: the logit of the shared token, plus the log of what
 // the base leaves it after reading it once the continuations into new
-// tokens are taken away.
+// tokens are taken away (nothing taken from a token that only goes on
+// from others); and after a first piece, the logit of the continuation
+// that takes the most there, lowered by what the new tokenizer joins of
+// the pair, at most maxFollowDrop.
 func TestSharedRowTargets(t *testing.T) {
 	var sr *sharedRows
 	bw := readFirstWindow(t, func(s *Session, st *calStream) { sr = s.sharedRowsOf(st, nil, 1<<30) })
 	sr.collect(bw.w, bw.st, bw.head)
 	st, sp, ids, row := bw.st, bw.span, bw.st.ids[bw.span.start:bw.span.end], bw.logits
-	seen := make([]int, len(sr.old))
-	checked := 0
+	seen, seenFollow := make([]int, len(sr.old)), make([]int, len(sr.old))
+	near := func(got, want float64) bool { return math.Abs(got-want) <= 1e-3*math.Max(1, math.Abs(want)) }
+	checked, onlyFollowing, follows := 0, 0, 0
 	for j := 0; j+1 < len(ids)-1; j++ {
 		g := sp.start + j + 1
 		r, ok := sr.index[st.ids[g]]
@@ -31,20 +35,34 @@ func TestSharedRowTargets(t *testing.T) {
 			continue
 		}
 		z := logSumExp64(row(j + 1))
-		rest := 1.0
+		rest, most, to, wantFollow := 1.0, 0.0, -1, 0.0
 		for k, q := range sr.next[r] {
-			rest -= sr.rate[r][k] * math.Exp(float64(row(j + 1)[q])-z)
+			p := sr.rate[r][k] * math.Exp(float64(row(j + 1)[q])-z)
+			rest -= p
+			if sr.nextRow[r][k] >= 0 && p > most {
+				most, to = p, sr.nextRow[r][k]
+				wantFollow = float64(row(j + 1)[q]) + math.Max(math.Log(max(1-sr.rate[r][k], minRest)), -maxFollowDrop)
+			}
 		}
 		want := float64(row(j)[st.ids[g]]) + math.Log(max(rest, minRest))
-		got := sr.targets[r][seen[r]]
-		seen[r]++
-		if math.Abs(got-want) > 1e-3*math.Max(1, math.Abs(want)) {
+		if got := sr.targets[r][seen[r]]; !near(got, want) {
 			t.Fatalf("position %d (old id %d): target %g, the base's logits give %g", g, st.ids[g], got, want)
 		}
+		seen[r]++
 		checked++
+		if r >= sr.first {
+			onlyFollowing++
+		}
+		if to >= 0 {
+			if got := sr.followTargets[to][seenFollow[to]]; !near(got, wantFollow) {
+				t.Fatalf("after position %d (old id %d): target of old id %d %g, the base's logits give %g", g, st.ids[g], sr.old[to], got, wantFollow)
+			}
+			seenFollow[to]++
+			follows++
+		}
 	}
-	if checked == 0 {
-		t.Fatal("no shared row sampled in the first window")
+	if checked == 0 || onlyFollowing == 0 || follows == 0 {
+		t.Fatalf("first window: %d shared rows sampled, %d of tokens that only go on from others, %d follow samples", checked, onlyFollowing, follows)
 	}
 }
 
