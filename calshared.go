@@ -82,23 +82,22 @@ const maxFollowDrop = 1.0
 // context in which the base is sure of a continuation asks a finite logit.
 const minRest = 1e-3
 
-// sharedRowsOf lists the shared tokens that new tokens begin or go on
-// with, but those made of spaces and tabs alone: what follows a lone space
-// is a word, and whether the space stands alone before it depends on the
-// text's layout (indented code and legal text put runs of spaces where
-// prose has one) more than on anything the calibration text can show.
-// Fitted all the same, the lone space of GPT-2's tokenizer cost licenses text 0.5% of
-// its bits per byte, all on that one token (bench/quality/token_diff.py).
-// A line break is fitted: it ends a line or a paragraph much as it does in
-// the calibration text. Left as the base has it, the base's newline kept
-// the probability of the blank lines that Gemma 3's and Llama 3's "\n\n"
-// now take as well. Fitted, onto Gemma 3's tokenizer without a donor, the
-// first 60 kB of Go doc comments went from 2.689 to 2.684 bits per byte
-// (the base: 2.658) and of licenses from 2.245 to 2.241 (2.199); onto
-// Llama 3's 2.637 → 2.633 and 2.165 → 2.164; with donor B onto GPT-2's,
-// no change in the third decimal.
-// Recut rows, which the donor or the base's projection fits, are left
-// out too.
+// sharedRowsOf lists the shared tokens that new tokens begin or go on with,
+// but those made of spaces and tabs alone: what follows a lone space is a
+// word, and whether the space stands alone before it depends on the text's
+// layout (indented code and legal text put runs of spaces where prose has
+// one) more than on anything the calibration text can show. Fitted all the
+// same, the lone space of GPT-2's tokenizer cost licenses text 0.5% of its
+// bits per byte, all on that one token (bench/quality/token_diff.py). A line
+// break is fitted: it ends a line or a paragraph much as it does in the
+// calibration text. Left as the base has it, the base's newline kept the
+// probability of the blank lines that Gemma 3's and Llama 3's "\n\n" now
+// take as well. Fitted, onto Gemma 3's tokenizer without a donor, the first
+// 60 kB of Go doc comments went from 2.689 to 2.684 bits per byte (the base:
+// 2.658) and of licenses from 2.245 to 2.241 (2.199); onto Llama 3's 2.637 →
+// 2.633 and 2.165 → 2.164; with donor B onto GPT-2's, no change in the third
+// decimal. Recut rows, which the donor or the base's projection fits, are
+// left out too.
 func (s *Session) sharedRowsOf(st *calStream, recut []recutRow, maxOcc int) *sharedRows {
 	skip := map[int]bool{}
 	for _, r := range recut {
