@@ -19,7 +19,7 @@ import (
 // tokens are taken away (nothing taken from a token that only goes on
 // from others); and after a first piece, the logit of the continuation
 // that takes the most there, lowered by what the new tokenizer joins of
-// the pair, at most maxFollowDrop.
+// the pair, at most maxFollowDrop or down to followFloor.
 func TestSharedRowTargets(t *testing.T) {
 	var sr *sharedRows
 	bw := readFirstWindow(t, func(s *Session, st *calStream) { sr = s.sharedRowsOf(st, nil, 1<<30) })
@@ -41,7 +41,8 @@ func TestSharedRowTargets(t *testing.T) {
 			rest -= p
 			if sr.nextRow[r][k] >= 0 && p > most {
 				most, to = p, sr.nextRow[r][k]
-				wantFollow = float64(row(j + 1)[q]) + math.Max(math.Log(max(1-sr.rate[r][k], minRest)), -maxFollowDrop)
+				drop := math.Min(-maxFollowDrop, math.Log(followFloor*sr.rate[r][k]/p))
+				wantFollow = float64(row(j + 1)[q]) + math.Max(math.Log(max(1-sr.rate[r][k], minRest)), drop)
 			}
 		}
 		want := float64(row(j)[st.ids[g]]) + math.Log(max(rest, minRest))
