@@ -191,7 +191,7 @@ func (sr *sharedRows) countContexts(st *calStream, maxOcc int) {
 	for r := range sr.first {
 		for _, qr := range sr.nextRow[r] {
 			if qr >= 0 {
-				sr.followPick.total[qr] += min(sr.pick.total[r], maxOcc)
+				sr.followPick.countN(qr, min(sr.pick.total[r], maxOcc))
 			}
 		}
 	}

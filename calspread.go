@@ -23,7 +23,10 @@ func newSpread(rows, max int) *spread {
 }
 
 // count notes one more context of row r.
-func (s *spread) count(r int) { s.total[r]++ }
+func (s *spread) count(r int) { s.countN(r, 1) }
+
+// countN notes n more contexts of row r.
+func (s *spread) countN(r, n int) { s.total[r] += n }
 
 // keep reports whether to sample the next context of row r.
 func (s *spread) keep(r int) bool {

@@ -9,7 +9,11 @@ position costs -log2(1 - P(q's | context)) bits of the text's total.
     /usr/bin/python3 bench/quality/forbidden.py --model EXT --base BASE --ids IDS
 
 Prints the bits spent so, the model's total bits on the text, and the
-first tokens that cost the most.
+first tokens that cost the most. The lines of IDS are joined by the
+newline token, so a tokenizer with tokens for runs of line breaks
+(`extend --line-breaks`) must be given the ids of the whole text on one
+line instead: a blank line read as two newline tokens is a pair it never
+writes, and would count against the model.
 """
 
 import argparse
