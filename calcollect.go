@@ -157,6 +157,11 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 	if first != nil {
 		first.addTo(cs, rep)
 	}
+	if cs.context != nil {
+		if err := cs.context.refine(ctx, m, st, st.fixedSpans(window)); err != nil {
+			return nil, nil, err
+		}
+	}
 	if donor != nil {
 		rep.DonorContexts = cs.donor.samples
 	}

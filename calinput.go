@@ -1,6 +1,8 @@
 package transplant
 
 import (
+	"slices"
+
 	"github.com/transplant-dev/transplant/heuristics"
 )
 
@@ -34,6 +36,9 @@ type contextRows struct {
 	sums  [][]float64 // per map row, the sum of its residuals; nil until seen
 	count []int
 	next  int // the first occurrence of the stream not yet read
+	// rows are the rows apply sets, per map row (nil: none), once
+	// refine has made them.
+	rows [][]float32
 }
 
 // minContextOccurrences is how often a new token must occur in the
@@ -74,23 +79,16 @@ func (c *contextRows) collect(w *calWindow, st *calStream) {
 }
 
 // apply returns a copy of prior, the input map, whose rows of tokens seen
-// often enough are their mean residual, and how many rows it set.
+// often enough are the rows refine made, and how many rows it set.
 func (c *contextRows) apply(prior *heuristics.Map) (*heuristics.Map, int) {
 	m := *prior
-	m.Rows = make([]heuristics.Row, len(prior.Rows))
+	m.Rows = slices.Clone(prior.Rows)
 	set := 0
-	for i, r := range prior.Rows {
-		n := c.count[i]
-		if n < minContextOccurrences {
-			m.Rows[i] = r
-			continue
+	for i, row := range c.rows {
+		if row != nil {
+			m.Rows[i] = heuristics.Row{ID: prior.Rows[i].ID, Delta: row, How: HowContext}
+			set++
 		}
-		row := make([]float32, c.width)
-		for j, v := range c.sums[i] {
-			row[j] = float32(v / float64(n))
-		}
-		m.Rows[i] = heuristics.Row{ID: r.ID, Delta: row, How: HowContext}
-		set++
 	}
 	return &m, set
 }

@@ -162,10 +162,19 @@ type calWindow struct {
 // runBase runs read over the stream's windows, on all cores, and hands
 // each window to use in order.
 func runBase(ctx context.Context, spans []calSpan, read func(calSpan) (*calWindow, error), use func(*calWindow) error) error {
-	workers := min(runtime.GOMAXPROCS(0), max(len(spans), 1))
-	results := make([]chan *calWindow, len(spans))
+	return inOrder(ctx, spans, read, func(w *calWindow) error {
+		w.of = int64(len(spans))
+		return use(w)
+	})
+}
+
+// inOrder runs read over jobs, on all cores, and hands each result to use
+// in the order of jobs.
+func inOrder[J, R any](ctx context.Context, jobs []J, read func(J) (R, error), use func(R) error) error {
+	workers := min(runtime.GOMAXPROCS(0), max(len(jobs), 1))
+	results := make([]chan R, len(jobs))
 	for i := range results {
-		results[i] = make(chan *calWindow) // unbuffered: a worker runs at most one window ahead of use
+		results[i] = make(chan R) // unbuffered: a worker runs at most one job ahead of use
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -175,18 +184,18 @@ func runBase(ctx context.Context, spans []calSpan, read func(calSpan) (*calWindo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(spans); i += workers {
+			for i := w; i < len(jobs); i += workers {
 				if ctx.Err() != nil {
 					return
 				}
-				win, err := read(spans[i])
+				r, err := read(jobs[i])
 				if err != nil {
 					errs <- err
 					cancel()
 					return
 				}
 				select {
-				case results[i] <- win:
+				case results[i] <- r:
 				case <-ctx.Done():
 					return
 				}
@@ -194,11 +203,10 @@ func runBase(ctx context.Context, spans []calSpan, read func(calSpan) (*calWindo
 		}()
 	}
 	defer wg.Wait()
-	for i := range spans {
+	for i := range jobs {
 		select {
-		case win := <-results[i]:
-			win.of = int64(len(spans))
-			if err := use(win); err != nil {
+		case r := <-results[i]:
+			if err := use(r); err != nil {
 				return err
 			}
 		case err := <-errs:

@@ -13,7 +13,7 @@ func (r *runner) attention(ly *layer, T int) {
 	nh, nkv, hd := c.Heads, c.KVHeads, c.HeadDim
 	ld := ly.qkv.out
 	if ly.qNorm != nil {
-		r.headNorms(ly, T)
+		r.headNorms(ly, 0, T)
 	}
 	if len(r.rot) > 0 {
 		tb := &r.rot[ly.rope]
@@ -56,12 +56,13 @@ func (r *runner) attention(ly *layer, T int) {
 	}
 }
 
-// headNorms applies the per-head RMSNorm of Qwen3 and Gemma 3 to the q and k heads.
-func (r *runner) headNorms(ly *layer, T int) {
+// headNorms applies the per-head RMSNorm of Qwen3 and Gemma 3 to the q and
+// k heads of rows [t0, t1).
+func (r *runner) headNorms(ly *layer, t0, t1 int) {
 	c := &r.m.cfg
 	nh, nkv, hd := c.Heads, c.KVHeads, c.HeadDim
 	ld := ly.qkv.out
-	for t := range T {
+	for t := t0; t < t1; t++ {
 		row := r.qkv[t*ld:]
 		for h := range nh {
 			v := row[h*hd : (h+1)*hd]

@@ -88,45 +88,60 @@ func (r *runner) body(ids []int, res Residual) {
 	H, T := c.Hidden, len(ids)
 	r.reserve(T)
 	r.rotaryTables(T)
-	// transformers holds Gemma's sqrt(hidden_size) in the run's dtype.
-	embedScale := float32(math.Sqrt(float64(H)))
 	for t, id := range ids {
-		x := r.x[t*H : (t+1)*H]
-		copy(x, m.embed[id*H:(id+1)*H])
-		if m.positions != nil {
-			addTo(x, m.positions[t*H:(t+1)*H])
-		}
-		if c.ScaleEmbeddings {
-			for i := range x {
-				x[i] *= embedScale
-			}
-		}
+		r.embedRow(r.x[t*H:(t+1)*H], m.embed[id*H:(id+1)*H], t)
 	}
-	act := activations[c.Activation]
 	for li := range m.layers {
 		if li == res.After {
 			copy(res.Dst, r.x[:T*H])
 		}
-		ly := &m.layers[li]
-		r.normRows(&ly.attnNorm, T)
-		ly.qkv.mul(r.qkv, ly.qkv.out, r.h, H, T, false)
-		r.attention(ly, T)
-		if ly.postAttnNorm.w == nil {
-			ly.o.mul(r.x, H, r.att, c.Heads*c.HeadDim, T, true)
-		} else {
-			ly.o.mul(r.h, H, r.att, c.Heads*c.HeadDim, T, false)
-			r.addNormed(&ly.postAttnNorm, 0, T)
-		}
-
-		r.normRows(&ly.mlpNorm, T)
-		for t0 := 0; t0 < T; t0 += m.blocks.mlp {
-			r.mlpRows(ly, act, t0, min(T, t0+m.blocks.mlp))
-		}
+		r.layer(&m.layers[li], T, nil)
 	}
 	if res.After == len(m.layers) {
 		copy(res.Dst, r.x[:T*H])
 	}
 	r.normRows(&m.final, T)
+}
+
+// embedRow writes to x the residual stream an embedding row starts at
+// position t: learned positions added, Gemma's scale applied.
+func (r *runner) embedRow(x, row []float32, t int) {
+	c := &r.m.cfg
+	copy(x, row)
+	if r.m.positions != nil {
+		addTo(x, r.m.positions[t*c.Hidden:(t+1)*c.Hidden])
+	}
+	if c.ScaleEmbeddings {
+		// transformers holds Gemma's sqrt(hidden_size) in the run's dtype.
+		scale := float32(math.Sqrt(float64(c.Hidden)))
+		for i := range x {
+			x[i] *= scale
+		}
+	}
+}
+
+// layer runs one transformer layer over the first T rows of the residual
+// stream, a window, and the probes in the rows after them.
+func (r *runner) layer(ly *layer, T int, probes []Probe) {
+	c := &r.m.cfg
+	H, n := c.Hidden, T+len(probes)
+	r.normRows(&ly.attnNorm, n)
+	ly.qkv.mul(r.qkv, ly.qkv.out, r.h, H, n, false)
+	r.attention(ly, T)
+	if len(probes) > 0 {
+		r.probeAttention(ly, T, probes)
+	}
+	if ly.postAttnNorm.w == nil {
+		ly.o.mul(r.x, H, r.att, c.Heads*c.HeadDim, n, true)
+	} else {
+		ly.o.mul(r.h, H, r.att, c.Heads*c.HeadDim, n, false)
+		r.addNormed(&ly.postAttnNorm, 0, n)
+	}
+	r.normRows(&ly.mlpNorm, n)
+	act := activations[c.Activation]
+	for t0 := 0; t0 < n; t0 += r.m.blocks.mlp {
+		r.mlpRows(ly, act, t0, min(n, t0+r.m.blocks.mlp))
+	}
 }
 
 // mlpRows adds the MLP of rows [t0, t1) of r.h to the residual stream.
