@@ -60,9 +60,17 @@ func (s *Session) calibrationBytes(textBytes int) int64 {
 	held += width*width*12 + calWindowTokens*int64(t.Rows)*4
 	if s.extending() {
 		// The new tokens' input rows from the base's first layer
-		// (contextRows): their sums, and each worker's window of them.
-		held += int64(len(s.targets)) * width * 8
+		// (contextRows): their sums, the rows, the best rows and steps
+		// refine keeps and its sums for a pass; each worker's window of
+		// residuals while the base runs, and while refine probes, a pass
+		// over the window and its probes (at most half as many as its ids:
+		// every occurrence has two pieces or more) with their residuals.
+		held += int64(len(s.targets)) * width * (8 + 4 + 8 + 8)
 		perWorker += calWindowTokens * width * 4
+		if c, err := forwardConfig(s.base); err == nil {
+			n := int64(calWindowTokens * 3 / 2)
+			perWorker = max(perWorker, c.ScratchBytes(int(n))+n*width*4)
+		}
 	}
 	samples := int64(textBytes/calBytesPerToken) * calSamplesPerToken * width * 4
 	// Fitting factors the shared width × width Gram matrices, in float64,

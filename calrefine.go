@@ -12,8 +12,9 @@ import (
 // token's pieces, but a row is read as an input: the first layer adds to
 // it what it added to the pieces, and more. On the shared model A the
 // residual after the first layer is 70 times as long as an embedding row,
-// and reading the mean residual of "\n\n" puts the stream four times as
-// far from where the base stood as the spread of those places. So refine
+// and the mean residual of "\n\n", read, leaves the stream at a mean
+// squared distance of 1,089 from where the base stood, four times the
+// spread of those places (272); refined, 270 (in a prototype). So refine
 // moves each row e towards the least squares
 //
 //	Σ_occ ‖L(e) − r‖²
@@ -27,8 +28,15 @@ import (
 // which the layers' norms magnify), a step that does not lower the sum is
 // taken back and halved, so a row ends no worse than the mean residual.
 //
-// Measured on the extension of A by 2,000 tokens with --line-breaks,
-// bits per byte relative to A on heldout.txt: TODO.
+// Extending A by 2,000 tokens with --line-breaks, rows from the first
+// 600 kB of calib.txt scored on the rest: 1.0121 of A's bits per byte
+// with the mean residuals, 1.0105 after 3, 6 or 10 steps (within 0.0001
+// of each other; after two layers instead of one, no better), and with
+// rows for tokens seen 8 or 2 times instead of minContextOccurrences no
+// better. On heldout.txt: 1.0103 → 1.0093 (Go doc comments, licenses,
+// Python docs 1.0060 → 1.0055, 1.0027 → 1.0023, 1.0078 → 1.0074), and
+// without --line-breaks 1.0066 → 1.0064 (the others unchanged). The steps
+// cost a pass of the first layers each: 17 s of the extension's 113.
 const contextRefinements = 6
 
 // maxProbedOccurrences bounds the occurrences of a token each refinement
