@@ -46,11 +46,11 @@
 // then build on it. New tokens also keep to the base's style: when no token
 // of the base holds a digit next to another character (Llama 2, Mistral),
 // no new one does; the same for letters next to punctuation or symbols
-// unless Options.MixPunctuation says otherwise, and for line breaks unless
-// Options.LineBreaks lets runs of them be tokens (see style for what
-// breaking these rules costs). A line break the base spells in bytes is
-// then learned as a character first, though it saves nothing itself, as
-// the merges of line breaks need it as a token.
+// unless Options.MixPunctuation says otherwise, and for line breaks, but
+// that runs of them may be tokens unless Options.NoLineBreaks (see style
+// for what breaking these rules costs). A line break the base spells in
+// bytes is then learned as a character first, though it saves nothing
+// itself, as the merges of line breaks need it as a token.
 //
 // Unigram: pieces made of two neighbouring pieces of the corpus's
 // segmentation, learned in rounds; see unigram.go for the score rule (the

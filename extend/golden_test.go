@@ -31,8 +31,8 @@ var goldenCases = []struct {
 	{"gpt2", Options{Add: 300, MixPunctuation: true}, true},                                   // byte-level BPE
 	{"qwen3", Options{Add: 300, FirstID: 151936, MixPunctuation: true}, false},                // byte-level, merges as pairs, added tokens past the vocabulary, padded embedding
 	{"llama3", Options{Add: 300, FirstID: 128256, MixPunctuation: true}, false},               // byte-level with ignore_merges (shared only)
-	{"mistral-7b-v0.1", Options{Add: 300, MixPunctuation: true}, true},                        // SentencePiece BPE, byte fallback, Metaspace without split, CRLF file
-	{"mistral-legacy", Options{Add: 300, LineBreaks: true}, false},                            // the same vocabulary, Prepend and Replace normalizers; line breaks learned
+	{"mistral-7b-v0.1", Options{Add: 300, MixPunctuation: true, NoLineBreaks: true}, true},    // SentencePiece BPE, byte fallback, Metaspace without split, CRLF file
+	{"mistral-legacy", Options{Add: 300}, false},                                              // the same vocabulary, Prepend and Replace normalizers; line breaks learned
 	{"t5-small", Options{Add: 300, FirstID: 32128, MixPunctuation: true}, false},              // Unigram, padded embedding: placeholders
 	{"synth-unigram", Options{Add: 100, MixPunctuation: true}, true},                          // Unigram with byte fallback
 	{"bert-base-uncased", Options{Add: 300, MixPunctuation: true}, true},                      // WordPiece

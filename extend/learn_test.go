@@ -261,10 +261,11 @@ func TestProgress(t *testing.T) {
 
 // A byte-fallback vocabulary gains characters it spelled in bytes, and the
 // new tokens keep its style: Mistral's tokens never put a digit beside
-// another character, nor, when asked, a letter beside punctuation.
+// another character, nor, when asked, a letter beside punctuation or
+// anything at all beside a line break.
 func TestByteFallbackAndStyle(t *testing.T) {
 	base := openBase(t, "mistral-7b-v0.1")
-	ext := learn(t, base, testCorpus(t), Options{Add: 300})
+	ext := learn(t, base, testCorpus(t), Options{Add: 300, NoLineBreaks: true})
 	chars := 0
 	for _, nt := range ext.Tokens {
 		has, runes := classes(nt.Bytes)
@@ -292,7 +293,7 @@ func TestByteFallbackAndStyle(t *testing.T) {
 	// Mistral spells "\n" in bytes, so no new token holds it, nor does one
 	// when the candidates run out and only characters that save nothing
 	// are left.
-	scarce := learn(t, base, testCorpus(t), Options{Add: 300, MinFrequency: 40})
+	scarce := learn(t, base, testCorpus(t), Options{Add: 300, MinFrequency: 40, NoLineBreaks: true})
 	if scarce.Warning == nil {
 		t.Fatalf("%d tokens learned with MinFrequency 40: want fewer than 300", len(scarce.Tokens))
 	}
@@ -306,13 +307,13 @@ func TestByteFallbackAndStyle(t *testing.T) {
 	}
 }
 
-// TestLineBreaks: with Options.LineBreaks a base that spells "\n" in bytes
+// TestLineBreaks: unless Options.NoLineBreaks a base that spells "\n" in bytes
 // learns it as a character, which saves nothing itself, right before the
 // merge of two line breaks that needs it, and the extended tokenizer
 // writes every line break with the new tokens, never in bytes.
 func TestLineBreaks(t *testing.T) {
 	base := openBase(t, "mistral-7b-v0.1")
-	ext := learn(t, base, testCorpus(t), Options{Add: 300, LineBreaks: true})
+	ext := learn(t, base, testCorpus(t), Options{Add: 300})
 	at := map[string]int{}
 	for i, nt := range ext.Tokens {
 		at[nt.Spelling] = i
@@ -364,7 +365,7 @@ func TestStyle(t *testing.T) {
 	}
 	// GPT-2 has "'s", " 2024" and "\n\n"; Mistral has none of these
 	// kinds, though it has ".\r".
-	st.breaksAlone = true // Options.LineBreaks
+	st.breaksAlone = true // unless Options.NoLineBreaks
 	for _, tc := range []struct {
 		text string
 		ok   bool

@@ -36,6 +36,7 @@ type extendFlags struct {
 	seed                    uint64
 	output                  outputFlags
 	dryRun, asJSON, quiet   bool
+	lineBreaks              bool
 }
 
 func newExtendCmd() *cobra.Command {
@@ -80,7 +81,7 @@ cuts that text; it writes nothing.`,
 	f.IntVar(&e.opts.MinFrequency, "min-frequency", 2, "fewest occurrences on the corpus a new token needs")
 	f.IntVar(&e.opts.MaxWords, "max-words", extend.DefaultMaxWords, "distinct words kept while counting (bounds memory; the rarest are forgotten)")
 	f.BoolVar(&e.opts.MixPunctuation, "mix-punctuation", false, "let new tokens join letters and punctuation even when the base's tokens never do")
-	f.BoolVar(&e.opts.LineBreaks, "line-breaks", false, "let new tokens be runs of line breaks (\"\\n\\n\") even when the base spells line breaks only in bytes")
+	f.BoolVar(&e.lineBreaks, "line-breaks", true, "let new tokens be runs of line breaks (\"\\n\\n\") even when the base spells line breaks only in bytes (--line-breaks=false: no line breaks in them)")
 	e.mf.register(f)
 	f.Uint64Var(&e.seed, "seed", 0, "seed for random methods")
 	e.output.register(f)
@@ -116,6 +117,7 @@ func (e *extendFlags) run(cmd *cobra.Command) error {
 	if e.opts.Add <= 0 {
 		return fmt.Errorf("--add %d: want a positive number of tokens", e.opts.Add)
 	}
+	e.opts.NoLineBreaks = !e.lineBreaks
 	if err := e.mf.resolve(); err != nil {
 		return err
 	}
