@@ -158,7 +158,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		first.addTo(cs, rep)
 	}
 	if cs.context != nil {
-		if err := cs.context.refine(ctx, m, st, st.fixedSpans(window)); err != nil {
+		if err := cs.context.refine(ctx, m, st, st.fixedSpans(window), o.Progress); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -96,7 +96,8 @@ type CalibrationOptions struct {
 	// they take the probability Good–Turing's estimate gives unseen
 	// tokens (see lowerUnseen).
 	KeepUnseen bool `json:",omitempty"`
-	// Progress, when set, hears about the windows the base has read.
+	// Progress, when set, hears about the windows the base has read and,
+	// extending, the passes that refine the new tokens' input rows.
 	Progress func(stage string, done, total int64) `json:"-"`
 	// recutOccurrences lets tests choose recut rows on short texts.
 	recutOccurrences int

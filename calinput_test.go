@@ -135,8 +135,12 @@ func TestRefineContextRows(t *testing.T) {
 	c.means()
 	before := gap()
 	_, l0, _ := c.gaps(context.Background(), m, st, c.probeJobs(st, spans))
-	if err := c.refine(context.Background(), m, st, spans); err != nil {
+	passes := 0
+	if err := c.refine(context.Background(), m, st, spans, func(string, int64, int64) { passes++ }); err != nil {
 		t.Fatal(err)
+	}
+	if passes != contextRefinements+1 {
+		t.Errorf("%d passes reported, want %d", passes, contextRefinements+1)
 	}
 	if c.rows[1] != nil {
 		t.Error("a row seen too rarely was set")

@@ -28,12 +28,12 @@ import (
 // which the layers' norms magnify), a step that does not lower the sum is
 // taken back and halved, so a row ends no worse than the mean residual.
 //
-// Extending A by 2,000 tokens (runs of line breaks among them), rows from the first
-// 600 kB of calib.txt scored on the rest: 1.0121 of A's bits per byte
-// with the mean residuals, 1.0105 after 3, 6 or 10 steps (within 0.0001
-// of each other; after two layers instead of one, no better), and with
-// rows for tokens seen 8 or 2 times instead of minContextOccurrences no
-// better. On heldout.txt: 1.0103 → 1.0093 (Go doc comments, licenses,
+// Extending A by 2,000 tokens (runs of line breaks among them), rows
+// from the first 600 kB of calib.txt scored on the rest: 1.0121 of A's
+// bits per byte with the mean residuals, 1.0105 after 3, 6 or 10 steps
+// (within 0.0001 of each other; after two layers instead of one, no
+// better), and with rows for tokens seen 8 or 2 times instead of
+// minContextOccurrences no better. On heldout.txt: 1.0103 → 1.0093 (Go doc comments, licenses,
 // Python docs 1.0060 → 1.0055, 1.0027 → 1.0023, 1.0078 → 1.0074), and
 // without line-break tokens 1.0066 → 1.0064 (the others unchanged). Extending
 // B (GPT-2's architecture and tokenizer) the same way, the rows gain less
@@ -62,7 +62,8 @@ type probed struct {
 
 // refine makes c.rows: for each token seen minContextOccurrences times,
 // its mean residual moved by up to contextRefinements steps (see above).
-func (c *contextRows) refine(ctx context.Context, m *forward.Model, st *calStream, spans []calSpan) error {
+// progress, unless nil, hears of each pass.
+func (c *contextRows) refine(ctx context.Context, m *forward.Model, st *calStream, spans []calSpan, progress func(string, int64, int64)) error {
 	c.means()
 	jobs := c.probeJobs(st, spans)
 	best := make([]refined, len(c.rows))
@@ -73,6 +74,9 @@ func (c *contextRows) refine(ctx context.Context, m *forward.Model, st *calStrea
 		steps, losses, err := c.gaps(ctx, m, st, jobs)
 		if err != nil {
 			return err
+		}
+		if progress != nil {
+			progress("input rows", int64(pass+1), contextRefinements+1)
 		}
 		for i, b := range best {
 			if steps[i] == nil {
