@@ -92,7 +92,7 @@ func (c *contextRows) apply(prior *heuristics.Map) (*heuristics.Map, int) {
 	set := 0
 	for i, row := range c.rows {
 		if row != nil {
-			m.Rows[i] = heuristics.Row{ID: prior.Rows[i].ID, Delta: row, How: HowContext}
+			m.Rows[i] = heuristics.Row{ID: prior.Rows[i].ID, Delta: slices.Clone(row), How: HowContext}
 			set++
 		}
 	}

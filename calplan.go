@@ -61,11 +61,11 @@ func (s *Session) calibrationBytes(textBytes int) int64 {
 	if s.extending() {
 		// The new tokens' input rows from the base's first layer
 		// (contextRows): their sums, the rows, the best rows and steps
-		// refine keeps and its sums for a pass; each worker's window of
+		// refine keeps and a pass's steps and sums; each worker's window of
 		// residuals while the base runs, and while refine probes, a pass
 		// over the window and its probes (at most half as many as its ids:
 		// every occurrence has two pieces or more) with their residuals.
-		held += int64(len(s.targets)) * width * (8 + 4 + 8 + 8)
+		held += int64(len(s.targets)) * width * (8 + 4 + 8 + 4 + 8)
 		perWorker += calWindowTokens * width * 4
 		if c, err := forwardConfig(s.base); err == nil {
 			n := int64(calWindowTokens * 3 / 2)

@@ -201,6 +201,9 @@ func (c *contextRows) probe(m *forward.Model, st *calStream, j probeJob, after i
 		probes[k] = forward.Probe{At: o.start - j.span.start, Row: c.rows[o.row]}
 		end = max(end, o.start+o.pieces)
 	}
+	// The window ends with its last probed occurrence: later ids change
+	// none of these residuals (but for LongRoPE's choice of frequencies,
+	// which targets and probes then share).
 	ids := st.ids[j.span.start:end]
 	got := make([]float32, len(probes)*H)
 	own := forward.Residual{After: after, Dst: make([]float32, len(ids)*H)}

@@ -80,12 +80,12 @@ type sharedRows struct {
 // 1.8916 bits per byte on heldout.txt, no bound (log minRest, 6.9 nats)
 // 1.8932, no follow samples 1.8931; one per context, 1.8909. A line break
 // after a line break is likelier than any bound of the kind leaves: with
-// --line-breaks the base's "\n" after "\n", which the new "\n\n" takes,
+// line-break tokens the base's "\n" after "\n", which the new "\n\n" takes,
 // still cost 225 bits on heldout.txt at 1 nat; down to followFloor, 30.
 // Against 1 nat alone, the extension scored 1.0066, 1.0017, 1.0024 and
 // 1.0027 of A's bits per byte on heldout.txt, Go doc comments, licenses
-// and Python docs instead of 1.0067, 1.0018, 1.0025 and 1.0026, and with
-// --line-breaks 1.0103, 1.0060, 1.0027 and 1.0078 instead of 1.0121,
+// and Python docs instead of 1.0067, 1.0018, 1.0025 and 1.0026 without
+// line-break tokens (--line-breaks=false), and with them 1.0103, 1.0060, 1.0027 and 1.0078 instead of 1.0121,
 // 1.0081, 1.0024 and 1.0097 (a floor of 1% alone: 1.0104, 1.0064, 1.0031
 // and 1.0083; 5%: 1.0113 on heldout.txt; 0.2%: 1.0105).
 func followDrop(r, p float64) float64 {

@@ -10,8 +10,9 @@ position costs -log2(1 - P(q's | context)) bits of the text's total.
 
 Prints the bits spent so, the model's total bits on the text, and the
 first tokens that cost the most. The lines of IDS are joined by the
-newline token, so a tokenizer with tokens for runs of line breaks
-(`extend --line-breaks`) must be given the ids of the whole text on one
+newline token, so a tokenizer with tokens for runs of line breaks (what
+`extend` learns by default on a base that spells line breaks in bytes,
+unless `--line-breaks=false`) must be given the ids of the whole text on one
 line instead: a blank line read as two newline tokens is a pair it never
 writes, and would count against the model.
 """

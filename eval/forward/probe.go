@@ -5,6 +5,8 @@ import "fmt"
 // A Probe is an input row read at a position of a window in place of the
 // window's own ids from there on: the probe sees ids[:At] and itself, as
 // a token the model has no row for would if the row were its embedding.
+// Its rotary tables are the window's: LongRoPE's choice of frequencies
+// follows the length of ids, not At.
 type Probe struct {
 	At  int
 	Row []float32 // an embedding row, read as the table's rows are

@@ -9,12 +9,13 @@ import (
 	"testing"
 )
 
-// A probe is the token it stands for: probing an id's own embedding row at
-// position i gives the residual a window of ids[:i] and that id has at i,
-// after any number of layers, for every architecture; the probes leave
-// the window's own residuals as a pass without them has them.
+// A probe is the token it stands for: probing an id's embedding row at
+// position i gives the residual at i of the window with that id at i,
+// after any number of layers, for every architecture (LongRoPE's too,
+// whose frequencies follow the window's length); the probes leave the
+// window's own residuals as a pass without them has them.
 func TestProbeIsTheTokenItReads(t *testing.T) {
-	for _, family := range []string{"llama", "mistral", "qwen2", "qwen3", "gpt2", "gemma", "gemma2", "gemma3_text", "phi3"} {
+	for _, family := range []string{"llama", "mistral", "qwen2", "qwen3", "gpt2", "gemma", "gemma2", "gemma3_text", "phi3", "phi3-longrope"} {
 		t.Run(family, func(t *testing.T) {
 			cfg, src := goldenSource(t, family)
 			m, err := New(cfg, src)
@@ -32,7 +33,9 @@ func TestProbeIsTheTokenItReads(t *testing.T) {
 					id = (id + 7) % V // a token the window does not hold there
 				}
 				probes = append(probes, Probe{At: i, Row: m.embed[id*H : (id+1)*H]})
-				reads = append(reads, append(slices.Clone(ids[:i]), id))
+				read := slices.Clone(ids)
+				read[i] = id // later ids cannot change position i
+				reads = append(reads, read)
 			}
 			for after := range m.Layers() + 1 {
 				got := make([]float32, len(probes)*H)
@@ -86,7 +89,7 @@ func TestProbeErrors(t *testing.T) {
 	}
 	H, ids := cfg.Hidden, []int{1, 2, 3}
 	row := make([]float32, H)
-	for _, tc := range []struct {
+	for i, tc := range []struct {
 		dst    int
 		res    Residual
 		probes []Probe
@@ -98,7 +101,7 @@ func TestProbeErrors(t *testing.T) {
 		{H - 1, Residual{After: 1}, []Probe{{At: 0, Row: row}}},
 		{H, Residual{After: 1, Dst: make([]float32, H)}, []Probe{{At: 0, Row: row}}},
 	} {
-		name := fmt.Sprintf("%+v", tc.probes[0].At)
+		name := fmt.Sprintf("case %d", i)
 		if err := m.ProbeResidual(make([]float32, tc.dst), tc.res, ids, tc.probes); !errors.Is(err, ErrInput) {
 			t.Errorf("%s: %v, want ErrInput", name, err)
 		}
