@@ -286,17 +286,7 @@ func TestExtendedRecipeRecalibrates(t *testing.T) {
 // and its "<0x0A>", which the extended tokenizer never writes, gets the
 // head row of a byte token the base never writes either, not its own.
 func TestExtendLineBreaks(t *testing.T) {
-	dir, corpus, _ := exampleCorpus(t)
-	out := filepath.Join(dir, "out")
-	if _, err := runCLI(t, "extend", "--base", exampleBase, "--corpus", corpus, "--add", "50",
-		"--method", "mean", "--out", out, "-q"); err != nil {
-		t.Fatal(err)
-	}
-	old, _ := tokenizer.Load(exampleBase)
-	tok, err := tokenizer.Load(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old, tok, out := extendExample(t)
 	lf, _ := old.ID("<0x0A>")
 	nl, ok1 := tok.ID("\n")
 	nn, ok2 := tok.ID("\n\n")
@@ -326,20 +316,29 @@ func TestExtendLineBreaks(t *testing.T) {
 	}
 }
 
-// With --line-breaks=false no new token holds a line break the base spells
-// in bytes.
-func TestExtendNoLineBreaks(t *testing.T) {
+// extendExample extends the example base by 50 tokens with mean rows and
+// flags, and returns the base's tokenizer, the extended one and its
+// directory.
+func extendExample(t *testing.T, flags ...string) (old, ext *tokenizer.Tokenizer, out string) {
+	t.Helper()
 	dir, corpus, _ := exampleCorpus(t)
-	out := filepath.Join(dir, "out")
-	if _, err := runCLI(t, "extend", "--base", exampleBase, "--corpus", corpus, "--add", "50", "--line-breaks=false",
-		"--method", "mean", "--out", out, "-q"); err != nil {
+	out = filepath.Join(dir, "out")
+	args := append([]string{"extend", "--base", exampleBase, "--corpus", corpus, "--add", "50", "--method", "mean", "--out", out, "-q"}, flags...)
+	if _, err := runCLI(t, args...); err != nil {
 		t.Fatal(err)
 	}
-	old, _ := tokenizer.Load(exampleBase)
-	tok, err := tokenizer.Load(out)
+	old, _ = tokenizer.Load(exampleBase)
+	ext, err := tokenizer.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return old, ext, out
+}
+
+// With --line-breaks=false no new token holds a line break the base spells
+// in bytes.
+func TestExtendNoLineBreaks(t *testing.T) {
+	old, tok, _ := extendExample(t, "--line-breaks=false")
 	if tok.VocabSize() <= old.VocabSize() {
 		t.Fatalf("%d ids, the base's %d: nothing learned", tok.VocabSize(), old.VocabSize())
 	}
