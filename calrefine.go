@@ -84,9 +84,6 @@ func (c *contextRows) refine(ctx context.Context, m *forward.Model, st *calStrea
 			}
 			if losses[i] < b.loss {
 				b = refined{row: slices.Clone(c.rows[i]), step: steps[i], loss: losses[i], rate: min(1, 2*b.rate)}
-				if pass == 0 {
-					b.rate = 1
-				}
 			} else {
 				b.rate /= 2
 			}
