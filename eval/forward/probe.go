@@ -1,6 +1,10 @@
 package forward
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/transplant-dev/transplant/internal/fastblas"
+)
 
 // A Probe is an input row read at a position of a window in place of the
 // window's own ids from there on: the probe sees ids[:At] and itself, as
@@ -58,6 +62,7 @@ func (r *runner) probeAttention(ly *layer, T int, probes []Probe) {
 	c := &r.m.cfg
 	nh, nkv, hd := c.Heads, c.KVHeads, c.HeadDim
 	ld := ly.qkv.out
+	impl := fastblas.Float32()
 	if ly.qNorm != nil {
 		r.headNorms(ly, T, T+len(probes))
 	}
@@ -77,9 +82,9 @@ func (r *runner) probeAttention(ly *layer, T int, probes []Probe) {
 			q := row[h*hd : (h+1)*hd]
 			kOff, vOff := (nh+g)*hd, (nh+nkv+g)*hd
 			for j := lo; j < p.At; j++ {
-				s[j-lo] = ly.scale * dot(q, r.qkv[j*ld+kOff:j*ld+kOff+hd])
+				s[j-lo] = ly.scale * impl.Sdot(hd, q, 1, r.qkv[j*ld+kOff:], 1)
 			}
-			s[p.At-lo] = ly.scale * dot(q, row[kOff:kOff+hd])
+			s[p.At-lo] = ly.scale * impl.Sdot(hd, q, 1, row[kOff:], 1)
 			if c.AttnSoftcap > 0 {
 				softcap(s, c.AttnSoftcap)
 			}
@@ -87,24 +92,9 @@ func (r *runner) probeAttention(ly *layer, T int, probes []Probe) {
 			o := out[h*hd : (h+1)*hd]
 			clear(o)
 			for j := lo; j < p.At; j++ {
-				axpy(o, s[j-lo], r.qkv[j*ld+vOff:j*ld+vOff+hd])
+				impl.Saxpy(hd, s[j-lo], r.qkv[j*ld+vOff:], 1, o, 1)
 			}
-			axpy(o, s[p.At-lo], row[vOff:vOff+hd])
+			impl.Saxpy(hd, s[p.At-lo], row[vOff:], 1, o, 1)
 		}
-	}
-}
-
-func dot(a, b []float32) float32 {
-	var s float32
-	for i, v := range a {
-		s += v * b[i]
-	}
-	return s
-}
-
-// axpy adds a·x to dst.
-func axpy(dst []float32, a float32, x []float32) {
-	for i, v := range x {
-		dst[i] += a * v
 	}
 }
