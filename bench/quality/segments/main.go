@@ -56,8 +56,6 @@ type segment struct {
 	bits, base float64 // the transplant's and the base's bits on it
 }
 
-func (s *segment) excess() float64 { return s.bits - s.base }
-
 // same says whether the segment is one shared token, as the base cuts it.
 func (s *segment) same() bool { return !s.hasNew && len(s.tokens) == 1 && s.baseTokens == 1 }
 
