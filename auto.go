@@ -273,29 +273,8 @@ func (a *autoScorer) calibrate(ctx context.Context, fit []byte) error {
 // builds, on the scorer's text.
 func (a *autoScorer) score(ctx context.Context, c Choice) (float64, error) {
 	s := a.s
-	tables := map[string]blas32.General{}
 	var buf scratch
-	for _, t := range s.tables {
-		rm, err := a.tableMap(ctx, c, t, &buf)
-		if err != nil {
-			return 0, err
-		}
-		base, err := s.readBase(t, &buf)
-		if err != nil {
-			return 0, err
-		}
-		fresh, err := s.assemble(ctx, t, rm, base)
-		if err != nil {
-			return 0, err
-		}
-		if t.Bias == "" {
-			tables[t.Tensor] = fresh
-			continue
-		}
-		w, bias := splitBias(fresh)
-		tables[t.Tensor], tables[t.Bias] = compact(w), compact(bias)
-	}
-	model, err := s.forwardModel(tables)
+	model, _, err := s.builtModel(ctx, func(t Table) (*heuristics.Map, error) { return a.tableMap(ctx, c, t, &buf) })
 	if err != nil {
 		return 0, fmt.Errorf("transplant: auto: %w", err)
 	}
@@ -351,6 +330,35 @@ func (a *autoScorer) tableMap(ctx context.Context, c Choice, t Table, buf *scrat
 	}
 	a.maps[key+"/calibrated"] = rm
 	return rm, nil
+}
+
+// builtModel is the base's body with the tables the maps mapOf gives for
+// each table build, in memory, and those tables by tensor name.
+func (s *Session) builtModel(ctx context.Context, mapOf func(Table) (*heuristics.Map, error)) (*forward.Model, map[string]blas32.General, error) {
+	tables := map[string]blas32.General{}
+	var buf scratch
+	for _, t := range s.tables {
+		rm, err := mapOf(t)
+		if err != nil {
+			return nil, nil, err
+		}
+		base, err := s.readBase(t, &buf)
+		if err != nil {
+			return nil, nil, err
+		}
+		fresh, err := s.assemble(ctx, t, rm, base)
+		if err != nil {
+			return nil, nil, err
+		}
+		if t.Bias == "" {
+			tables[t.Tensor] = fresh
+			continue
+		}
+		w, bias := splitBias(fresh)
+		tables[t.Tensor], tables[t.Bias] = compact(w), compact(bias)
+	}
+	model, err := s.forwardModel(tables)
+	return model, tables, err
 }
 
 // forwardModel is the base's body with the given new tables, in memory,

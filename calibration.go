@@ -96,6 +96,12 @@ type CalibrationOptions struct {
 	// they take the probability Good–Turing's estimate gives unseen
 	// tokens (see lowerUnseen).
 	KeepUnseen bool `json:",omitempty"`
+	// KeepSpaceSplits leaves the head as it is where the new tokenizer
+	// gives a word's leading space to the token before it. By default the
+	// rows of tokens without a leading space are made to score, right
+	// after such a token, what the base gives them with it (see
+	// fitSpaceSplits).
+	KeepSpaceSplits bool `json:",omitempty"`
 	// Progress, when set, hears about the windows the base has read and,
 	// extending, the passes that refine the new tokens' input rows.
 	Progress func(stage string, done, total int64) `json:"-"`
@@ -170,7 +176,15 @@ type CalibrationReport struct {
 	// Context counts the input rows of new tokens taken from the base's
 	// first layer (extensions only, see contextRows).
 	Context int `json:"context,omitempty"`
-	Kept    int `json:"kept"`
+	// SpaceSplits counts the tokens of the text read right after a token
+	// that took their leading space, SpaceSplitRows the head rows
+	// corrected for them (see fitSpaceSplits; none when too few), and
+	// SpaceSplitBits what the correction was estimated to change in the
+	// bits of the text: it is applied only when that is negative.
+	SpaceSplits    int     `json:"space_splits,omitempty"`
+	SpaceSplitRows int     `json:"space_split_rows,omitempty"`
+	SpaceSplitBits float64 `json:"space_split_bits,omitempty"`
+	Kept           int     `json:"kept"`
 	// Unseen says, per group of kept rows, how they were lowered (see
 	// lowerUnseen); none when no row was kept or KeepUnseen.
 	Unseen []UnseenGroup `json:"unseen,omitempty"`
@@ -365,7 +379,7 @@ func (s *Session) calibrateHead(ctx context.Context, b *Built, text []byte, o Ca
 				in.Map, b.Calibration.Context = c.samples.context.apply(in.Map)
 			}
 		}
-		return nil
+		return s.fitSpaceSplits(ctx, b, bt, text, o, b.Calibration)
 	}
 	return fmt.Errorf("transplant: %w: the head is the input embedding (tied)", ErrNoHeadToCalibrate)
 }

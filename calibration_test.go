@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -339,8 +340,12 @@ func TestPlanCountsCalibrationMemory(t *testing.T) {
 	if least := 4*s.base.NumParameters() + samples(30000); small.CalibrationBytes < least {
 		t.Errorf("calibrating on 30 kB: %d bytes, less than the model in float32 and the samples (%d)", small.CalibrationBytes, least)
 	}
-	if d := large.CalibrationBytes - small.CalibrationBytes; d != samples(300000)-samples(30000) {
+	if d := s.calibrationFitBytes(300000) - s.calibrationFitBytes(30000); d != samples(300000)-samples(30000) {
 		t.Errorf("ten times the text costs %d bytes more, want the samples' %d", d, samples(300000)-samples(30000))
+	}
+	w := int64(ht.width())
+	if split := s.spaceSplitBytes(w, int64(runtime.GOMAXPROCS(0))); large.CalibrationBytes != max(s.calibrationFitBytes(300000), split) || split < 4*s.base.NumParameters()+2*int64(s.alignment.Rows)*w*4 {
+		t.Errorf("calibrating on 300 kB: %d bytes, want the larger of the fit's %d and the space splits' %d, which hold the transplant in float32", large.CalibrationBytes, s.calibrationFitBytes(300000), split)
 	}
 	if large.MemoryBytes < large.CalibrationBytes+overheadBytes || large.MemoryBytes <= plain.MemoryBytes {
 		t.Errorf("plan %d bytes with calibration (%d of it), %d without", large.MemoryBytes, large.CalibrationBytes, plain.MemoryBytes)

@@ -26,14 +26,26 @@ const (
 )
 
 // calibrationBytes estimates what calibrating the head on a text of
-// textBytes holds beyond the row maps, the tables being freed by then:
-// the base model in float32 for the forward pass, whose head stands in for
+// textBytes holds beyond the row maps, the tables being freed by then, at
+// its peak: while the head is fitted (calibrationFitBytes), or after,
+// while fitSpaceSplits runs the transplant (spaceSplitBytes). While it
+// fits, it holds the base model in float32 for the forward pass, whose head stands in for
 // the head table (calibrationHead) unless a bias column widens it; the
 // donor model too, when it runs, with the logits of both over a window
 // per worker; the sums of the base's projection (recutProjection); each
 // worker's activations and logits; calSamplesPerToken states per token
 // of text for the samples; and the fit's factors.
 func (s *Session) calibrationBytes(textBytes int) int64 {
+	t, ok := s.table(heuristics.OutputHead)
+	if !ok {
+		return 0
+	}
+	width, workers := int64(t.width()), int64(runtime.GOMAXPROCS(0))
+	return max(s.calibrationFitBytes(textBytes), s.spaceSplitBytes(width, workers))
+}
+
+// calibrationFitBytes is calibrationBytes until the head is fitted.
+func (s *Session) calibrationFitBytes(textBytes int) int64 {
 	t, ok := s.table(heuristics.OutputHead)
 	if !ok {
 		return 0
@@ -81,6 +93,16 @@ func (s *Session) calibrationBytes(textBytes int) int64 {
 	perRow := max(width*ExtensionMaxOccurrences*8, massBlock*(width+massContexts)*4)
 	fit := 3*width*width*8 + workers*perRow
 	return held + samples + max(workers*perWorker, fit)
+}
+
+// spaceSplitBytes estimates what fitSpaceSplits holds once the fit is
+// done: the transplant in float32 (the base's body and the new tables)
+// with a window of states per worker, the states it keeps (a float64
+// copy of the others among them) and Σ with its factor.
+func (s *Session) spaceSplitBytes(width, workers int64) int64 {
+	states := int64(maxSpaceSplits+maxOtherStates) * width * 4
+	return 4*s.base.NumParameters() + 2*int64(s.alignment.Rows)*width*4 + workers*(runnerBytes(s.base)+calWindowTokens*width*4) +
+		states + int64(maxOtherStates)*width*8 + 2*width*width*8
 }
 
 // runnerBytes is what one forward pass of model over a window holds
