@@ -481,7 +481,7 @@ func (s *Session) fitSpaceSplits(ctx context.Context, b *Built, head *BuiltTable
 	if bos < 0 {
 		bos = s.newTok.Specials().BOS
 	}
-	st := s.calStreamOf(text, -1)
+	st := s.calStreamOf(prefixAtLine(text, or(o.MaxBytes, DefaultCalibrationBytes)), -1) // what Calibrate read
 	splits := st.spaceSplits()
 	rep.SpaceSplits = len(splits)
 	if len(splits) < minSpaceSplits {
