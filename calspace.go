@@ -437,6 +437,7 @@ func statesOf(ctx context.Context, m *forward.Model, wins []splitWindow, progres
 	use := func(states []float32) error {
 		w := wins[done]
 		for p := range w.ids {
+			// Kept rows are copies: a slice would hold the whole window's states.
 			row := states[p*width : (p+1)*width]
 			next := -1
 			if p+1 < len(w.ids) {
@@ -444,9 +445,9 @@ func statesOf(ctx context.Context, m *forward.Model, wins []splitWindow, progres
 			}
 			switch {
 			case w.split[p]:
-				ss.split, ss.splitNext = append(ss.split, row), append(ss.splitNext, next)
+				ss.split, ss.splitNext = append(ss.split, slices.Clone(row)), append(ss.splitNext, next)
 			case seen%stride == 0:
-				ss.other, ss.otherNext = append(ss.other, row), append(ss.otherNext, next)
+				ss.other, ss.otherNext = append(ss.other, slices.Clone(row)), append(ss.otherNext, next)
 			}
 			if !w.split[p] {
 				seen++
