@@ -102,6 +102,12 @@ type CalibrationOptions struct {
 	// after such a token, what the base gives them with it (see
 	// fitSpaceSplits).
 	KeepSpaceSplits bool `json:",omitempty"`
+	// KeepContinuations leaves the head as it is after a shared token that
+	// the new tokenizer begins words with that the base reads whole. By
+	// default the rows of the pieces that go on from it are raised there
+	// as far as the base's vocabulary says they are likely (see
+	// fitContinuations).
+	KeepContinuations bool `json:",omitempty"`
 	// Progress, when set, hears about the windows the base has read and,
 	// extending, the passes that refine the new tokens' input rows.
 	Progress func(stage string, done, total int64) `json:"-"`
@@ -184,7 +190,14 @@ type CalibrationReport struct {
 	SpaceSplits    int     `json:"space_splits,omitempty"`
 	SpaceSplitRows int     `json:"space_split_rows,omitempty"`
 	SpaceSplitBits float64 `json:"space_split_bits,omitempty"`
-	Kept           int     `json:"kept"`
+	// ContinuationRows counts the head rows raised after the first piece
+	// of a word the base reads whole (see fitContinuations), and
+	// ContinuationBits what that was estimated to change in the bits of
+	// the text: it is applied only when that is negative (the rows are
+	// then 0).
+	ContinuationRows int     `json:"continuation_rows,omitempty"`
+	ContinuationBits float64 `json:"continuation_bits,omitempty"`
+	Kept             int     `json:"kept"`
 	// Unseen says, per group of kept rows, how they were lowered (see
 	// lowerUnseen); none when no row was kept or KeepUnseen.
 	Unseen []UnseenGroup `json:"unseen,omitempty"`
@@ -379,7 +392,7 @@ func (s *Session) calibrateHead(ctx context.Context, b *Built, text []byte, o Ca
 				in.Map, b.Calibration.Context = c.samples.context.apply(in.Map)
 			}
 		}
-		return s.fitSpaceSplits(ctx, b, bt, text, o, b.Calibration)
+		return s.fitTransplant(ctx, b, bt, text, o, b.Calibration)
 	}
 	return fmt.Errorf("transplant: %w: the head is the input embedding (tied)", ErrNoHeadToCalibrate)
 }

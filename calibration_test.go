@@ -205,14 +205,6 @@ func checkStationary(t *testing.T, c *Calibration, i int, states []float32, targ
 	}
 }
 
-func dot64(x []float64, h []float32) float64 {
-	s := 0.0
-	for j, v := range h {
-		s += x[j] * float64(v)
-	}
-	return s
-}
-
 func dot32(a, b []float32) float64 {
 	s := 0.0
 	for j := range a {
@@ -344,7 +336,7 @@ func TestPlanCountsCalibrationMemory(t *testing.T) {
 		t.Errorf("ten times the text costs %d bytes more, want the samples' %d", d, samples(300000)-samples(30000))
 	}
 	w := int64(ht.width())
-	if split := s.spaceSplitBytes(w, int64(runtime.GOMAXPROCS(0))); large.CalibrationBytes != max(s.calibrationFitBytes(300000), split) || split < 4*s.base.NumParameters()+2*int64(s.alignment.Rows)*w*4 {
+	if split := s.transplantPassBytes(w, int64(runtime.GOMAXPROCS(0))); large.CalibrationBytes != max(s.calibrationFitBytes(300000), split) || split < 4*s.base.NumParameters()+2*int64(s.alignment.Rows)*w*4 {
 		t.Errorf("calibrating on 300 kB: %d bytes, want the larger of the fit's %d and the space splits' %d, which hold the transplant in float32", large.CalibrationBytes, s.calibrationFitBytes(300000), split)
 	}
 	if large.MemoryBytes < large.CalibrationBytes+overheadBytes || large.MemoryBytes <= plain.MemoryBytes {

@@ -28,7 +28,7 @@ const (
 // calibrationBytes estimates what calibrating the head on a text of
 // textBytes holds beyond the row maps, the tables being freed by then, at
 // its peak: while the head is fitted (calibrationFitBytes), or after,
-// while fitSpaceSplits runs the transplant (spaceSplitBytes). While it
+// while fitTransplant runs the transplant (transplantPassBytes). While it
 // fits, it holds the base model in float32 for the forward pass, whose head stands in for
 // the head table (calibrationHead) unless a bias column widens it; the
 // donor model too, when it runs, with the logits of both over a window
@@ -41,7 +41,7 @@ func (s *Session) calibrationBytes(textBytes int) int64 {
 		return 0
 	}
 	width, workers := int64(t.width()), int64(runtime.GOMAXPROCS(0))
-	return max(s.calibrationFitBytes(textBytes), s.spaceSplitBytes(width, workers))
+	return max(s.calibrationFitBytes(textBytes), s.transplantPassBytes(width, workers))
 }
 
 // calibrationFitBytes is calibrationBytes until the head is fitted.
@@ -95,14 +95,18 @@ func (s *Session) calibrationFitBytes(textBytes int) int64 {
 	return held + samples + max(workers*perWorker, fit)
 }
 
-// spaceSplitBytes estimates what fitSpaceSplits holds once the fit is
-// done: the transplant in float32 (the base's body and the new tables)
+// transplantPassBytes estimates what fitTransplant holds once the fit
+// is done: the transplant in float32 (the base's body and the new tables)
 // with a window of states per worker, the states it keeps (a float64
-// copy of the others among them) and Σ with its factor.
-func (s *Session) spaceSplitBytes(width, workers int64) int64 {
+// copy of the others among them), Σ or C with its factor or
+// eigenvectors, and the continuation fit's sums of states after each
+// prefix with their projections, and its rows (one piece for at most
+// each old token) in the eigenbasis, in float64 and in float32 twice.
+func (s *Session) transplantPassBytes(width, workers int64) int64 {
 	states := int64(maxSpaceSplits+maxOtherStates) * width * 4
+	pieces := int64(min(s.oldTok.VocabSize(), s.alignment.Rows))
 	return 4*s.base.NumParameters() + 2*int64(s.alignment.Rows)*width*4 + workers*(runnerBytes(s.base)+calWindowTokens*width*4) +
-		states + int64(maxOtherStates)*width*8 + 2*width*width*8
+		states + int64(maxOtherStates)*width*8 + 3*width*width*8 + 2*maxPrefixes*width*8 + pieces*width*(8+8+4+4)
 }
 
 // runnerBytes is what one forward pass of model over a window holds

@@ -3,6 +3,7 @@ package transplant
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -140,6 +141,11 @@ type splitStates struct {
 	// splitNext and otherNext are the tokens read next, -1 past a
 	// window's end.
 	splitNext, otherNext []int
+	// prefixSum holds, for the k-th token of the prefixes statesOf was
+	// given, the sum of the states right after it is read (at
+	// k·width), prefixN how many.
+	prefixSum []float64
+	prefixN   []int
 }
 
 // direction is u and u·s̄_split; ok is false when the states cannot tell
@@ -248,20 +254,21 @@ func addDeltas(rm *heuristics.Map, deltas map[int][]float32) {
 	slices.SortFunc(rm.Corrections, func(a, b heuristics.Correction) int { return a.ID - b.ID })
 }
 
-// bitsChange estimates what the shifts change in the bits of the
-// calibration text: the change at the kept states, before a split and
-// elsewhere, each scaled to the splits and the other tokens of the text.
-// A fit that does not lower it is not applied: onto Falcon's tokenizer,
-// whose lone space the base reads as the space it puts before digits,
-// the state after it says little of what the base would give the
+// bitsChange estimates what adding deltas to head's rows changes in the
+// bits of the calibration text: the change at the kept states, before a
+// split and elsewhere, each scaled to the splits and the other tokens of
+// the text. A fit that does not lower it is not applied: onto Falcon's
+// tokenizer, whose lone space the base reads as the space it puts before
+// digits, the state after it says little of what the base would give the
 // punctuation that follows, and the shifts cost 0.001 to 0.005 of the
 // ratio on every text.
-func (ss *splitStates) bitsChange(ctx context.Context, head blas32.General, shifts map[int]float64, u []float64, splits, others int) (float64, error) {
-	split, err := nllChange(ctx, head, ss.split, ss.splitNext, shifts, u)
+func (ss *splitStates) bitsChange(ctx context.Context, head blas32.General, deltas map[int][]float32, splits, others int) (float64, error) {
+	d := denseDeltas(deltas, head.Cols)
+	split, err := nllChange(ctx, head, ss.split, ss.splitNext, d)
 	if err != nil {
 		return 0, err
 	}
-	other, err := nllChange(ctx, head, ss.other, ss.otherNext, shifts, u)
+	other, err := nllChange(ctx, head, ss.other, ss.otherNext, d)
 	if err != nil {
 		return 0, err
 	}
@@ -284,10 +291,25 @@ const (
 	gateBlock  = 64
 )
 
-// nllChange sums, over states with a next token, how much the shifts
-// change the NLL of that token under head (the shifted rows' logits rise
-// by their shift times u·s).
-func nllChange(ctx context.Context, head blas32.General, states [][]float32, next []int, shifts map[int]float64, u []float64) (nllSum, error) {
+// rowDeltas are changes to some rows of a head: row ids[i] changes by
+// the i-th row of d.
+type rowDeltas struct {
+	ids []int
+	d   blas32.General
+}
+
+func denseDeltas(deltas map[int][]float32, width int) rowDeltas {
+	ids := slices.Sorted(maps.Keys(deltas))
+	d := blas32.General{Rows: len(ids), Cols: width, Stride: width, Data: make([]float32, len(ids)*width)}
+	for i, id := range ids {
+		copy(d.Data[i*width:(i+1)*width], deltas[id])
+	}
+	return rowDeltas{ids: ids, d: d}
+}
+
+// nllChange sums, over states with a next token, how much the deltas
+// change the NLL of that token under head.
+func nllChange(ctx context.Context, head blas32.General, states [][]float32, next []int, rd rowDeltas) (nllSum, error) {
 	var picked []int
 	step := max(len(states)/gateStates, 1)
 	for k := 0; k < len(states); k += step {
@@ -295,29 +317,29 @@ func nllChange(ctx context.Context, head blas32.General, states [][]float32, nex
 			picked = append(picked, k)
 		}
 	}
-	width, V := head.Cols, head.Rows
+	width, V, n := head.Cols, head.Rows, len(rd.ids)
 	block := make([]float32, gateBlock*width)
 	logits := make([]float32, gateBlock*V)
+	change := make([]float32, gateBlock*max(n, 1))
 	var sum nllSum
 	for b0 := 0; b0 < len(picked); b0 += gateBlock {
 		if err := ctx.Err(); err != nil {
 			return nllSum{}, err
 		}
-		n := min(gateBlock, len(picked)-b0)
-		for i := range n {
+		m := min(gateBlock, len(picked)-b0)
+		for i := range m {
 			copy(block[i*width:(i+1)*width], states[picked[b0+i]])
 		}
-		fastblas.Float32().Sgemm(blas.NoTrans, blas.Trans, n, V, width, 1, block, width, head.Data, head.Stride, 0, logits, V)
-		for i := range n {
+		fastblas.Float32().Sgemm(blas.NoTrans, blas.Trans, m, V, width, 1, block, width, head.Data, head.Stride, 0, logits, V)
+		if n > 0 {
+			fastblas.Float32().Sgemm(blas.NoTrans, blas.Trans, m, n, width, 1, block, width, rd.d.Data, rd.d.Stride, 0, change, n)
+		}
+		for i := range m {
 			k := picked[b0+i]
 			l := logits[i*V : (i+1)*V]
-			var us float64
-			for a, v := range states[k] {
-				us += u[a] * float64(v)
-			}
 			before := logSumExp32(l) - float64(l[next[k]])
-			for x, c := range shifts {
-				l[x] += float32(c * us)
+			for c, x := range rd.ids {
+				l[x] += change[i*n+c]
 			}
 			sum.nats += logSumExp32(l) - float64(l[next[k]]) - before
 			sum.states++
@@ -360,13 +382,17 @@ func plus(delta, d []float32) []float32 {
 type splitWindow struct {
 	ids   []int
 	split []bool
+	// skip marks positions before a split token that the thinning left
+	// out: neither split nor other (nil when none).
+	skip []bool
 }
 
 // splitWindows cuts the calibration stream, in new ids (BOS where a chunk
-// starts, when the model has one), into windows of n ids, keeps those
-// with a position before a split token (evenly, at most about
-// maxSpaceSplits such positions), and marks those positions.
-func splitWindows(st *calStream, splits []int, bos, n int) []splitWindow {
+// starts, when the model has one), into windows of n ids and marks the
+// positions before a split token, evenly, at most about maxSpaceSplits of
+// them. It keeps every window when all is set (the continuation fit reads
+// the whole text), else only those with a marked position.
+func splitWindows(st *calStream, splits []int, bos, n int, all bool) []splitWindow {
 	var ids []int
 	before := map[int]bool{} // positions in ids before a split token
 	next := 0
@@ -385,43 +411,56 @@ func splitWindows(st *calStream, splits []int, bos, n int) []splitWindow {
 		}
 		ids = append(ids, id)
 	}
+	every := 1 // reading every window, mark every every-th split
+	if all {
+		every = max(len(splits)/maxSpaceSplits, 1)
+	}
 	var wins []splitWindow
-	count := 0
+	count := 0 // positions before a split token
 	for w0 := 0; w0 < len(ids); w0 += n {
 		w := splitWindow{ids: ids[w0:min(w0+n, len(ids))]}
 		w.split = make([]bool, len(w.ids))
-		has := 0
+		has := false
 		for p := range w.ids {
 			if before[w0+p] && p+1 < len(w.ids) {
-				w.split[p] = true
-				has++
+				if count%every == 0 {
+					w.split[p] = true
+				} else {
+					if w.skip == nil {
+						w.skip = make([]bool, len(w.ids))
+					}
+					w.skip[p] = true
+				}
+				has = true
+				count++
 			}
 		}
-		if has > 0 {
+		if all || has {
 			wins = append(wins, w)
-			count += has
 		}
 	}
-	if keep := count / maxSpaceSplits; keep > 1 {
-		var kept []splitWindow
-		for i := 0; i < len(wins); i += keep {
-			kept = append(kept, wins[i])
-		}
-		wins = kept
+	keep := count / maxSpaceSplits
+	if all || keep <= 1 {
+		return wins
 	}
-	return wins
+	var kept []splitWindow
+	for i := 0; i < len(wins); i += keep {
+		kept = append(kept, wins[i])
+	}
+	return kept
 }
 
-// statesOf runs m over the windows and gathers the states they mark, and
-// about maxOtherStates of the rest.
-func statesOf(ctx context.Context, m *forward.Model, wins []splitWindow, progress func(done, total int64)) (*splitStates, error) {
+// statesOf runs m over the windows and gathers the states they mark,
+// about maxOtherStates of the rest, and the sums of the states after each
+// token of prefixes (new id → index).
+func statesOf(ctx context.Context, m *forward.Model, wins []splitWindow, prefixes map[int]int, progress func(done, total int64)) (*splitStates, error) {
 	width := m.Config().Hidden
 	total := 0
 	for _, w := range wins {
 		total += len(w.ids)
 	}
 	stride := max(total/maxOtherStates, 1)
-	ss := &splitStates{}
+	ss := &splitStates{prefixSum: make([]float64, len(prefixes)*width), prefixN: make([]int, len(prefixes))}
 	done, seen := 0, 0
 	read := func(w splitWindow) ([]float32, error) {
 		states := make([]float32, len(w.ids)*width)
@@ -446,11 +485,18 @@ func statesOf(ctx context.Context, m *forward.Model, wins []splitWindow, progres
 			switch {
 			case w.split[p]:
 				ss.split, ss.splitNext = append(ss.split, slices.Clone(row)), append(ss.splitNext, next)
+			case w.skip != nil && w.skip[p]: // a split the thinning left out
 			case seen%stride == 0:
 				ss.other, ss.otherNext = append(ss.other, slices.Clone(row)), append(ss.otherNext, next)
 			}
-			if !w.split[p] {
+			if !w.split[p] && (w.skip == nil || !w.skip[p]) {
 				seen++
+			}
+			if k, ok := prefixes[w.ids[p]]; ok {
+				ss.prefixN[k]++
+				for a, v := range row {
+					ss.prefixSum[k*width+a] += float64(v)
+				}
 			}
 		}
 		done++
@@ -465,13 +511,31 @@ func statesOf(ctx context.Context, m *forward.Model, wins []splitWindow, progres
 	return ss, nil
 }
 
-// fitSpaceSplits adds to the head map of b the corrections that make
-// tokens read after a space split off score as the base scores them
-// with their space (see minSpaceSplits): nothing when the calibration text
-// has fewer than minSpaceSplits such places, or the head has a bias.
-func (s *Session) fitSpaceSplits(ctx context.Context, b *Built, head *BuiltTable, text []byte, o CalibrationOptions, rep *CalibrationReport) error {
+// fitTransplant runs the transplant b has built so far over the
+// calibration text once and corrects its head where that pass shows it
+// wrong: right after a token that took the next one's space
+// (fitSpaceSplits), then right after the first piece of a word the base
+// reads whole (fitContinuations). Nothing when the head has a bias.
+func (s *Session) fitTransplant(ctx context.Context, b *Built, head *BuiltTable, text []byte, o CalibrationOptions, rep *CalibrationReport) error {
 	start := time.Now()
-	if o.KeepSpaceSplits || head.Table.Bias != "" {
+	defer func() { rep.Seconds += time.Since(start).Seconds() }()
+	if o.KeepSpaceSplits && o.KeepContinuations || head.Table.Bias != "" {
+		return nil
+	}
+	st := s.calStreamOf(prefixAtLine(text, or(o.MaxBytes, DefaultCalibrationBytes)), -1) // what Calibrate read
+	var splits []int
+	if !o.KeepSpaceSplits {
+		splits = st.spaceSplits()
+		rep.SpaceSplits = len(splits)
+	}
+	if len(splits) < minSpaceSplits {
+		splits = nil
+	}
+	var fam *continuationFamilies
+	if !o.KeepContinuations {
+		fam = s.continuationFamiliesOf()
+	}
+	if splits == nil && fam == nil {
 		return nil
 	}
 	model, tables, err := s.builtModel(ctx, func(t Table) (*heuristics.Map, error) { return b.table(t.Role).Map, nil })
@@ -482,43 +546,61 @@ func (s *Session) fitSpaceSplits(ctx context.Context, b *Built, head *BuiltTable
 	if bos < 0 {
 		bos = s.newTok.Specials().BOS
 	}
-	st := s.calStreamOf(prefixAtLine(text, or(o.MaxBytes, DefaultCalibrationBytes)), -1) // what Calibrate read
-	splits := st.spaceSplits()
-	rep.SpaceSplits = len(splits)
-	if len(splits) < minSpaceSplits {
-		return nil
-	}
-	wins := splitWindows(st, splits, bos, min(model.Context(), calWindowTokens))
+	wins := splitWindows(st, splits, bos, min(model.Context(), calWindowTokens), fam != nil)
 	var progress func(done, total int64)
 	if o.Progress != nil {
-		progress = func(done, total int64) { o.Progress("space splits", done, total) }
+		progress = func(done, total int64) { o.Progress("transplant pass", done, total) }
 	}
-	ss, err := statesOf(ctx, model, wins, progress)
+	ss, err := statesOf(ctx, model, wins, fam.indexOf(), progress)
 	if err != nil {
-		return fmt.Errorf("transplant: calibration: space splits: %w", err)
-	}
-	width := head.Table.Cols
-	u, us, ok := ss.direction(width)
-	if !ok {
-		return nil
+		return fmt.Errorf("transplant: calibration: transplant pass: %w", err)
 	}
 	base, err := s.readBase(head.Table, &scratch{})
 	if err != nil {
 		return err
 	}
 	fresh := tables[head.Table.Tensor]
+	if splits != nil {
+		if err := s.fitSpaceSplits(ctx, st, splits, ss, head, fresh, base, rep); err != nil {
+			return err
+		}
+	}
+	if fam != nil {
+		return fam.fitContinuations(ctx, ss, head, fresh, base, st.tokens, len(splits), rep)
+	}
+	return nil
+}
+
+// fitSpaceSplits adds to head's map the corrections that make tokens read
+// after a space split off score as the base scores them with their space
+// (see minSpaceSplits), and to fresh, the head as the transplant has it,
+// the same rows.
+func (s *Session) fitSpaceSplits(ctx context.Context, st *calStream, splits []int, ss *splitStates, head *BuiltTable, fresh, base blas32.General, rep *CalibrationReport) error {
+	width := head.Table.Cols
+	u, us, ok := ss.direction(width)
+	if !ok {
+		return nil
+	}
 	pairs := s.splitFollowers(s.spacePairs(), mostCommonBefore(st, splits))
 	shifts := spaceSplitShifts(pairs, func(id int) []float32 { return rowOf(fresh, id) }, func(id int) []float32 { return rowOf(base, id) }, us, meanOf(ss.split, width))
-	bits, err := ss.bitsChange(ctx, fresh, shifts, u, len(splits), st.tokens-len(splits))
+	deltas := deltasOf(shifts, u)
+	bits, err := ss.bitsChange(ctx, fresh, deltas, len(splits), st.tokens-len(splits))
 	if err != nil {
 		return err
 	}
 	rep.SpaceSplitBits = bits
 	if bits < 0 {
 		head.Map = cloneMap(head.Map)
-		addDeltas(head.Map, deltasOf(shifts, u))
+		addDeltas(head.Map, deltas)
+		addRows(fresh, deltas)
 		rep.SpaceSplitRows = len(shifts)
 	}
-	rep.Seconds += time.Since(start).Seconds()
 	return nil
+}
+
+// addRows adds each delta to its row of m.
+func addRows(m blas32.General, deltas map[int][]float32) {
+	for id, d := range deltas {
+		addTo(rowOf(m, id), d)
+	}
 }

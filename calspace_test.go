@@ -184,7 +184,7 @@ func TestSpaceSplitNLLChange(t *testing.T) {
 	next := []int{1, 0, -1} // the last has no next token
 	u := []float64{1, 2}
 	shifts := map[int]float64{1: 0.7}
-	got, err := nllChange(context.Background(), head, states, next, shifts, u)
+	got, err := nllChange(context.Background(), head, states, next, denseDeltas(deltasOf(shifts, u), head.Cols))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ type methodFlags struct {
 	keepRecut            bool
 	keepUnseen           bool
 	keepSpaceSplits      bool
+	keepContinuations    bool
 	baseOnly             bool
 	calibrationText      []byte // read once
 	params               transplant.MethodParams
@@ -53,6 +54,7 @@ func (f *methodFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.baseOnly, "calibrate-to-base", false, "calibration with a donor: fit the head rows to the base alone, without a pass of the donor (by default each is half its fit to the base, half its fit to the donor; always so with --save-recipe)")
 	fl.BoolVar(&f.keepUnseen, "keep-unseen-rows", false, "calibration: keep the prior head rows of new tokens the calibration text lacks (by default they are lowered, by their number of old pieces, to the share of probability such tokens take in text unlike the rest)")
 	fl.BoolVar(&f.keepSpaceSplits, "keep-space-splits", false, "calibration: leave the head as it is where the new tokenizer gives a word's leading space to the token before it (by default the tokens read there are made to score what the base gives them with their space)")
+	fl.BoolVar(&f.keepContinuations, "keep-continuations", false, "calibration: leave the head as it is after a token the new tokenizer begins words with that the base reads whole (by default the pieces that can go on from it are raised there, as far as the base's vocabulary makes them likely)")
 	fl.BoolVar(&f.keepRecut, "keep-recut-rows", false, "calibration: keep the base's head rows of old tokens the new tokenizer mostly puts where the old one cuts otherwise (by default they are fitted to the base's probability of the old tokens the new tokenizer begins with them, and with a donor half to the donor, as the new tokens' rows are)")
 	fl.StringVar(&f.combine, "subword-combine", "mean", "subword: how to combine the pieces' rows in the input embedding: mean, first, last, length")
 	fl.StringVar(&f.headCombine, "subword-combine-head", "mean", "subword: the same for the output head")
@@ -234,7 +236,7 @@ func (f *methodFlags) buildOptions(bo *transplant.BuildOptions, c *transplant.Ch
 
 // calibrationOptions are the calibration's options the flags set.
 func (f *methodFlags) calibrationOptions() transplant.CalibrationOptions {
-	return transplant.CalibrationOptions{KeepShared: f.keepShared, KeepRecut: f.keepRecut, KeepUnseen: f.keepUnseen, KeepSpaceSplits: f.keepSpaceSplits, BaseOnly: f.baseOnly}
+	return transplant.CalibrationOptions{KeepShared: f.keepShared, KeepRecut: f.keepRecut, KeepUnseen: f.keepUnseen, KeepSpaceSplits: f.keepSpaceSplits, KeepContinuations: f.keepContinuations, BaseOnly: f.baseOnly}
 }
 
 // choice returns the methods the flags name for the input embedding and
