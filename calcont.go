@@ -166,7 +166,7 @@ func (f *continuationFamilies) fitContinuations(ctx context.Context, ss *splitSt
 		return nil
 	}
 	means, reads := f.means(ss, width)
-	samples, err := f.samples(ctx, means, reads, fresh, base, meanOf(ss.other, width))
+	samples, err := f.samples(ctx, means, fresh, base, meanOf(ss.other, width))
 	if err != nil {
 		return err
 	}
@@ -215,41 +215,58 @@ func (f *continuationFamilies) means(ss *splitStates, width int) ([][]float64, [
 // samples are, per piece (new id), the rises its logit should make after
 // each prefix: head holds the transplant's rows, base the base's, sbar the
 // mean state.
-func (f *continuationFamilies) samples(ctx context.Context, means [][]float64, reads []int, head, base blas32.General, sbar []float64) (map[int][]contSample, error) {
+func (f *continuationFamilies) samples(ctx context.Context, means [][]float64, head, base blas32.General, sbar []float64) (map[int][]contSample, error) {
 	out := map[int][]contSample{}
-	z := make([]float32, head.Rows)
-	s32 := make([]float32, head.Cols)
+	var ks []int // prefixes with a mean state
 	for k, m := range means {
-		if m == nil {
-			continue
+		if m != nil {
+			ks = append(ks, k)
 		}
+	}
+	// The logits of gateBlock prefixes at a time: one read of the head
+	// for each block, not each prefix.
+	width, V := head.Cols, head.Rows
+	block := make([]float32, gateBlock*width)
+	logits := make([]float32, gateBlock*V)
+	for b0 := 0; b0 < len(ks); b0 += gateBlock {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		// log m_b up to a constant, for p alone and each member.
-		alone := dot64(sbar, rowOf(base, f.old[k]))
-		mass := map[int]float64{} // piece → log Σ m_b
-		for _, mb := range f.members[k] {
-			lm := dot64(sbar, rowOf(base, mb.old))
-			if v, ok := mass[mb.next]; ok {
-				mass[mb.next] = logAdd(v, lm)
-			} else {
-				mass[mb.next] = lm
+		n := min(gateBlock, len(ks)-b0)
+		for i := range n {
+			for a, v := range means[ks[b0+i]] {
+				block[i*width+a] = float32(v)
 			}
 		}
-		for a, v := range m {
-			s32[a] = float32(v)
-		}
-		fastblas.Float32().Sgemm(blas.NoTrans, blas.Trans, 1, head.Rows, head.Cols, 1, s32, head.Cols, head.Data, head.Stride, 0, z, head.Rows)
-		lse := logSumExp32(z)
-		for _, q := range slices.Sorted(maps.Keys(mass)) {
-			odds := min(mass[q]-alone, maxContinuationOdds) // log(π(q|p)/π(p alone))
-			if d := lse + odds - float64(z[q]); d > 0 {
-				out[q] = append(out[q], contSample{k: k, d: d})
-			}
+		fastblas.Float32().Sgemm(blas.NoTrans, blas.Trans, n, V, width, 1, block, width, head.Data, head.Stride, 0, logits, V)
+		for i := range n {
+			f.samplesAfter(out, ks[b0+i], logits[i*V:(i+1)*V], base, sbar)
 		}
 	}
 	return out, nil
+}
+
+// samplesAfter adds to out the samples of prefix k, z being the head's
+// logits at its mean state.
+func (f *continuationFamilies) samplesAfter(out map[int][]contSample, k int, z []float32, base blas32.General, sbar []float64) {
+	// log m_b up to a constant, for p alone and each member.
+	alone := dot64(sbar, rowOf(base, f.old[k]))
+	mass := map[int]float64{} // piece → log Σ m_b
+	for _, mb := range f.members[k] {
+		lm := dot64(sbar, rowOf(base, mb.old))
+		if v, ok := mass[mb.next]; ok {
+			mass[mb.next] = logAdd(v, lm)
+		} else {
+			mass[mb.next] = lm
+		}
+	}
+	lse := logSumExp32(z)
+	for _, q := range slices.Sorted(maps.Keys(mass)) {
+		odds := min(mass[q]-alone, maxContinuationOdds) // log(π(q|p)/π(p alone))
+		if d := lse + odds - float64(z[q]); d > 0 {
+			out[q] = append(out[q], contSample{k: k, d: d})
+		}
+	}
 }
 
 // dot64 is x·h in float64.

@@ -119,7 +119,7 @@ func TestContinuationSamples(t *testing.T) {
 	}}
 	head := blas32.General{Rows: 9, Cols: 2, Stride: 2, Data: make([]float32, 18)}
 	head.Data[2*5], head.Data[2*6] = 0.5, 30 // at s_p = (1, 0): z_5 = 0.5, z_6 = 30, the rest 0
-	got, err := f.samples(context.Background(), [][]float64{{1, 0}}, []int{5}, head, base, []float64{1, 0})
+	got, err := f.samples(context.Background(), [][]float64{{1, 0}}, head, base, []float64{1, 0})
 	if err != nil {
 		t.Fatal(err)
 	}
