@@ -31,21 +31,7 @@ func TestCalibrateContinuations(t *testing.T) {
 			Bits float64 `json:"continuation_bits"`
 		} `json:"calibration"`
 	}
-	bpb := map[bool]float64{}
-	for _, keep := range []bool{false, true} {
-		out := filepath.Join(dir, "out")
-		if keep {
-			out += "-keep"
-		}
-		args := []string{"run", "--base", exampleBase, "--tokenizer", "../../tokenizer/testdata/tokenizers/gpt2", "--method", "mean",
-			"--calibrate-head", "--calibration-text", text, "--out", out, "--json", "-q"}
-		if keep {
-			args = append(args, "--keep-continuations")
-		}
-		stdout, err := runCLI(t, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
+	calibrateWithAndWithout(t, "gpt2", text, other, "--keep-continuations", func(keep bool, stdout string) {
 		var rep report
 		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 			t.Fatalf("%v: %s", err, stdout)
@@ -54,10 +40,5 @@ func TestCalibrateContinuations(t *testing.T) {
 		if keep && (c.Rows != 0 || c.Bits != 0) || !keep && (c.Rows < 100 || c.Bits >= 0) {
 			t.Errorf("keep=%v: report %+v", keep, c)
 		}
-		bpb[keep] = runEvalJSON(t, "eval", "--model", out, "--text", other).Models[0].BitsPerByte
-	}
-	t.Logf("bits per byte on other text: %.4f raised, %.4f kept", bpb[false], bpb[true])
-	if bpb[false] >= bpb[true] {
-		t.Errorf("bits per byte on other text: %.4f with the pieces raised, %.4f without", bpb[false], bpb[true])
-	}
+	})
 }
