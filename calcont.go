@@ -253,12 +253,11 @@ func (f *continuationFamilies) samplesAfter(out map[int][]contSample, k int, z [
 	alone := dot64(sbar, rowOf(base, f.old[k]))
 	mass := map[int]float64{} // piece → log Σ m_b
 	for _, mb := range f.members[k] {
-		lm := dot64(sbar, rowOf(base, mb.old))
-		if v, ok := mass[mb.next]; ok {
-			mass[mb.next] = logAdd(v, lm)
-		} else {
-			mass[mb.next] = lm
+		v, ok := mass[mb.next]
+		if !ok {
+			v = math.Inf(-1)
 		}
+		mass[mb.next] = logAddExp(v, dot64(sbar, rowOf(base, mb.old)))
 	}
 	lse := logSumExp32(z)
 	for _, q := range slices.Sorted(maps.Keys(mass)) {
@@ -276,14 +275,6 @@ func dot64(x []float64, h []float32) float64 {
 		s += x[j] * float64(v)
 	}
 	return s
-}
-
-// logAdd is log(e^a + e^b).
-func logAdd(a, b float64) float64 {
-	if a < b {
-		a, b = b, a
-	}
-	return a + math.Log1p(math.Exp(b-a))
 }
 
 // solveContinuations solves each piece's least squares (see
