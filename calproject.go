@@ -68,8 +68,9 @@ import (
 // token's bytes) gained about half what the first rule did.
 type recutProjection struct {
 	rows   []recutRow
-	sets   [][]int // per row: B_r, old ids
-	except []int   // the union of the sets
+	sets   [][]int       // per row: B_r, old ids
+	paths  [][]recutPath // per row: old tokens the base goes on from into it
+	except []int         // the union of the sets
 	row    map[int]int
 	stride int
 	next   int // the first new token of the stream not yet read
@@ -123,11 +124,16 @@ func (s *Session) recutProjectionOf(st *calStream, rows []recutRow, width int) *
 			sets[k] = append(sets[k], rp.old.ids[i])
 		}
 	}
+	rowBytes := make([]string, len(rows))
 	for k, r := range rows {
-		if len(sets[k]) > 1 || len(sets[k]) == 1 && sets[k][0] != r.old {
+		rowBytes[k] = string(s.newTok.Surface(r.new).Bytes)
+	}
+	paths := rp.pathsOf(st, rows, rowBytes)
+	for k, r := range rows {
+		if len(sets[k]) > 1 || len(sets[k]) == 1 && sets[k][0] != r.old || len(paths[k]) > 0 {
 			slices.Sort(sets[k])
 			rp.row[r.new] = len(rp.rows)
-			rp.rows, rp.sets = append(rp.rows, r), append(rp.sets, sets[k])
+			rp.rows, rp.sets, rp.paths = append(rp.rows, r), append(rp.sets, sets[k]), append(rp.paths, paths[k])
 			rp.except = append(rp.except, sets[k]...)
 		}
 	}
@@ -164,8 +170,11 @@ func (rp *recutProjection) read(w *calWindow, st *calStream, head blas32.General
 			continue
 		}
 		b.states.Data = appendState(b.states.Data, w.states, at-w.start, width)
-		for _, set := range rp.sets {
+		for k, set := range rp.sets {
 			logits = logitsOf(logits, w.states, at-w.start, head, set)
+			for _, p := range rp.paths[k] {
+				logits = append(logits, dotRow(w.states, at-w.start, head, p.old)+p.logShare)
+			}
 			y = append(y, logSumExp(logits))
 		}
 		if r, ok := rp.inside(w, st, head, k); ok {

@@ -1,0 +1,59 @@
+package transplant
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+)
+
+// Onto Phi-2's tokenizer two spaces before a word are one token, where the
+// base reads "▁" then the spaced word: the row of "  " gets the path "▁",
+// with the share of the base's reads of "▁" that a spaced word follows,
+// the others being the space before a digit, which Mistral's tokenizer
+// reads as "▁" "1". A share below half is no path; nor is "▁▁", never
+// read, one for the row of "   ".
+func TestRecutPaths(t *testing.T) {
+	s, err := Open(context.Background(), Inputs{Base: "testdata/example/base", Tokenizer: tokenizerDir("phi-2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	newID := func(tok string) int {
+		ids := s.newTok.Encode(tok, false)
+		if len(ids) != 1 {
+			t.Fatalf("%q is %d new tokens", tok, len(ids))
+		}
+		return ids[0]
+	}
+	oldID := func(tok string) int {
+		id, ok := s.oldTok.ID(tok)
+		if !ok {
+			t.Fatalf("no old token %q", tok)
+		}
+		return id
+	}
+	two, three := newID("  "), newID("   ")
+	rows := []recutRow{{old: oldID("▁▁"), new: two}, {old: oldID("▁▁▁"), new: three}}
+	for _, tc := range []struct {
+		words, digits int
+		want          []recutPath
+	}{
+		{30, 10, []recutPath{{old: oldID("▁"), logShare: math.Log(30.0 / 40)}}},
+		{25, 25, []recutPath{{old: oldID("▁"), logShare: math.Log(0.5)}}},
+		{10, 30, nil},
+	} {
+		text := strings.Repeat("It ends.  Then more. ", tc.words) + strings.Repeat("Count 1 up. ", tc.digits)
+		rp := s.recutProjectionOf(s.calStreamOf([]byte(text), -1), rows, 192)
+		var got []recutPath
+		if k, ok := rp.row[two]; ok {
+			got = rp.paths[k]
+		}
+		if len(got) != len(tc.want) || len(got) == 1 && (got[0].old != tc.want[0].old || math.Abs(got[0].logShare-tc.want[0].logShare) > 1e-12) {
+			t.Errorf("%d words, %d digits: paths of two spaces %+v, want %+v", tc.words, tc.digits, got, tc.want)
+		}
+		if k, ok := rp.row[three]; ok && len(rp.paths[k]) > 0 {
+			t.Errorf("%d words, %d digits: three spaces: paths %+v, want none", tc.words, tc.digits, rp.paths[k])
+		}
+	}
+}
