@@ -1,6 +1,6 @@
 package transplant
 
-import "math"
+import "slices"
 
 // A recut row can also begin where the base's cut goes on past an old
 // token into the next one. Phi-2's tokenizer takes a run of spaces whole,
@@ -14,17 +14,24 @@ import "math"
 // its reads, in the base's own cut of the calibration text, that the next
 // token makes one (the new tokenizer begins b's bytes and the next
 // token's, which go on past the row's, with the row), and the projection
-// adds logit_b + log share to the row's target. The share is free of
-// context: after a full stop "▁" goes on to a word more often than its
-// share (0.50 in calib.txt, where it is as often a digit's space) says.
+// adds logit_b + log share to the row's target. How b goes on depends on
+// what came before: in calib.txt "▁" goes on to a spaced word in 51% of
+// its reads, but after a full stop in nearly all (two spaces between
+// sentences) and after "▁=" in few (a digit's space). So the share taken
+// is the one after the old token read last, from the reads after it
+// shrunk towards the share over all reads as if that held for pathPrior
+// reads more.
 //
 // Onto Phi-2's tokenizer (A, calib.txt), held-out texts in bits per byte
 // relative to A (dev, Go doc comments, licenses, Python docs): the runs'
 // head rows set to the base's rows for one space fewer gave
 // 1.0615/1.0113/1.0293/1.0237 → 1.0551/1.0125/1.0204/1.0177.
 type recutPath struct {
-	old      int
-	logShare float64
+	old   int
+	share float64
+	// after holds the share after each old token read before it, shrunk
+	// towards share with the weight of pathPrior reads.
+	after map[int]float64
 }
 
 // minPathReads is how often the base's cut must read an old token before
@@ -38,50 +45,95 @@ type recutPath struct {
 const (
 	minPathReads = minRecutOccurrences
 	minPathShare = 0.5
+	pathPrior    = minRecutOccurrences
 )
 
-// pathsOf returns, per row of rp, its paths on st's text.
+// pathsOf returns, per row of rp, its paths on st's text, each row's in
+// old id order.
 func (rp *recutProjection) pathsOf(st *calStream, rows []recutRow, rowBytes []string) [][]recutPath {
-	type pair struct{ old, row int }
-	candidates := map[string][]pair{} // an old token's bytes: the rows it begins
+	candidates := map[string][]pathKey{} // an old token's bytes: the rows it begins
 	for k, b := range rowBytes {
 		for n := 1; n < len(b); n++ {
 			if id, ok := rp.old.id(b[:n]); ok {
-				candidates[b[:n]] = append(candidates[b[:n]], pair{id, k})
+				candidates[b[:n]] = append(candidates[b[:n]], pathKey{id, k})
 			}
 		}
 	}
+	paths := make([][]recutPath, len(rows))
 	if len(candidates) == 0 {
-		return make([][]recutPath, len(rows))
+		return paths
 	}
-	reads, makes := map[string]int{}, map[pair]int{}
-	prev, last := -1, -1 // the base's last two cuts
+	reads, makes := pathCounts{}, pathCounts{}
+	cuts := [3]int{-1, -1, -1} // the base's last three cuts
 	for o, c := range st.cut {
 		if !c {
 			continue
 		}
-		if prev >= 0 {
-			b, next := string(st.text[prev:last]), string(st.text[last:o])
-			if ps, ok := candidates[b]; ok && len(next) <= rp.old.longest {
-				reads[b]++
-				for _, p := range ps {
-					if len(b)+len(next) > len(rowBytes[p.row]) && rp.first(b+next) == rows[p.row].new {
-						makes[p]++
+		if cuts[1] >= 0 {
+			b, next := string(st.text[cuts[1]:cuts[2]]), string(st.text[cuts[2]:o])
+			if ks, ok := candidates[b]; ok && len(next) <= rp.old.longest {
+				prev := -1
+				if cuts[0] >= 0 {
+					if id, ok := rp.old.id(string(st.text[cuts[0]:cuts[1]])); ok {
+						prev = id
+					}
+				}
+				for _, k := range ks {
+					reads.add(k, prev)
+					if len(b)+len(next) > len(rowBytes[k.row]) && rp.first(b+next) == rows[k.row].new {
+						makes.add(k, prev)
 					}
 				}
 			}
 		}
-		prev, last = last, o
+		cuts = [3]int{cuts[1], cuts[2], o}
 	}
-	paths := make([][]recutPath, len(rows))
-	for b, ps := range candidates {
-		for _, p := range ps {
-			if n, k := reads[b], makes[p]; n >= minPathReads && float64(k) >= minPathShare*float64(n) {
-				paths[p.row] = append(paths[p.row], recutPath{old: p.old, logShare: math.Log(float64(k) / float64(n))})
-			}
+	for k, n := range reads {
+		m := makes[k]
+		if m == nil || n.total < minPathReads || float64(m.total) < minPathShare*float64(n.total) {
+			continue
 		}
+		p := recutPath{old: k.old, share: float64(m.total) / float64(n.total), after: map[int]float64{}}
+		for prev, np := range n.after {
+			p.after[prev] = (float64(m.after[prev]) + pathPrior*p.share) / (float64(np) + pathPrior)
+		}
+		paths[k.row] = append(paths[k.row], p)
+	}
+	for _, ps := range paths {
+		slices.SortFunc(ps, func(a, b recutPath) int { return a.old - b.old })
 	}
 	return paths
+}
+
+// A pathKey is an old token and a row it may begin.
+type pathKey struct{ old, row int }
+
+// pathCounts count, per path, reads in all and after each previous token.
+type pathCounts map[pathKey]*pathCount
+
+type pathCount struct {
+	total int
+	after map[int]int
+}
+
+func (c pathCounts) add(k pathKey, prev int) {
+	n := c[k]
+	if n == nil {
+		n = &pathCount{after: map[int]int{}}
+		c[k] = n
+	}
+	n.total++
+	if prev >= 0 {
+		n.after[prev]++
+	}
+}
+
+// share is the path's share after the old token prev.
+func (p *recutPath) shareAfter(prev int) float64 {
+	if v, ok := p.after[prev]; ok {
+		return v
+	}
+	return p.share
 }
 
 // id returns the ordinary old token spelled exactly b, preferring one that

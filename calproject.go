@@ -173,7 +173,9 @@ func (rp *recutProjection) read(w *calWindow, st *calStream, head blas32.General
 		for k, set := range rp.sets {
 			logits = logitsOf(logits, w.states, at-w.start, head, set)
 			for _, p := range rp.paths[k] {
-				logits = append(logits, dotRow(w.states, at-w.start, head, p.old)+p.logShare)
+				if share := p.shareAfter(st.ids[at]); share > 0 {
+					logits = append(logits, dotRow(w.states, at-w.start, head, p.old)+math.Log(share))
+				}
 			}
 			y = append(y, logSumExp(logits))
 		}

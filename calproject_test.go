@@ -56,7 +56,7 @@ func TestRecutProjectionSets(t *testing.T) {
 // Each sample is a position between two new tokens, every stride-th, that
 // the window holds; its target for each row is log Σ exp of the base's
 // logits of the row's old tokens there, a path's logit lowered by the log
-// of its share.
+// of its share after the old id read last.
 func TestRecutProjectionTargets(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const width, old = 4, 7
@@ -66,9 +66,9 @@ func TestRecutProjectionTargets(t *testing.T) {
 	}
 	// Six new tokens over nine old ids: a BOS, then tokens of 1, 2, 1, 3
 	// and 1 old ids.
-	st := &calStream{newIDs: []int{-1, 10, 11, 12, 13, 14}, pos: []int{0, 1, 2, 4, 5, 8, 9}, start: []int{-1, -1, -1, -1, -1, -1, -1}}
+	st := &calStream{ids: []int{0, 1, 2, 3, 4, 5, 6, 6, 2}, newIDs: []int{-1, 10, 11, 12, 13, 14}, pos: []int{0, 1, 2, 4, 5, 8, 9}, start: []int{-1, -1, -1, -1, -1, -1, -1}}
 	rp := &recutProjection{rows: []recutRow{{old: 1, new: 20}, {old: 2, new: 21}}, sets: [][]int{{1, 3}, {2, 4, 6}}, stride: 2,
-		paths: [][]recutPath{nil, {{old: 5, logShare: math.Log(0.25)}}}}
+		paths: [][]recutPath{nil, {{old: 5, share: 0.25, after: map[int]float64{3: 0.9}}}}}
 	var got blas32.General
 	var at []int
 	for _, w := range []struct{ start, rows int }{{0, 5}, {5, 4}} {
@@ -88,7 +88,11 @@ func TestRecutProjectionTargets(t *testing.T) {
 							sum += math.Exp(dotRow(win.states, p, head, id))
 						}
 						if k == 1 {
-							sum += 0.25 * math.Exp(dotRow(win.states, p, head, 5))
+							share := 0.25
+							if st.ids[w.start+p] == 3 {
+								share = 0.9 // read after old id 3
+							}
+							sum += share * math.Exp(dotRow(win.states, p, head, 5))
 						}
 						want := math.Log(sum)
 						if g := float64(b.targets.Data[i*len(rp.rows)+k]); math.Abs(g-want) > 1e-5*math.Max(1, math.Abs(want)) {
