@@ -21,20 +21,7 @@ func TestRecutPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	newID := func(tok string) int {
-		ids := s.newTok.Encode(tok, false)
-		if len(ids) != 1 {
-			t.Fatalf("%q is %d new tokens", tok, len(ids))
-		}
-		return ids[0]
-	}
-	oldID := func(tok string) int {
-		id, ok := s.oldTok.ID(tok)
-		if !ok {
-			t.Fatalf("no old token %q", tok)
-		}
-		return id
-	}
+	newID, oldID := tokenIDs(t, s)
 	two, three := newID("  "), newID("   ")
 	rows := []recutRow{{old: oldID("▁▁"), new: two}, {old: oldID("▁▁▁"), new: three}}
 	stop, count := oldID("."), oldID("▁Count")

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/transplant-dev/transplant/tokenizer"
 )
 
 // GPT-2's tokenizer begins a run of spaces, and a space before a piece it
@@ -18,20 +20,7 @@ import (
 // their own need no fit and are left out.
 func TestRecutProjectionSets(t *testing.T) {
 	s, _ := openExample(t)
-	newID := func(tok string) int {
-		id, ok := s.newTok.ID(tok)
-		if !ok {
-			t.Fatalf("no new token %q", tok)
-		}
-		return id
-	}
-	oldID := func(tok string) int {
-		id, ok := s.oldTok.ID(tok)
-		if !ok {
-			t.Fatalf("no old token %q", tok)
-		}
-		return id
-	}
+	newID, oldID := tokenIDs(t, s)
 	space, the := newID("Ġ"), newID("Ġthe")
 	rows := []recutRow{{old: oldID("▁"), new: space}, {old: oldID("▁the"), new: the}}
 	st := &calStream{newIDs: make([]int, 1000), pos: make([]int, 1001)}
@@ -284,4 +273,18 @@ func TestApplyInside(t *testing.T) {
 			t.Errorf("%+v: row 0 gets %g, want %g", tc, got, tc.want[0])
 		}
 	}
+}
+
+// tokenIDs returns functions that give the id of a token of s's new and
+// old vocabulary by its spelling, failing t when there is none.
+func tokenIDs(t *testing.T, s *Session) (newID, oldID func(string) int) {
+	id := func(tok *tokenizer.Tokenizer, which, spelling string) int {
+		t.Helper()
+		id, ok := tok.ID(spelling)
+		if !ok {
+			t.Fatalf("no %s token %q", which, spelling)
+		}
+		return id
+	}
+	return func(sp string) int { return id(s.newTok, "new", sp) }, func(sp string) int { return id(s.oldTok, "old", sp) }
 }
