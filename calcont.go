@@ -1,6 +1,7 @@
 package transplant
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"math"
@@ -9,6 +10,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/transplant-dev/transplant/internal/fastblas"
@@ -38,7 +40,7 @@ import (
 // leaves at most e^maxContinuationOdds times what p alone keeps), and
 // leaves it about where it was elsewhere:
 //
-//	Σ_p n_p (Δ·s_p − d_pq)² + continuationStay·(Σ_p n_p)·Δᵀ C Δ + λ‖Δ‖²,
+//	Σ_p n_p (Δ·s_p − d_pq)² + (Σ_p n_p)·(continuationStay·Δᵀ C Δ + λ‖Δ‖²),
 //
 // n_p how often p was read, C the second moment of the states over the
 // text, λ continuationRidge times its mean diagonal. Onto GPT-2's
@@ -66,6 +68,10 @@ const (
 	continuationRidge   = 1e-3
 	maxContinuationOdds = 3 // nats
 	minPrefixReads      = 3
+	// maxContinuationPieces bounds the pieces fitted, so that the rows
+	// fit in a plan (GPT-2's, Phi-2's and Falcon's tokenizers have 1,062
+	// to 1,530 with samples on calib.txt).
+	maxContinuationPieces = 8192
 	// maxPrefixes bounds the shared tokens whose states the pass sums
 	// (those that begin the most old tokens).
 	maxPrefixes = 4096
@@ -173,6 +179,7 @@ func (f *continuationFamilies) fitContinuations(ctx context.Context, ss *splitSt
 	if len(samples) == 0 {
 		return nil
 	}
+	keepMostRead(samples, reads, maxContinuationPieces)
 	deltas, err := solveContinuations(ctx, samples, means, reads, ss.other, width)
 	if err != nil {
 		return err
@@ -268,6 +275,26 @@ func (f *continuationFamilies) samplesAfter(out map[int][]contSample, k int, z [
 	}
 }
 
+// keepMostRead drops from samples all but the n pieces whose prefixes
+// were read most, ties to the lower id.
+func keepMostRead(samples map[int][]contSample, reads []int, n int) {
+	if len(samples) <= n {
+		return
+	}
+	total := map[int]int{}
+	for q, ss := range samples {
+		for _, sm := range ss {
+			total[q] += reads[sm.k]
+		}
+	}
+	pieces := slices.SortedFunc(maps.Keys(samples), func(a, b int) int {
+		return cmp.Or(cmp.Compare(total[b], total[a]), cmp.Compare(a, b))
+	})
+	for _, q := range pieces[n:] {
+		delete(samples, q)
+	}
+}
+
 // dot64 is x·h in float64.
 func dot64(x []float64, h []float32) float64 {
 	var s float64
@@ -278,101 +305,90 @@ func dot64(x []float64, h []float32) float64 {
 }
 
 // solveContinuations solves each piece's least squares (see
-// fitContinuations) in the eigenbasis of C, the states' second moment,
-// where its penalty is diagonal; the few samples a piece has enter through
-// Woodbury's identity, so that a piece costs a k×k solve (k its samples)
-// and the whole one eigendecomposition of a width × width matrix.
+// fitContinuations). Divided by the piece's reads n = Σ_p n_p, each is
+//
+//	Σ_p (n_p/n)(Δ·s_p − d_p)² + Δᵀ B Δ,  B = continuationStay·C + λI,
+//
+// so B is the same for every piece: one Cholesky factorization of it and
+// one solve for B⁻¹s_p of every prefix in use, and then, by the
+// push-through identity Δ = B⁻¹Sᵀ(W⁻¹ + S B⁻¹ Sᵀ)⁻¹ d (S the piece's k
+// prefix states, W their weights n_p/n), a k×k solve per piece. (An
+// eigendecomposition of C, which let λ stay apart from n, took minutes of
+// width 4,096.)
 func solveContinuations(ctx context.Context, samples map[int][]contSample, means [][]float64, reads []int, states [][]float32, width int) (map[int][]float32, error) {
-	c := mat.NewSymDense(width, nil)
-	x := mat.NewDense(len(states), width, nil)
-	for i, s := range states {
-		for a, v := range s {
-			x.Set(i, a, float64(v))
-		}
-	}
-	c.SymOuterK(1/float64(len(states)), x.T())
-	var trace float64
+	b := secondMoment(states, nil, width)
+	lambda := continuationRidge * mat.Trace(b) / float64(width)
+	b.ScaleSym(continuationStay, b)
 	for a := range width {
-		trace += c.At(a, a)
+		b.SetSym(a, a, b.At(a, a)+lambda)
 	}
-	lambda := continuationRidge * trace / float64(width)
-	var eig mat.EigenSym
-	if !eig.Factorize(c, true) {
+	var ch mat.Cholesky
+	if !ch.Factorize(b) {
 		return nil, nil
 	}
-	values := eig.Values(nil)
-	var vecs mat.Dense
-	eig.VectorsTo(&vecs)
-	// ŝ_p = Vᵀ s_p for the prefixes in use.
-	hat := map[int][]float64{}
-	for _, ss := range samples {
-		for _, sm := range ss {
-			if hat[sm.k] == nil {
-				var h mat.VecDense
-				h.MulVec(vecs.T(), mat.NewVecDense(width, means[sm.k]))
-				hat[sm.k] = h.RawVector().Data
+	// Column j of y is B⁻¹s_p for the j-th prefix in use.
+	col := map[int]int{}
+	var used []int
+	for _, q := range slices.Sorted(maps.Keys(samples)) {
+		for _, sm := range samples[q] {
+			if _, ok := col[sm.k]; !ok {
+				col[sm.k] = len(used)
+				used = append(used, sm.k)
 			}
 		}
 	}
-	pieces := slices.Sorted(maps.Keys(samples))
-	xhat := mat.NewDense(len(pieces), width, nil)
-	dinv := make([]float64, width)
-	for r, q := range pieces {
+	st := mat.NewDense(width, len(used), nil)
+	for j, k := range used {
+		st.SetCol(j, means[k])
+	}
+	var y mat.Dense
+	if err := ch.SolveTo(&y, st); err != nil {
+		return nil, nil
+	}
+	out := make(map[int][]float32, len(samples))
+	for q, ss := range samples {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		ss := samples[q]
-		var n float64
-		for _, sm := range ss {
-			n += float64(reads[sm.k])
+		if delta, ok := solvePiece(ss, means, reads, &y, col); ok {
+			out[q] = delta
 		}
-		for a := range dinv {
-			dinv[a] = 1 / (continuationStay*n*max(values[a], 0) + lambda)
-		}
-		// y = (N⁻¹ + Ŝ D⁻¹ Ŝᵀ)⁻¹ d
-		k := len(ss)
-		g := mat.NewSymDense(k, nil)
-		d := mat.NewVecDense(k, nil)
-		for i, si := range ss {
-			d.SetVec(i, si.d)
-			for j := i; j < k; j++ {
-				var v float64
-				hi, hj := hat[si.k], hat[ss[j].k]
-				for a := range dinv {
-					v += hi[a] * dinv[a] * hj[a]
-				}
-				if i == j {
-					v += 1 / float64(reads[si.k])
-				}
-				g.SetSym(i, j, v)
-			}
-		}
-		var ch mat.Cholesky
-		if !ch.Factorize(g) {
-			continue
-		}
-		var y mat.VecDense
-		if err := ch.SolveVecTo(&y, d); err != nil {
-			continue
-		}
-		// x̂ = D⁻¹ Ŝᵀ y
-		row := xhat.RawRowView(r)
-		for i, si := range ss {
-			yi := y.AtVec(i)
-			for a, h := range hat[si.k] {
-				row[a] += dinv[a] * h * yi
-			}
-		}
-	}
-	var delta mat.Dense
-	delta.Mul(xhat, vecs.T())
-	out := make(map[int][]float32, len(pieces))
-	for r, q := range pieces {
-		row := make([]float32, width)
-		for a, v := range delta.RawRowView(r) {
-			row[a] = float32(v)
-		}
-		out[q] = row
 	}
 	return out, nil
+}
+
+// solvePiece solves one piece's k×k system (see solveContinuations) given
+// y, whose column col[k] is B⁻¹s_k, and returns Δ.
+func solvePiece(ss []contSample, means [][]float64, reads []int, y *mat.Dense, col map[int]int) ([]float32, bool) {
+	var n float64
+	for _, sm := range ss {
+		n += float64(reads[sm.k])
+	}
+	k := len(ss)
+	g := mat.NewSymDense(k, nil)
+	d := mat.NewVecDense(k, nil)
+	for i, si := range ss {
+		d.SetVec(i, si.d)
+		for j := i; j < k; j++ {
+			v := mat.Dot(mat.NewVecDense(len(means[si.k]), means[si.k]), y.ColView(col[ss[j].k]))
+			if i == j {
+				v += n / float64(reads[si.k])
+			}
+			g.SetSym(i, j, v)
+		}
+	}
+	var ch mat.Cholesky
+	var x mat.VecDense
+	if !ch.Factorize(g) || ch.SolveVecTo(&x, d) != nil {
+		return nil, false
+	}
+	delta := make([]float64, y.RawMatrix().Rows)
+	for i, si := range ss {
+		floats.AddScaled(delta, x.AtVec(i), mat.Col(nil, col[si.k], y))
+	}
+	row := make([]float32, len(delta))
+	for a, v := range delta {
+		row[a] = float32(v)
+	}
+	return row, true
 }

@@ -2,7 +2,9 @@ package transplant
 
 import (
 	"context"
+	"maps"
 	"math"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -89,7 +91,7 @@ func TestSolveContinuations(t *testing.T) {
 		stay.Scale(continuationStay*n, c)
 		a.Add(&a, &stay)
 		for i := range width {
-			a.Set(i, i, a.At(i, i)+lambda)
+			a.Set(i, i, a.At(i, i)+n*lambda)
 		}
 		var want mat.VecDense
 		if err := want.SolveVec(&a, rhs); err != nil {
@@ -134,5 +136,26 @@ func TestContinuationSamples(t *testing.T) {
 	}
 	if len(got[6]) != 0 { // lse − 7 − 30 < 0: it already scores more than its share
 		t.Errorf("piece 6: %+v, want none", got[6])
+	}
+}
+
+// keepMostRead keeps the pieces whose prefixes were read most, the lower
+// id first among equals.
+func TestKeepMostRead(t *testing.T) {
+	reads := []int{5, 1, 3}
+	samples := map[int][]contSample{
+		10: {{k: 1}},                         // 1 read
+		11: {{k: 0}, {k: 1}},                 // 6
+		12: {{k: 2}},                         // 3
+		13: {{k: 1}, {k: 2}},                 // 4
+		14: {{k: 1}, {k: 1}, {k: 1}, {k: 1}}, // 4
+	}
+	keepMostRead(samples, reads, 3)
+	if got := slices.Sorted(maps.Keys(samples)); !slices.Equal(got, []int{11, 13, 14}) {
+		t.Errorf("kept %v, want [11 13 14]", got)
+	}
+	keepMostRead(samples, reads, 5)
+	if len(samples) != 3 {
+		t.Errorf("kept %d pieces of 3 under a bound of 5", len(samples))
 	}
 }

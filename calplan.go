@@ -97,16 +97,16 @@ func (s *Session) calibrationFitBytes(textBytes int) int64 {
 
 // transplantPassBytes estimates what fitTransplant holds once the fit
 // is done: the transplant in float32 (the base's body and the new tables)
-// with a window of states per worker, the states it keeps (a float64
-// copy of the others among them), Σ or C with its factor or
-// eigenvectors, and the continuation fit's sums of states after each
-// prefix with their projections, and its rows (one piece for at most
-// each old token) in the eigenbasis, in float64 and in float32 twice.
+// with a window of states per worker, the states it keeps, their second
+// moment with its last block's product and its factor, the continuation
+// fit's sums of states after each prefix with the solves for them, its
+// rows (maxContinuationPieces), and the space-split step's (at most a row
+// per new token).
 func (s *Session) transplantPassBytes(width, workers int64) int64 {
 	states := int64(maxSpaceSplits+maxOtherStates) * width * 4
-	pieces := int64(min(s.oldTok.VocabSize(), s.alignment.Rows))
-	return 4*s.base.NumParameters() + 2*int64(s.alignment.Rows)*width*4 + workers*(runnerBytes(s.base)+calWindowTokens*width*4) +
-		states + int64(maxOtherStates)*width*8 + 3*width*width*8 + 2*maxPrefixes*width*8 + pieces*width*(8+8+4+4)
+	rows := int64(s.alignment.Rows)
+	return 4*s.base.NumParameters() + 2*rows*width*4 + workers*(runnerBytes(s.base)+calWindowTokens*width*4) +
+		states + 3*width*width*8 + 3*maxPrefixes*width*8 + (maxContinuationPieces+rows)*width*4
 }
 
 // runnerBytes is what one forward pass of model over a window holds

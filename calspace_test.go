@@ -210,3 +210,35 @@ func TestSpaceSplitNLLChange(t *testing.T) {
 		t.Errorf("nllChange = %+v, want %.6f nats over 2 states", got, want)
 	}
 }
+
+// secondMoment against the sums written out, over more rows than one
+// block holds, centered and not.
+func TestSecondMoment(t *testing.T) {
+	const n, width = 600, 7
+	rng := rand.New(rand.NewPCG(5, 6))
+	rows := make([][]float32, n)
+	for i := range rows {
+		rows[i] = make([]float32, width)
+		for a := range width {
+			rows[i][a] = float32(rng.NormFloat64() + float64(a))
+		}
+	}
+	for _, mean := range [][]float64{nil, meanOf(rows, width)} {
+		got := secondMoment(rows, mean, width)
+		for a := range width {
+			for b := range width {
+				var want float64
+				for _, r := range rows {
+					x, y := float64(r[a]), float64(r[b])
+					if mean != nil {
+						x, y = x-mean[a], y-mean[b]
+					}
+					want += x * y / n
+				}
+				if math.Abs(got.At(a, b)-want) > 1e-5*(1+math.Abs(want)) {
+					t.Errorf("centered=%v: (%d,%d) = %g, want %g", mean != nil, a, b, got.At(a, b), want)
+				}
+			}
+		}
+	}
+}

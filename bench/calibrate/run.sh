@@ -31,6 +31,7 @@
 #                        made once by genmodel.py, ~2.4 GB, reused if it exists)
 #   CALBENCH_NEW_TOK     new tokenizer of the large case (default SHARED/tokenizers/gpt2)
 #   CALBENCH_TEXT_BYTES  calibration text size of the large case (default 32768)
+#   CALBENCH_CASES       the cases to run (default "small large")
 #   SHARED               shared data dir (default /work/shared)
 # The large case takes several minutes on 2 cores; the machine may be shared,
 # so the load average is printed before and after.
@@ -43,6 +44,7 @@ models="$shared/models"
 model=${CALBENCH_MODEL:-/tmp/calbench/model}
 newtok=${CALBENCH_NEW_TOK:-$shared/tokenizers/gpt2}
 textbytes=${CALBENCH_TEXT_BYTES:-32768}
+cases=" ${CALBENCH_CASES:-small large} "
 
 work=$(mktemp -d /tmp/calbench.XXXXXX)
 trap 'rm -rf "$work" "$model.partial.$$"' EXIT
@@ -80,6 +82,17 @@ PY
 
 rows=()
 declare -A wall
+# forward CASE MODEL TEXT: time `transplant eval` of the base over the
+# calibration text, one forward pass with its logits, for scale.
+forward() {
+  echo "== $1 / eval of the base (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  /usr/bin/time -v -o "$work/time.txt" "$bin" eval --model "$2" --text "$3" -q >/dev/null 2>&1 || true
+  local w rss
+  w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.1f", s}' "$work/time.txt")
+  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$work/time.txt")
+  echo "   wall ${w}s, peak RSS ${rss} MiB" >&2
+  rows+=("| $1 | eval of the base over the text (one forward pass) | $w | $rss | - | - | - | - | - |")
+}
 # measure CASE LABEL OUT ARGS...: time one `transplant run`, add a table row.
 measure() {
   local cs=$1 label=$2 out=$3
@@ -111,19 +124,25 @@ print(f("seconds", "%.1f"), f("fitted", "%d"), f("occurrences", "%d"))' "$out/tr
   rm -rf "$out"
 }
 
-small=(--base "$models/A-mistral" --tokenizer "$models/B-gpt2" --method mean)
-measure small "run --method mean" "$work/out1" "${small[@]}"
-measure small "+ --calibrate-head (calib.txt, $(wc -c <"$models/calib.txt") B)" "$work/out2" \
-  "${small[@]}" --calibrate-head --calibration-text "$models/calib.txt"
-measure small "+ --calibrate-to-donor (B, calib.txt)" "$work/out5" \
-  "${small[@]}" --donor "$models/B-gpt2" --calibrate-to-donor --calibration-text "$models/calib.txt"
-measure small "+ --calibrate-head with --donor B (blend, recut rows; calib.txt)" "$work/out6" \
-  "${small[@]}" --donor "$models/B-gpt2" --calibrate-head --calibration-text "$models/calib.txt"
+if [[ $cases == *" small "* ]]; then
+  small=(--base "$models/A-mistral" --tokenizer "$models/B-gpt2" --method mean)
+  forward small "$models/A-mistral" "$models/calib.txt"
+  measure small "run --method mean" "$work/out1" "${small[@]}"
+  measure small "+ --calibrate-head (calib.txt, $(wc -c <"$models/calib.txt") B)" "$work/out2" \
+    "${small[@]}" --calibrate-head --calibration-text "$models/calib.txt"
+  measure small "+ --calibrate-to-donor (B, calib.txt)" "$work/out5" \
+    "${small[@]}" --donor "$models/B-gpt2" --calibrate-to-donor --calibration-text "$models/calib.txt"
+  measure small "+ --calibrate-head with --donor B (blend, recut rows; calib.txt)" "$work/out6" \
+    "${small[@]}" --donor "$models/B-gpt2" --calibrate-head --calibration-text "$models/calib.txt"
+fi
 
-large=(--base "$model" --tokenizer "$newtok" --method mean)
-measure large "run --method mean" "$work/out3" "${large[@]}"
-measure large "+ --calibrate-head (heldout head, $(wc -c <"$text") B)" "$work/out4" \
-  "${large[@]}" --calibrate-head --calibration-text "$text"
+if [[ $cases == *" large "* ]]; then
+  large=(--base "$model" --tokenizer "$newtok" --method mean)
+  forward large "$model" "$text"
+  measure large "run --method mean" "$work/out3" "${large[@]}"
+  measure large "+ --calibrate-head (heldout head, $(wc -c <"$text") B)" "$work/out4" \
+    "${large[@]}" --calibrate-head --calibration-text "$text"
+fi
 
 echo
 echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 2^20}' /proc/meminfo); load after: $(cut -d' ' -f1-3 /proc/loadavg)"
