@@ -38,7 +38,7 @@ type recutPath struct {
 // its share is trusted, and minPathShare the share a path needs: one that
 // makes the row less often than not does so in some contexts and not in
 // others (after "▁im" a word goes on as "port" or as "prove"), which a
-// share free of context cannot follow. Onto Phi-2's tokenizer the runs of
+// share taken after one token cannot follow. Onto Phi-2's tokenizer the runs of
 // spaces go on as a spaced word in 51–100% of their reads in calib.txt,
 // and the paths of pieces of words below it (" im" to " imp", 31%) moved
 // no score by more than 0.0001.
