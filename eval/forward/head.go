@@ -59,8 +59,8 @@ func (m *Model) LogitsAt(dst []float32, ids, at []int) error {
 // NLL runs the model on one window of ids (positions 0, 1, …) and sets
 // dst[i] to the negative log-likelihood, in nats, of targets[i] following
 // ids[:i+1]. Positions whose target is negative are skipped and dst[i] left
-// alone; the output head runs only over the rows from the first to the last
-// scored one, a block at a time, so no window needs all its logits at once.
+// alone; the output head runs only over the scored rows, a block at a
+// time, so no window needs all its logits at once.
 func (m *Model) NLL(dst []float64, ids, targets []int) error {
 	return m.NLLStates(dst, nil, ids, targets)
 }
@@ -128,16 +128,23 @@ func (m *Model) NLLStatesResidual(dst []float64, states []float32, res Residual,
 	if first < 0 {
 		return nil
 	}
+	// The head, the larger part of a pass with a large vocabulary, runs
+	// over the positions with a target alone: their states are moved to
+	// the front of r.h (the caller's copy is made), in order.
+	at := make([]int, 0, last+1-first)
+	for i := first; i <= last; i++ {
+		if targets[i] >= 0 {
+			copy(r.h[len(at)*H:(len(at)+1)*H], r.h[i*H:(i+1)*H])
+			at = append(at, i)
+		}
+	}
 	block := len(r.logits) / V
-	for b0 := first; b0 <= last; b0 += block {
-		b1 := min(last+1, b0+block)
+	for b0 := 0; b0 < len(at); b0 += block {
+		b1 := min(len(at), b0+block)
 		m.head.mul(r.logits, V, r.h[b0*H:], H, b1-b0, false)
 		m.capLogits(r.logits[:(b1-b0)*V])
-		for i := b0; i < b1; i++ {
-			if targets[i] < 0 {
-				continue
-			}
-			row := r.logits[(i-b0)*V : (i-b0+1)*V]
+		for j, i := range at[b0:b1] {
+			row := r.logits[j*V : (j+1)*V]
 			target := float64(row[targets[i]]) // logSumExp overwrites the row
 			dst[i] = logSumExp(row) - target
 		}

@@ -253,7 +253,8 @@ func TestLongRopeTablesFollowWindowLength(t *testing.T) {
 }
 
 // The states NLLStates returns are what the head multiplies: times the
-// head's rows they give Logits' logits, and the NLLs are NLL's.
+// head's rows they give Logits' logits, and the NLLs are NLL's, at every
+// position, scored or not (the head runs over the scored ones alone).
 func TestNLLStatesAreWhatTheHeadMultiplies(t *testing.T) {
 	cfg, src := goldenSource(t, "llama")
 	m, err := New(cfg, src)
@@ -269,6 +270,9 @@ func TestNLLStatesAreWhatTheHeadMultiplies(t *testing.T) {
 	targets := make([]int, len(ids))
 	for i := range targets {
 		targets[i] = (ids[i]*3 + i) % V
+		if i%3 == 1 {
+			targets[i] = -1
+		}
 	}
 	states := make([]float32, len(ids)*H)
 	got, want := make([]float64, len(ids)), make([]float64, len(ids))
