@@ -128,7 +128,7 @@ func (c pathCounts) add(k pathKey, prev int) {
 	}
 }
 
-// share is the path's share after the old token prev.
+// shareAfter is the path's share after the old token prev.
 func (p *recutPath) shareAfter(prev int) float64 {
 	if v, ok := p.after[prev]; ok {
 		return v

@@ -68,7 +68,8 @@ func (s *Session) calibrationFitBytes(textBytes int) int64 {
 		held += width*width*8 + width*int64(len(s.targets))*4
 	}
 	// The base's projection for the recut rows: its sums, and the base's
-	// logits at the samples of a window inside a base token.
+	// logits at a window's samples, of the old tokens the rows begin and,
+	// one after the other, at the samples inside a base token, of all.
 	held += width*width*12 + calWindowTokens*int64(t.Rows)*4
 	if s.extending() {
 		// The new tokens' input rows from the base's first layer

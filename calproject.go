@@ -71,9 +71,13 @@ type recutProjection struct {
 	sets   [][]int       // per row: B_r, old ids
 	paths  [][]recutPath // per row: old tokens the base goes on from into it
 	except []int         // the union of the sets
-	row    map[int]int
-	stride int
-	next   int // the first new token of the stream not yet read
+	// subset holds the old tokens of the sets and the paths, whose logits
+	// every sample reads; cols and pathCols are their columns, row by row.
+	subset         headSubset
+	cols, pathCols [][]int
+	row            map[int]int
+	stride         int
+	next           int // the first new token of the stream not yet read
 
 	newTok  *tokenizer.Tokenizer
 	old     oldPrefixes
@@ -137,7 +141,26 @@ func (s *Session) recutProjectionOf(st *calStream, rows []recutRow, width int) *
 			rp.except = append(rp.except, sets[k]...)
 		}
 	}
+	rp.columns()
 	return rp
+}
+
+// columns sets rp's subset and its columns from its sets and paths.
+func (rp *recutProjection) columns() {
+	olds := slices.Concat(rp.sets...)
+	for _, ps := range rp.paths {
+		for _, p := range ps {
+			olds = append(olds, p.old)
+		}
+	}
+	rp.subset = newHeadSubset(olds)
+	for k, set := range rp.sets {
+		pathCols := make([]int, len(rp.paths[k]))
+		for i, p := range rp.paths[k] {
+			pathCols[i] = rp.subset.col[p.old]
+		}
+		rp.cols, rp.pathCols = append(rp.cols, rp.subset.cols(set)), append(rp.pathCols, pathCols)
+	}
 }
 
 // first is the new id the new tokenizer begins b with, or -1 when its cut
@@ -161,8 +184,8 @@ func (rp *recutProjection) read(w *calWindow, st *calStream, head blas32.General
 	end := w.start + w.states.Rows
 	width, n := head.Cols, len(rp.rows)
 	b := &donorBlock{states: blas32.General{Cols: width, Stride: width}, targets: blas32.General{Cols: n, Stride: n}}
-	var y, logits []float64 // targets, sample by sample; scratch
-	var in []insideRun      // the samples inside a base token
+	var prev []int     // per sample, the old token read last
+	var in []insideRun // the samples inside a base token
 	for ; rp.next+1 < len(st.pos) && st.pos[rp.next+1]-1 < end; rp.next++ {
 		k := rp.next
 		at := st.pos[k+1] - 1 // the base's position after token k
@@ -170,27 +193,45 @@ func (rp *recutProjection) read(w *calWindow, st *calStream, head blas32.General
 			continue
 		}
 		b.states.Data = appendState(b.states.Data, w.states, at-w.start, width)
-		for k, set := range rp.sets {
-			logits = logitsOf(logits, w.states, at-w.start, head, set)
-			for _, p := range rp.paths[k] {
-				if share := p.shareAfter(st.ids[at]); share > 0 {
-					logits = append(logits, dotRow(w.states, at-w.start, head, p.old)+math.Log(share))
-				}
-			}
-			y = append(y, logSumExp(logits))
-		}
+		prev = append(prev, st.ids[at])
 		if r, ok := rp.inside(w, st, head, k); ok {
 			r.sample = b.states.Rows
 			in = append(in, r)
 		}
 		b.states.Rows++
 	}
+	y := rp.targets(b.states, head, prev)
 	rp.applyInside(y, in, b.states, head)
 	b.targets.Rows = b.states.Rows
 	for _, v := range y {
 		b.targets.Data = append(b.targets.Data, float32(v))
 	}
 	return b
+}
+
+// targets returns, row-major by sample, every row's target y_r at the
+// given states where the old token read last is prev.
+func (rp *recutProjection) targets(states, head blas32.General, prev []int) []float64 {
+	all := rp.subset.logits(states, head)
+	m := len(rp.subset.ids)
+	y := make([]float64, 0, states.Rows*len(rp.rows))
+	var logits []float64
+	for i := range states.Rows {
+		row := all[i*m : (i+1)*m]
+		for k, cols := range rp.cols {
+			logits = logits[:0]
+			for _, c := range cols {
+				logits = append(logits, float64(row[c]))
+			}
+			for j, p := range rp.paths[k] {
+				if share := p.shareAfter(prev[i]); share > 0 {
+					logits = append(logits, float64(row[rp.pathCols[k][j]])+math.Log(share))
+				}
+			}
+			y = append(y, logSumExp(logits))
+		}
+	}
+	return y
 }
 
 // An insideRun is a sample inside a base token that began at an earlier

@@ -58,6 +58,7 @@ func TestRecutProjectionTargets(t *testing.T) {
 	st := &calStream{ids: []int{0, 1, 2, 3, 4, 5, 6, 6, 2}, newIDs: []int{-1, 10, 11, 12, 13, 14}, pos: []int{0, 1, 2, 4, 5, 8, 9}, start: []int{-1, -1, -1, -1, -1, -1, -1}}
 	rp := &recutProjection{rows: []recutRow{{old: 1, new: 20}, {old: 2, new: 21}}, sets: [][]int{{1, 3}, {2, 4, 6}}, stride: 2,
 		paths: [][]recutPath{nil, {{old: 5, share: 0.25, after: map[int]float64{3: 0.9}}}}}
+	rp.columns()
 	var got blas32.General
 	var at []int
 	for _, w := range []struct{ start, rows int }{{0, 5}, {5, 4}} {
