@@ -3,6 +3,7 @@ package transplant
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gonum.org/v1/gonum/blas/blas32"
 
@@ -151,6 +152,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 			return w, err
 		}
 	}
+	passStart := time.Now()
 	if err = runBase(ctx, spans, read, progressOf(o, collect)); err != nil {
 		return nil, nil, err
 	}
@@ -162,6 +164,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 			return nil, nil, err
 		}
 	}
+	rep.PassSeconds = time.Since(passStart).Seconds()
 	if donor != nil {
 		rep.DonorContexts = cs.donor.samples
 	}

@@ -207,6 +207,12 @@ type CalibrationReport struct {
 	DonorWeight float64 `json:"donor_weight,omitempty"`
 	DonorLambda float64 `json:"donor_lambda,omitempty"`
 	Seconds     float64 `json:"seconds"`
+	// PassSeconds is the part of Seconds the models' passes over the
+	// text took: the base's (with the donor's beside it and what reads
+	// their states as they go), the refinement passes of an extension's
+	// input rows, and the transplant's own (see fitTransplant). The rest
+	// is setting up and solving.
+	PassSeconds float64 `json:"pass_seconds"`
 	// Warning says when the text held too few new tokens to fit much.
 	Warning string `json:"warning,omitempty"`
 }

@@ -544,7 +544,9 @@ func (s *Session) fitTransplant(ctx context.Context, b *Built, head *BuiltTable,
 	if o.Progress != nil {
 		progress = func(done, total int64) { o.Progress("transplant pass", done, total) }
 	}
+	passStart := time.Now()
 	ss, err := statesOf(ctx, model, wins, fam.indexOf(), progress)
+	rep.PassSeconds += time.Since(passStart).Seconds()
 	if err != nil {
 		return fmt.Errorf("transplant: calibration: transplant pass: %w", err)
 	}

@@ -19,10 +19,11 @@
 # set size), next to the largest live heap the garbage collector marked
 # (GODEBUG=gctrace=1) and the memory its plan estimates (--dry-run), which
 # also sets the collector's soft limit, so that the peak RSS follows the
-# plan where the live heap is smaller; the
-# calibrated runs' own calibration time, fitted rows and occurrences come
-# from their transplant.json. Prints a Markdown table and
-# the calibrated/plain wall-time ratio per case.
+# plan where the live heap is smaller; the calibrated runs' own
+# calibration time (and the part of it the models' passes over the text
+# took), fitted rows and occurrences come from their transplant.json.
+# Prints a Markdown table, the calibrated/plain wall-time ratio per case
+# and the calibrated run's wall time over one eval pass of the base.
 #
 #   bench/calibrate/run.sh
 #
@@ -91,7 +92,8 @@ forward() {
   w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.1f", s}' "$work/time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$work/time.txt")
   echo "   wall ${w}s, peak RSS ${rss} MiB" >&2
-  rows+=("| $1 | eval of the base over the text (one forward pass) | $w | $rss | - | - | - | - | - |")
+  rows+=("| $1 | eval of the base over the text (one forward pass) | $w | $rss | - | - | - | - | - | - |")
+  wall["$1/eval"]=$w
 }
 # measure CASE LABEL OUT ARGS...: time one `transplant run`, add a table row.
 measure() {
@@ -100,27 +102,27 @@ measure() {
   echo "== $cs / $label (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   local rc=0
   GODEBUG=gctrace=1 /usr/bin/time -v -o "$work/time.txt" "$bin" run "$@" --out "$out" -q >"$work/log.txt" 2>&1 || rc=$?
-  local w rss cal fit occ plan live
+  local w rss cal pass fit occ plan live
   plan=$("$bin" run "$@" --dry-run --json 2>/dev/null | /usr/bin/python3 -c 'import json, sys; print("%.0f" % (json.load(sys.stdin)["memory_bytes"] / 2**20))' || echo -)
   w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.1f", s}' "$work/time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$work/time.txt")
   # The largest live heap a collection marked (gctrace's "start->end->live MB").
   live=$(grep -o '[0-9]*->[0-9]*->[0-9]* MB' "$work/log.txt" | awk -F'->' '{split($3, a, " "); if (a[1] + 0 > m) m = a[1] + 0} END {printf "%d", m}' || true)
-  cal=- fit=- occ=-
+  cal=- pass=- fit=- occ=-
   if [ "$rc" -ne 0 ]; then
     echo "   FAILED (exit $rc):" >&2
     sed 's/^/   | /' "$work/log.txt" >&2
     cal="FAILED (exit $rc)"
   elif [ -f "$out/transplant.json" ]; then
-    read -r cal fit occ < <(/usr/bin/python3 -c '
+    read -r cal pass fit occ < <(/usr/bin/python3 -c '
 import json, sys
 c = json.load(open(sys.argv[1])).get("calibration") or {}
 f = lambda k, fmt: fmt % c[k] if k in c else "-"
-print(f("seconds", "%.1f"), f("fitted", "%d"), f("occurrences", "%d"))' "$out/transplant.json")
+print(f("seconds", "%.1f"), f("pass_seconds", "%.1f"), f("fitted", "%d"), f("occurrences", "%d"))' "$out/transplant.json")
   fi
   echo "   wall ${w}s, peak RSS ${rss} MiB" >&2
   case $label in run*) wall["$cs/plain"]=$w ;; *calibrate-to-donor*) wall["$cs/donor"]=$w ;; *--donor*) wall["$cs/blend"]=$w ;; *) wall["$cs/cal"]=$w ;; esac
-  rows+=("| $cs | $label | $w | $rss | $live | $plan | $cal | $fit | $occ |")
+  rows+=("| $cs | $label | $w | $rss | $live | $plan | $cal | $pass | $fit | $occ |")
   rm -rf "$out"
 }
 
@@ -148,13 +150,15 @@ echo
 echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 2^20}' /proc/meminfo); load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "small: A-mistral (32000 x 192, 4 layers) -> B-gpt2 tokenizer; large: $(basename "$model") (128256 x 4096, 1 layer) -> $(basename "$newtok") tokenizer"
 echo
-echo "| case | command | wall s | peak RSS MiB | largest live heap MiB | plan MiB (--dry-run) | calibration s (transplant.json) | fitted rows | occurrences |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| case | command | wall s | peak RSS MiB | largest live heap MiB | plan MiB (--dry-run) | calibration s (transplant.json) | of which passes s | fitted rows | occurrences |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
 for cs in small large; do
   awk -v c="$cs" -v p="${wall[$cs/plain]:-0}" -v q="${wall[$cs/cal]:-0}" 'BEGIN {
     if (p > 0 && q > 0) printf "%s: wall time calibrated / plain = %.1f s / %.1f s = %.2fx\n", c, q, p, q / p }'
+  awk -v c="$cs" -v e="${wall[$cs/eval]:-0}" -v q="${wall[$cs/cal]:-0}" 'BEGIN {
+    if (e > 0 && q > 0) printf "%s: wall time calibrated / one eval pass of the base = %.1f s / %.1f s = %.2fx\n", c, q, e, q / e }'
 done
 awk -v p="${wall[small/plain]:-0}" -v q="${wall[small/donor]:-0}" 'BEGIN {
   if (p > 0 && q > 0) printf "small: wall time calibrated to the donor / plain = %.1f s / %.1f s = %.2fx\n", q, p, q / p }'
