@@ -13,9 +13,10 @@ import (
 // calibration step takes at many states. One product per window, over
 // blocks of the rows gathered from the head, replaces a dot product per
 // state and row: the base's projection of the recut rows (recutProjection)
-// reads the old tokens each recut row begins at every sample, 7,000 and
-// more from a 128k vocabulary, which one dot product at a time took 202 of
-// the 349 s a calibration of a 128k × 4,096 model spent (bench/calibrate).
+// reads the old tokens each recut row begins at every sample, which one
+// dot product at a time took 202 of the 349 s a calibration of a 128k ×
+// 4,096 model onto GPT-2's tokenizer spent (bench/calibrate's large case;
+// 138 s after).
 type headSubset struct {
 	ids []int       // head rows, ascending
 	col map[int]int // head row: its column of the logits
