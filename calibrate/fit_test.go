@@ -81,6 +81,7 @@ func TestFitSolvesItsObjective(t *testing.T) {
 		{"more states than width", 30, 10, 8, 2},
 		{"no stay contexts", 5, 0, 6, 1},
 		{"one state", 1, 40, 16, 10},
+		{"stay contexts beyond a block", 4, stayBlock + 44, 8, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(c.n)))
