@@ -28,7 +28,11 @@ var ErrInput = errors.New("calibrate: sizes do not agree")
 //	x = p + (HᵀH + M)⁻¹ Hᵀ (y − H p),  M = SᵀS + λI,
 //
 // computed as p + L⁻ᵀ G (I + GᵀG)⁻¹ (y − H p) with M = LLᵀ factored once
-// and G = L⁻¹Hᵀ: each row costs O(d²n + n³) for n states of width d.
+// and G = L⁻¹Hᵀ: each row costs O(d²n + n³) for n states of width d. With
+// r stay contexts and n + r < d, Fit solves the same problem in the span
+// of the states and the stay contexts instead (see fitDual), in
+// O(d·n·(n + r) + (n + r)³): a tenth of the cost for 128 states and 256
+// stay contexts of width 4,096.
 //
 // When the stay contexts have targets of their own, t_r instead of p·s_r
 // (another model's logits there), the same x follows from Fit with the
@@ -38,6 +42,10 @@ type Fitter struct {
 	dim    int
 	lambda float64
 	lower  blas64.Triangular // L, M = LLᵀ
+	// stay holds the stay contexts (r × d) and stayGram SSᵀ when Fit may
+	// work in their span (r < d); both are empty for a Gram fitter.
+	stay     blas64.General
+	stayGram []float64
 }
 
 // NewFitter factors M = SᵀS + λI for the stay contexts, the rows of stay.
@@ -59,7 +67,22 @@ func NewFitter(stay blas32.General, lambda float64) (*Fitter, error) {
 			gram[i] += float64(v)
 		}
 	}
-	return NewGramFitter(gram, d, lambda)
+	f, err := NewGramFitter(gram, d, lambda)
+	if err != nil || stay.Rows >= d {
+		return f, err
+	}
+	r := stay.Rows
+	f.stay = blas64.General{Rows: r, Cols: d, Stride: d, Data: make([]float64, r*d)}
+	for i := range r {
+		for j, v := range stay.Data[i*stay.Stride : i*stay.Stride+d] {
+			f.stay.Data[i*d+j] = float64(v)
+		}
+	}
+	f.stayGram = make([]float64, r*r)
+	if r > 0 {
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1, f.stay, f.stay, 0, blas64.General{Rows: r, Cols: r, Stride: r, Data: f.stayGram})
+	}
+	return f, nil
 }
 
 // stayBlock is how many stay contexts NewFitter multiplies at once.
@@ -126,6 +149,9 @@ func (f *Fitter) Fit(dst, prior []float32, states blas32.General, y []float64) e
 	if n == 0 {
 		return nil
 	}
+	if f.stayGram != nil && n+f.stay.Rows < d {
+		return f.fitDual(dst, prior, states, y)
+	}
 	// G = L⁻¹Hᵀ, d×n; r = y − H p.
 	g := blas64.General{Rows: d, Cols: n, Stride: n, Data: make([]float64, d*n)}
 	r := make([]float64, n)
@@ -159,6 +185,56 @@ func (f *Fitter) Fit(dst, prior []float32, states blas32.General, y []float64) e
 	blas64.Trsv(blas.Trans, f.lower, v)
 	for j := range dst {
 		dst[j] = float32(float64(prior[j]) + v.Data[j])
+	}
+	return nil
+}
+
+// fitDual is Fit in the span of the states H and the stay contexts S: the
+// change z = x − p minimizes ‖Az − b‖² + λ‖z‖² for A = [H; S] and b =
+// [y − Hp; 0], so z = Aᵀc with (AAᵀ + λI)c = b, a system of n + r
+// unknowns whose block SSᵀ the Fitter holds.
+func (f *Fitter) fitDual(dst, prior []float32, states blas32.General, y []float64) error {
+	d, n, r := f.dim, states.Rows, f.stay.Rows
+	h := blas64.General{Rows: n, Cols: d, Stride: d, Data: make([]float64, n*d)}
+	b := make([]float64, n+r)
+	for i := range n {
+		dot := 0.0
+		for j, v := range states.Data[i*states.Stride : i*states.Stride+d] {
+			h.Data[i*d+j] = float64(v)
+			dot += float64(v) * float64(prior[j])
+		}
+		b[i] = y[i] - dot
+	}
+	m := n + r
+	k := mat.NewSymDense(m, nil)
+	raw := k.RawSymmetric()
+	blas64.Syrk(blas.NoTrans, 1, h, 0, blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: m, Data: raw.Data})
+	if r > 0 {
+		hs := blas64.General{Rows: n, Cols: r, Stride: m, Data: raw.Data[n:]}
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1, h, f.stay, 0, hs)
+		for i := range r {
+			copy(raw.Data[(n+i)*m+n+i:(n+i+1)*m], f.stayGram[i*r+i:(i+1)*r])
+		}
+	}
+	for i := range m {
+		raw.Data[i*m+i] += f.lambda
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(k) {
+		return fmt.Errorf("calibrate: AAᵀ + λI is not positive definite (%d states, %d stay contexts)", n, r)
+	}
+	var c mat.VecDense
+	if err := ch.SolveVecTo(&c, mat.NewVecDense(m, b)); err != nil {
+		return fmt.Errorf("calibrate: %w", err)
+	}
+	z := blas64.Vector{N: d, Inc: 1, Data: make([]float64, d)}
+	cv := c.RawVector().Data
+	blas64.Gemv(blas.Trans, 1, h, blas64.Vector{N: n, Inc: 1, Data: cv[:n]}, 0, z)
+	if r > 0 {
+		blas64.Gemv(blas.Trans, 1, f.stay, blas64.Vector{N: r, Inc: 1, Data: cv[n:]}, 1, z)
+	}
+	for j := range dst {
+		dst[j] = float32(float64(prior[j]) + z.Data[j])
 	}
 	return nil
 }

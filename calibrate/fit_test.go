@@ -82,6 +82,9 @@ func TestFitSolvesItsObjective(t *testing.T) {
 		{"no stay contexts", 5, 0, 6, 1},
 		{"one state", 1, 40, 16, 10},
 		{"stay contexts beyond a block", 4, stayBlock + 44, 8, 1},
+		// n + r < d: Fit works in the span of the states and the stay contexts.
+		{"in the span: states and stay contexts", 5, 20, 64, 0.5},
+		{"in the span: one state", 1, 10, 32, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(c.n)))
