@@ -48,7 +48,8 @@ type Fitter struct {
 	stayGram []float64
 }
 
-// NewFitter factors M = SᵀS + λI for the stay contexts, the rows of stay.
+// NewFitter factors M = SᵀS + λI for the stay contexts, the rows of stay,
+// and keeps them when they are fewer than the width (see fitDual).
 // λ must be positive. SᵀS is summed in float64 over products of blocks of
 // stayBlock contexts taken in float32 (a float64 loop took 6 s for 256
 // contexts of width 4,096).
