@@ -609,7 +609,6 @@ func secondMoment(rows [][]float32, mean []float64, width int) *mat.SymDense {
 	sum := make([]float64, width*width)
 	buf := make([]float32, block*width)
 	prod := make([]float32, width*width)
-	impl := fastblas.Float32()
 	for lo := 0; lo < len(rows); lo += block {
 		n := min(block, len(rows)-lo)
 		for i, r := range rows[lo : lo+n] {
@@ -622,10 +621,7 @@ func secondMoment(rows [][]float32, mean []float64, width int) *mat.SymDense {
 				}
 			}
 		}
-		impl.Sgemm(blas.Trans, blas.NoTrans, width, width, n, 1, buf, width, buf, width, 0, prod, width)
-		for i, v := range prod {
-			sum[i] += float64(v)
-		}
+		fastblas.AddGram(sum, n, width, buf, width, prod)
 	}
 	scale := 1 / float64(max(len(rows), 1))
 	for i := range sum {

@@ -61,12 +61,7 @@ func NewFitter(stay blas32.General, lambda float64) (*Fitter, error) {
 	gram := make([]float64, d*d)
 	prod := make([]float32, d*d)
 	for lo := 0; lo < stay.Rows; lo += stayBlock {
-		n := min(stayBlock, stay.Rows-lo)
-		fastblas.Float32().Sgemm(blas.Trans, blas.NoTrans, d, d, n, 1,
-			stay.Data[lo*stay.Stride:], stay.Stride, stay.Data[lo*stay.Stride:], stay.Stride, 0, prod, d)
-		for i, v := range prod {
-			gram[i] += float64(v)
-		}
+		fastblas.AddGram(gram, min(stayBlock, stay.Rows-lo), d, stay.Data[lo*stay.Stride:], stay.Stride, prod)
 	}
 	f, err := NewGramFitter(gram, d, lambda)
 	if err != nil || stay.Rows >= d {
