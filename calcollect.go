@@ -73,10 +73,15 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 	if donor != nil {
 		cs.donor = newDonorSums(width, donor.columns())
 	}
+	window := or(o.Window, min(m.Context(), calWindowTokens))
+	spans := st.fixedSpans(window)
+	if donor != nil {
+		spans = st.tokenSpans(min(window, donor.model.Context()))
+	}
 	proj := s.projectRecut(st, cs, o, width)
 	recut = cs.recut
 	if !o.Donor && !o.KeepShared {
-		cs.shared = s.sharedRowsOf(st, recut, maxOcc)
+		cs.shared = s.sharedRowsOf(st, spans, recut, maxOcc)
 	}
 	if !o.KeepUnseen {
 		groups := make([]int, len(s.targets))
@@ -139,11 +144,8 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		}
 		return nil
 	}
-	window := or(o.Window, min(m.Context(), calWindowTokens))
-	spans := st.fixedSpans(window)
 	read := func(sp calSpan) (*calWindow, error) { return runWindow(m, st, sp) }
 	if donor != nil {
-		spans = st.tokenSpans(min(window, donor.model.Context()))
 		read = func(sp calSpan) (*calWindow, error) {
 			w, err := runWindow(m, st, sp)
 			if err == nil {

@@ -12,7 +12,7 @@ import (
 // its second piece (at least log minRest).
 func TestFirstPieceTargets(t *testing.T) {
 	var fp *firstPieces
-	bw := readFirstWindow(t, func(s *Session, st *calStream) { fp = s.firstPiecesOf(st, 1<<30) })
+	bw := readFirstWindow(t, func(s *Session, st *calStream, _ []calSpan) { fp = s.firstPiecesOf(st, 1<<30) })
 	fp.collect(bw.w, bw.st, bw.head)
 	s, st, sp, ids, row := bw.s, bw.st, bw.span, bw.st.ids[bw.span.start:bw.span.end], bw.logits
 	starts := map[int]int{} // stream position → row of the new token starting there

@@ -65,7 +65,10 @@ type sharedRows struct {
 	// the contexts that have read a token it no longer follows as often.
 	states, follow         [][]float32
 	targets, followTargets [][]float64
-	pick, followPick       *spread // which contexts of each row are sampled
+	// sampled marks the stream positions whose token gives its row a
+	// sample (see planSamples); followPick picks each row's follow samples.
+	sampled    []bool
+	followPick *spread
 }
 
 // followDrop is how far, in nats, a continuation's logit is asked to fall
@@ -117,7 +120,7 @@ const minRest = 1e-3
 // 2.633 and 2.165 → 2.164; with donor B onto GPT-2's, no change in the third
 // decimal. Recut rows, which the donor or the base's projection fits, are
 // left out too.
-func (s *Session) sharedRowsOf(st *calStream, recut []recutRow, maxOcc int) *sharedRows {
+func (s *Session) sharedRowsOf(st *calStream, spans []calSpan, recut []recutRow, maxOcc int) *sharedRows {
 	skip := map[int]bool{}
 	for _, r := range recut {
 		skip[r.old] = true
@@ -159,7 +162,7 @@ func (s *Session) sharedRowsOf(st *calStream, recut []recutRow, maxOcc int) *sha
 		}
 	}
 	sr.rate = sr.joinRates(st)
-	sr.countContexts(st, maxOcc)
+	sr.planSamples(st, spans, maxOcc)
 	return sr
 }
 
@@ -173,25 +176,42 @@ func (sr *sharedRows) row(o, newID int) int {
 	return len(sr.old) - 1
 }
 
-// countContexts counts each row's contexts for the spreads and marks in st
-// where a first piece stands alone, so that runWindow computes the
-// probabilities after it. A row's follow samples are at most one per
-// sampled context of each token it goes on from.
-func (sr *sharedRows) countContexts(st *calStream, maxOcc int) {
+// planSamples picks, before the base's pass, the contexts each row is
+// sampled at: at most maxOcc, spread over the text, among those the spans'
+// windows hold (a first piece needs the state after it in the window too).
+// Only at the first pieces picked does runWindow compute the probabilities
+// after them (st.after): a row of a common token has thousands of contexts
+// and keeps maxOcc, and marking them all ran the base's head at 62% of the
+// shared models' calib.txt onto GPT-2's tokenizer, most of the pass's time.
+// A row's follow samples are at most one per sampled context of each token
+// it goes on from.
+func (sr *sharedRows) planSamples(st *calStream, spans []calSpan, maxOcc int) {
 	sr.states, sr.targets = make([][]float32, len(sr.old)), make([][]float64, len(sr.old))
 	sr.follow, sr.followTargets = make([][]float32, len(sr.old)), make([][]float64, len(sr.old))
-	st.after = make([]bool, len(st.ids))
-	sr.pick, sr.followPick = newSpread(len(sr.old), maxOcc), newSpread(len(sr.old), maxOcc)
+	if st.after == nil {
+		st.after = make([]bool, len(st.ids))
+	}
+	sr.sampled = make([]bool, len(st.ids))
+	pick := newSpread(len(sr.old), maxOcc)
 	for i, id := range st.ids {
 		if r, ok := sr.index[id]; ok && !st.inner[i] {
-			st.after[i] = r < sr.first
-			sr.pick.count(r)
+			pick.count(r)
 		}
 	}
+	for _, sp := range spans {
+		for g := sp.start + 1; g < sp.end; g++ {
+			r, ok := sr.index[st.ids[g]]
+			if ok && !st.inner[g] && (r >= sr.first || g+1 < sp.end) && pick.keep(r) {
+				sr.sampled[g] = true
+				st.after[g] = st.after[g] || r < sr.first
+			}
+		}
+	}
+	sr.followPick = newSpread(len(sr.old), maxOcc)
 	for r := range sr.first {
 		for _, qr := range sr.nextRow[r] {
 			if qr >= 0 {
-				sr.followPick.countN(qr, min(sr.pick.total[r], maxOcc))
+				sr.followPick.countN(qr, min(pick.total[r], maxOcc))
 			}
 		}
 	}
@@ -230,13 +250,12 @@ func (sr *sharedRows) joinRates(st *calStream) [][]float64 {
 // window holds the NLL of position g's successor (runWindow computes it
 // where st.after is set).
 func (sr *sharedRows) collect(w *calWindow, st *calStream, head blas32.General) {
-	end := w.start + w.states.Rows
 	for j := 0; j+1 < w.states.Rows; j++ {
 		g := w.start + j + 1
-		r, ok := sr.index[st.ids[g]]
-		if !ok || st.inner[g] || r < sr.first && (!st.after[g] || g+1 >= end) || !sr.pick.keep(r) {
+		if !sr.sampled[g] {
 			continue
 		}
+		r := sr.index[st.ids[g]]
 		rest := 1.0
 		if r < sr.first {
 			rest = sr.followSamples(w, st, head, r, j)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -14,16 +15,37 @@ import (
 )
 
 // The targets of shared rows, recomputed from the base's full logits over
-// the first window: the logit of the shared token, plus the log of what
-// the base leaves it after reading it once the continuations into new
-// tokens are taken away (nothing taken from a token that only goes on
-// from others); and after a first piece, the logit of the continuation
-// that takes the most there, lowered by what the new tokenizer joins of
-// the pair, at most maxFollowDrop or down to followFloor.
+// a window: the logit of the shared token, plus the log of what the base
+// leaves it after reading it once the continuations into new tokens are
+// taken away (nothing taken from a token that only goes on from others);
+// and after a first piece, the logit of the continuation that takes the
+// most there, lowered by what the new tokenizer joins of the pair, at most
+// maxFollowDrop or down to followFloor. Every context the window holds is
+// sampled when a row may have them all; with fewer, at most that many per
+// row over the text, and the base's probabilities after a token are asked
+// for (st.after) at the first pieces sampled alone.
 func TestSharedRowTargets(t *testing.T) {
-	var sr *sharedRows
-	bw := readFirstWindow(t, func(s *Session, st *calStream) { sr = s.sharedRowsOf(st, nil, 1<<30) })
-	sr.collect(bw.w, bw.st, bw.head)
+	for _, tc := range []struct {
+		name   string
+		maxOcc int
+		window func(spans int) int
+	}{
+		{"every context", 1 << 30, func(int) int { return 0 }},
+		{"16 per row", 16, func(n int) int { return n / 2 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sr *sharedRows
+			bw := readWindow(t, tc.window, func(s *Session, st *calStream, spans []calSpan) { sr = s.sharedRowsOf(st, spans, nil, tc.maxOcc) })
+			sr.collect(bw.w, bw.st, bw.head)
+			checkSharedTargets(t, sr, bw, tc.maxOcc)
+			checkSharedPlan(t, sr, bw.st, tc.maxOcc)
+		})
+	}
+}
+
+// checkSharedTargets checks the targets of window bw against its logits.
+func checkSharedTargets(t *testing.T, sr *sharedRows, bw firstWindow, maxOcc int) {
+	t.Helper()
 	st, sp, ids, row := bw.st, bw.span, bw.st.ids[bw.span.start:bw.span.end], bw.logits
 	seen, seenFollow := make([]int, len(sr.old)), make([]int, len(sr.old))
 	near := func(got, want float64) bool { return math.Abs(got-want) <= 1e-3*math.Max(1, math.Abs(want)) }
@@ -32,6 +54,12 @@ func TestSharedRowTargets(t *testing.T) {
 		g := sp.start + j + 1
 		r, ok := sr.index[st.ids[g]]
 		if !ok || st.inner[g] {
+			continue
+		}
+		if !sr.sampled[g] {
+			if maxOcc == 1<<30 {
+				t.Fatalf("position %d (old id %d) not sampled, every context of every row asked for", g, st.ids[g])
+			}
 			continue
 		}
 		z := logSumExp64(row(j + 1))
@@ -54,7 +82,7 @@ func TestSharedRowTargets(t *testing.T) {
 		if r >= sr.first {
 			onlyFollowing++
 		}
-		if to >= 0 {
+		if to >= 0 && maxOcc == 1<<30 { // else followPick may pass this one over
 			if got := sr.followTargets[to][seenFollow[to]]; !near(got, wantFollow) {
 				t.Fatalf("after position %d (old id %d): target of old id %d %g, the base's logits give %g", g, st.ids[g], sr.old[to], got, wantFollow)
 			}
@@ -62,9 +90,36 @@ func TestSharedRowTargets(t *testing.T) {
 			follows++
 		}
 	}
-	if checked == 0 || onlyFollowing == 0 || follows == 0 {
-		t.Fatalf("first window: %d shared rows sampled, %d of tokens that only go on from others, %d follow samples", checked, onlyFollowing, follows)
+	if checked == 0 || onlyFollowing == 0 || follows == 0 && maxOcc == 1<<30 {
+		t.Fatalf("window: %d shared rows sampled, %d of tokens that only go on from others, %d follow samples", checked, onlyFollowing, follows)
 	}
+}
+
+// checkSharedPlan checks, over the whole stream, that no row is sampled
+// more than maxOcc times, and that st.after marks the sampled first pieces
+// alone.
+func checkSharedPlan(t *testing.T, sr *sharedRows, st *calStream, maxOcc int) {
+	t.Helper()
+	per, marks := make([]int, len(sr.old)), 0
+	for g, s := range sr.sampled {
+		r, ok := sr.index[st.ids[g]]
+		if s && (!ok || st.inner[g]) {
+			t.Fatalf("position %d (old id %d) sampled, but no shared row stands there", g, st.ids[g])
+		}
+		if s {
+			per[r]++
+		}
+		if want := s && r < sr.first; st.after[g] != want {
+			t.Fatalf("position %d (old id %d): after marked %v, want %v", g, st.ids[g], st.after[g], want)
+		}
+		if st.after[g] {
+			marks++
+		}
+	}
+	if most := slices.Max(per); most > maxOcc {
+		t.Fatalf("a row sampled %d times, at most %d asked for", most, maxOcc)
+	}
+	t.Logf("%d positions of %d marked for the probabilities after them", marks, len(st.ids))
 }
 
 // Join rates count, on a stream made by hand, the pairs inside new tokens
@@ -176,7 +231,13 @@ type firstWindow struct {
 // readFirstWindow runs the base over the first window of the example's
 // calibration stream, after prepare has marked what the window must
 // compute.
-func readFirstWindow(t *testing.T, prepare func(*Session, *calStream)) firstWindow {
+func readFirstWindow(t *testing.T, prepare func(*Session, *calStream, []calSpan)) firstWindow {
+	t.Helper()
+	return readWindow(t, func(int) int { return 0 }, prepare)
+}
+
+// readWindow is readFirstWindow for the window pick chooses among n.
+func readWindow(t *testing.T, pick func(n int) int, prepare func(*Session, *calStream, []calSpan)) firstWindow {
 	t.Helper()
 	s, text := openExample(t)
 	m, err := s.baseForward()
@@ -185,8 +246,9 @@ func readFirstWindow(t *testing.T, prepare func(*Session, *calStream)) firstWind
 	}
 	_, head := headTable(t, s, true)
 	st := s.calStreamOf(text, m.Config().BOS)
-	prepare(s, st)
-	sp := st.fixedSpans(min(m.Context(), 256))[0]
+	spans := st.fixedSpans(min(m.Context(), 256))
+	prepare(s, st, spans)
+	sp := spans[pick(len(spans))]
 	w, err := runWindow(m, st, sp)
 	if err != nil {
 		t.Fatal(err)
