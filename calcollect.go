@@ -92,7 +92,7 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 	}
 	var first *firstPieces
 	if donor == nil && extending {
-		first = s.firstPiecesOf(st, maxOcc)
+		first = s.firstPiecesOf(st, spans, maxOcc)
 	}
 	if extending {
 		cs.context, st.context = newContextRows(len(s.targets), m.Config().Hidden), true

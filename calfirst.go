@@ -33,17 +33,22 @@ type firstPieces struct {
 	// occurs maps the stream position of a new token's first piece to
 	// the token's map row.
 	occurs map[int]int
-	pick   *spread // which contexts of each row are sampled
+	// sampled lists, per stream position, the new tokens (indices into
+	// next) that take a sample there.
+	sampled map[int][]int
 }
 
 type firstNext struct{ row, second int }
 
-// firstPiecesOf lists the new tokens of two pieces or more by first piece
-// and marks in st where the base reads one, so that runWindow computes the
-// probabilities after it.
-func (s *Session) firstPiecesOf(st *calStream, max int) *firstPieces {
+// firstPiecesOf lists the new tokens of two pieces or more by first piece,
+// picks the contexts each is sampled at (at most max, spread over the text,
+// among the first pieces the spans' windows hold with the state after them)
+// and marks in st where the base reads a first piece picked, so that
+// runWindow computes the probabilities after it there alone.
+func (s *Session) firstPiecesOf(st *calStream, spans []calSpan, max int) *firstPieces {
 	fp := &firstPieces{next: map[int][]firstNext{}, states: make([][]float32, len(s.targets)),
-		targets: make([][]float64, len(s.targets)), occurs: map[int]int{}, pick: newSpread(len(s.targets), max)}
+		targets: make([][]float64, len(s.targets)), occurs: map[int]int{}, sampled: map[int][]int{}}
+	pick := newSpread(len(s.targets), max)
 	for i, t := range s.targets {
 		if len(t.Pieces) >= 2 {
 			o := t.Pieces[0].ID
@@ -53,43 +58,60 @@ func (s *Session) firstPiecesOf(st *calStream, max int) *firstPieces {
 	for _, oc := range st.occ {
 		fp.occurs[oc.start] = oc.row
 	}
-	if st.after == nil {
-		st.after = make([]bool, len(st.ids))
-	}
 	for i, id := range st.ids {
 		next, ok := fp.next[id]
 		if !ok || st.inner[i] {
 			continue
 		}
-		st.after[i] = true
 		row, occurs := fp.occurs[i]
 		for _, n := range next {
 			if !occurs || row != n.row {
-				fp.pick.count(n.row)
+				pick.count(n.row)
 			}
 		}
 	}
+	fp.plan(st, spans, pick)
 	return fp
+}
+
+// plan offers pick the contexts the spans hold, in text order, and marks
+// those kept.
+func (fp *firstPieces) plan(st *calStream, spans []calSpan, pick *spread) {
+	if st.after == nil {
+		st.after = make([]bool, len(st.ids))
+	}
+	for _, sp := range spans {
+		for g := sp.start + 1; g+1 < sp.end; g++ {
+			next := fp.next[st.ids[g]]
+			if len(next) == 0 || st.inner[g] {
+				continue
+			}
+			row, occurs := fp.occurs[g]
+			for k, n := range next {
+				if (!occurs || row != n.row) && pick.keep(n.row) {
+					fp.sampled[g] = append(fp.sampled[g], k)
+				}
+			}
+			st.after[g] = st.after[g] || len(fp.sampled[g]) > 0
+		}
+	}
 }
 
 // collect adds the samples of a window, as sharedRows.collect reads it:
 // state j predicts the first piece at stream position g = start+j+1, state
 // j+1 has read it.
 func (fp *firstPieces) collect(w *calWindow, st *calStream, head blas32.General) {
-	end := w.start + w.states.Rows
 	for j := 0; j+1 < w.states.Rows; j++ {
 		g := w.start + j + 1
-		next := fp.next[st.ids[g]]
-		if len(next) == 0 || !st.after[g] || g+1 >= end {
+		sampled := fp.sampled[g]
+		if len(sampled) == 0 {
 			continue
 		}
-		row, occurs := fp.occurs[g]
+		next := fp.next[st.ids[g]]
 		logZ := logZAfter(w, st, head, j)
 		first := dotRow(w.states, j, head, st.ids[g])
-		for _, n := range next {
-			if occurs && row == n.row || !fp.pick.keep(n.row) {
-				continue
-			}
+		for _, k := range sampled {
+			n := next[k]
 			// Below minRest the pair's share is too small to matter; the
 			// fit spends no effort on how much smaller.
 			rest := max(dotRow(w.states, j+1, head, n.second)-logZ, math.Log(minRest))

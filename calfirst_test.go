@@ -9,11 +9,31 @@ import (
 // The first-piece samples of a window, recomputed from the base's full
 // logits: where a new token's first piece o stands and the token does not
 // occur, its target is o's logit plus the log-probability, after o, of
-// its second piece (at least log minRest).
+// its second piece (at least log minRest). Every such context the window
+// holds is sampled when a token may have them all; with fewer, at most
+// that many per token over the text, and st.after marks the first pieces
+// sampled alone.
 func TestFirstPieceTargets(t *testing.T) {
-	var fp *firstPieces
-	bw := readFirstWindow(t, func(s *Session, st *calStream, _ []calSpan) { fp = s.firstPiecesOf(st, 1<<30) })
-	fp.collect(bw.w, bw.st, bw.head)
+	for _, tc := range []struct {
+		name   string
+		maxOcc int
+		window func(spans int) int
+	}{
+		{"every context", 1 << 30, func(int) int { return 0 }},
+		{"4 per token", 4, func(n int) int { return n / 2 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var fp *firstPieces
+			bw := readWindow(t, tc.window, func(s *Session, st *calStream, spans []calSpan) { fp = s.firstPiecesOf(st, spans, tc.maxOcc) })
+			fp.collect(bw.w, bw.st, bw.head)
+			checkFirstPieceTargets(t, fp, bw, tc.maxOcc)
+			checkFirstPiecePlan(t, fp, bw, tc.maxOcc)
+		})
+	}
+}
+
+func checkFirstPieceTargets(t *testing.T, fp *firstPieces, bw firstWindow, maxOcc int) {
+	t.Helper()
 	s, st, sp, ids, row := bw.s, bw.st, bw.span, bw.st.ids[bw.span.start:bw.span.end], bw.logits
 	starts := map[int]int{} // stream position → row of the new token starting there
 	for _, oc := range st.occ {
@@ -26,6 +46,10 @@ func TestFirstPieceTargets(t *testing.T) {
 		if st.inner[g] {
 			continue
 		}
+		sampled := map[int]bool{}
+		for _, k := range fp.sampled[g] {
+			sampled[fp.next[st.ids[g]][k].row] = true
+		}
 		z := logSumExp64(row(j + 1))
 		for i, tg := range s.targets {
 			if len(tg.Pieces) < 2 || tg.Pieces[0].ID != st.ids[g] {
@@ -33,6 +57,12 @@ func TestFirstPieceTargets(t *testing.T) {
 			}
 			if r, ok := starts[g]; ok && r == i {
 				skipped++
+				continue
+			}
+			if !sampled[i] {
+				if maxOcc == 1<<30 {
+					t.Fatalf("position %d: new id %d not sampled, every context asked for", g, tg.NewID)
+				}
 				continue
 			}
 			rest := max(float64(row(j + 1)[tg.Pieces[1].ID])-z, math.Log(minRest))
@@ -54,8 +84,32 @@ func TestFirstPieceTargets(t *testing.T) {
 		}
 	}
 	if checked == 0 || skipped == 0 {
-		t.Fatalf("first window: %d samples checked, %d occurrences skipped; the test needs both", checked, skipped)
+		t.Fatalf("window: %d samples checked, %d occurrences skipped; the test needs both", checked, skipped)
 	}
+}
+
+// checkFirstPiecePlan checks, over the whole stream, that no token is
+// sampled more than maxOcc times and that st.after marks exactly the
+// positions sampled.
+func checkFirstPiecePlan(t *testing.T, fp *firstPieces, bw firstWindow, maxOcc int) {
+	t.Helper()
+	st, per, marks := bw.st, make([]int, len(bw.s.targets)), 0
+	for g, after := range st.after {
+		ks := fp.sampled[g]
+		if after != (len(ks) > 0) {
+			t.Fatalf("position %d: after marked %v with %d samples", g, after, len(ks))
+		}
+		for _, k := range ks {
+			per[fp.next[st.ids[g]][k].row]++
+		}
+		if after {
+			marks++
+		}
+	}
+	if most := slices.Max(per); most > maxOcc {
+		t.Fatalf("a token sampled %d times, at most %d asked for", most, maxOcc)
+	}
+	t.Logf("%d positions of %d marked for the probabilities after them", marks, len(st.ids))
 }
 
 // addTo weighs a row's own samples by occurrenceWeight: in least squares,
