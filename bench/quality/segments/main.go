@@ -16,9 +16,14 @@
 //   - same after recut: a "same" segment right after a recut one.
 //
 // It then lists the recut segments, and the recut segments followed by a
-// "same" one, that cost the most.
+// "same" one, that cost the most. With -mass it runs both models again
+// to say how much of the "same" segments' excess is probability the
+// transplant gives tokens the base lacks (new tokens): their excess once
+// each model's probabilities are renormalized over the tokens both
+// vocabularies spell, and the mean probability each gives the tokens the
+// other lacks there.
 //
-//	go run ./bench/quality/segments [-top N] BASE-DIR MODEL-DIR TEXT
+//	go run ./bench/quality/segments [-top N] [-mass] BASE-DIR MODEL-DIR TEXT
 package main
 
 import (
@@ -54,6 +59,10 @@ type segment struct {
 	hasNew     bool
 	baseTokens int
 	bits, base float64 // the transplant's and the base's bits on it
+	// With -mass: the same renormalized over the tokens both vocabularies
+	// spell, and the probability given the others, summed over targets.
+	renorm, baseRenorm float64
+	lost, baseLost     float64
 }
 
 // same says whether the segment is one shared token, as the base cuts it.
@@ -61,24 +70,25 @@ func (s *segment) same() bool { return !s.hasNew && len(s.tokens) == 1 && s.base
 
 func main() {
 	top := flag.Int("top", 15, "segments to list")
+	mass := flag.Bool("mass", false, "split the same segments' excess by the probability new tokens take")
 	flag.Parse()
 	if flag.NArg() != 3 {
-		log.Fatal("usage: segments [-top N] BASE-DIR MODEL-DIR TEXT")
+		log.Fatal("usage: segments [-top N] [-mass] BASE-DIR MODEL-DIR TEXT")
 	}
 	baseDir, modelDir, textPath := flag.Arg(0), flag.Arg(1), flag.Arg(2)
 	text, err := os.ReadFile(textPath)
 	if err != nil {
 		log.Fatal(err)
 	}
-	segs, err := segmentsOf(context.Background(), baseDir, modelDir, text)
+	segs, err := segmentsOf(context.Background(), baseDir, modelDir, text, *mass)
 	if err != nil {
 		log.Fatal(err)
 	}
-	report(segs, *top)
+	report(segs, *top, *mass)
 }
 
 // segmentsOf scores text with both models and cuts it into segments.
-func segmentsOf(ctx context.Context, baseDir, modelDir string, text []byte) ([]segment, error) {
+func segmentsOf(ctx context.Context, baseDir, modelDir string, text []byte, mass bool) ([]segment, error) {
 	baseTok, err := tokenizer.Load(baseDir)
 	if err != nil {
 		return nil, err
@@ -102,6 +112,16 @@ func segmentsOf(ctx context.Context, baseDir, modelDir string, text []byte) ([]s
 	if base.Ends == nil || model.Ends == nil {
 		return nil, fmt.Errorf("a tokenizer does not spell %d bytes of text as they are", len(text))
 	}
+	baseMass, modelMass := make([]float64, len(base.IDs)), make([]float64, len(model.IDs))
+	if mass {
+		baseShared, modelShared := sharedIDs(baseTok, tok, splitter)
+		if baseMass, err = sharedMass(baseDir, base, baseShared); err != nil {
+			return nil, err
+		}
+		if modelMass, err = sharedMass(modelDir, model, modelShared); err != nil {
+			return nil, err
+		}
+	}
 	var segs []segment
 	cur := segment{}
 	j := 0
@@ -113,10 +133,14 @@ func segmentsOf(ctx context.Context, baseDir, modelDir string, text []byte) ([]s
 		cur.tokens = append(cur.tokens, fmt.Sprintf("%q", s))
 		cur.hasNew = cur.hasNew || splitter.IsNew(model.IDs[i])
 		cur.bits += bits(model, i)
+		cur.renorm += bits(model, i) + modelMass[i]/math.Ln2
+		cur.lost += -math.Expm1(modelMass[i])
 		for ; j < len(base.Ends) && base.Ends[j] <= end; j++ {
 			if base.Ends[j] >= 0 {
 				cur.baseTokens++
 				cur.base += bits(base, j)
+				cur.baseRenorm += bits(base, j) + baseMass[j]/math.Ln2
+				cur.baseLost += -math.Expm1(baseMass[j])
 			}
 		}
 		if j > 0 && base.Ends[j-1] == end {
@@ -162,7 +186,7 @@ func (t *tally) add(s *segment) { t.n++; t.bits += s.bits; t.base += s.base }
 
 func (t *tally) excess() float64 { return t.bits - t.base }
 
-func report(segs []segment, top int) {
+func report(segs []segment, top int, mass bool) {
 	var byKind [kinds]tally
 	recut, afterRecut := map[string]*tally{}, map[string]*tally{}
 	var bits, base float64
@@ -184,6 +208,9 @@ func report(segs []segment, top int) {
 	for kind := range byKind {
 		t := &byKind[kind]
 		fmt.Printf("| %s | %d | %.0f | %.0f | %.0f | %.2f |\n", kindNames[kind], t.n, t.bits, t.base, t.excess(), t.excess()/float64(max(t.n, 1)))
+	}
+	if mass {
+		reportMass(segs)
 	}
 	list("recut segments that cost the most more than the base", recut, top)
 	list("segments right after a recut one that cost the most more (recut → next token)", afterRecut, top)
@@ -213,4 +240,24 @@ func list(title string, m map[string]*tally, top int) {
 	for _, t := range ts[:min(top, len(ts))] {
 		fmt.Printf("| `%s` | %d | %.0f | %.2f / %.2f |\n", t.key, t.n, t.excess(), t.bits/float64(t.n), t.base/float64(t.n))
 	}
+}
+
+// reportMass says how much of the same segments' excess the probability
+// of tokens the other vocabulary lacks explains.
+func reportMass(segs []segment) {
+	var n int
+	var more, renorm, lost, baseLost float64
+	for k := range segs {
+		if kindOf(segs, k) != kindSame {
+			continue
+		}
+		s := &segs[k]
+		n++
+		more += s.bits - s.base
+		renorm += s.renorm - s.baseRenorm
+		lost, baseLost = lost+s.lost, baseLost+s.baseLost
+	}
+	fmt.Printf("\nsame segments: %.0f bits more than the base; renormalized over the tokens both vocabularies spell, %.0f more. "+
+		"Probability on tokens the other vocabulary lacks there: transplant %.4f, base %.4f (mean of %d)\n",
+		more, renorm, lost/float64(max(n, 1)), baseLost/float64(max(n, 1)), n)
 }
