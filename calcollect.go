@@ -91,8 +91,8 @@ func (s *Session) calibrationSamples(ctx context.Context, m *forward.Model, head
 		cs.mass = massSamplesOf(st, groups, massContexts, width)
 	}
 	var first *firstPieces
-	if donor == nil && extending {
-		first = s.firstPiecesOf(st, spans, maxOcc)
+	if donor == nil {
+		first = s.firstPiecesOf(st, spans, maxOcc, !extending)
 	}
 	if extending {
 		cs.context, st.context = newContextRows(len(s.targets), m.Config().Hidden), true

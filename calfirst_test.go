@@ -24,7 +24,7 @@ func TestFirstPieceTargets(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var fp *firstPieces
-			bw := readWindow(t, tc.window, func(s *Session, st *calStream, spans []calSpan) { fp = s.firstPiecesOf(st, spans, tc.maxOcc) })
+			bw := readWindow(t, tc.window, func(s *Session, st *calStream, spans []calSpan) { fp = s.firstPiecesOf(st, spans, tc.maxOcc, false) })
 			fp.collect(bw.w, bw.st, bw.head)
 			checkFirstPieceTargets(t, fp, bw, tc.maxOcc)
 			checkFirstPiecePlan(t, fp, bw, tc.maxOcc)
@@ -129,5 +129,46 @@ func TestFirstPiecesWeighOccurrences(t *testing.T) {
 	}
 	if rep.FirstPieceContexts != 2 {
 		t.Errorf("FirstPieceContexts %d, want 2", rep.FirstPieceContexts)
+	}
+}
+
+// With seenOnly a transplant gives first-piece samples only to tokens the
+// text holds: firstPiecesOf lists no other, and addTo passes over a row
+// none of whose occurrences was sampled.
+func TestFirstPiecesSeenOnly(t *testing.T) {
+	var all, seen *firstPieces
+	var st *calStream
+	readFirstWindow(t, func(s *Session, stream *calStream, spans []calSpan) {
+		st = stream
+		all, seen = s.firstPiecesOf(st, spans, 1<<30, false), s.firstPiecesOf(st, spans, 1<<30, true)
+	})
+	occurs := map[int]bool{}
+	for _, oc := range st.occ {
+		occurs[oc.row] = true
+	}
+	rows := func(fp *firstPieces) (in, out int) {
+		for _, next := range fp.next {
+			for _, n := range next {
+				if occurs[n.row] {
+					in++
+				} else {
+					out++
+				}
+			}
+		}
+		return in, out
+	}
+	allIn, allOut := rows(all)
+	seenIn, seenOut := rows(seen)
+	if seenOut != 0 || seenIn != allIn || allOut == 0 {
+		t.Fatalf("tokens listed that the text holds / lacks: %d / %d with seenOnly, %d / %d without; want all it holds and none it lacks", seenIn, seenOut, allIn, allOut)
+	}
+
+	cs := &calSamples{states: [][]float32{{1, 2}, nil}, targets: [][]float64{{3}, nil}}
+	fp := &firstPieces{states: [][]float32{{5, 6}, {7, 8}}, targets: [][]float64{{9}, {10}}, seenOnly: true}
+	var rep CalibrationReport
+	fp.addTo(cs, &rep)
+	if len(cs.targets[0]) != 2 || len(cs.targets[1]) != 0 || rep.FirstPieceContexts != 1 {
+		t.Fatalf("targets %v, %d first-piece contexts; want the row with its own sample to take one, the other none", cs.targets, rep.FirstPieceContexts)
 	}
 }
