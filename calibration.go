@@ -177,7 +177,8 @@ type CalibrationReport struct {
 	// them where the base cuts otherwise (see CalibrationOptions.KeepRecut).
 	Recut int `json:"recut,omitempty"`
 	// FirstPieceContexts counts the samples new tokens got where their
-	// first piece stands alone (extensions only, see firstPieces).
+	// first piece stands alone (without a donor's fit; in a transplant only
+	// tokens the text holds, see firstPieces).
 	FirstPieceContexts int `json:"first_piece_contexts,omitempty"`
 	// Context counts the input rows of new tokens taken from the base's
 	// first layer (extensions only, see contextRows).
