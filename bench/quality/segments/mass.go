@@ -55,27 +55,27 @@ func sharedMass(dir string, t eval.Targets, shared []bool) ([]float64, error) {
 				continue
 			}
 			l := logits[p*v : (p+1)*v]
-			all := forward.LogSumExp(l)
+			all := logSumExp(l, nil)
 			if nll := all - float64(l[t.IDs[i]]); math.Abs(nll-t.NLL[i]) > 1e-3*max(1, nll) {
 				return nil, fmt.Errorf("%s: position %d: NLL %g, eval scored %g: not eval's windows", dir, i, nll, t.NLL[i])
 			}
-			out[i] = maskedLogSumExp(l, shared) - all
+			out[i] = logSumExp(l, shared) - all
 		}
 	}
 	return out, nil
 }
 
-// maskedLogSumExp is log Σ exp over the logits keep marks.
-func maskedLogSumExp(l []float32, keep []bool) float64 {
+// logSumExp is log Σ exp over the logits keep marks (all when nil).
+func logSumExp(l []float32, keep []bool) float64 {
 	top := math.Inf(-1)
 	for j, x := range l {
-		if keep[j] {
+		if keep == nil || keep[j] {
 			top = max(top, float64(x))
 		}
 	}
 	sum := 0.0
 	for j, x := range l {
-		if keep[j] {
+		if keep == nil || keep[j] {
 			sum += math.Exp(float64(x) - top)
 		}
 	}
