@@ -9,7 +9,9 @@ import (
 // The first-piece samples of a window, recomputed from the base's full
 // logits: where a new token's first piece o stands and the token does not
 // occur, its target is o's logit plus the log-probability, after o, of
-// its second piece (at least log minRest). Every such context the window
+// its second piece (at least log minRest), plus the log of its share of
+// that among the tokens beginning with the same two pieces, by their
+// occurrences in the text plus pairShareSmoothing. Every such context the window
 // holds is sampled when a token may have them all; with fewer, at most
 // that many per token over the text, and st.after marks the first pieces
 // sampled alone.
@@ -36,9 +38,22 @@ func checkFirstPieceTargets(t *testing.T, fp *firstPieces, bw firstWindow, maxOc
 	t.Helper()
 	s, st, sp, ids, row := bw.s, bw.st, bw.span, bw.st.ids[bw.span.start:bw.span.end], bw.logits
 	starts := map[int]int{} // stream position → row of the new token starting there
+	count := make([]float64, len(s.targets))
 	for _, oc := range st.occ {
 		starts[oc.start] = oc.row
+		count[oc.row]++
 	}
+	share := func(i int) float64 {
+		p := s.targets[i].Pieces
+		sum := 0.0
+		for k, tg := range s.targets {
+			if len(tg.Pieces) >= 2 && tg.Pieces[0].ID == p[0].ID && tg.Pieces[1].ID == p[1].ID {
+				sum += count[k] + pairShareSmoothing
+			}
+		}
+		return (count[i] + pairShareSmoothing) / sum
+	}
+	shared := 0 // samples of tokens that share their pair
 	seen := make([]int, len(s.targets))
 	checked, skipped := 0, 0
 	for j := 0; j+1 < len(ids)-1; j++ {
@@ -66,7 +81,10 @@ func checkFirstPieceTargets(t *testing.T, fp *firstPieces, bw firstWindow, maxOc
 				continue
 			}
 			rest := max(float64(row(j + 1)[tg.Pieces[1].ID])-z, math.Log(minRest))
-			want := float64(row(j)[st.ids[g]]) + rest
+			want := float64(row(j)[st.ids[g]]) + rest + math.Log(share(i))
+			if share(i) < 1 {
+				shared++
+			}
 			if seen[i] >= len(fp.targets[i]) {
 				t.Fatalf("position %d: new id %d has no sample", g, tg.NewID)
 			}
@@ -83,8 +101,8 @@ func checkFirstPieceTargets(t *testing.T, fp *firstPieces, bw firstWindow, maxOc
 			t.Fatalf("new id %d: %d samples, %d expected", s.targets[i].NewID, len(fp.targets[i]), n)
 		}
 	}
-	if checked == 0 || skipped == 0 {
-		t.Fatalf("window: %d samples checked, %d occurrences skipped; the test needs both", checked, skipped)
+	if checked == 0 || skipped == 0 || shared == 0 {
+		t.Fatalf("window: %d samples checked, %d of tokens sharing their pair, %d occurrences skipped; the test needs all three", checked, shared, skipped)
 	}
 }
 
