@@ -65,23 +65,24 @@ type firstNext struct {
 // The tokens that begin with the same two pieces would each be given the
 // pair's whole probability: Falcon's tokenizer has "19" and "190" to "199",
 // and runs of line breaks followed by spaces of every length, which then
-// take the pair's probability many times over. On Python docs, the new
-// tokens the calibration text holds took 8.4% of the probability there
-// and are 2.9% of its tokens. pairShares divides it among them by their
+// take the pair's probability many times over (onto it, the new tokens the
+// calibration text holds took 8.4% of the probability on Python docs, where
+// they are 2.9% of the tokens). pairShares divides it among them by their
 // occurrences in the text, each counted half an occurrence more
-// (pairShareSmoothing; the Krichevsky–Trofimov estimator), the share
-// being what the text says of how often the pair goes on into each.
-// Measured (transplant run --base A --tokenizer T --calibration-text
-// calib.txt, then transplant eval --baseline A; dev text, Go doc
-// comments, licenses, Python docs), onto Phi-2's tokenizer: 1.0521,
-// 1.0137, 1.0150, 1.0183 → 1.0513, 1.0122, 1.0146, 1.0167; onto GPT-2's
-// 1.0522, 1.0098, 1.0030, 1.0128 → 1.0522, 1.0092, 1.0032, 1.0123; onto
-// Falcon's 1.0820, 1.0072, 1.0139, 1.0203 → 1.0809, 1.0053, 1.0153,
-// 1.0189 (on licenses "\n\n " takes less, where the upper bound had
-// happened to suit it). Half the log-share (a gentler split) gave Falcon's
-// 1.0812, 1.0057, 1.0144, 1.0192 and Phi-2's 1.0514, 1.0125, 1.0146,
-// 1.0169; four occurrences more instead of half, Falcon's 1.0809, 1.0052,
-// 1.0151, 1.0189.
+// (pairShareSmoothing; the Krichevsky–Trofimov estimator): the share is what
+// the text says of how often the pair goes on into each. Measured
+// (transplant run --base A --tokenizer T --calibration-text calib.txt, then
+// transplant eval --baseline A; dev text, Go doc comments, licenses, Python
+// docs), onto Phi-2's tokenizer: 1.0521, 1.0137, 1.0150, 1.0183 → 1.0513,
+// 1.0122, 1.0146, 1.0167; onto GPT-2's 1.0522, 1.0098, 1.0030, 1.0128 →
+// 1.0522, 1.0092, 1.0032, 1.0123; onto Falcon's 1.0820, 1.0072, 1.0139,
+// 1.0203 → 1.0809, 1.0053, 1.0153, 1.0189 (on licenses "\n\n " takes less,
+// where the whole share had happened to suit it); onto Llama 3's 1.0563,
+// 0.9887, 0.9822, 0.9704 → 1.0561, 0.9879, 0.9808, 0.9694; Qwen 3's and
+// Gemma 3's within 0.0004 (Qwen 3's Python docs 0.9643 → 0.9647). Half the
+// log-share (a gentler split) gave Falcon's 1.0812, 1.0057, 1.0144, 1.0192
+// and Phi-2's 1.0514, 1.0125, 1.0146, 1.0169; four occurrences more instead
+// of half, Falcon's 1.0809, 1.0052, 1.0151, 1.0189.
 const pairShareSmoothing = 0.5
 
 // pairShares sets the share of each token of next (the tokens one first
