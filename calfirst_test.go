@@ -190,3 +190,31 @@ func TestFirstPiecesSeenOnly(t *testing.T) {
 		t.Fatalf("targets %v, %d first-piece contexts; want the row with its own sample to take one, the other none", cs.targets, rep.FirstPieceContexts)
 	}
 }
+
+// pairShares divides a pair's probability among the tokens that begin
+// with it, by their occurrences plus pairShareSmoothing; a token alone
+// with its pair keeps all of it.
+func TestPairShares(t *testing.T) {
+	a := pairShareSmoothing
+	for _, tc := range []struct {
+		name   string
+		next   []firstNext
+		count  []int
+		shares []float64
+	}{
+		{"alone", []firstNext{{row: 0, second: 5}, {row: 1, second: 7}}, []int{3, 0}, []float64{1, 1}},
+		{"one pair", []firstNext{{row: 0, second: 5}, {row: 1, second: 5}, {row: 2, second: 7}}, []int{3, 0, 2},
+			[]float64{(3 + a) / (3 + 2*a), a / (3 + 2*a), 1}},
+		{"unseen alike", []firstNext{{row: 0, second: 5}, {row: 1, second: 5}, {row: 2, second: 5}, {row: 3, second: 5}}, []int{0, 0, 0, 0},
+			[]float64{0.25, 0.25, 0.25, 0.25}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pairShares(tc.next, tc.count)
+			for k, n := range tc.next {
+				if got := math.Exp(n.logShare); math.Abs(got-tc.shares[k]) > 1e-12 {
+					t.Errorf("token %d: share %g, want %g", k, got, tc.shares[k])
+				}
+			}
+		})
+	}
+}
