@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/transplant-dev/transplant/heuristics"
 )
 
 // The first-piece samples of a window, recomputed from the base's full
@@ -150,44 +152,55 @@ func TestFirstPiecesWeighOccurrences(t *testing.T) {
 	}
 }
 
-// With seenOnly a transplant gives first-piece samples only to tokens the
-// text holds: firstPiecesOf lists no other, and addTo passes over a row
-// none of whose occurrences was sampled.
-func TestFirstPiecesSeenOnly(t *testing.T) {
-	var all, seen *firstPieces
+// With heldPairs a transplant gives first-piece samples only to the tokens
+// that begin with the first two pieces of a token the text holds: all the
+// tokens it holds, and of those it lacks, the ones sharing such a pair and
+// no other. addTo then passes a row its samples whether or not it has any
+// of its own.
+func TestFirstPiecesHeldPairs(t *testing.T) {
+	var all, gated *firstPieces
 	var st *calStream
+	var targets []heuristics.Target
 	readFirstWindow(t, func(s *Session, stream *calStream, spans []calSpan) {
-		st = stream
-		all, seen = s.firstPiecesOf(st, spans, 1<<30, false), s.firstPiecesOf(st, spans, 1<<30, true)
+		st, targets = stream, s.targets
+		all, gated = s.firstPiecesOf(st, spans, 1<<30, false), s.firstPiecesOf(st, spans, 1<<30, true)
 	})
 	occurs := map[int]bool{}
+	held := map[[2]int]bool{}
 	for _, oc := range st.occ {
 		occurs[oc.row] = true
+		if p := targets[oc.row].Pieces; len(p) >= 2 {
+			held[[2]int{p[0].ID, p[1].ID}] = true
+		}
 	}
-	rows := func(fp *firstPieces) (in, out int) {
+	type kinds struct{ seen, sharing, other int }
+	rows := func(fp *firstPieces) (k kinds) {
 		for _, next := range fp.next {
 			for _, n := range next {
-				if occurs[n.row] {
-					in++
-				} else {
-					out++
+				p := targets[n.row].Pieces
+				switch {
+				case occurs[n.row]:
+					k.seen++
+				case held[[2]int{p[0].ID, p[1].ID}]:
+					k.sharing++
+				default:
+					k.other++
 				}
 			}
 		}
-		return in, out
+		return k
 	}
-	allIn, allOut := rows(all)
-	seenIn, seenOut := rows(seen)
-	if seenOut != 0 || seenIn != allIn || allOut == 0 {
-		t.Fatalf("tokens listed that the text holds / lacks: %d / %d with seenOnly, %d / %d without; want all it holds and none it lacks", seenIn, seenOut, allIn, allOut)
+	a, g := rows(all), rows(gated)
+	if g.seen != a.seen || g.sharing != a.sharing || g.other != 0 || a.sharing == 0 || a.other == 0 {
+		t.Fatalf("tokens listed (held / lacking, sharing a held pair / others): %+v with heldPairs, %+v without; want all held and sharing ones and no other, and some of each without", g, a)
 	}
 
 	cs := &calSamples{states: [][]float32{{1, 2}, nil}, targets: [][]float64{{3}, nil}}
-	fp := &firstPieces{states: [][]float32{{5, 6}, {7, 8}}, targets: [][]float64{{9}, {10}}, seenOnly: true}
+	fp := &firstPieces{states: [][]float32{{5, 6}, {7, 8}}, targets: [][]float64{{9}, {10}}}
 	var rep CalibrationReport
 	fp.addTo(cs, &rep)
-	if len(cs.targets[0]) != 2 || len(cs.targets[1]) != 0 || rep.FirstPieceContexts != 1 {
-		t.Fatalf("targets %v, %d first-piece contexts; want the row with its own sample to take one, the other none", cs.targets, rep.FirstPieceContexts)
+	if len(cs.targets[0]) != 2 || len(cs.targets[1]) != 1 || rep.FirstPieceContexts != 2 {
+		t.Fatalf("targets %v, %d first-piece contexts; want each row to take its sample", cs.targets, rep.FirstPieceContexts)
 	}
 }
 

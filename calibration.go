@@ -162,8 +162,10 @@ type CalibrationReport struct {
 	// the new tokens among them the base read whole in one window.
 	Tokens      int `json:"tokens"`
 	Occurrences int `json:"occurrences"`
-	// Fitted new tokens got a head row fitted to the base; Kept ones,
-	// absent from the text, kept their prior row.
+	// Fitted new tokens got a head row fitted to the base (those the text
+	// holds, and without a donor those that begin with the same two
+	// pieces as one it holds, see firstPieces); Kept ones kept their prior
+	// row.
 	Fitted int `json:"fitted"`
 	// DonorContexts counts the positions the donor gave samples at
 	// (every one, or every few: see donorStride), when it was read.
@@ -178,7 +180,8 @@ type CalibrationReport struct {
 	Recut int `json:"recut,omitempty"`
 	// FirstPieceContexts counts the samples new tokens got where their
 	// first piece stands alone (without a donor's fit; in a transplant only
-	// tokens the text holds, see firstPieces).
+	// tokens that begin with the same two pieces as one the text holds,
+	// see firstPieces).
 	FirstPieceContexts int `json:"first_piece_contexts,omitempty"`
 	// Context counts the input rows of new tokens taken from the base's
 	// first layer (extensions only, see contextRows).

@@ -73,7 +73,7 @@ func TestCalibrationFitsTheBaseSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Fitted == 0 || rep.Fitted+rep.Kept != len(prior.Rows) || rep.Occurrences < rep.Fitted || rep.Lambda <= 0 {
+	if rep.Fitted == 0 || rep.Fitted+rep.Kept != len(prior.Rows) || rep.Occurrences == 0 || rep.Lambda <= 0 {
 		t.Fatalf("report %+v", rep)
 	}
 	w, err := prior.RowWriter(c.base)
