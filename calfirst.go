@@ -2,6 +2,7 @@ package transplant
 
 import (
 	"math"
+	"slices"
 
 	"github.com/transplant-dev/transplant/heuristics"
 
@@ -62,8 +63,11 @@ type firstPieces struct {
 	// the token's map row.
 	occurs map[int]int
 	// sampled lists, per stream position, the new tokens (indices into
-	// next) that take a sample there.
+	// next) that take a sample there; planned counts them per map row,
+	// so that each row's states are allocated once, to size: they are
+	// most of calibration's memory without a donor.
 	sampled map[int][]int
+	planned []int
 }
 
 type firstNext struct {
@@ -118,7 +122,8 @@ func pairShares(next []firstNext, count []int) {
 // the probabilities after it there alone.
 func (s *Session) firstPiecesOf(st *calStream, spans []calSpan, max int, heldPairs bool) *firstPieces {
 	fp := &firstPieces{next: map[int][]firstNext{}, states: make([][]float32, len(s.targets)),
-		targets: make([][]float64, len(s.targets)), occurs: map[int]int{}, sampled: map[int][]int{}}
+		targets: make([][]float64, len(s.targets)), occurs: map[int]int{}, sampled: map[int][]int{},
+		planned: make([]int, len(s.targets))}
 	pick := newSpread(len(s.targets), max)
 	count := make([]int, len(s.targets))
 	for _, oc := range st.occ {
@@ -181,6 +186,7 @@ func (fp *firstPieces) plan(st *calStream, spans []calSpan, pick *spread) {
 			for k, n := range next {
 				if (!occurs || row != n.row) && pick.keep(n.row) {
 					fp.sampled[g] = append(fp.sampled[g], k)
+					fp.planned[n.row]++
 				}
 			}
 			st.after[g] = st.after[g] || len(fp.sampled[g]) > 0
@@ -206,6 +212,10 @@ func (fp *firstPieces) collect(w *calWindow, st *calStream, head blas32.General)
 			// Below minRest the pair's share is too small to matter; the
 			// fit spends no effort on how much smaller.
 			rest := max(dotRow(w.states, j+1, head, n.second)-logZ, math.Log(minRest))
+			if fp.states[n.row] == nil {
+				fp.states[n.row] = make([]float32, 0, fp.planned[n.row]*head.Cols)
+				fp.targets[n.row] = make([]float64, 0, fp.planned[n.row])
+			}
 			fp.states[n.row] = appendState(fp.states[n.row], w.states, j, head.Cols)
 			fp.targets[n.row] = append(fp.targets[n.row], first+rest+n.logShare)
 		}
@@ -225,6 +235,8 @@ const occurrenceWeight = 4
 
 // addTo appends the samples to the rows' own, which it weighs by
 // occurrenceWeight (scaling a least-squares sample by √w weighs it by w).
+// It lets go of each row's samples once they are appended, so that the
+// two copies never both hold all of them.
 func (fp *firstPieces) addTo(cs *calSamples, rep *CalibrationReport) {
 	scale := math.Sqrt(occurrenceWeight)
 	for i := range cs.targets {
@@ -234,8 +246,9 @@ func (fp *firstPieces) addTo(cs *calSamples, rep *CalibrationReport) {
 		for k := range cs.targets[i] {
 			cs.targets[i][k] *= scale
 		}
-		cs.states[i] = append(cs.states[i], fp.states[i]...)
-		cs.targets[i] = append(cs.targets[i], fp.targets[i]...)
+		cs.states[i] = slices.Concat(cs.states[i], fp.states[i])
+		cs.targets[i] = slices.Concat(cs.targets[i], fp.targets[i])
 		rep.FirstPieceContexts += len(fp.targets[i])
+		fp.states[i], fp.targets[i] = nil, nil
 	}
 }
