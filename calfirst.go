@@ -4,9 +4,9 @@ import (
 	"math"
 	"slices"
 
-	"github.com/transplant-dev/transplant/heuristics"
-
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/transplant-dev/transplant/heuristics"
 )
 
 // firstPieces are the samples a new token gets where the base reads the
@@ -115,11 +115,11 @@ func pairShares(next []firstNext, count []int) {
 
 // firstPiecesOf lists the new tokens of two pieces or more by first piece
 // (with heldPairs, those that begin with the first two pieces of a token
-// the text holds), picks the contexts each is
-// sampled at (at most max, spread over the text, among the first pieces
-// the spans' windows hold with the state after them) and marks in st
-// where the base reads a first piece picked, so that runWindow computes
-// the probabilities after it there alone.
+// the text holds), picks the contexts each is sampled at (at most max,
+// spread over the text, among the first pieces the spans' windows hold
+// with the state after them) and marks in st where the base reads a first
+// piece picked, so that runWindow computes the probabilities after it
+// there alone.
 func (s *Session) firstPiecesOf(st *calStream, spans []calSpan, max int, heldPairs bool) *firstPieces {
 	fp := &firstPieces{next: map[int][]firstNext{}, states: make([][]float32, len(s.targets)),
 		targets: make([][]float64, len(s.targets)), occurs: map[int]int{}, sampled: map[int][]int{},
