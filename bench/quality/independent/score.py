@@ -27,11 +27,7 @@ def bits_per_byte(ids_json, model_dir):
     doc = json.load(open(ids_json))
     cfg = json.load(open(os.path.join(model_dir, "config.json")))
     weights = reference.read_safetensors(os.path.join(model_dir, "model.safetensors"))
-    if cfg.get("bos_token_id") is None:  # as eval.Stream: no BOS, all scored
-        ids = [i for chunk in doc["ids"] for i in chunk]
-        scored = [True] * len(ids)
-    else:
-        ids, scored = heldout_nll.stream(doc["ids"], cfg["bos_token_id"])
+    ids, scored = heldout_nll.stream(doc["ids"], cfg.get("bos_token_id"))
     ctx = cfg["max_position_embeddings"]
     nll = sum(n for _, n, _ in heldout_nll.windows(cfg, weights, ids, scored, ctx))
     return nll / math.log(2) / sum(doc["chunk_bytes"])

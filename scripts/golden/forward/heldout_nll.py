@@ -25,11 +25,13 @@ OUT = os.path.join(here, "..", "..", "..", "eval", "testdata", "heldout")
 
 
 def stream(chunks, bos):
-    """One id stream, each chunk preceded by bos; BOS positions unscored."""
+    """One id stream, each chunk preceded by bos (none when bos is None, as
+    eval.Stream); BOS positions unscored."""
     ids, scored = [], []
     for chunk in chunks:
-        ids.append(bos)
-        scored.append(False)
+        if bos is not None:
+            ids.append(bos)
+            scored.append(False)
         ids.extend(chunk)
         scored.extend([True] * len(chunk))
     return ids, scored
